@@ -1,0 +1,112 @@
+// The interface every datapath backend implements (kernel, userspace, memory).
+//
+// Objects are keyed the way the kernel keys them: tunnels by tunnel id,
+// sessions by (tunnel id, session id). The agent maps its named resources onto
+// these; a backend never sees names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "datapath/ip_address.h"
+
+namespace l2tp {
+
+enum class Encap { kUdp, kIp };
+enum class L2Spec { kNone, kDefault };
+
+struct TunnelConfig {
+  uint32_t tunnel_id = 0;
+  uint32_t peer_tunnel_id = 0;
+  uint32_t version = 3;
+  Encap encap = Encap::kUdp;
+  IpAddress local;
+  IpAddress remote;
+  uint16_t udp_source_port = 0;  // host order; UDP only
+  uint16_t udp_destination_port = 0;
+  bool udp_checksum = false;  // IPv4 UDP
+  bool udp6_zero_checksum_tx = false;
+  bool udp6_zero_checksum_rx = false;
+
+  friend bool operator==(const TunnelConfig&, const TunnelConfig&) = default;
+};
+
+// An Ethernet pseudowire (the only kind so far).
+struct SessionConfig {
+  uint32_t tunnel_id = 0;
+  uint32_t session_id = 0;
+  uint32_t peer_session_id = 0;
+  std::string interface_name;
+  std::vector<uint8_t> cookie;       // sent; 0, 4 or 8 bytes
+  std::vector<uint8_t> peer_cookie;  // required on receive
+  L2Spec l2spec = L2Spec::kDefault;
+  bool send_sequence = false;
+  bool require_sequence = false;
+  bool lns_mode = false;
+  uint64_t reorder_timeout_ms = 0;
+  uint32_t mtu = 0;  // effective interface MTU
+
+  friend bool operator==(const SessionConfig&, const SessionConfig&) = default;
+};
+
+// The kernel's L2TP_ATTR_STATS set.
+struct Counters {
+  uint64_t tx_packets = 0, tx_bytes = 0, tx_errors = 0;
+  uint64_t rx_packets = 0, rx_bytes = 0, rx_errors = 0;
+  uint64_t rx_seq_discards = 0, rx_oos_packets = 0;
+  uint64_t rx_cookie_discards = 0, rx_invalid = 0;
+
+  Counters& operator+=(const Counters& o);
+  friend bool operator==(const Counters&, const Counters&) = default;
+};
+
+struct ObservedTunnel {
+  TunnelConfig config;
+  Counters counters;
+};
+
+struct ObservedSession {
+  SessionConfig config;
+  Counters counters;
+  // The kernel does not report the sublayer type, and a backend may not know
+  // the MTU: fields it cannot observe are not compared.
+  bool l2spec_known = true;
+  bool mtu_known = true;
+};
+
+struct Observation {
+  std::vector<ObservedTunnel> tunnels;
+  std::vector<ObservedSession> sessions;
+};
+
+class Datapath {
+ public:
+  virtual ~Datapath() = default;
+
+  virtual std::string_view Name() const = 0;
+  // Short capability tags shown by GetInfo, e.g. "encap/udp", "ipv6".
+  virtual std::vector<std::string> Capabilities() const = 0;
+
+  // What the datapath holds now, with counters.
+  virtual absl::StatusOr<Observation> Observe() = 0;
+
+  virtual absl::Status CreateTunnel(const TunnelConfig& config) = 0;
+  // Deletes the tunnel and every session in it.
+  virtual absl::Status DeleteTunnel(uint32_t tunnel_id) = 0;
+
+  virtual absl::Status CreateSession(const SessionConfig& config) = 0;
+  // Changes an existing session in place. Only send_sequence,
+  // require_sequence, lns_mode, reorder_timeout_ms and mtu may differ from
+  // the session as created; the agent replaces the session for anything else.
+  virtual absl::Status ModifySession(const SessionConfig& config) = 0;
+  virtual absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) = 0;
+};
+
+// The fields ModifySession may change.
+bool SessionDiffersOnlyInModifiable(const SessionConfig& a, const SessionConfig& b);
+
+}  // namespace l2tp
