@@ -1,0 +1,50 @@
+#include "client/commands.h"
+
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+
+namespace l2tp::cli {
+
+int CommandContext::UsageError(const std::string& message) const {
+  *err << "error: " << message << "\n"
+       << "Run 'l2tpctl " << command << " --help' for usage.\n";
+  return kExitUsage;
+}
+
+int CommandContext::Fail(const std::string& message) const {
+  *err << "error: " << message << "\n";
+  return kExitFailure;
+}
+
+int CommandContext::RpcFailed(const Connection& connection, const grpc::Status& status) const {
+  return Fail(connection.DescribeError(status));
+}
+
+const std::vector<CommandSpec>& AllCommands() {
+  static const auto* commands = new std::vector<CommandSpec>{
+      ApplyCommand(), GetCommand(),  DeleteCommand(),
+      WatchCommand(), StatsCommand(), InfoCommand()};
+  return *commands;
+}
+
+const CommandSpec* FindCommand(const std::string& name) {
+  for (const auto& c : AllCommands())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const std::vector<FlagSpec>& GlobalFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"socket", 0, true, "PATH",
+       absl::StrCat("agent's unix socket (default $", kSocketEnvVar, " or ", kDefaultSocket,
+                    ")")},
+      {"server", 0, true, "HOST:PORT", "reach the agent over TCP instead (plaintext)"},
+      {"timeout", 0, true, "DURATION",
+       "deadline for each call, e.g. 10s, 1m (default 30s; for watch: how long to watch)"},
+      {"help", 'h', false, "", "show help"},
+  };
+  return *flags;
+}
+
+}  // namespace l2tp::cli

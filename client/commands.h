@@ -1,0 +1,24 @@
+// The list of l2tpctl commands; each is defined in its own commands_*.cc.
+#pragma once
+
+#include <vector>
+
+#include "client/command.h"
+
+namespace l2tp::cli {
+
+CommandSpec ApplyCommand();
+CommandSpec GetCommand();
+CommandSpec DeleteCommand();
+CommandSpec WatchCommand();
+CommandSpec InfoCommand();
+CommandSpec StatsCommand();
+
+// All of the above, in the order help lists them.
+const std::vector<CommandSpec>& AllCommands();
+const CommandSpec* FindCommand(const std::string& name);
+
+// Flags every command accepts, before or after the command name.
+const std::vector<FlagSpec>& GlobalFlags();
+
+}  // namespace l2tp::cli

@@ -1,0 +1,140 @@
+#include "client/connection.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace l2tp::cli {
+namespace {
+
+// Why a unix socket cannot be connected to, or "" if it can. Used only after
+// a call failed as UNAVAILABLE, to tell "agent not running" from a server
+// that answered UNAVAILABLE itself.
+std::string UnixSocketProblem(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return "the socket does not exist";
+    return strerror(errno);
+  }
+  if (!S_ISSOCK(st.st_mode)) return "the path is not a socket";
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) return "";  // cannot probe; trust gRPC
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  std::string problem;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) problem = strerror(errno);
+  close(fd);
+  return problem;
+}
+
+}  // namespace
+
+std::string ConnectionOptions::Target() const {
+  return server.empty() ? absl::StrCat("unix:", socket_path) : server;
+}
+
+std::string ConnectionOptions::Description() const {
+  return server.empty() ? absl::StrCat("unix socket ", socket_path)
+                        : absl::StrCat("server ", server);
+}
+
+absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
+  absl::Duration d;
+  int64_t seconds;
+  if (absl::SimpleAtoi(text, &seconds)) {
+    d = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(text, &d)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout: \"", text, "\" is not a duration (examples: 10s, 1m30s, 500ms)"));
+  }
+  if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeout: must be positive and finite, got \"", text, "\""));
+  }
+  return d;
+}
+
+absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& flags,
+                                                             const char* env_socket) {
+  ConnectionOptions options;
+  if (flags.Has("socket") && flags.Has("server")) {
+    return absl::InvalidArgumentError("--socket and --server: give only one");
+  }
+  options.socket_path = (env_socket != nullptr && *env_socket != '\0') ? env_socket
+                                                                       : kDefaultSocket;
+  if (flags.Has("socket")) {
+    options.socket_path = flags.Get("socket");
+    if (options.socket_path.empty()) return absl::InvalidArgumentError("--socket: empty path");
+  }
+  if (flags.Has("server")) {
+    options.server = flags.Get("server");
+    if (options.server.empty() || options.server.find(':') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--server: want HOST:PORT, got \"", options.server, "\""));
+    }
+  }
+  if (flags.Has("timeout")) {
+    auto timeout = ParseTimeout(flags.Get("timeout"));
+    if (!timeout.ok()) return timeout.status();
+    options.timeout = *timeout;
+    options.timeout_set = true;
+  }
+  return options;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
+  // Plaintext for now; --tls-ca/--tls-cert/--tls-key will choose
+  // grpc::SslCredentials here.
+  return grpc::CreateChannel(options.Target(), grpc::InsecureChannelCredentials());
+}
+
+Connection::Connection(ConnectionOptions options)
+    : options_(std::move(options)),
+      channel_(MakeChannel(options_)),
+      stub_(::l2tpagent::v1::L2tpAgent::NewStub(channel_)) {}
+
+void Connection::SetDeadline(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+}
+
+bool Connection::CouldNotConnect(const grpc::Status& status, std::string* reason) const {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  if (options_.server.empty()) {
+    *reason = UnixSocketProblem(options_.socket_path);
+    return !reason->empty();
+  }
+  // TCP: the channel only sits in TRANSIENT_FAILURE when connecting failed.
+  if (channel_->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return false;
+  *reason = status.error_message();
+  return true;
+}
+
+std::string Connection::DescribeError(const grpc::Status& status) const {
+  std::string reason;
+  if (CouldNotConnect(status, &reason)) {
+    std::string hint = options_.server.empty()
+                           ? absl::StrCat(" (use --socket or ", kSocketEnvVar,
+                                          " if it listens elsewhere)")
+                           : "";
+    return absl::StrCat("cannot connect to l2tp-agent at ", options_.Description(), ": ", reason,
+                        ". Is l2tp-agent running?", hint);
+  }
+  std::string code =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+  return absl::StrCat(code, ": ", status.error_message());
+}
+
+}  // namespace l2tp::cli
