@@ -1,0 +1,36 @@
+#include "agent/datapath_select.h"
+
+#include "absl/strings/str_cat.h"
+#include "datapath/memory/memory_datapath.h"
+
+namespace l2tp {
+
+absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
+                                              const KernelL2tpProbe& kernel) {
+  DatapathChoice c;
+  if (requested == "memory") {
+    c.datapath = std::make_unique<MemoryDatapath>();
+    c.name = "memory";
+    c.message = "in-memory datapath (moves no packets; for tests and config dry runs)";
+    return c;
+  }
+  const std::string kernel_state =
+      kernel.available ? "the kernel has L2TP" : absl::StrCat("kernel L2TP unavailable: ", kernel.detail);
+  if (requested == "kernel") {
+    if (!kernel.available) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", kernel_state));
+    return absl::UnimplementedError("--datapath=kernel: the kernel backend is not part of this build yet");
+  }
+  if (requested == "userspace") {
+    return absl::UnimplementedError("--datapath=userspace: the userspace backend is not part of this build yet");
+  }
+  if (requested == "auto") {
+    c.name = "none";
+    c.message = absl::StrCat(kernel_state,
+                             "; no datapath backend in this build can run here, so resources stay PENDING");
+    return c;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--datapath: must be auto, kernel, userspace or memory, got \"", requested, "\""));
+}
+
+}  // namespace l2tp

@@ -1,0 +1,24 @@
+// Picks the datapath backend named by --datapath.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "datapath/datapath.h"
+#include "datapath/kernel/genl_probe.h"
+
+namespace l2tp {
+
+struct DatapathChoice {
+  std::unique_ptr<Datapath> datapath;  // null: none usable (agent still serves the API)
+  std::string name;                    // kernel, userspace, memory, none
+  std::string message;                 // why this one
+};
+
+// `requested`: auto | kernel | userspace | memory. An explicit backend that
+// cannot run is an error; `auto` falls back and says why.
+absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
+                                              const KernelL2tpProbe& kernel);
+
+}  // namespace l2tp

@@ -1,0 +1,178 @@
+// l2tp-agent: serves the declarative API and reconciles it into the datapath.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "agent/datapath_select.h"
+#include "agent/listener.h"
+#include "agent/reconciler.h"
+#include "agent/registry.h"
+#include "agent/service.h"
+#include "agent/store.h"
+#include "agent/version.h"
+#include "common/config_file.h"
+#include "common/log.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/grpcpp.h"
+
+ABSL_FLAG(std::string, socket, "/run/l2tp-agent/agent.sock", "Unix socket to serve the API on (mode 0660)");
+ABSL_FLAG(std::string, state_dir, "/var/lib/l2tp-agent", "Directory of the persisted desired state");
+ABSL_FLAG(std::string, datapath, "auto", "auto | kernel | userspace | memory (moves no packets; tests)");
+ABSL_FLAG(std::string, listen, "", "Also serve on TCP HOST:PORT (plaintext; loopback only until TLS lands)");
+ABSL_FLAG(std::string, config, "", "Apply this config file (JSON or YAML of l2tpagent.v1.Config) at start");
+ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10), "How often to re-observe the datapath and repair drift");
+ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
+ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
+
+namespace l2tp {
+namespace {
+
+int Fail(const std::string& message) {
+  L2TP_LOG(kError) << message;
+  return 1;
+}
+
+bool IsLoopbackListen(const std::string& hostport) {
+  return hostport.rfind("127.", 0) == 0 || hostport.rfind("[::1]", 0) == 0 ||
+         hostport.rfind("localhost:", 0) == 0;
+}
+
+int Run() {
+  LogLevel level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    return Fail("--log-level: must be debug, info, warning or error");
+  }
+  SetLogLevel(level);
+  const std::string socket_path = absl::GetFlag(FLAGS_socket);
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  if (!listen.empty() && !IsLoopbackListen(listen)) {
+    return Fail("--listen: plaintext TCP is only allowed on a loopback address (TLS is not built yet)");
+  }
+
+  // Block the shutdown signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Store::LoadReport report;
+  auto store = Store::Open(absl::GetFlag(FLAGS_state_dir), &report);
+  if (!store.ok()) return Fail(absl::StrCat("state: ", store.status().message()));
+  if (report.recovered) {
+    L2TP_LOG(kError) << "state: " << report.problem << "; loaded the previous good state instead";
+  }
+  L2TP_LOG(kInfo) << "state: " << (*store)->state().tunnels_size() << " tunnels, "
+                  << (*store)->state().sessions_size() << " sessions loaded from " << (*store)->path();
+
+  const KernelL2tpProbe kernel = ProbeKernelL2tp();
+  auto choice = SelectDatapath(absl::GetFlag(FLAGS_datapath), kernel);
+  if (!choice.ok()) return Fail(std::string(choice.status().message()));
+  LogMessage(choice->datapath ? LogLevel::kInfo : LogLevel::kWarning)
+      << "datapath: " << choice->name << ": " << choice->message;
+
+  WatchHub hub;
+  Registry registry(*std::move(store), &hub, choice->name, Registry::Limits{});
+
+  if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
+    l2tpagent::v1::Config file;
+    if (auto st = LoadConfigFile(config, &file); !st.ok()) return Fail(absl::StrCat("--config: ", st.message()));
+    l2tpagent::v1::ApplyRequest request;
+    *request.mutable_tunnels() = file.tunnels();
+    *request.mutable_sessions() = file.sessions();
+    if (auto r = registry.Apply(request); !r.ok()) {
+      return Fail(absl::StrCat("--config: ", config, ": ", r.status().message()));
+    }
+  }
+
+  Reconciler::Options options;
+  options.resync_interval = std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_resync_interval)));
+  options.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
+  Reconciler reconciler(&registry, choice->datapath.get(), choice->message, options);
+  registry.set_on_change([&reconciler] { reconciler.Trigger(); });
+
+  AgentInfo info;
+  info.version = kAgentVersion;
+  info.datapath = choice->name;
+  info.datapath_message = choice->message;
+  info.kernel_l2tp_available = kernel.available;
+  if (choice->datapath) info.capabilities = choice->datapath->Capabilities();
+  AgentService service(&registry, info);
+
+  if (auto st = PrepareUnixSocketPath(socket_path); !st.ok()) return Fail(std::string(st.message()));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  if (!listen.empty()) {
+    L2TP_LOG(kWarning) << "serving plaintext TCP on " << listen << " (loopback only)";
+    builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
+  }
+  builder.RegisterService(&service);
+  const mode_t old_umask = umask(0117);  // the socket is born 0660
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(old_umask);
+  if (!server) return Fail(absl::StrCat("cannot serve on ", socket_path, listen.empty() ? "" : " or " + listen));
+  chmod(socket_path.c_str(), 0660);
+  server->GetHealthCheckService()->SetServingStatus("l2tpagent.v1.L2tpAgent", true);
+  L2TP_LOG(kInfo) << "l2tp-agent " << kAgentVersion << " serving on unix:" << socket_path;
+
+  reconciler.Start();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  L2TP_LOG(kInfo) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << ": stopping; datapath objects stay in place";
+  service.Shutdown();
+  server->GetHealthCheckService()->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  reconciler.Stop();  // finishes the pass in progress
+  server->Wait();
+  unlink(socket_path.c_str());
+  L2TP_LOG(kInfo) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace l2tp
+
+namespace {
+// Flags are spelled with dashes (--state-dir); Abseil names them with
+// underscores. Rewrite the name part of every --flag[=value] argument.
+std::vector<std::string> DashesToUnderscores(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a == "--") break;
+    if (a.rfind("--", 0) != 0) continue;
+    const size_t end = std::min(a.find('='), a.size());
+    for (size_t j = 2; j < end; ++j) {
+      if (a[j] == '-') a[j] = '_';
+    }
+  }
+  return args;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = DashesToUnderscores(argc, argv);
+  std::vector<char*> argv2;
+  for (auto& a : args) argv2.push_back(a.data());
+  argv2.push_back(nullptr);
+  argv = argv2.data();
+  absl::SetProgramUsageMessage(
+      "l2tp-agent --socket=PATH --state-dir=DIR --datapath=auto|kernel|userspace|memory "
+      "[--listen=HOST:PORT] [--config=FILE] [--resync-interval=10s] [--log-level=info]");
+  absl::ParseCommandLine(argc, argv);
+  return l2tp::Run();
+}

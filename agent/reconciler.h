@@ -1,0 +1,77 @@
+// Drives the datapath towards the desired state: observe, plan, act, record
+// status. Runs on its own thread, woken by writes, by the resync interval
+// (to repair drift) and by retry deadlines of failed resources.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/backoff.h"
+#include "agent/registry.h"
+#include "datapath/datapath.h"
+
+namespace l2tp {
+
+class Reconciler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    std::chrono::milliseconds resync_interval{10000};
+    Backoff backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
+    bool prune_unowned = false;
+  };
+  struct PassResult {
+    int actions = 0;       // datapath writes attempted
+    int failures = 0;      // of which failed
+    int repairs = 0;       // objects restored after drifting
+    bool observe_failed = false;
+  };
+
+  // `datapath` may be null: no backend; resources stay PENDING, saying why.
+  Reconciler(Registry* registry, Datapath* datapath, std::string no_datapath_reason, Options options);
+  ~Reconciler();
+
+  void Start();
+  void Trigger();  // wake now
+  // Finishes the pass in progress, then stops. Leaves datapath objects alone.
+  void Stop();
+
+  // One pass, synchronously (the thread calls this; tests too).
+  PassResult RunOnce();
+  uint64_t passes() const;
+  bool first_pass_done() const;
+  // Blocks until a pass that started after this call has finished.
+  bool WaitForPass(std::chrono::milliseconds timeout);
+
+ private:
+  void Loop();
+  bool InBackoff(const std::string& key, Clock::time_point now) const;
+  void RecordFailure(const std::string& key, Clock::time_point now);
+
+  Registry* registry_;
+  Datapath* datapath_;
+  std::string no_datapath_reason_;
+  Options options_;
+
+  struct Retry {
+    int failures = 0;
+    Clock::time_point next;
+  };
+  std::map<std::string, Retry> retries_;  // only touched by RunOnce
+  std::map<std::string, bool> was_ready_;  // for drift detection
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool triggered_ = false;
+  bool stopping_ = false;
+  uint64_t passes_ = 0;
+  uint64_t started_ = 0;
+  Clock::time_point next_retry_ = Clock::time_point::max();  // earliest retry due
+  std::thread thread_;
+};
+
+}  // namespace l2tp

@@ -1,0 +1,85 @@
+// The agent's resources: desired state (persisted through Store), observed
+// status (in memory), and the change feed for Watch. Implements the semantics
+// of every API call; the gRPC service is a thin adapter over it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/desired_state.h"
+#include "agent/reconcile_plan.h"
+#include "agent/store.h"
+#include "agent/watch_hub.h"
+#include "l2tpagent/v1/l2tpagent.pb.h"
+
+namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
+
+class Registry {
+ public:
+  struct Limits {
+    size_t max_tunnels = 100000;
+    size_t max_sessions = 1000000;
+  };
+
+  Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name, Limits limits);
+
+  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
+  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request);
+  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
+  absl::StatusOr<v1::ListResponse> List(const v1::ListRequest& request) const;
+  // Every resource as an ADDED event, then a SYNCED marker, in `snapshot`;
+  // later changes arrive on the returned subscription, none lost in between.
+  std::shared_ptr<WatchSubscription> Watch(std::vector<v1::WatchEvent>* snapshot);
+  void Unwatch(const std::shared_ptr<WatchSubscription>& sub);
+  size_t tunnel_count() const;
+  size_t session_count() const;
+
+  // Called after every committed change (to wake the reconciler).
+  void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
+
+  // ---- for the reconciler
+  struct Snapshot {
+    DesiredState desired;
+    OwnedSet owned;
+    DesiredState deleting;  // deleted resources not yet gone from the datapath
+  };
+  Snapshot SnapshotForReconcile() const;
+  // Records what the reconciler saw for a resource. Publishes MODIFIED when
+  // the phase, message or observed generation changed; counters silently.
+  void SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase,
+                 const std::string& message, uint64_t observed_generation,
+                 const v1::Counters& counters);
+  // Replaces the owned set (persisted when it changed).
+  absl::Status SetOwned(const OwnedSet& owned);
+  // The datapath no longer holds these deleted resources: publish DELETED.
+  void FinishDeleting(v1::ResourceKind kind, const std::string& name);
+
+ private:
+  using Key = std::string;  // "tunnel/NAME" or "session/NAME"
+  absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision);
+  v1::ResourceStatus StatusLocked(const Key& key, uint64_t generation) const;
+  v1::Tunnel TunnelWithStatus(const v1::Tunnel& t) const;
+  v1::Session SessionWithStatus(const v1::Session& s) const;
+  void PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, const std::string& name);
+  void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
+
+  mutable std::mutex mu_;
+  std::unique_ptr<Store> store_;
+  WatchHub* hub_;
+  std::string datapath_name_;
+  Limits limits_;
+  DesiredState desired_;  // mirrors store_->state()
+  OwnedSet owned_;
+  std::map<Key, v1::ResourceStatus> status_;
+  DesiredState deleting_;
+  std::function<void()> on_change_;
+};
+
+}  // namespace l2tp

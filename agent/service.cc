@@ -1,0 +1,94 @@
+#include "agent/service.h"
+
+#include "common/log.h"
+
+namespace l2tp {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+namespace {
+// Runs `fn`, logs a rejected write with its reason, and converts the status.
+template <typename Fn>
+grpc::Status Handle(const char* method, Fn fn) {
+  absl::Status st = fn();
+  if (!st.ok()) {
+    L2TP_LOG(kInfo) << "rpc " << method << " rejected: " << absl::StatusCodeToString(st.code())
+                    << ": " << st.message();
+  }
+  return ToGrpc(st);
+}
+}  // namespace
+
+grpc::Status AgentService::Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
+                                 v1::ApplyResponse* response) {
+  return Handle("Apply", [&] {
+    auto r = registry_->Apply(*request);
+    if (r.ok()) *response = *std::move(r);
+    return r.status();
+  });
+}
+
+grpc::Status AgentService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
+                                  v1::DeleteResponse* response) {
+  return Handle("Delete", [&] {
+    auto r = registry_->Delete(*request);
+    if (r.ok()) *response = *std::move(r);
+    return r.status();
+  });
+}
+
+grpc::Status AgentService::Get(grpc::ServerContext*, const v1::GetRequest* request,
+                               v1::GetResponse* response) {
+  auto r = registry_->Get(*request);
+  if (r.ok()) *response = *std::move(r);
+  return ToGrpc(r.status());
+}
+
+grpc::Status AgentService::List(grpc::ServerContext*, const v1::ListRequest* request,
+                                v1::ListResponse* response) {
+  auto r = registry_->List(*request);
+  if (r.ok()) *response = *std::move(r);
+  return ToGrpc(r.status());
+}
+
+grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRequest*,
+                                 grpc::ServerWriter<v1::WatchEvent>* writer) {
+  std::vector<v1::WatchEvent> snapshot;
+  auto sub = registry_->Watch(&snapshot);
+  struct Unsubscribe {
+    Registry* r;
+    std::shared_ptr<WatchSubscription> s;
+    ~Unsubscribe() { r->Unwatch(s); }
+  } guard{registry_, sub};
+  for (const auto& e : snapshot) {
+    if (!writer->Write(e)) return grpc::Status::CANCELLED;
+  }
+  v1::WatchEvent event;
+  while (!context->IsCancelled() && !shutting_down_) {
+    if (sub->Next(&event, std::chrono::milliseconds(200))) {
+      if (!writer->Write(event)) return grpc::Status::CANCELLED;
+    } else if (sub->overflowed()) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "the watcher fell too far behind; watch again for a fresh snapshot");
+    }
+  }
+  if (shutting_down_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent is shutting down");
+  return grpc::Status::CANCELLED;
+}
+
+grpc::Status AgentService::GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*,
+                                   v1::GetInfoResponse* response) {
+  response->set_version(info_.version);
+  response->set_datapath(info_.datapath);
+  response->set_datapath_message(info_.datapath_message);
+  response->set_kernel_l2tp_available(info_.kernel_l2tp_available);
+  for (const auto& c : info_.capabilities) response->add_capabilities(c);
+  response->set_tunnels(static_cast<uint32_t>(registry_->tunnel_count()));
+  response->set_sessions(static_cast<uint32_t>(registry_->session_count()));
+  return grpc::Status::OK;
+}
+
+}  // namespace l2tp

@@ -1,0 +1,45 @@
+// The gRPC L2tpAgent service: a thin adapter from RPCs to the Registry.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "agent/registry.h"
+#include "l2tpagent/v1/l2tpagent.grpc.pb.h"
+
+namespace l2tp {
+
+struct AgentInfo {
+  std::string version;
+  std::string datapath;  // kernel, userspace, memory, none
+  std::string datapath_message;
+  bool kernel_l2tp_available = false;
+  std::vector<std::string> capabilities;
+};
+
+class AgentService final : public v1::L2tpAgent::Service {
+ public:
+  AgentService(Registry* registry, AgentInfo info) : registry_(registry), info_(std::move(info)) {}
+
+  // Ends open Watch streams (on shutdown).
+  void Shutdown() { shutting_down_ = true; }
+
+  grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRequest*, v1::ApplyResponse*) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
+  grpc::Status List(grpc::ServerContext*, const v1::ListRequest*, v1::ListResponse*) override;
+  grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*,
+                     grpc::ServerWriter<v1::WatchEvent>*) override;
+  grpc::Status GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*, v1::GetInfoResponse*) override;
+
+ private:
+  Registry* registry_;
+  AgentInfo info_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+// absl::Status -> grpc::Status with the same code and message.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace l2tp

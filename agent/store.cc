@@ -1,0 +1,195 @@
+#include "agent/store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "agent/crc32c.h"
+#include "common/log.h"
+
+namespace l2tp {
+namespace {
+
+constexpr char kMagic[8] = {'L', '2', 'T', 'P', 'S', 'T', '0', '1'};
+constexpr size_t kHeader = 8 + 8 + 4;  // magic, payload length (LE), CRC-32C (LE)
+
+absl::Status Errno(const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+void PutLe(uint64_t v, int bytes, std::string* out) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetLe(const std::string& s, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(s[at + i])) << (8 * i);
+  return v;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(path);
+    return Errno("open " + path);
+  }
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return Errno("read " + path);
+    }
+    if (n == 0) break;
+    data.append(buf, n);
+  }
+  close(fd);
+  return data;
+}
+
+absl::Status WriteFileSynced(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("create " + path);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return Errno("write " + path);
+    }
+    off += n;
+  }
+  if (fsync(fd) != 0) {
+    close(fd);
+    return Errno("fsync " + path);
+  }
+  if (close(fd) != 0) return Errno("close " + path);
+  return absl::OkStatus();
+}
+
+absl::Status SyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + dir);
+  int rc = fsync(fd);
+  close(fd);
+  return rc == 0 ? absl::OkStatus() : Errno("fsync " + dir);
+}
+
+absl::Status MakeDirs(const std::string& dir) {
+  std::string partial;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      partial = dir.substr(0, i);
+      if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir " + partial);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Store::Encode(const storev1::State& state) {
+  std::string payload;
+  state.SerializeToString(&payload);
+  std::string out(kMagic, sizeof kMagic);
+  PutLe(payload.size(), 8, &out);
+  PutLe(Crc32c(payload.data(), payload.size()), 4, &out);
+  out += payload;
+  return out;
+}
+
+absl::StatusOr<storev1::State> Store::Decode(const std::string& bytes) {
+  if (bytes.size() < kHeader) {
+    return absl::DataLossError(absl::StrCat("truncated: ", bytes.size(), " bytes, shorter than the ",
+                                            kHeader, "-byte header"));
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    return absl::DataLossError("not an l2tp-agent state file (bad magic)");
+  }
+  uint64_t length = GetLe(bytes, 8, 8);
+  if (length != bytes.size() - kHeader) {
+    return absl::DataLossError(absl::StrCat("truncated or padded: header says ", length,
+                                            " payload bytes, file has ", bytes.size() - kHeader));
+  }
+  uint32_t crc = static_cast<uint32_t>(GetLe(bytes, 16, 4));
+  if (Crc32c(bytes.data() + kHeader, length) != crc) {
+    return absl::DataLossError("checksum mismatch: the file is corrupted");
+  }
+  storev1::State state;
+  if (!state.ParseFromArray(bytes.data() + kHeader, static_cast<int>(length))) {
+    return absl::DataLossError("payload does not parse");
+  }
+  return state;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, LoadReport* report) {
+  *report = LoadReport{};
+  if (auto st = MakeDirs(dir); !st.ok()) return st;
+  std::unique_ptr<Store> store(new Store(dir));
+  const std::string current = store->path();
+  const std::string prev = current + ".prev";
+
+  auto bytes = ReadFile(current);
+  if (!bytes.ok() && !absl::IsNotFound(bytes.status())) return bytes.status();
+  if (bytes.ok()) {
+    auto state = Decode(*bytes);
+    if (state.ok()) {
+      store->state_ = *std::move(state);
+      return store;
+    }
+    report->problem = absl::StrCat(current, ": ", state.status().message());
+  }
+
+  auto prev_bytes = ReadFile(prev);
+  if (!bytes.ok() && absl::IsNotFound(prev_bytes.status())) {
+    report->fresh = true;  // first start
+    return store;
+  }
+  if (!bytes.ok()) report->problem = absl::StrCat(current, ": missing");
+  if (!prev_bytes.ok()) {
+    return absl::DataLossError(absl::StrCat(report->problem, "; and no previous good state (",
+                                            prev, ": ", prev_bytes.status().message(),
+                                            "). Move the file away to start with an empty state."));
+  }
+  auto prev_state = Decode(*prev_bytes);
+  if (!prev_state.ok()) {
+    return absl::DataLossError(absl::StrCat(report->problem, "; and the previous state is bad too (",
+                                            prev, ": ", prev_state.status().message(), ")"));
+  }
+  // Keep the bad file for inspection, and make the good one current again.
+  if (bytes.ok()) {
+    std::string aside = absl::StrCat(current, ".corrupt-", time(nullptr));
+    if (rename(current.c_str(), aside.c_str()) == 0) {
+      report->problem += absl::StrCat(" (kept as ", aside, ")");
+    }
+  }
+  store->state_ = *std::move(prev_state);
+  report->recovered = true;
+  if (auto st = WriteFileSynced(current + ".tmp", Encode(store->state_)); !st.ok()) return st;
+  if (rename((current + ".tmp").c_str(), current.c_str()) != 0) return Errno("rename " + current);
+  if (auto st = SyncDir(dir); !st.ok()) return st;
+  return store;
+}
+
+absl::Status Store::Commit(const storev1::State& next) {
+  const std::string current = path();
+  const std::string tmp = current + ".tmp";
+  const std::string prev = current + ".prev";
+  if (auto st = WriteFileSynced(tmp, Encode(next)); !st.ok()) return st;
+  // Keep the last good state as .prev; the current file never goes missing.
+  if (unlink(prev.c_str()) != 0 && errno != ENOENT) return Errno("unlink " + prev);
+  if (link(current.c_str(), prev.c_str()) != 0 && errno != ENOENT) return Errno("link " + prev);
+  if (rename(tmp.c_str(), current.c_str()) != 0) return Errno("rename " + tmp);
+  if (auto st = SyncDir(dir_); !st.ok()) return st;
+  state_ = next;
+  return absl::OkStatus();
+}
+
+}  // namespace l2tp

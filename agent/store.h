@@ -1,0 +1,52 @@
+// Crash-safe persistence of the desired state.
+//
+// One file, STATE_DIR/state.pb, written whole: a temp file is written and
+// fsynced, the current file is hard-linked to state.pb.prev, the temp file is
+// renamed over the current one and the directory is fsynced. A frame (magic,
+// length, CRC-32C) lets a torn or corrupted file be detected; it is then set
+// aside and the previous good state is loaded instead, never a mix.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "l2tpagent/store/v1/state.pb.h"
+
+namespace l2tp {
+
+namespace storev1 = ::l2tpagent::store::v1;
+
+class Store {
+ public:
+  struct LoadReport {
+    bool fresh = false;           // nothing stored yet
+    bool recovered = false;       // current file was bad; previous good state loaded
+    std::string problem;          // what was wrong with the current file
+  };
+
+  // Opens (creating) `dir` and loads the stored state. Fails when the state
+  // file is bad and no previous good state exists: starting empty would make
+  // the agent tear down everything it owns.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, LoadReport* report);
+
+  const storev1::State& state() const { return state_; }
+
+  // Persists `next` durably, then makes it the current state. On failure the
+  // current state (in memory and on disk) is unchanged.
+  absl::Status Commit(const storev1::State& next);
+
+  std::string path() const { return dir_ + "/state.pb"; }
+
+  // The frame, exposed for tests.
+  static std::string Encode(const storev1::State& state);
+  static absl::StatusOr<storev1::State> Decode(const std::string& bytes);
+
+ private:
+  explicit Store(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+  storev1::State state_;
+};
+
+}  // namespace l2tp
