@@ -3,20 +3,35 @@
 def cc_unit_tests(deps, tags = {}, exclude = []):
     """Declares a cc_test named after each *_test.cc file of the package.
 
+    Other .cc/.h files in the package (fakes, shared fixtures) form a testonly
+    library, "test_support", that every test links.
+
     Args:
       deps: libraries every test links (gtest/gmock/gtest_main are added).
       tags: test name -> extra tags, for the few tests that need them.
       exclude: *_test.cc files to leave out.
     """
+    test_deps = deps + [
+        "@system_libs//:gmock",
+        "@system_libs//:gtest",
+    ]
+    support_srcs = native.glob(["*.cc"], exclude = ["*_test.cc"])
+    support_hdrs = native.glob(["*.h"])
+    if support_srcs or support_hdrs:
+        native.cc_library(
+            name = "test_support",
+            testonly = True,
+            srcs = support_srcs,
+            hdrs = support_hdrs,
+            deps = test_deps,
+        )
+        test_deps = test_deps + [":test_support"]
+
     for src in native.glob(["*_test.cc"], exclude = exclude):
         name = src[:-len(".cc")]
         native.cc_test(
             name = name,
             srcs = [src],
-            deps = deps + [
-                "@system_libs//:gmock",
-                "@system_libs//:gtest",
-                "@system_libs//:gtest_main",
-            ],
+            deps = test_deps + ["@system_libs//:gtest_main"],
             tags = tags.get(name, []),
         )
