@@ -1,0 +1,21 @@
+// What the tunnels and sessions of one I/O thread share: the loop, the batch
+// buffers (one thread uses them, one batch at a time) and the reorder timer.
+#pragma once
+
+#include "datapath/userspace/io_loop.h"
+#include "datapath/userspace/packet_batch.h"
+#include "datapath/userspace/reorder_timer.h"
+#include "datapath/userspace/sequencer.h"
+
+namespace l2tp::userspace {
+
+struct LoopContext {
+  IoLoop loop;
+  PacketBatch rx;
+  PacketBatch tx;
+  ReorderTimer timer;
+  Sequencer::Clock clock = [] { return std::chrono::steady_clock::now(); };
+  size_t tunnel_count = 0;  // control plane's load-balancing hint
+};
+
+}  // namespace l2tp::userspace

@@ -1,0 +1,53 @@
+// Reusable buffers for one recvmmsg/sendmmsg batch. Each slot keeps
+// kHeadroom bytes in front so an L2TP header can be prepended to a frame read
+// from a TAP without copying the frame.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "datapath/userspace/l2tp_header.h"
+
+namespace l2tp::userspace {
+
+class PacketBatch {
+ public:
+  static constexpr size_t kSlots = 32;
+  static constexpr size_t kHeadroom = kMaxHeaderLength;
+  static constexpr size_t kSlotSize = kHeadroom + 65536;
+
+  PacketBatch() : storage_(new uint8_t[kSlots * kSlotSize]) {}
+
+  uint8_t* slot(size_t i) { return storage_.get() + i * kSlotSize; }
+  mmsghdr* msgs() { return msgs_.data(); }
+  iovec& iov(size_t i) { return iov_[i]; }
+
+  // Points every message at its whole slot (for receiving).
+  void PrepareReceive() {
+    for (size_t i = 0; i < kSlots; ++i) {
+      iov_[i] = {slot(i), kSlotSize};
+      msgs_[i] = {};
+      msgs_[i].msg_hdr.msg_iov = &iov_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+  // Points message i at [data, data+len) (for sending).
+  void SetSend(size_t i, uint8_t* data, size_t len) {
+    iov_[i] = {data, len};
+    msgs_[i] = {};
+    msgs_[i].msg_hdr.msg_iov = &iov_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> storage_;
+  std::array<mmsghdr, kSlots> msgs_{};
+  std::array<iovec, kSlots> iov_{};
+};
+
+}  // namespace l2tp::userspace

@@ -1,0 +1,34 @@
+// Per-I/O-thread timer for sessions whose reorder queue holds frames: one
+// timerfd armed for the earliest head-of-queue expiry, disarmed when no
+// session waits (so an idle datapath takes no wake-ups).
+#pragma once
+
+#include <set>
+
+#include "absl/status/status.h"
+#include "datapath/userspace/io_loop.h"
+
+namespace l2tp::userspace {
+
+class SessionPath;
+
+class ReorderTimer : public EventHandler {
+ public:
+  ReorderTimer();
+  ~ReorderTimer() override;
+  absl::Status Attach(IoLoop* loop);
+
+  void Track(SessionPath* session) { waiting_.insert(session); }
+  void Untrack(SessionPath* session) { waiting_.erase(session); }
+  // Re-arms for the earliest deadline; call after each batch.
+  void Rearm();
+
+  void OnEvent(uint32_t events) override;
+
+ private:
+  int fd_ = -1;
+  bool armed_ = false;
+  std::set<SessionPath*> waiting_;
+};
+
+}  // namespace l2tp::userspace

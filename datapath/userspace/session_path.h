@@ -1,0 +1,62 @@
+// The data path of one session: frames read from its TAP are encapsulated and
+// sent through the tunnel socket; packets the tunnel hands over are checked
+// (cookie, sublayer, sequencing) and written to the TAP. Lives on its tunnel's
+// I/O thread; every method runs there.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "datapath/datapath.h"
+#include "datapath/userspace/io_loop.h"
+#include "datapath/userspace/sequencer.h"
+#include "datapath/userspace/tap_device.h"
+
+namespace l2tp::userspace {
+
+class TunnelPath;
+struct LoopContext;
+
+class SessionPath : public EventHandler {
+ public:
+  SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath* tunnel, LoopContext* ctx);
+  ~SessionPath() override;
+
+  absl::Status Start();  // begins reading the TAP
+  // Stops I/O and drops queued frames. `remove_tap` deletes the device.
+  void Stop(bool remove_tap);
+  // Sequencing options and MTU only (see Datapath::ModifySession).
+  absl::Status Modify(const SessionConfig& config);
+
+  // TAP readable: encapsulate and send a batch.
+  void OnEvent(uint32_t epoll_events) override;
+  // A packet for this session; `offset` is just past the session id.
+  void Receive(std::span<const uint8_t> packet, size_t offset);
+  // Reorder timer: release what is in order, expire what waited too long.
+  void DrainQueue();
+  std::optional<Sequencer::TimePoint> NextDeadline() const { return sequencer_.NextDeadline(); }
+
+  const SessionConfig& config() const { return config_; }
+  Counters counters() const;
+  // False once the TAP vanished (deleted behind our back).
+  bool TapAlive() const { return tap_watched_ && tap_.StillExists(); }
+
+ private:
+  void Deliver(std::span<const uint8_t> frame);
+  void TapFailed();
+
+  SessionConfig config_;
+  TapDevice tap_;
+  TunnelPath* tunnel_;
+  LoopContext* ctx_;
+  Sequencer sequencer_;
+  size_t rx_header_length_;
+  bool tap_watched_ = false;
+  Counters counters_;
+};
+
+// The MTU the kernel's l2tp_eth would pick on a 1500-byte underlay.
+uint32_t DefaultSessionMtu(const TunnelConfig& tunnel, const SessionConfig& session);
+
+}  // namespace l2tp::userspace

@@ -1,0 +1,103 @@
+#include "datapath/userspace/tap_device.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace l2tp::userspace {
+namespace {
+
+absl::Status Errno(const char* what, const std::string& name) {
+  return absl::ErrnoToStatus(errno, absl::StrCat(what, " ", name));
+}
+
+// Interface ioctls need some socket; a datagram one in our netns will do.
+absl::Status InterfaceIoctl(unsigned long request, ifreq* ifr, const std::string& name) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Errno("socket for ioctl on", name);
+  int rc = ioctl(s, request, ifr);
+  int saved = errno;
+  close(s);
+  errno = saved;
+  if (rc < 0) return Errno("interface ioctl on", name);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) {
+    return absl::InvalidArgumentError(absl::StrCat("bad interface name '", name, "'"));
+  }
+  TapDevice tap;
+  tap.name_ = name;
+  tap.fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (tap.fd_ < 0) return Errno("open /dev/net/tun for", name);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (ioctl(tap.fd_, TUNSETIFF, &ifr) < 0) {
+    // EINVAL/EBUSY: the name belongs to a non-TAP link or a TAP of other flags.
+    if (errno == EINVAL || errno == EBUSY) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("interface ", name, " exists and is not a free TAP"));
+    }
+    return Errno("TUNSETIFF", name);
+  }
+  if (ioctl(tap.fd_, TUNSETPERSIST, 1) < 0) return Errno("TUNSETPERSIST", name);
+  tap.ifindex_ = static_cast<int>(if_nametoindex(name.c_str()));
+  if (tap.ifindex_ == 0) return Errno("if_nametoindex", name);
+  return tap;
+}
+
+TapDevice::TapDevice(TapDevice&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), name_(std::move(o.name_)), ifindex_(o.ifindex_) {}
+
+TapDevice& TapDevice::operator=(TapDevice&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    name_ = std::move(o.name_);
+    ifindex_ = o.ifindex_;
+  }
+  return *this;
+}
+
+TapDevice::~TapDevice() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::Status TapDevice::Configure(uint32_t mtu) {
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_mtu = static_cast<int>(mtu);
+  if (auto st = InterfaceIoctl(SIOCSIFMTU, &ifr, name_); !st.ok()) return st;
+  if (auto st = InterfaceIoctl(SIOCGIFFLAGS, &ifr, name_); !st.ok()) return st;
+  if (!(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    if (auto st = InterfaceIoctl(SIOCSIFFLAGS, &ifr, name_); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+void TapDevice::Remove() {
+  if (fd_ < 0) return;
+  ioctl(fd_, TUNSETPERSIST, 0);  // best effort: the device may already be gone
+  close(fd_);
+  fd_ = -1;
+}
+
+bool TapDevice::StillExists() const {
+  return ifindex_ != 0 && static_cast<int>(if_nametoindex(name_.c_str())) == ifindex_;
+}
+
+}  // namespace l2tp::userspace

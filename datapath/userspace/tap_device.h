@@ -1,0 +1,42 @@
+// A session's Ethernet side: a persistent TAP device (IFF_TAP | IFF_NO_PI).
+// Persistent so that addresses and bridge membership users put on it survive
+// an agent restart; opening a persistent TAP that already exists re-attaches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace l2tp::userspace {
+
+class TapDevice {
+ public:
+  // Creates (or re-attaches to) the TAP `name`, non-blocking, persistent.
+  static absl::StatusOr<TapDevice> Open(const std::string& name);
+
+  TapDevice() = default;
+  TapDevice(TapDevice&& o) noexcept;
+  TapDevice& operator=(TapDevice&& o) noexcept;
+  TapDevice(const TapDevice&) = delete;
+  TapDevice& operator=(const TapDevice&) = delete;
+  ~TapDevice();  // closes; the device stays (it is persistent)
+
+  // Sets the MTU and brings the link up.
+  absl::Status Configure(uint32_t mtu);
+  // Clears persistence and closes: the kernel removes the device.
+  void Remove();
+  // True while a link named name() with our ifindex exists.
+  bool StillExists() const;
+
+  int fd() const { return fd_; }
+  const std::string& name() const { return name_; }
+  int ifindex() const { return ifindex_; }
+
+ private:
+  int fd_ = -1;
+  std::string name_;
+  int ifindex_ = 0;
+};
+
+}  // namespace l2tp::userspace

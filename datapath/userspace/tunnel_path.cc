@@ -1,0 +1,147 @@
+#include "datapath/userspace/tunnel_path.h"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "datapath/userspace/l2tp_header.h"
+#include "datapath/userspace/loop_context.h"
+#include "datapath/userspace/session_path.h"
+
+namespace l2tp::userspace {
+namespace {
+constexpr int kRxBatchesPerWakeup = 8;  // fairness between tunnels of a thread
+constexpr int kSendWaitMs = 5;          // bounded back-pressure on a full socket
+}
+
+TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx)
+    : config_(config), socket_(std::move(socket)), ctx_(ctx) {}
+
+TunnelPath::~TunnelPath() = default;
+
+absl::Status TunnelPath::Start() {
+  if (auto st = ctx_->loop.Watch(socket_.fd(), EPOLLIN, this); !st.ok()) return st;
+  watched_ = true;
+  return absl::OkStatus();
+}
+
+void TunnelPath::Stop(bool remove_taps) {
+  if (watched_) ctx_->loop.Unwatch(socket_.fd());
+  watched_ = false;
+  for (auto& [id, s] : sessions_) s->Stop(remove_taps);
+  sessions_.clear();
+}
+
+absl::Status TunnelPath::AddSession(std::unique_ptr<SessionPath> session) {
+  uint32_t id = session->config().session_id;
+  if (sessions_.count(id)) return absl::AlreadyExistsError(absl::StrCat("session ", id, " exists"));
+  if (auto st = session->Start(); !st.ok()) return st;
+  sessions_[id] = std::move(session);
+  return absl::OkStatus();
+}
+
+bool TunnelPath::RemoveSession(uint32_t session_id, bool remove_tap) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return false;
+  it->second->Stop(remove_tap);
+  sessions_.erase(it);
+  return true;
+}
+
+SessionPath* TunnelPath::FindSession(uint32_t session_id) {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void TunnelPath::OnEvent(uint32_t epoll_events) {
+  if (epoll_events & EPOLLERR) {
+    // A queued ICMP error (e.g. port unreachable): reading SO_ERROR clears it.
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(socket_.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  PacketBatch& batch = ctx_->rx;
+  for (int round = 0; round < kRxBatchesPerWakeup; ++round) {
+    batch.PrepareReceive();
+    int n = recvmmsg(socket_.fd(), batch.msgs(), PacketBatch::kSlots, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return;  // EAGAIN, or a pending error already consumed
+    for (int i = 0; i < n; ++i) {
+      const mmsghdr& m = batch.msgs()[i];
+      if (m.msg_hdr.msg_flags & MSG_TRUNC) {
+        ++counters_.rx_invalid;
+        continue;
+      }
+      ProcessPacket(std::span<const uint8_t>(batch.slot(i), m.msg_len));
+    }
+    if (n < static_cast<int>(PacketBatch::kSlots)) return;
+  }
+}
+
+void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
+  if (socket_.receives_ip_header()) {
+    auto l2tp_offset = SkipIpv4Header(packet);
+    if (!l2tp_offset) {
+      ++counters_.rx_invalid;
+      return;
+    }
+    packet = packet.subspan(*l2tp_offset);
+  }
+  SessionIdDecode id = DecodeSessionId(config_.encap, packet);
+  switch (id.result) {
+    case SessionIdResult::kShort:
+    case SessionIdResult::kBadVersion:
+      ++counters_.rx_invalid;
+      return;
+    case SessionIdResult::kControl:
+      // Static tunnels: no control connection runs here. The kernel would pass
+      // it to userspace; we are that userspace and have no use for it.
+      ++counters_.rx_errors;
+      return;
+    case SessionIdResult::kData:
+      break;
+  }
+  SessionPath* session = FindSession(id.session_id);
+  if (!session) {
+    ++counters_.rx_errors;  // unknown session: not ours to deliver
+    return;
+  }
+  session->Receive(packet, id.offset);
+}
+
+void TunnelPath::SendBatch(size_t count, const size_t* lengths, Counters* session_counters) {
+  size_t done = 0;
+  bool waited = false;
+  while (done < count) {
+    int n = sendmmsg(socket_.fd(), ctx_->tx.msgs() + done, count - done, MSG_DONTWAIT);
+    if (n > 0) {
+      for (size_t i = done; i < done + static_cast<size_t>(n); ++i) {
+        ++session_counters->tx_packets;
+        session_counters->tx_bytes += lengths[i];
+        ++counters_.tx_packets;
+        counters_.tx_bytes += lengths[i];
+      }
+      done += n;
+      waited = false;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == ENOBUFS) && !waited) {
+      // Socket buffer full: give the device a moment rather than drop a burst.
+      pollfd p{socket_.fd(), POLLOUT, 0};
+      poll(&p, 1, kSendWaitMs);
+      waited = true;
+      continue;
+    }
+    waited = false;
+    // The first unsent message failed (no route, ICMP error, full buffer):
+    // count it and carry on with the rest, as the kernel drops per packet.
+    ++session_counters->tx_errors;
+    ++counters_.tx_errors;
+    ++done;
+  }
+}
+
+}  // namespace l2tp::userspace

@@ -1,0 +1,58 @@
+// The data path of one tunnel: its socket, its sessions by session id, and
+// the receive demultiplexer (recvmmsg batches). Sessions send through
+// SendBatch (sendmmsg). Lives on one I/O thread; every method runs there.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+
+#include "datapath/datapath.h"
+#include "datapath/userspace/io_loop.h"
+#include "datapath/userspace/tunnel_socket.h"
+
+namespace l2tp::userspace {
+
+class SessionPath;
+struct LoopContext;
+
+class TunnelPath : public EventHandler {
+ public:
+  TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx);
+  ~TunnelPath() override;
+
+  absl::Status Start();
+  // Stops I/O; `remove_taps` deletes the sessions' devices too.
+  void Stop(bool remove_taps);
+
+  absl::Status AddSession(std::unique_ptr<SessionPath> session);
+  // Stops and destroys the session (its TAP is removed if `remove_tap`).
+  bool RemoveSession(uint32_t session_id, bool remove_tap);
+  SessionPath* FindSession(uint32_t session_id);
+  const std::unordered_map<uint32_t, std::unique_ptr<SessionPath>>& sessions() const {
+    return sessions_;
+  }
+
+  // Socket readable: receive and demultiplex batches.
+  void OnEvent(uint32_t epoll_events) override;
+  // Sends `count` prepared messages of ctx->tx for `session`; `lengths[i]` is
+  // the L2TP length of message i (for tx_bytes).
+  void SendBatch(size_t count, const size_t* lengths, Counters* session_counters);
+  // Parses one received packet and hands it to its session.
+  void ProcessPacket(std::span<const uint8_t> packet);
+
+  const TunnelConfig& config() const { return config_; }
+  Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
+
+ private:
+  TunnelConfig config_;
+  TunnelSocket socket_;
+  LoopContext* ctx_;
+  bool watched_ = false;
+  std::unordered_map<uint32_t, std::unique_ptr<SessionPath>> sessions_;
+  Counters counters_;
+};
+
+}  // namespace l2tp::userspace

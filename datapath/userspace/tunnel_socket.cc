@@ -1,0 +1,98 @@
+#include "datapath/userspace/tunnel_socket.h"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace l2tp::userspace {
+namespace {
+
+#ifndef UDP_NO_CHECK6_TX
+#define UDP_NO_CHECK6_TX 101
+#endif
+#ifndef UDP_NO_CHECK6_RX
+#define UDP_NO_CHECK6_RX 102
+#endif
+
+absl::Status SetInt(int fd, int level, int name, int value, const char* what) {
+  if (setsockopt(fd, level, name, &value, sizeof value) < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("setsockopt ", what));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
+  if (c.local.family != c.remote.family || (!c.local.is_v4() && !c.local.is_v6())) {
+    return absl::InvalidArgumentError("local and remote must both be IPv4 or both IPv6");
+  }
+  const int family = c.local.family;
+  const bool udp = c.encap == Encap::kUdp;
+  TunnelSocket s;
+  s.fd_ = udp ? socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP)
+              : socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpProtoL2tp);
+  if (s.fd_ < 0) return absl::ErrnoToStatus(errno, "tunnel socket");
+  s.receives_ip_header_ = !udp && family == AF_INET;
+
+  if (udp && family == AF_INET6) {
+    if (auto st = SetInt(s.fd_, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"); !st.ok()) return st;
+  }
+  if (udp && family == AF_INET) {
+    // Linux default for L2TP: no IPv4 UDP checksum unless asked for.
+    if (auto st = SetInt(s.fd_, SOL_SOCKET, SO_NO_CHECK, c.udp_checksum ? 0 : 1, "SO_NO_CHECK");
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (udp && family == AF_INET6) {
+    if (auto st = SetInt(s.fd_, IPPROTO_UDP, UDP_NO_CHECK6_TX, c.udp6_zero_checksum_tx,
+                         "UDP_NO_CHECK6_TX");
+        !st.ok()) {
+      return st;
+    }
+    if (auto st = SetInt(s.fd_, IPPROTO_UDP, UDP_NO_CHECK6_RX, c.udp6_zero_checksum_rx,
+                         "UDP_NO_CHECK6_RX");
+        !st.ok()) {
+      return st;
+    }
+  }
+  // Large buffers absorb bursts between I/O thread wake-ups.
+  SetInt(s.fd_, SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF").IgnoreError();
+  SetInt(s.fd_, SOL_SOCKET, SO_SNDBUF, 4 << 20, "SO_SNDBUF").IgnoreError();
+
+  sockaddr_storage local, remote;
+  socklen_t local_len = c.local.ToSockaddr(udp ? c.udp_source_port : 0, &local);
+  socklen_t remote_len = c.remote.ToSockaddr(udp ? c.udp_destination_port : 0, &remote);
+  if (bind(s.fd_, reinterpret_cast<sockaddr*>(&local), local_len) < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("bind ", c.local.ToString()));
+  }
+  if (connect(s.fd_, reinterpret_cast<sockaddr*>(&remote), remote_len) < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("connect ", c.remote.ToString()));
+  }
+  return s;
+}
+
+TunnelSocket::TunnelSocket(TunnelSocket&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), receives_ip_header_(o.receives_ip_header_) {}
+
+TunnelSocket& TunnelSocket::operator=(TunnelSocket&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    receives_ip_header_ = o.receives_ip_header_;
+  }
+  return *this;
+}
+
+TunnelSocket::~TunnelSocket() {
+  if (fd_ >= 0) close(fd_);
+}
+
+}  // namespace l2tp::userspace

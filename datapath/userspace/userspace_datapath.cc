@@ -1,0 +1,228 @@
+#include "datapath/userspace/userspace_datapath.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "datapath/userspace/loop_context.h"
+#include "datapath/userspace/session_path.h"
+#include "datapath/userspace/tunnel_path.h"
+
+namespace l2tp::userspace {
+namespace {
+
+bool ValidCookieLength(size_t n) { return n == 0 || n == 4 || n == 8; }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads) {
+  int n = io_threads > 0 ? io_threads
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::unique_ptr<UserspaceDatapath> dp(new UserspaceDatapath());
+  for (int i = 0; i < n; ++i) {
+    auto ctx = std::make_unique<LoopContext>();
+    if (auto st = ctx->timer.Attach(&ctx->loop); !st.ok()) return st;
+    LoopContext* raw = ctx.get();
+    ctx->loop.SetAfterBatchHook([raw] { raw->timer.Rearm(); });
+    if (auto st = ctx->loop.Start(); !st.ok()) return st;
+    dp->loops_.push_back(std::move(ctx));
+  }
+  return dp;
+}
+
+UserspaceDatapath::~UserspaceDatapath() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, t] : tunnels_) {
+    t.ctx->loop
+        .RunSync([&t] {
+          t.path->Stop(/*remove_taps=*/false);  // persistent TAPs outlive us
+          t.path.reset();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+  tunnels_.clear();
+  loops_.clear();
+}
+
+std::vector<std::string> UserspaceDatapath::Capabilities() const {
+  return {"encap/udp", "encap/ip", "ipv4",       "ipv6",
+          "pseudowire/eth", "cookies", "sequencing", "reordering"};
+}
+
+void UserspaceDatapath::ReapDeadSessions() {
+  for (auto& [tid, t] : tunnels_) {
+    t.ctx->loop
+        .RunSync([&t] {
+          std::vector<uint32_t> dead;
+          for (const auto& [sid, s] : t.path->sessions()) {
+            if (!s->TapAlive()) dead.push_back(sid);
+          }
+          for (uint32_t sid : dead) {
+            L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << t.path->config().tunnel_id
+                               << "/" << sid << " vanished; dropping the session";
+            t.path->RemoveSession(sid, /*remove_tap=*/true);
+          }
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+}
+
+absl::StatusOr<Observation> UserspaceDatapath::Observe() {
+  std::lock_guard lock(mu_);
+  ReapDeadSessions();
+  Observation obs;
+  for (auto& [tid, t] : tunnels_) {
+    t.ctx->loop
+        .RunSync([&] {
+          obs.tunnels.push_back(ObservedTunnel{t.path->config(), t.path->counters()});
+          for (const auto& [sid, s] : t.path->sessions()) {
+            obs.sessions.push_back(ObservedSession{s->config(), s->counters()});
+          }
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+  std::sort(obs.sessions.begin(), obs.sessions.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.config.tunnel_id, a.config.session_id) <
+           std::pair(b.config.tunnel_id, b.config.session_id);
+  });
+  return obs;
+}
+
+absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
+  if (config.version != 3) {
+    return absl::InvalidArgumentError("the userspace datapath speaks L2TPv3 only");
+  }
+  if (config.tunnel_id == 0) return absl::InvalidArgumentError("tunnel id 0 is reserved");
+  std::lock_guard lock(mu_);
+  if (tunnels_.count(config.tunnel_id)) {
+    return absl::AlreadyExistsError(absl::StrCat("tunnel ", config.tunnel_id, " exists"));
+  }
+  auto socket = TunnelSocket::Open(config);
+  if (!socket.ok()) return socket.status();
+  LoopContext* ctx =
+      std::min_element(loops_.begin(), loops_.end(), [](const auto& a, const auto& b) {
+        return a->tunnel_count < b->tunnel_count;
+      })->get();
+  auto path = std::make_unique<TunnelPath>(config, std::move(*socket), ctx);
+  if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
+  ++ctx->tunnel_count;
+  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path)};
+  L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up";
+  return absl::OkStatus();
+}
+
+absl::Status UserspaceDatapath::DeleteTunnel(uint32_t tunnel_id) {
+  std::lock_guard lock(mu_);
+  auto it = tunnels_.find(tunnel_id);
+  if (it == tunnels_.end()) {
+    return absl::NotFoundError(absl::StrCat("tunnel ", tunnel_id, " not found"));
+  }
+  TunnelEntry& t = it->second;
+  t.ctx->loop
+      .RunSync([&t] {
+        t.path->Stop(/*remove_taps=*/true);
+        t.path.reset();
+        return absl::OkStatus();
+      })
+      .IgnoreError();
+  --t.ctx->tunnel_count;
+  tunnels_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status UserspaceDatapath::CheckSessionIds(const SessionConfig& config) const {
+  const TunnelEntry& own = tunnels_.at(config.tunnel_id);
+  for (const auto& [tid, t] : tunnels_) {
+    // Session ids must be unique netns-wide when IP encapsulation is involved:
+    // there is no tunnel id on the wire (kernel l2tp_session_register).
+    bool ip_involved = own.path->config().encap == Encap::kIp || t.path->config().encap == Encap::kIp;
+    for (const auto& [sid, s] : t.path->sessions()) {
+      if (tid == config.tunnel_id && sid == config.session_id) {
+        return absl::AlreadyExistsError(absl::StrCat("session ", sid, " exists"));
+      }
+      if (tid != config.tunnel_id && sid == config.session_id && ip_involved) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("session id ", sid, " is in use by IP-encapsulated tunnel ", tid));
+      }
+      if (s->config().interface_name == config.interface_name) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("interface ", config.interface_name, " exists"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
+  if (config.session_id == 0) return absl::InvalidArgumentError("session id 0 is reserved");
+  if (!ValidCookieLength(config.cookie.size()) || !ValidCookieLength(config.peer_cookie.size())) {
+    return absl::InvalidArgumentError("cookies are 0, 4 or 8 bytes");
+  }
+  std::lock_guard lock(mu_);
+  auto it = tunnels_.find(config.tunnel_id);
+  if (it == tunnels_.end()) {
+    return absl::NotFoundError(absl::StrCat("tunnel ", config.tunnel_id, " not found"));
+  }
+  TunnelEntry& t = it->second;
+  // Session maps and configs are read here from the control thread: they only
+  // change in RunSync closures issued under mu_, which we hold.
+  absl::Status ids = CheckSessionIds(config);
+  if (absl::IsAlreadyExists(ids)) {
+    // A session whose TAP vanished is not a real conflict: drop it first.
+    ReapDeadSessions();
+    ids = CheckSessionIds(config);
+  }
+  if (!ids.ok()) return ids;
+
+  auto tap = TapDevice::Open(config.interface_name);
+  if (!tap.ok()) return tap.status();
+  uint32_t mtu = config.mtu ? config.mtu : DefaultSessionMtu(t.path->config(), config);
+  if (auto st = tap->Configure(mtu); !st.ok()) return st;
+  auto session = std::make_unique<SessionPath>(config, std::move(*tap), t.path.get(), t.ctx);
+  if (auto st = t.ctx->loop.RunSync([&] { return t.path->AddSession(std::move(session)); });
+      !st.ok()) {
+    return st;
+  }
+  L2TP_LOG(kInfo) << "userspace datapath: session " << config.tunnel_id << "/"
+                  << config.session_id << " on " << config.interface_name;
+  return absl::OkStatus();
+}
+
+absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
+  std::lock_guard lock(mu_);
+  auto it = tunnels_.find(config.tunnel_id);
+  if (it == tunnels_.end()) {
+    return absl::NotFoundError(absl::StrCat("tunnel ", config.tunnel_id, " not found"));
+  }
+  TunnelEntry& t = it->second;
+  return t.ctx->loop.RunSync([&]() -> absl::Status {
+    SessionPath* s = t.path->FindSession(config.session_id);
+    if (!s) return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
+    if (!SessionDiffersOnlyInModifiable(s->config(), config)) {
+      return absl::InvalidArgumentError(
+          "only sequencing, lns_mode, reorder timeout and mtu change in place");
+    }
+    return s->Modify(config);
+  });
+}
+
+absl::Status UserspaceDatapath::DeleteSession(uint32_t tunnel_id, uint32_t session_id) {
+  std::lock_guard lock(mu_);
+  auto it = tunnels_.find(tunnel_id);
+  if (it == tunnels_.end()) {
+    return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));
+  }
+  TunnelEntry& t = it->second;
+  return t.ctx->loop.RunSync([&]() -> absl::Status {
+    if (!t.path->RemoveSession(session_id, /*remove_tap=*/true)) {
+      return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace l2tp::userspace

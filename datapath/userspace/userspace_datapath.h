@@ -1,0 +1,59 @@
+// L2TPv3 Ethernet pseudowires in userspace, for kernels without L2TP.
+//
+// Each tunnel is a UDP or raw IP (protocol 115) socket; each session a
+// persistent TAP device (see tap_device.h). Tunnels are spread over at most
+// one I/O thread per core; a tunnel and its sessions share one thread, which
+// alone touches their state. Control calls are serialised by a mutex and run
+// their changes on the owning thread (IoLoop::RunSync), so runtime changes
+// never disturb other sessions.
+//
+// TAPs deleted behind our back: Observe() drops such sessions from its state
+// (and from the observation), so the agent sees them missing and re-creates
+// them, which makes a fresh TAP. Sessions whose TAP still exists after an
+// agent restart are not observed either (the process state is gone), and
+// CreateSession re-attaches to the persistent device.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "datapath/datapath.h"
+
+namespace l2tp::userspace {
+
+struct LoopContext;
+class TunnelPath;
+
+class UserspaceDatapath : public Datapath {
+ public:
+  // io_threads 0 = one per core.
+  static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0);
+  ~UserspaceDatapath() override;  // stops I/O; TAPs stay (persistent)
+
+  std::string_view Name() const override { return "userspace"; }
+  std::vector<std::string> Capabilities() const override;
+  absl::StatusOr<Observation> Observe() override;
+  absl::Status CreateTunnel(const TunnelConfig& config) override;
+  absl::Status DeleteTunnel(uint32_t tunnel_id) override;
+  absl::Status CreateSession(const SessionConfig& config) override;
+  absl::Status ModifySession(const SessionConfig& config) override;
+  absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) override;
+
+ private:
+  struct TunnelEntry {
+    LoopContext* ctx;
+    std::unique_ptr<TunnelPath> path;
+  };
+
+  UserspaceDatapath() = default;
+  absl::Status CheckSessionIds(const SessionConfig& config) const;
+  void ReapDeadSessions();  // mu_ held
+
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<LoopContext>> loops_;
+  std::map<uint32_t, TunnelEntry> tunnels_;
+};
+
+}  // namespace l2tp::userspace
