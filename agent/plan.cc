@@ -16,8 +16,13 @@ std::vector<std::string> ChangedFields(const Message& a, const Message& b) {
   const auto* desc = a.GetDescriptor();
   for (int i = 0; i < desc->field_count(); ++i) {
     const FieldDescriptor* f = desc->field(i);
+    // An optional field set to its default differs from one left unset.
+    if (!f->is_repeated() && f->has_presence() &&
+        a.GetReflection()->HasField(a, f) != b.GetReflection()->HasField(b, f)) {
+      out.push_back(f->name());
+      continue;
+    }
     MessageDifferencer d;
-    d.set_message_field_comparison(MessageDifferencer::EQUIVALENT);
     std::vector<const FieldDescriptor*> only{f};
     if (!d.CompareWithFields(a, b, only, only)) out.push_back(f->name());
   }
