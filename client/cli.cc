@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "absl/time/clock.h"
 #include "client/commands.h"
 #include "client/help.h"
 

@@ -59,9 +59,10 @@ int List(const CommandContext& ctx, v1::ResourceKind kind, OutputFormat format) 
 
   if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
     // A Config, so the output can be fed back to `apply -f`.
+    // Only the kind asked for, whatever else the agent sent along.
     v1::Config config;
-    *config.mutable_tunnels() = response.tunnels();
-    *config.mutable_sessions() = response.sessions();
+    if (kind != v1::RESOURCE_KIND_SESSION) *config.mutable_tunnels() = response.tunnels();
+    if (kind != v1::RESOURCE_KIND_TUNNEL) *config.mutable_sessions() = response.sessions();
     *ctx.out << RenderMessage(config, format);
     return kExitOk;
   }

@@ -31,7 +31,9 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(const std::string& text,
 
 std::string RenderMessage(const google::protobuf::Message& message, OutputFormat format) {
   if (format == OutputFormat::kYaml) return ToYaml(message);
-  return ToJson(message, /*pretty=*/true) + "\n";
+  std::string json = ToJson(message, /*pretty=*/true);
+  if (json.empty() || json.back() != '\n') json += '\n';  // the pretty printer may add one
+  return json;
 }
 
 }  // namespace l2tp::cli

@@ -1,0 +1,89 @@
+#include "absl/strings/str_split.h"
+#include "common/config_file.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/client/cli_test_support.h"
+
+namespace l2tp::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FakeAgent;
+using testing::RunAgainst;
+
+void AddEvents(FakeAgent& agent) {
+  v1::WatchEvent added;
+  added.set_type(v1::WatchEvent::TYPE_ADDED);
+  *added.mutable_tunnel() = testing::SampleTunnel();
+  v1::WatchEvent synced;
+  synced.set_type(v1::WatchEvent::TYPE_SYNCED);
+  v1::WatchEvent modified;
+  modified.set_type(v1::WatchEvent::TYPE_MODIFIED);
+  *modified.mutable_session() = testing::SampleSession();
+  agent.service().watch_events = {added, synced, modified};
+}
+
+TEST(WatchCommandTest, OneLinePerEventUntilTheStreamEnds) {
+  FakeAgent agent;
+  AddEvents(agent);
+  auto r = RunAgainst(agent, {"watch"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ADDED tunnel/t1 phase=READY gen=2\n"
+            "--- synced ---\n"
+            "MODIFIED session/s1 phase=FAILED gen=1 interface l2tpeth0 exists\n");
+}
+
+TEST(WatchCommandTest, JsonOneCompactObjectPerLine) {
+  FakeAgent agent;
+  AddEvents(agent);
+  auto r = RunAgainst(agent, {"watch", "-o", "json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::WatchEvent back;
+    ASSERT_TRUE(ParseConfigText(lines[i], &back).ok()) << lines[i];
+    EXPECT_EQ(back.SerializeAsString(), agent.service().watch_events[i].SerializeAsString());
+  }
+  EXPECT_EQ(lines[1], "{\"type\":\"TYPE_SYNCED\"}");
+}
+
+TEST(WatchCommandTest, YamlDocuments) {
+  FakeAgent agent;
+  AddEvents(agent);
+  auto r = RunAgainst(agent, {"watch", "-o", "yaml"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("---\ntype: \"TYPE_SYNCED\"\n---\ntype: \"TYPE_MODIFIED\"\n"));
+}
+
+TEST(WatchCommandTest, TimeoutEndsAnOpenWatchSuccessfully) {
+  FakeAgent agent;
+  AddEvents(agent);
+  agent.service().watch_holds_open = true;
+  absl::Time start = absl::Now();
+  auto r = RunAgainst(agent, {"--timeout", "300ms", "watch"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
+  EXPECT_THAT(r.out, HasSubstr("--- synced ---\n"));
+}
+
+TEST(WatchCommandTest, StreamErrorExits1) {
+  FakeAgent agent;
+  AddEvents(agent);
+  agent.service().status = grpc::Status(grpc::StatusCode::INTERNAL, "store corrupted");
+  auto r = RunAgainst(agent, {"watch"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("--- synced ---"));
+  EXPECT_EQ(r.err, "error: INTERNAL: store corrupted\n");
+}
+
+TEST(WatchCommandTest, NoAgent) {
+  auto r = testing::RunCliForTest({"--socket", "/tmp/l2tpctl-test-nothing.sock", "watch"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/tmp/l2tpctl-test-nothing.sock"));
+  EXPECT_THAT(r.err, HasSubstr("Is l2tp-agent running?"));
+}
+
+}  // namespace
+}  // namespace l2tp::cli
