@@ -1,0 +1,476 @@
+// UserspaceDatapath end to end inside a private network namespace: control
+// semantics (ids, errors, TAP lifecycle) and the packet path against a test
+// peer socket on loopback. Needs CAP_NET_ADMIN (skipped without it).
+#include "datapath/userspace/userspace_datapath.h"
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "datapath/userspace/tunnel_socket.h"
+
+namespace l2tp::userspace {
+namespace {
+
+// Ethertype reserved for local experiments: nothing else on the TAP uses it.
+constexpr uint16_t kTestEthertype = 0x88b5;
+
+bool g_in_private_netns = false;
+
+class PrivateNetnsEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (unshare(CLONE_NEWNET) != 0) return;
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "lo");
+    ioctl(s, SIOCGIFFLAGS, &ifr);
+    ifr.ifr_flags |= IFF_UP;
+    g_in_private_netns = ioctl(s, SIOCSIFFLAGS, &ifr) == 0 && access("/dev/net/tun", R_OK) == 0;
+    close(s);
+    // No IPv6 on new links: no router solicitations or MLD reports on the
+    // TAPs to interleave with (and take sequence numbers from) test frames.
+    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+      if (FILE* f = fopen(path, "w")) {
+        fputs("1", f);
+        fclose(f);
+      }
+    }
+  }
+};
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PrivateNetnsEnvironment);
+
+std::vector<uint8_t> Hex(const std::string& hex) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::vector<uint8_t> Concat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// dst 02:00:00:00:00:02, src 02:00:00:00:00:01, test ethertype, payload.
+std::vector<uint8_t> TestFrame(uint8_t tag) {
+  auto f = Hex("020000000002020000000001");
+  f.push_back(kTestEthertype >> 8);
+  f.push_back(kTestEthertype & 0xff);
+  for (int i = 0; i < 46; ++i) f.push_back(tag);
+  return f;
+}
+
+TunnelConfig UdpTunnel(uint32_t id = 1) {
+  TunnelConfig t;
+  t.tunnel_id = id;
+  t.peer_tunnel_id = 100 + id;
+  t.encap = Encap::kUdp;
+  t.local = *IpAddress::Parse("127.0.0.1");
+  t.remote = *IpAddress::Parse("127.0.0.2");
+  t.udp_source_port = 17000 + id;
+  t.udp_destination_port = 18000 + id;
+  return t;
+}
+
+SessionConfig Session(uint32_t tunnel_id, uint32_t session_id, const std::string& ifname) {
+  SessionConfig s;
+  s.tunnel_id = tunnel_id;
+  s.session_id = session_id;
+  s.peer_session_id = session_id + 1000;
+  s.interface_name = ifname;
+  return s;
+}
+
+int IfMtu(const std::string& name) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  int mtu = ioctl(s, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : -1;
+  close(s);
+  return mtu;
+}
+
+bool IfUp(const std::string& name) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  bool up = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+  close(s);
+  return up;
+}
+
+// The far end of a tunnel: a plain socket we write packets with.
+class Peer {
+ public:
+  Peer(Encap encap, const TunnelConfig& t) : encap_(encap) {
+    sockaddr_storage local, remote;
+    bool udp = encap == Encap::kUdp;
+    fd_ = udp ? socket(AF_INET, SOCK_DGRAM, 0) : socket(AF_INET, SOCK_RAW, kIpProtoL2tp);
+    socklen_t ll = t.remote.ToSockaddr(udp ? t.udp_destination_port : 0, &local);
+    socklen_t rl = t.local.ToSockaddr(udp ? t.udp_source_port : 0, &remote);
+    ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&local), ll) == 0 &&
+          connect(fd_, reinterpret_cast<sockaddr*>(&remote), rl) == 0;
+  }
+  ~Peer() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return ok_; }
+  void Send(const std::vector<uint8_t>& packet) {
+    ASSERT_EQ(send(fd_, packet.data(), packet.size(), 0), static_cast<ssize_t>(packet.size()));
+  }
+  // Next L2TP packet (IP header stripped) whose payload carries the test
+  // ethertype at `ethertype_offset`; other traffic from the TAP is skipped.
+  std::vector<uint8_t> ReceiveTest(size_t ethertype_offset) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      std::vector<uint8_t> buf(65536);
+      ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+      if (n <= 0) continue;
+      buf.resize(n);
+      if (encap_ == Encap::kIp) buf.erase(buf.begin(), buf.begin() + (buf[0] & 0x0f) * 4);
+      size_t at = ethertype_offset + 12;
+      if (buf.size() > at + 1 && (buf[at] << 8 | buf[at + 1]) == kTestEthertype) return buf;
+    }
+    return {};
+  }
+
+ private:
+  Encap encap_;
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+// Sends `frame` out of interface `ifname`: the TAP's reader (the datapath) gets it.
+void SendOnInterface(const std::string& ifname, const std::vector<uint8_t>& frame) {
+  int s = socket(AF_PACKET, SOCK_RAW, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
+  sll.sll_halen = 6;
+  ASSERT_EQ(sendto(s, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof sll),
+            static_cast<ssize_t>(frame.size()));
+  close(s);
+}
+
+// Captures frames arriving on `ifname` (i.e. written to the TAP by the datapath).
+class Capture {
+ public:
+  explicit Capture(const std::string& ifname) {
+    fd_ = socket(AF_PACKET, SOCK_RAW, htons(kTestEthertype));
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(kTestEthertype);
+    sll.sll_ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
+    bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll);
+  }
+  ~Capture() { close(fd_); }
+  std::vector<uint8_t> Next() {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 3000) <= 0) return {};
+    std::vector<uint8_t> buf(65536);
+    ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? n : 0);
+    return buf;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class UserspaceDatapathTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!g_in_private_netns) GTEST_SKIP() << "needs CAP_NET_ADMIN and /dev/net/tun";
+    auto dp = UserspaceDatapath::Create(2);
+    ASSERT_TRUE(dp.ok()) << dp.status();
+    dp_ = std::move(*dp);
+  }
+
+  Observation Observe() {
+    auto obs = dp_->Observe();
+    EXPECT_TRUE(obs.ok());
+    return obs.ok() ? *obs : Observation{};
+  }
+  // Waits (bounded) until the session's counters satisfy `pred`.
+  Counters WaitSession(uint32_t tid, uint32_t sid, std::function<bool(const Counters&)> pred) {
+    Counters last;
+    for (int i = 0; i < 200; ++i) {
+      for (const auto& s : Observe().sessions) {
+        if (s.config.tunnel_id == tid && s.config.session_id == sid) last = s.counters;
+      }
+      if (pred(last)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return last;
+  }
+  Counters WaitTunnel(uint32_t tid, std::function<bool(const Counters&)> pred) {
+    Counters last;
+    for (int i = 0; i < 200; ++i) {
+      for (const auto& t : Observe().tunnels) {
+        if (t.config.tunnel_id == tid) last = t.counters;
+      }
+      if (pred(last)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return last;
+  }
+
+  std::unique_ptr<UserspaceDatapath> dp_;
+};
+
+TEST_F(UserspaceDatapathTest, ControlErrorsMatchTheKernelsRules) {
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(dp_->CreateTunnel(UdpTunnel(1))));
+  EXPECT_TRUE(absl::IsNotFound(dp_->DeleteTunnel(9)));
+  EXPECT_TRUE(absl::IsNotFound(dp_->CreateSession(Session(9, 1, "usdp0"))));
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(dp_->CreateSession(Session(1, 1, "usdp1"))));
+  EXPECT_TRUE(absl::IsAlreadyExists(dp_->CreateSession(Session(1, 2, "usdp0"))));
+  SessionConfig bad_cookie = Session(1, 3, "usdp3");
+  bad_cookie.cookie = {1, 2, 3};
+  EXPECT_TRUE(absl::IsInvalidArgument(dp_->CreateSession(bad_cookie)));
+  SessionConfig renamed = Session(1, 1, "usdp9");
+  EXPECT_TRUE(absl::IsInvalidArgument(dp_->ModifySession(renamed)));
+  EXPECT_TRUE(absl::IsNotFound(dp_->ModifySession(Session(1, 7, "usdp0"))));
+  EXPECT_TRUE(absl::IsNotFound(dp_->DeleteSession(1, 7)));
+  EXPECT_TRUE(absl::IsNotFound(dp_->DeleteSession(9, 1)));
+  TunnelConfig v2 = UdpTunnel(5);
+  v2.version = 2;
+  EXPECT_TRUE(absl::IsInvalidArgument(dp_->CreateTunnel(v2)));
+}
+
+TEST_F(UserspaceDatapathTest, IpEncapSessionIdsAreUniquePerNamespace) {
+  TunnelConfig ip = UdpTunnel(2);
+  ip.encap = Encap::kIp;
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  ASSERT_TRUE(dp_->CreateTunnel(ip).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 5, "usdp0")).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(dp_->CreateSession(Session(2, 5, "usdp1"))));
+  EXPECT_TRUE(dp_->CreateSession(Session(2, 6, "usdp1")).ok());
+  // UDP tunnels only need per-tunnel uniqueness.
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(3)).ok());
+  EXPECT_TRUE(dp_->CreateSession(Session(3, 5, "usdp2")).ok());
+}
+
+TEST_F(UserspaceDatapathTest, ObserveModifyDeleteLifecycle) {
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  SessionConfig s = Session(1, 1, "usdp0");
+  s.cookie = {1, 2, 3, 4};
+  s.peer_cookie = {5, 6, 7, 8, 9, 10, 11, 12};
+  s.mtu = 1400;
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  EXPECT_EQ(IfMtu("usdp0"), 1400);
+  EXPECT_TRUE(IfUp("usdp0"));
+
+  Observation obs = Observe();
+  ASSERT_EQ(obs.tunnels.size(), 1u);
+  EXPECT_EQ(obs.tunnels[0].config, UdpTunnel(1));
+  ASSERT_EQ(obs.sessions.size(), 1u);
+  EXPECT_EQ(obs.sessions[0].config, s);
+
+  s.send_sequence = true;
+  s.reorder_timeout_ms = 50;
+  s.mtu = 1300;
+  ASSERT_TRUE(dp_->ModifySession(s).ok());
+  EXPECT_EQ(IfMtu("usdp0"), 1300);
+  EXPECT_EQ(Observe().sessions.at(0).config, s);
+
+  ASSERT_TRUE(dp_->DeleteSession(1, 1).ok());
+  EXPECT_EQ(if_nametoindex("usdp0"), 0u);  // TAP removed
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 2, "usdp1")).ok());
+  ASSERT_TRUE(dp_->DeleteTunnel(1).ok());
+  EXPECT_EQ(if_nametoindex("usdp1"), 0u);  // sessions die with their tunnel
+  EXPECT_TRUE(Observe().sessions.empty());
+}
+
+TEST_F(UserspaceDatapathTest, DefaultMtuIsTheKernels) {
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
+  EXPECT_EQ(IfMtu("usdp0"), 1446);  // 1500 - 20 - 8 - 12 - 14 (ip-l2tp(8))
+}
+
+TEST_F(UserspaceDatapathTest, TapDeletedBehindOurBackIsDropped) {
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
+  ASSERT_EQ(system("ip link del usdp0"), 0);
+  EXPECT_TRUE(Observe().sessions.empty());
+  EXPECT_EQ(Observe().tunnels.size(), 1u);
+  // The agent's repair: create it again.
+  EXPECT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
+  EXPECT_NE(if_nametoindex("usdp0"), 0u);
+}
+
+TEST_F(UserspaceDatapathTest, PersistentTapIsReattachedAfterRestart) {
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
+  unsigned index = if_nametoindex("usdp0");
+  ASSERT_EQ(system("ip addr add 10.200.0.1/24 dev usdp0"), 0);
+  dp_.reset();  // agent stops: the TAP stays, with what users put on it
+  EXPECT_EQ(if_nametoindex("usdp0"), index);
+
+  auto dp = UserspaceDatapath::Create(1);
+  ASSERT_TRUE(dp.ok());
+  dp_ = std::move(*dp);
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
+  EXPECT_EQ(if_nametoindex("usdp0"), index);
+  EXPECT_EQ(system("ip -4 addr show dev usdp0 | grep -q 10.200.0.1"), 0);
+  ASSERT_TRUE(dp_->DeleteTunnel(1).ok());
+}
+
+TEST_F(UserspaceDatapathTest, NameOfAnotherKindOfLinkIsRefused) {
+  ASSERT_EQ(system("ip link add usdpdummy type veth peer name usdpdummy1"), 0);
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
+  EXPECT_FALSE(dp_->CreateSession(Session(1, 1, "usdpdummy")).ok());
+  system("ip link del usdpdummy");
+}
+
+struct PathCase {
+  Encap encap;
+  std::vector<uint8_t> cookie;
+  L2Spec l2spec;
+  bool send_sequence;
+};
+
+class UserspacePacketPathTest : public UserspaceDatapathTest,
+                                public ::testing::WithParamInterface<PathCase> {};
+
+TEST_P(UserspacePacketPathTest, EncapsulatesAndDecapsulates) {
+  const PathCase& c = GetParam();
+  TunnelConfig t = UdpTunnel(1);
+  t.encap = c.encap;
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(c.encap, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig s = Session(1, 0x10, "usdp0");
+  s.peer_session_id = 0x20;
+  s.cookie = c.cookie;
+  s.peer_cookie = c.cookie;
+  s.l2spec = c.l2spec;
+  s.send_sequence = c.send_sequence;
+  s.lns_mode = true;  // keep our numbering fixed whatever the peer does
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+
+  std::vector<uint8_t> udp_word = c.encap == Encap::kUdp ? Hex("00030000") : std::vector<uint8_t>{};
+  auto sublayer = [&](uint32_t seq) -> std::vector<uint8_t> {
+    if (c.l2spec == L2Spec::kNone) return {};
+    if (!c.send_sequence) return Hex("00000000");
+    return {0x40, uint8_t(seq >> 16), uint8_t(seq >> 8), uint8_t(seq)};
+  };
+  size_t header_len = udp_word.size() + 4 + c.cookie.size() + sublayer(0).size();
+
+  // Transmit: a frame sent on the TAP leaves as exactly header + frame.
+  for (uint32_t seq = 0; seq < 2; ++seq) {
+    SendOnInterface("usdp0", TestFrame(0x11));
+    std::vector<uint8_t> want = Concat(Concat(Concat(udp_word, Hex("00000020")), c.cookie),
+                                       Concat(sublayer(seq), TestFrame(0x11)));
+    EXPECT_EQ(peer.ReceiveTest(header_len), want) << "seq " << seq;
+  }
+
+  // Receive: a packet for our session lands on the TAP.
+  Capture capture("usdp0");
+  std::vector<uint8_t> in = Concat(Concat(Concat(udp_word, Hex("00000010")), c.cookie),
+                                   Concat(sublayer(0), TestFrame(0x22)));
+  peer.Send(in);
+  EXPECT_EQ(capture.Next(), TestFrame(0x22));
+  Counters got = WaitSession(1, 0x10, [](const Counters& k) { return k.rx_packets >= 1; });
+  EXPECT_EQ(got.rx_packets, 1u);
+  EXPECT_EQ(got.rx_bytes, in.size());
+  EXPECT_GE(got.tx_packets, 2u);
+  EXPECT_EQ(WaitTunnel(1, [](const Counters& k) { return k.rx_packets >= 1; }).rx_bytes, in.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, UserspacePacketPathTest,
+    ::testing::Values(PathCase{Encap::kUdp, {}, L2Spec::kDefault, false},
+                      PathCase{Encap::kUdp, {1, 2, 3, 4}, L2Spec::kNone, false},
+                      PathCase{Encap::kUdp, {1, 2, 3, 4, 5, 6, 7, 8}, L2Spec::kDefault, true},
+                      PathCase{Encap::kIp, {}, L2Spec::kNone, false},
+                      PathCase{Encap::kIp, {9, 8, 7, 6}, L2Spec::kDefault, true},
+                      PathCase{Encap::kIp, {1, 2, 3, 4, 5, 6, 7, 8}, L2Spec::kDefault, false}));
+
+TEST_F(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
+  TunnelConfig t = UdpTunnel(1);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig s = Session(1, 0x10, "usdp0");
+  s.peer_cookie = Hex("a1a2a3a4");
+  s.require_sequence = true;
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  auto frame = TestFrame(0x33);
+
+  peer.Send(Hex("000300"));                                            // short: invalid
+  peer.Send(Concat(Hex("0002000000000010a1a2a3a440000000"), frame));  // version 2: invalid
+  peer.Send(Concat(Hex("0003000000000077a1a2a3a440000000"), frame));  // unknown session
+  peer.Send(Hex("c803000c0000000100000000"));                          // control message
+  peer.Send(Hex("0003000000000010a1a2"));                              // truncated cookie
+  peer.Send(Hex("0003000000000010a1a2a3a44000"));                      // truncated sublayer
+  peer.Send(Hex("0003000000000010a1a2a3a440000000aabb"));              // frame too short
+  peer.Send(Concat(Hex("0003000000000010b1b2b3b440000000"), frame));  // bad cookie
+  peer.Send(Concat(Hex("0003000000000010a1a2a3a400000000"), frame));  // no sequence
+  peer.Send(Concat(Hex("0003000000000010a1a2a3a440000000"), frame));  // good
+
+  Counters session = WaitSession(1, 0x10, [](const Counters& k) { return k.rx_packets >= 1; });
+  Counters tunnel = WaitTunnel(1, [](const Counters& k) { return k.rx_packets >= 1; });
+  EXPECT_EQ(session.rx_packets, 1u);
+  EXPECT_EQ(session.rx_cookie_discards, 1u);
+  EXPECT_EQ(session.rx_seq_discards, 1u);
+  EXPECT_EQ(session.rx_errors, 2u);
+  EXPECT_EQ(tunnel.rx_invalid, 5u);
+  EXPECT_EQ(tunnel.rx_errors, 2u);  // unknown session + control message
+  EXPECT_EQ(tunnel.rx_packets, 1u);
+}
+
+TEST_F(UserspaceDatapathTest, ReorderQueueIsReleasedByTheTimer) {
+  TunnelConfig t = UdpTunnel(1);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig s = Session(1, 0x10, "usdp0");
+  s.reorder_timeout_ms = 100;
+  s.lns_mode = true;
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  auto packet = [&](uint8_t seq) {
+    return Concat(Hex("0003000000000010"), Concat({0x40, 0, 0, seq}, TestFrame(seq)));
+  };
+  Capture capture("usdp0");
+  peer.Send(packet(0));
+  auto start = std::chrono::steady_clock::now();
+  peer.Send(packet(2));  // 1 never comes: 2 waits, expires; 3 is then delivered
+  // Later than 2 by more than the timer's wake-up latency, so 3 has not
+  // expired yet when 2 does.
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  peer.Send(packet(3));
+  EXPECT_EQ(capture.Next(), TestFrame(0));
+  EXPECT_EQ(capture.Next(), TestFrame(3));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(95));
+  Counters c = WaitSession(1, 0x10, [](const Counters& k) { return k.rx_packets >= 2; });
+  EXPECT_EQ(c.rx_packets, 2u);
+  EXPECT_EQ(c.rx_seq_discards, 1u);
+}
+
+}  // namespace
+}  // namespace l2tp::userspace
