@@ -39,15 +39,23 @@ TEST(PlanLinesTest, EachOperation) {
       "tunnel/t1 unchanged");
 }
 
-TEST(PlanLinesTest, SeveralChangedFieldsAndReason) {
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_REPLACE,
-                            {"sessionId", "cookie"}, "session id cannot change in place"),
+// Field names are the agent's, verbatim, as in `-o json`.
+TEST(PlanLinesTest, ChangedFieldsThenReason) {
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t2", v1::PlanAction::OPERATION_REPLACE,
+                            {"remote"}, "tunnel parameters cannot change in place"),
                      false),
-            "session/s1 replaced (changed: sessionId, cookie; session id cannot change in place)");
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_REPLACE,
-                            {}, "tunnel t1 is replaced"),
+            "tunnel/t2 replaced (changed: remote; tunnel parameters cannot change in place)");
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_MODIFY,
+                            {"send_sequence", "mtu"}),
                      false),
-            "session/s1 replaced (tunnel t1 is replaced)");
+            "session/s1 configured (changed: send_sequence, mtu)");
+}
+
+TEST(PlanLinesTest, ReasonShownWhenNoFieldChanged) {
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s3", v1::PlanAction::OPERATION_REPLACE,
+                            {}, "its tunnel is replaced"),
+                     false),
+            "session/s3 replaced (its tunnel is replaced)");
 }
 
 TEST(PlanLinesTest, DryRunSuffix) {
