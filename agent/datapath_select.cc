@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datapath/memory/memory_datapath.h"
+#include "datapath/userspace/userspace_datapath.h"
 
 namespace l2tp {
 
@@ -20,13 +21,24 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
     if (!kernel.available) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", kernel_state));
     return absl::UnimplementedError("--datapath=kernel: the kernel backend is not part of this build yet");
   }
-  if (requested == "userspace") {
-    return absl::UnimplementedError("--datapath=userspace: the userspace backend is not part of this build yet");
-  }
-  if (requested == "auto") {
-    c.name = "none";
-    c.message = absl::StrCat(kernel_state,
-                             "; no datapath backend in this build can run here, so resources stay PENDING");
+  if (requested == "userspace" || requested == "auto") {
+    // auto: the kernel backend is not part of this build yet, so userspace
+    // serves whether or not the kernel has L2TP.
+    auto userspace = userspace::UserspaceDatapath::Create();
+    if (!userspace.ok()) {
+      if (requested == "userspace") {
+        return absl::FailedPreconditionError(absl::StrCat("--datapath=userspace: ", userspace.status().message()));
+      }
+      c.name = "none";
+      c.message = absl::StrCat(kernel_state, "; the userspace datapath cannot start (",
+                               userspace.status().message(), "), so resources stay PENDING");
+      return c;
+    }
+    c.datapath = *std::move(userspace);
+    c.name = "userspace";
+    c.message = requested == "auto"
+                    ? absl::StrCat(kernel_state, "; using the userspace L2TPv3 datapath")
+                    : "userspace L2TPv3 datapath (TAP devices, UDP and IP sockets)";
     return c;
   }
   return absl::InvalidArgumentError(

@@ -21,6 +21,7 @@
 #include "agent/version.h"
 #include "common/config_file.h"
 #include "common/log.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/grpcpp.h"
@@ -110,6 +111,8 @@ int Run() {
   AgentService service(&registry, info);
 
   if (auto st = PrepareUnixSocketPath(socket_path); !st.ok()) return Fail(std::string(st.message()));
+  // Reference the health descriptors so the linker keeps them for reflection.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

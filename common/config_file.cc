@@ -1,6 +1,7 @@
 #include "common/config_file.h"
 
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -33,8 +34,17 @@ void EmitJsonString(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
-void YamlNodeToJson(const YAML::Node& node, std::string* out) {
+// How a plain (unquoted) YAML scalar reads: a JSON literal, or a string.
+std::optional<std::string> PlainScalarLiteral(const std::string& v) {
   static const std::regex kNumber(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  if (v == "true" || v == "True" || v == "TRUE") return "true";
+  if (v == "false" || v == "False" || v == "FALSE") return "false";
+  if (v == "null" || v == "~" || v == "Null" || v == "NULL" || v.empty()) return "null";
+  if (std::regex_match(v, kNumber)) return v;
+  return std::nullopt;
+}
+
+void YamlNodeToJson(const YAML::Node& node, std::string* out) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -43,10 +53,10 @@ void YamlNodeToJson(const YAML::Node& node, std::string* out) {
     case YAML::NodeType::Scalar: {
       const std::string& v = node.Scalar();
       if (node.Tag() != "!") {  // plain (unquoted) scalar
-        if (v == "true" || v == "True" || v == "TRUE") { *out += "true"; return; }
-        if (v == "false" || v == "False" || v == "FALSE") { *out += "false"; return; }
-        if (v == "null" || v == "~" || v == "Null" || v == "NULL") { *out += "null"; return; }
-        if (std::regex_match(v, kNumber)) { *out += v; return; }
+        if (auto literal = PlainScalarLiteral(v)) {
+          *out += *literal;
+          return;
+        }
       }
       EmitJsonString(v, out);
       return;
@@ -94,8 +104,8 @@ void EmitYaml(const YAML::Node& node, YAML::Emitter* e) {
       *e << YAML::EndSeq;
       return;
     case YAML::NodeType::Scalar:
-      // JSON strings stay quoted so they read back as strings.
-      if (node.Tag() == "!") *e << YAML::DoubleQuoted << node.Scalar();
+      // A JSON string that would read back as a number, bool or null is quoted.
+      if (node.Tag() == "!" && PlainScalarLiteral(node.Scalar())) *e << YAML::DoubleQuoted << node.Scalar();
       else *e << node.Scalar();
       return;
     default:

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything the project needs to build, test and run, from Debian's
+# apt and the npm registry only. Idempotent: a second run installs nothing.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+APT_PACKAGES=(
+  # build
+  build-essential cmake pkg-config bazel-bootstrap
+  # libraries (Debian's packaged builds)
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
+  libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev
+  # tests and the demo: namespaces, traffic, JSON, fuzzing
+  iproute2 iputils-ping iperf3 jq clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# buf (npm @bufbuild/buf): a grpcurl-like client for the reflection test.
+BUF_VERSION=1.75.0
+if [[ ! -x "$ROOT/.tools/node_modules/.bin/buf" ]]; then
+  echo "setup: installing @bufbuild/buf@$BUF_VERSION into .tools/"
+  mkdir -p "$ROOT/.tools"
+  npm install --silent --no-audit --no-fund --prefix "$ROOT/.tools" "@bufbuild/buf@$BUF_VERSION" >/dev/null
+fi
+echo "setup: done"
