@@ -8,7 +8,7 @@
 #include "client/resource_tables.h"
 #include "common/config_file.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/descriptor.h"
 
 namespace l2tp::cli {
 namespace {
@@ -27,13 +27,19 @@ std::string JsonString(const std::string& s) {
   return ToJson(v, /*pretty=*/false);
 }
 
-// Every counter, zeros included: a missing key would read as "unknown".
+// Every counter, zeros included (a missing key would read as "unknown"), as
+// JSON numbers so that jq can compare them; names follow the proto3 mapping.
 std::string CountersJson(const v1::Counters& counters) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(counters, &out, options);
-  return out;
+  const auto* descriptor = counters.GetDescriptor();
+  const auto* reflection = counters.GetReflection();
+  std::string out = "{";
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* field = descriptor->field(i);
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, JsonString(field->json_name()), ":",
+                    reflection->GetUInt64(counters, field));
+  }
+  return out + "}";
 }
 
 // {"tunnels":[{"name":"t1","counters":{...}}],"sessions":[...]}

@@ -19,24 +19,35 @@
 namespace l2tp::cli {
 namespace {
 
-// Why a unix socket cannot be connected to, or "" if it can. Used only after
-// a call failed as UNAVAILABLE, to tell "agent not running" from a server
-// that answered UNAVAILABLE itself.
-std::string UnixSocketProblem(const std::string& path) {
+// Why a unix socket cannot be connected to; empty `reason` if it can. Used
+// only after a call failed as UNAVAILABLE, to tell "agent not running" from a
+// server that answered UNAVAILABLE itself.
+struct SocketProblem {
+  std::string reason;
+  bool agent_may_be_down = true;  // false: it runs, we may not talk to it
+};
+
+SocketProblem UnixSocketProblem(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return "the socket does not exist";
-    return strerror(errno);
+    if (errno == ENOENT) return {"the socket does not exist"};
+    return {strerror(errno)};
   }
-  if (!S_ISSOCK(st.st_mode)) return "the path is not a socket";
+  if (!S_ISSOCK(st.st_mode)) return {"the path is not a socket"};
   sockaddr_un addr{};
-  if (path.size() >= sizeof(addr.sun_path)) return "";  // cannot probe; trust gRPC
+  if (path.size() >= sizeof(addr.sun_path)) return {};  // cannot probe; trust gRPC
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, path.c_str(), path.size());
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "";
-  std::string problem;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) problem = strerror(errno);
+  if (fd < 0) return {};
+  SocketProblem problem;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (errno == EACCES || errno == EPERM) {
+      problem = {"permission denied (run as root or as a member of the socket's group)", false};
+    } else {
+      problem = {strerror(errno)};
+    }
+  }
   close(fd);
   return problem;
 }
@@ -114,24 +125,25 @@ void Connection::SetDeadline(grpc::ClientContext* context) const {
 bool Connection::CouldNotConnect(const grpc::Status& status, std::string* reason) const {
   if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
   if (options_.server.empty()) {
-    *reason = UnixSocketProblem(options_.socket_path);
-    return !reason->empty();
+    SocketProblem problem = UnixSocketProblem(options_.socket_path);
+    if (problem.reason.empty()) return false;
+    *reason = problem.reason;
+    if (problem.agent_may_be_down) {
+      absl::StrAppend(reason, ". Is l2tp-agent running? (use --socket or ", kSocketEnvVar,
+                      " if it listens elsewhere)");
+    }
+    return true;
   }
   // TCP: the channel only sits in TRANSIENT_FAILURE when connecting failed.
   if (channel_->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return false;
-  *reason = status.error_message();
+  *reason = absl::StrCat(status.error_message(), ". Is l2tp-agent running and listening there?");
   return true;
 }
 
 std::string Connection::DescribeError(const grpc::Status& status) const {
   std::string reason;
   if (CouldNotConnect(status, &reason)) {
-    std::string hint = options_.server.empty()
-                           ? absl::StrCat(" (use --socket or ", kSocketEnvVar,
-                                          " if it listens elsewhere)")
-                           : "";
-    return absl::StrCat("cannot connect to l2tp-agent at ", options_.Description(), ": ", reason,
-                        ". Is l2tp-agent running?", hint);
+    return absl::StrCat("cannot connect to l2tp-agent at ", options_.Description(), ": ", reason);
   }
   std::string code =
       absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));

@@ -51,6 +51,8 @@ class Connection {
   std::string DescribeError(const grpc::Status& status) const;
 
  private:
+  // True when the agent could not be reached at all; `reason` then says why
+  // and what to check.
   bool CouldNotConnect(const grpc::Status& status, std::string* reason) const;
 
   ConnectionOptions options_;

@@ -49,12 +49,19 @@ TEST(WatchCommandTest, JsonOneCompactObjectPerLine) {
   EXPECT_EQ(lines[1], "{\"type\":\"TYPE_SYNCED\"}");
 }
 
-TEST(WatchCommandTest, YamlDocuments) {
+TEST(WatchCommandTest, YamlOneDocumentPerEvent) {
   FakeAgent agent;
   AddEvents(agent);
   auto r = RunAgainst(agent, {"watch", "-o", "yaml"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("---\ntype: \"TYPE_SYNCED\"\n---\ntype: \"TYPE_MODIFIED\"\n"));
+  ASSERT_EQ(r.out.substr(0, 4), "---\n");
+  std::vector<std::string> docs = absl::StrSplit(r.out.substr(4), "---\n");
+  ASSERT_EQ(docs.size(), 3u) << r.out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    v1::WatchEvent back;
+    ASSERT_TRUE(ParseConfigText(docs[i], &back).ok()) << docs[i];
+    EXPECT_EQ(back.SerializeAsString(), agent.service().watch_events[i].SerializeAsString());
+  }
 }
 
 TEST(WatchCommandTest, TimeoutEndsAnOpenWatchSuccessfully) {
