@@ -1,4 +1,5 @@
 // `l2tpctl apply -f FILE`: send a Config and print the agent's plan.
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -14,7 +15,13 @@ namespace {
 namespace v1 = ::l2tpagent::v1;
 
 absl::Status ReadConfig(const std::string& file, std::istream* in, v1::Config* config) {
-  if (file != "-") return LoadConfigFile(file, config);
+  if (file != "-") {
+    // A directory opens as an empty stream and would read as an empty Config.
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+      return absl::InvalidArgumentError(absl::StrCat(file, ": is a directory, not a config file"));
+    return LoadConfigFile(file, config);
+  }
   std::stringstream text;
   text << in->rdbuf();
   absl::Status st = ParseConfigText(text.str(), config);
@@ -32,6 +39,15 @@ int RunApply(const CommandContext& ctx) {
   v1::Config config;
   absl::Status read = ReadConfig(ctx.flags.Get("filename"), ctx.in, &config);
   if (!read.ok()) return ctx.Fail(std::string(read.message()));
+
+  // An empty file with --prune would delete everything: almost certainly the
+  // wrong file. `l2tpctl delete` says it on purpose.
+  if (ctx.flags.GetBool("prune") && config.tunnels().empty() && config.sessions().empty()) {
+    std::string file = ctx.flags.Get("filename");
+    return ctx.Fail(absl::StrCat(file == "-" ? "<stdin>" : file,
+                                 ": no tunnels or sessions; with --prune that would delete "
+                                 "everything (use l2tpctl delete for that)"));
+  }
 
   v1::ApplyRequest request;
   *request.mutable_tunnels() = config.tunnels();

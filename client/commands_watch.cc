@@ -59,7 +59,8 @@ CommandSpec WatchCommand() {
           "ends the watch successfully). Lines read:\n"
           "  MODIFIED tunnel/t1 phase=READY gen=2 <status message>\n"
           "json prints one compact JSON WatchEvent per line; yaml one document per event.",
-      .flags = {{"output", 'o', true, "FORMAT", "table (one line per event, default), json or yaml"}},
+      .flags = {{"output", 'o', true, "FORMAT",
+                 "table (one line per event, default), json or yaml"}},
       .examples = "l2tpctl watch\n"
                   "l2tpctl --timeout 30s watch -o json",
       .run = RunWatch,

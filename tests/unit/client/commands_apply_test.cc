@@ -115,6 +115,26 @@ TEST(ApplyCommandTest, ConfigErrorsNameTheFileAndCallNothing) {
   EXPECT_EQ(agent.service().calls, 0);
 }
 
+TEST(ApplyCommandTest, RefusesADirectory) {
+  FakeAgent agent;
+  auto r = RunAgainst(agent, {"apply", "-f", agent.dir()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: " + agent.dir() + ": is a directory, not a config file\n");
+  EXPECT_EQ(agent.service().calls, 0);
+}
+
+TEST(ApplyCommandTest, RefusesToPruneEverythingWithAnEmptyFile) {
+  FakeAgent agent;
+  std::string file = WriteFile(agent, "empty.yaml", "");
+  auto r = RunAgainst(agent, {"apply", "-f", file, "--prune"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr(file + ": no tunnels or sessions; with --prune"));
+  r = RunAgainst(agent, {"apply", "-f", "-", "--prune", "--dry-run"}, "{}");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("<stdin>: no tunnels or sessions"));
+  EXPECT_EQ(agent.service().calls, 0);
+}
+
 TEST(ApplyCommandTest, UsageErrors) {
   FakeAgent agent;
   auto r = RunAgainst(agent, {"apply"});
