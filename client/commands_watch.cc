@@ -38,12 +38,19 @@ int RunWatch(const CommandContext& ctx) {
   if (ctx.connection.timeout_set) connection.SetDeadline(&call);
   auto reader = connection.stub().Watch(&call, v1::WatchRequest());
   v1::WatchEvent event;
-  while (reader->Read(&event)) PrintEvent(event, *format, *ctx.out);
+  bool received = false;
+  while (reader->Read(&event)) {
+    received = true;
+    PrintEvent(event, *format, *ctx.out);
+  }
   grpc::Status status = reader->Finish();
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && ctx.connection.timeout_set)
     return kExitOk;
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
-  return kExitOk;
+  if (status.ok()) return kExitOk;
+  // Once events arrived we were connected: the agent went away (e.g. it was
+  // stopped), which "cannot connect" would misdescribe.
+  if (received) return ctx.Fail("the watch ended: " + Connection::StatusText(status));
+  return ctx.RpcFailed(connection, status);
 }
 
 }  // namespace

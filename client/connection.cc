@@ -145,6 +145,10 @@ std::string Connection::DescribeError(const grpc::Status& status) const {
   if (CouldNotConnect(status, &reason)) {
     return absl::StrCat("cannot connect to l2tp-agent at ", options_.Description(), ": ", reason);
   }
+  return StatusText(status);
+}
+
+std::string Connection::StatusText(const grpc::Status& status) {
   std::string code =
       absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
   return absl::StrCat(code, ": ", status.error_message());

@@ -50,6 +50,9 @@ class Connection {
   // reached at all, a sentence naming the socket or server.
   std::string DescribeError(const grpc::Status& status) const;
 
+  // "INVALID_ARGUMENT: <server message>", without probing the connection.
+  static std::string StatusText(const grpc::Status& status);
+
  private:
   // True when the agent could not be reached at all; `reason` then says why
   // and what to check.

@@ -82,7 +82,16 @@ TEST(WatchCommandTest, StreamErrorExits1) {
   auto r = RunAgainst(agent, {"watch"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("--- synced ---"));
-  EXPECT_EQ(r.err, "error: INTERNAL: store corrupted\n");
+  EXPECT_EQ(r.err, "error: the watch ended: INTERNAL: store corrupted\n");
+}
+
+TEST(WatchCommandTest, ErrorBeforeAnyEvent) {
+  FakeAgent agent;
+  agent.service().status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many watchers");
+  auto r = RunAgainst(agent, {"watch"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "error: RESOURCE_EXHAUSTED: too many watchers\n");
 }
 
 TEST(WatchCommandTest, NoAgent) {
