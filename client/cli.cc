@@ -4,11 +4,8 @@
 
 #include "absl/time/clock.h"
 #include "client/commands.h"
+#include "client/version.h"
 #include "client/help.h"
-
-#ifndef L2TPCTL_VERSION
-#define L2TPCTL_VERSION "unknown"
-#endif
 
 namespace l2tp::cli {
 namespace {
@@ -16,12 +13,6 @@ namespace {
 int TopLevelUsageError(const CliEnvironment& env, const std::string& message) {
   *env.err << "error: " << message << "\nRun 'l2tpctl --help' for usage.\n";
   return kExitUsage;
-}
-
-std::vector<FlagSpec> TopLevelFlags() {
-  std::vector<FlagSpec> flags = GlobalFlags();
-  flags.push_back({"version", 0, false, "", "print l2tpctl's version"});
-  return flags;
 }
 
 // `l2tpctl help [COMMAND]`
@@ -42,7 +33,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env) {
   auto top = ParseArgs(args, TopLevelFlags(), /*stop_at_first_positional=*/true);
   if (!top.ok()) return TopLevelUsageError(env, std::string(top.status().message()));
   if (top->GetBool("version")) {
-    *env.out << "l2tpctl " << L2TPCTL_VERSION << "\n";
+    *env.out << "l2tpctl " << kClientVersion << "\n";
     return kExitOk;
   }
   if (top->rest.empty()) {

@@ -1,25 +1,8 @@
 #include "client/commands.h"
 
-#include <ostream>
-
 #include "absl/strings/str_cat.h"
 
 namespace l2tp::cli {
-
-int CommandContext::UsageError(const std::string& message) const {
-  *err << "error: " << message << "\n"
-       << "Run 'l2tpctl " << command << " --help' for usage.\n";
-  return kExitUsage;
-}
-
-int CommandContext::Fail(const std::string& message) const {
-  *err << "error: " << message << "\n";
-  return kExitFailure;
-}
-
-int CommandContext::RpcFailed(const Connection& connection, const grpc::Status& status) const {
-  return Fail(connection.DescribeError(status));
-}
 
 const std::vector<CommandSpec>& AllCommands() {
   static const auto* commands = new std::vector<CommandSpec>{
@@ -45,6 +28,12 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"help", 'h', false, "", "show help"},
   };
   return *flags;
+}
+
+std::vector<FlagSpec> TopLevelFlags() {
+  std::vector<FlagSpec> flags = GlobalFlags();
+  flags.push_back({"version", 0, false, "", "print l2tpctl's version"});
+  return flags;
 }
 
 }  // namespace l2tp::cli

@@ -20,5 +20,7 @@ const CommandSpec* FindCommand(const std::string& name);
 
 // Flags every command accepts, before or after the command name.
 const std::vector<FlagSpec>& GlobalFlags();
+// GlobalFlags plus those only valid before a command (--version).
+std::vector<FlagSpec> TopLevelFlags();
 
 }  // namespace l2tp::cli

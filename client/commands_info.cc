@@ -6,11 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/commands.h"
+#include "client/version.h"
 #include "client/output_format.h"
-
-#ifndef L2TPCTL_VERSION
-#define L2TPCTL_VERSION "unknown"
-#endif
 
 namespace l2tp::cli {
 namespace {
@@ -20,7 +17,7 @@ namespace v1 = ::l2tpagent::v1;
 std::string RenderInfo(const v1::GetInfoResponse& info) {
   std::vector<std::pair<std::string, std::string>> fields = {
       {"Agent version", info.version().empty() ? "<unknown>" : info.version()},
-      {"Client version", L2TPCTL_VERSION},
+      {"Client version", kClientVersion},
       {"Datapath", info.datapath().empty() ? "<none>" : info.datapath()},
       {"Datapath message", info.datapath_message()},
       {"Kernel L2TP", info.kernel_l2tp_available() ? "available" : "not available"},

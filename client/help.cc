@@ -47,9 +47,7 @@ std::string TopLevelHelp() {
     absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 3, ' '), c.summary,
                     "\n");
   absl::StrAppend(&out, "  help", std::string(width - 4 + 3, ' '), "Show help for a command\n");
-  std::vector<FlagSpec> flags = GlobalFlags();
-  flags.push_back({"version", 0, false, "", "print l2tpctl's version"});
-  absl::StrAppend(&out, "\nGlobal flags:\n", FlagList(flags),
+  absl::StrAppend(&out, "\nGlobal flags:\n", FlagList(TopLevelFlags()),
                   "\nRun 'l2tpctl COMMAND --help' (or 'l2tpctl help COMMAND') for a command's "
                   "arguments and flags.\n");
   return out;
