@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/datapath_select.h"
@@ -173,9 +175,16 @@ int main(int argc, char** argv) {
   for (auto& a : args) argv2.push_back(a.data());
   argv2.push_back(nullptr);
   argv = argv2.data();
+  // --help lists the flags defined in this file.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) { return absl::EndsWith(file, "agent/main.cc"); };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("l2tp-agent ") + l2tp::kAgentVersion + "\n"; };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "l2tp-agent --socket=PATH --state-dir=DIR --datapath=auto|kernel|userspace|memory "
-      "[--listen=HOST:PORT] [--config=FILE] [--resync-interval=10s] [--log-level=info]");
+      "[--listen=HOST:PORT] [--config=FILE] [--resync-interval=10s] [--log-level=info]\n"
+      "(flag names take - or _ alike: --state-dir is --state_dir)");
   absl::ParseCommandLine(argc, argv);
   return l2tp::Run();
 }
