@@ -2,6 +2,8 @@
 // buffers (one thread uses them, one batch at a time) and the reorder timer.
 #pragma once
 
+#include <vector>
+
 #include "datapath/userspace/io_loop.h"
 #include "datapath/userspace/packet_batch.h"
 #include "datapath/userspace/reorder_timer.h"
@@ -9,13 +11,19 @@
 
 namespace l2tp::userspace {
 
+class SessionPath;
+
 struct LoopContext {
   IoLoop loop;
   PacketBatch rx;
   PacketBatch tx;
+  PacketBatch segments;            // TSO output, one segment per message
+  std::vector<uint8_t> gso{};      // TSO output as one UDP GSO send
   ReorderTimer timer;
   Sequencer::Clock clock = [] { return std::chrono::steady_clock::now(); };
   size_t tunnel_count = 0;  // control plane's load-balancing hint
+  // Sessions that took frames in the current receive batch (to flush).
+  std::vector<SessionPath*> touched;
 };
 
 }  // namespace l2tp::userspace

@@ -18,8 +18,11 @@ namespace l2tp::userspace {
 class PacketBatch {
  public:
   static constexpr size_t kSlots = 32;
+  // Room for an L2TP header, or a virtio-net header read in front of a frame.
   static constexpr size_t kHeadroom = kMaxHeaderLength;
-  static constexpr size_t kSlotSize = kHeadroom + 65536;
+  // A whole UDP GRO batch or a TAP TSO super-frame (64 KiB + headers).
+  static constexpr size_t kSlotSize = kHeadroom + 65536 + 256;
+  static constexpr size_t kControlSize = 64;  // CMSG_SPACE(sizeof(int)) fits
 
   PacketBatch() : storage_(new uint8_t[kSlots * kSlotSize]) {}
 
@@ -27,13 +30,16 @@ class PacketBatch {
   mmsghdr* msgs() { return msgs_.data(); }
   iovec& iov(size_t i) { return iov_[i]; }
 
-  // Points every message at its whole slot (for receiving).
+  // Points every message at its whole slot (for receiving), with room for
+  // ancillary data (the UDP GRO segment size).
   void PrepareReceive() {
     for (size_t i = 0; i < kSlots; ++i) {
       iov_[i] = {slot(i), kSlotSize};
       msgs_[i] = {};
       msgs_[i].msg_hdr.msg_iov = &iov_[i];
       msgs_[i].msg_hdr.msg_iovlen = 1;
+      msgs_[i].msg_hdr.msg_control = control_[i].data();
+      msgs_[i].msg_hdr.msg_controllen = kControlSize;
     }
   }
   // Points message i at [data, data+len) (for sending).
@@ -48,6 +54,7 @@ class PacketBatch {
   std::unique_ptr<uint8_t[]> storage_;
   std::array<mmsghdr, kSlots> msgs_{};
   std::array<iovec, kSlots> iov_{};
+  std::array<std::array<uint8_t, kControlSize>, kSlots> control_{};
 };
 
 }  // namespace l2tp::userspace

@@ -1,13 +1,16 @@
 #include "datapath/userspace/session_path.h"
 
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/log.h"
 #include "datapath/userspace/l2tp_header.h"
 #include "datapath/userspace/loop_context.h"
+#include "datapath/userspace/tcp_segmenter.h"
 #include "datapath/userspace/tunnel_path.h"
 
 namespace l2tp::userspace {
@@ -15,6 +18,8 @@ namespace {
 
 constexpr size_t kEthernetHeaderLength = 14;
 constexpr int kTapBatchesPerWakeup = 4;  // fairness between sessions of a thread
+constexpr size_t kMaxGsoSegments = 64;   // UDP_MAX_SEGMENTS
+constexpr size_t kMaxGsoBytes = 65000;   // stays under the 64 KiB datagram limit
 
 Sequencer::Config SequencerConfig(const SessionConfig& c) {
   return {c.send_sequence, c.require_sequence, c.lns_mode, c.reorder_timeout_ms};
@@ -37,7 +42,8 @@ SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath*
       ctx_(ctx),
       sequencer_(SequencerConfig(config), ctx->clock),
       rx_header_length_(
-          HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)) {}
+          HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)),
+      coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }) {}
 
 SessionPath::~SessionPath() { ctx_->timer.Untrack(this); }
 
@@ -52,6 +58,8 @@ void SessionPath::Stop(bool remove_tap) {
   tap_watched_ = false;
   sequencer_.Purge();
   ctx_->timer.Untrack(this);
+  std::erase(ctx_->touched, this);
+  rx_pending_ = false;
   if (remove_tap) tap_.Remove();
 }
 
@@ -82,37 +90,109 @@ void SessionPath::TapFailed() {
   tap_watched_ = false;
 }
 
+// Writes the L2TP header in front of `frame` (headroom is guaranteed by the
+// caller) and returns the L2TP packet length.
+size_t SessionPath::EncapsulateInPlace(uint8_t* frame, size_t length) {
+  TxHeaderSpec spec{tunnel_->config().encap, config_.peer_session_id, config_.cookie,
+                    config_.l2spec};
+  std::optional<uint32_t> seq;
+  if (config_.l2spec == L2Spec::kDefault) seq = sequencer_.NextTxSequence();
+  size_t hlen = HeaderLength(spec.encap, spec.cookie.size(), spec.l2spec);
+  EncodeHeader(spec, seq, std::span<uint8_t>(frame - hlen, hlen));
+  return hlen + length;
+}
+
+void SessionPath::SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> frame) {
+  size_t segment_length = 0;
+  size_t count = TcpSegmentCount(h, frame, &segment_length);
+  if (count == 0) {
+    ++counters_.tx_errors;  // malformed offload request: drop
+    ++tunnel_->counters().tx_errors;
+    return;
+  }
+  const size_t hlen = HeaderLength(tunnel_->config().encap, config_.cookie.size(), config_.l2spec);
+  if (tunnel_->CanGso() && count > 1) {
+    // Back to back into one buffer; each GSO send holds equal-sized datagrams.
+    if (ctx_->gso.size() < kMaxGsoBytes + PacketBatch::kHeadroom) {
+      ctx_->gso.resize(kMaxGsoBytes + PacketBatch::kHeadroom);
+    }
+    size_t used = 0, in_group = 0;
+    const size_t wire_segment = hlen + segment_length;
+    auto flush = [&] {
+      if (in_group) tunnel_->SendGso(ctx_->gso.data(), used, wire_segment, in_group, &counters_);
+      used = in_group = 0;
+    };
+    SegmentTcp(h, frame, [&](size_t len) {
+      if (in_group == kMaxGsoSegments || used + hlen + len > kMaxGsoBytes) flush();
+      uint8_t* at = ctx_->gso.data() + used + hlen;
+      used += EncapsulateInPlace(at, len);
+      ++in_group;
+      return at;
+    });
+    flush();
+    return;
+  }
+  // One message per segment.
+  PacketBatch& batch = ctx_->segments;
+  size_t lengths[PacketBatch::kSlots];
+  size_t k = 0;
+  SegmentTcp(h, frame, [&](size_t len) {
+    if (k == PacketBatch::kSlots) {
+      tunnel_->SendBatch(batch, k, lengths, &counters_);
+      k = 0;
+    }
+    uint8_t* at = batch.slot(k) + PacketBatch::kHeadroom;
+    lengths[k] = EncapsulateInPlace(at, len);
+    batch.SetSend(k, at - hlen, lengths[k]);
+    ++k;
+    return at;
+  });
+  if (k) tunnel_->SendBatch(batch, k, lengths, &counters_);
+}
+
 void SessionPath::OnEvent(uint32_t epoll_events) {
   if (epoll_events & (EPOLLERR | EPOLLHUP)) {
     TapFailed();
     return;
   }
-  TxHeaderSpec spec{tunnel_->config().encap, config_.peer_session_id, config_.cookie,
-                    config_.l2spec};
+  constexpr size_t kVnet = VirtioNetHdr::kSize;
   PacketBatch& batch = ctx_->tx;
   size_t lengths[PacketBatch::kSlots];
+  const size_t hlen = HeaderLength(tunnel_->config().encap, config_.cookie.size(), config_.l2spec);
   for (int round = 0; round < kTapBatchesPerWakeup; ++round) {
     size_t count = 0;
     bool drained = false;
     while (count < PacketBatch::kSlots) {
+      // The virtio-net header lands in the headroom; the L2TP header later
+      // overwrites it, once it has been read.
       uint8_t* frame = batch.slot(count) + PacketBatch::kHeadroom;
-      ssize_t n = read(tap_.fd(), frame, PacketBatch::kSlotSize - PacketBatch::kHeadroom);
+      ssize_t n = read(tap_.fd(), frame - kVnet, PacketBatch::kSlotSize - PacketBatch::kHeadroom + kVnet);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN) TapFailed();
         drained = true;
         break;
       }
-      std::optional<uint32_t> seq;
-      if (config_.l2spec == L2Spec::kDefault) seq = sequencer_.NextTxSequence();
-      size_t hlen = HeaderLength(spec.encap, spec.cookie.size(), spec.l2spec);
-      uint8_t* header = frame - hlen;
-      EncodeHeader(spec, seq, std::span<uint8_t>(header, hlen));
-      lengths[count] = hlen + static_cast<size_t>(n);
-      batch.SetSend(count, header, lengths[count]);
+      if (static_cast<size_t>(n) < kVnet + kEthernetHeaderLength) continue;
+      VirtioNetHdr h = VirtioNetHdr::Read({frame - kVnet, kVnet});
+      std::span<uint8_t> f(frame, static_cast<size_t>(n) - kVnet);
+      if ((h.gso_type & ~VirtioNetHdr::kGsoEcn) != VirtioNetHdr::kGsoNone) {
+        // Keep frame order: what is batched goes first.
+        if (count) tunnel_->SendBatch(batch, count, lengths, &counters_);
+        count = 0;
+        SendSegmented(h, f);
+        continue;
+      }
+      if (!CompletePartialChecksum(h, f)) {
+        ++counters_.tx_errors;
+        ++tunnel_->counters().tx_errors;
+        continue;
+      }
+      lengths[count] = EncapsulateInPlace(frame, f.size());
+      batch.SetSend(count, frame - hlen, lengths[count]);
       ++count;
     }
-    if (count) tunnel_->SendBatch(count, lengths, &counters_);
+    if (count) tunnel_->SendBatch(batch, count, lengths, &counters_);
     if (drained || !tap_watched_) return;
   }
 }
@@ -156,16 +236,31 @@ void SessionPath::DrainQueue() {
 }
 
 void SessionPath::Deliver(std::span<const uint8_t> frame) {
-  if (!tap_watched_ || write(tap_.fd(), frame.data(), frame.size()) < 0) {
-    // TAP gone or its queue full: the frame is lost on our side.
-    ++counters_.rx_errors;
-    return;
-  }
+  // Counted on delivery, as the kernel counts before handing to l2tp_eth.
   uint64_t bytes = frame.size() + rx_header_length_;
   ++counters_.rx_packets;
   counters_.rx_bytes += bytes;
   ++tunnel_->counters().rx_packets;
   tunnel_->counters().rx_bytes += bytes;
+  coalescer_.Add(frame);
+  if (!rx_pending_) {
+    rx_pending_ = true;
+    ctx_->touched.push_back(this);
+  }
+}
+
+void SessionPath::FlushReceived() {
+  coalescer_.Flush();
+  rx_pending_ = false;
+}
+
+void SessionPath::WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame) {
+  iovec iov[2] = {{const_cast<uint8_t*>(vnet_header.data()), vnet_header.size()},
+                  {const_cast<uint8_t*>(frame.data()), frame.size()}};
+  if (!tap_watched_ || writev(tap_.fd(), iov, 2) < 0) {
+    // TAP gone or its queue full: the frame is lost on our side.
+    ++counters_.rx_errors;
+  }
 }
 
 }  // namespace l2tp::userspace

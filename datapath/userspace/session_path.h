@@ -1,7 +1,9 @@
 // The data path of one session: frames read from its TAP are encapsulated and
-// sent through the tunnel socket; packets the tunnel hands over are checked
-// (cookie, sublayer, sequencing) and written to the TAP. Lives on its tunnel's
-// I/O thread; every method runs there.
+// sent through the tunnel socket (TCP super-frames cut into segments first,
+// sent with UDP GSO where the socket allows); packets the tunnel hands over are
+// checked (cookie, sublayer, sequencing) and written to the TAP, consecutive
+// TCP segments coalesced. Lives on its tunnel's I/O thread; every method runs
+// there.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,8 @@
 #include "datapath/userspace/io_loop.h"
 #include "datapath/userspace/sequencer.h"
 #include "datapath/userspace/tap_device.h"
+#include "datapath/userspace/tcp_coalescer.h"
+#include "datapath/userspace/virtio_net_hdr.h"
 
 namespace l2tp::userspace {
 
@@ -33,6 +37,8 @@ class SessionPath : public EventHandler {
   void OnEvent(uint32_t epoll_events) override;
   // A packet for this session; `offset` is just past the session id.
   void Receive(std::span<const uint8_t> packet, size_t offset);
+  // Writes frames held for coalescing to the TAP (end of a receive batch).
+  void FlushReceived();
   // Reorder timer: release what is in order, expire what waited too long.
   void DrainQueue();
   std::optional<Sequencer::TimePoint> NextDeadline() const { return sequencer_.NextDeadline(); }
@@ -44,7 +50,11 @@ class SessionPath : public EventHandler {
 
  private:
   void Deliver(std::span<const uint8_t> frame);
+  void WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame);
   void TapFailed();
+  // Transmit helpers: one frame as is, or a TSO super-frame in segments.
+  size_t EncapsulateInPlace(uint8_t* frame, size_t length);
+  void SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> frame);
 
   SessionConfig config_;
   TapDevice tap_;
@@ -53,6 +63,8 @@ class SessionPath : public EventHandler {
   Sequencer sequencer_;
   size_t rx_header_length_;
   bool tap_watched_ = false;
+  bool rx_pending_ = false;  // listed in ctx_->touched
+  TcpCoalescer coalescer_;
   Counters counters_;
 };
 

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace l2tp::userspace {
 namespace {
@@ -34,7 +35,7 @@ absl::Status InterfaceIoctl(unsigned long request, ifreq* ifr, const std::string
 
 }  // namespace
 
-absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name) {
+absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     return absl::InvalidArgumentError(absl::StrCat("bad interface name '", name, "'"));
   }
@@ -44,7 +45,7 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name) {
   if (tap.fd_ < 0) return Errno("open /dev/net/tun for", name);
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   if (ioctl(tap.fd_, TUNSETIFF, &ifr) < 0) {
     // EINVAL/EBUSY: the name belongs to a non-TAP link or a TAP of other flags.
     if (errno == EINVAL || errno == EBUSY) {
@@ -54,6 +55,11 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name) {
     return Errno("TUNSETIFF", name);
   }
   if (ioctl(tap.fd_, TUNSETPERSIST, 1) < 0) return Errno("TUNSETPERSIST", name);
+  unsigned offloads = tso ? (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) : 0;
+  if (ioctl(tap.fd_, TUNSETOFFLOAD, offloads) < 0) {
+    // Not fatal: without offloads the kernel segments and checksums for us.
+    L2TP_LOG(kWarning) << "userspace datapath: no TAP offloads on " << name << ", errno " << errno;
+  }
   tap.ifindex_ = static_cast<int>(if_nametoindex(name.c_str()));
   if (tap.ifindex_ == 0) return Errno("if_nametoindex", name);
   return tap;

@@ -1,6 +1,9 @@
-// A session's Ethernet side: a persistent TAP device (IFF_TAP | IFF_NO_PI).
-// Persistent so that addresses and bridge membership users put on it survive
-// an agent restart; opening a persistent TAP that already exists re-attaches.
+// A session's Ethernet side: a persistent TAP device (IFF_TAP | IFF_NO_PI |
+// IFF_VNET_HDR). Persistent so that addresses and bridge membership users put
+// on it survive an agent restart; opening a persistent TAP that already
+// exists re-attaches. Every read and write carries a virtio-net header; with
+// offloads on, the kernel hands us TCP super-frames and partial checksums
+// (see tcp_segmenter.h) and accepts coalesced ones (tcp_coalescer.h).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +16,8 @@ namespace l2tp::userspace {
 class TapDevice {
  public:
   // Creates (or re-attaches to) the TAP `name`, non-blocking, persistent.
-  static absl::StatusOr<TapDevice> Open(const std::string& name);
+  // `tso`: accept TCP segmentation/checksum offload from the kernel.
+  static absl::StatusOr<TapDevice> Open(const std::string& name, bool tso);
 
   TapDevice() = default;
   TapDevice(TapDevice&& o) noexcept;

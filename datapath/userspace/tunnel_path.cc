@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "datapath/userspace/l2tp_header.h"
@@ -15,6 +16,7 @@ namespace l2tp::userspace {
 namespace {
 constexpr int kRxBatchesPerWakeup = 8;  // fairness between tunnels of a thread
 constexpr int kSendWaitMs = 5;          // bounded back-pressure on a full socket
+constexpr int kUdpGro = 104;            // UDP_GRO (linux/udp.h)
 }
 
 TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx)
@@ -69,15 +71,39 @@ void TunnelPath::OnEvent(uint32_t epoll_events) {
     int n = recvmmsg(socket_.fd(), batch.msgs(), PacketBatch::kSlots, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN, or a pending error already consumed
     for (int i = 0; i < n; ++i) {
-      const mmsghdr& m = batch.msgs()[i];
+      mmsghdr& m = batch.msgs()[i];
       if (m.msg_hdr.msg_flags & MSG_TRUNC) {
         ++counters_.rx_invalid;
         continue;
       }
-      ProcessPacket(std::span<const uint8_t>(batch.slot(i), m.msg_len));
+      std::span<const uint8_t> data(batch.slot(i), m.msg_len);
+      size_t segment = GroSegmentSize(m.msg_hdr);
+      if (segment == 0) segment = data.size();
+      // A GRO read holds several datagrams of `segment` bytes (last shorter).
+      for (size_t at = 0; at < data.size(); at += segment) {
+        ProcessPacket(data.subspan(at, std::min(segment, data.size() - at)));
+      }
     }
+    FlushTouchedSessions();
     if (n < static_cast<int>(PacketBatch::kSlots)) return;
   }
+}
+
+size_t TunnelPath::GroSegmentSize(msghdr& hdr) {
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&hdr); cm; cm = CMSG_NXTHDR(&hdr, cm)) {
+    if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == kUdpGro &&
+        cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size;
+      std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+      return size > 0 ? static_cast<size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
+
+void TunnelPath::FlushTouchedSessions() {
+  for (SessionPath* s : ctx_->touched) s->FlushReceived();
+  ctx_->touched.clear();
 }
 
 void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
@@ -111,11 +137,31 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
   session->Receive(packet, id.offset);
 }
 
-void TunnelPath::SendBatch(size_t count, const size_t* lengths, Counters* session_counters) {
+void TunnelPath::SendGso(const uint8_t* data, size_t length, size_t segment_length,
+                         size_t segments, Counters* session_counters) {
+  bool sent = socket_.SendGso(data, length, static_cast<uint16_t>(segment_length));
+  if (!sent && (errno == EAGAIN || errno == ENOBUFS)) {
+    pollfd p{socket_.fd(), POLLOUT, 0};
+    poll(&p, 1, kSendWaitMs);
+    sent = socket_.SendGso(data, length, static_cast<uint16_t>(segment_length));
+  }
+  if (!sent) {
+    session_counters->tx_errors += segments;
+    counters_.tx_errors += segments;
+    return;
+  }
+  session_counters->tx_packets += segments;
+  session_counters->tx_bytes += length;
+  counters_.tx_packets += segments;
+  counters_.tx_bytes += length;
+}
+
+void TunnelPath::SendBatch(PacketBatch& batch, size_t count, const size_t* lengths,
+                           Counters* session_counters) {
   size_t done = 0;
   bool waited = false;
   while (done < count) {
-    int n = sendmmsg(socket_.fd(), ctx_->tx.msgs() + done, count - done, MSG_DONTWAIT);
+    int n = sendmmsg(socket_.fd(), batch.msgs() + done, count - done, MSG_DONTWAIT);
     if (n > 0) {
       for (size_t i = done; i < done + static_cast<size_t>(n); ++i) {
         ++session_counters->tx_packets;

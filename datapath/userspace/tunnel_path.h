@@ -10,6 +10,7 @@
 
 #include "datapath/datapath.h"
 #include "datapath/userspace/io_loop.h"
+#include "datapath/userspace/packet_batch.h"
 #include "datapath/userspace/tunnel_socket.h"
 
 namespace l2tp::userspace {
@@ -36,9 +37,15 @@ class TunnelPath : public EventHandler {
 
   // Socket readable: receive and demultiplex batches.
   void OnEvent(uint32_t epoll_events) override;
-  // Sends `count` prepared messages of ctx->tx for `session`; `lengths[i]` is
+  // Sends `count` prepared messages of `batch` for a session; `lengths[i]` is
   // the L2TP length of message i (for tx_bytes).
-  void SendBatch(size_t count, const size_t* lengths, Counters* session_counters);
+  void SendBatch(PacketBatch& batch, size_t count, const size_t* lengths,
+                 Counters* session_counters);
+  // Sends `segments` L2TP packets laid out back to back in `data` (all
+  // `segment_length` long but the last) with one UDP GSO send.
+  void SendGso(const uint8_t* data, size_t length, size_t segment_length, size_t segments,
+               Counters* session_counters);
+  bool CanGso() const { return socket_.gso(); }
   // Parses one received packet and hands it to its session.
   void ProcessPacket(std::span<const uint8_t> packet);
 
@@ -47,6 +54,9 @@ class TunnelPath : public EventHandler {
   const Counters& counters() const { return counters_; }
 
  private:
+  static size_t GroSegmentSize(msghdr& hdr);
+  void FlushTouchedSessions();
+
   TunnelConfig config_;
   TunnelSocket socket_;
   LoopContext* ctx_;

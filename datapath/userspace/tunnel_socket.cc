@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,12 @@ namespace {
 #endif
 #ifndef UDP_NO_CHECK6_RX
 #define UDP_NO_CHECK6_RX 102
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 
 absl::Status SetInt(int fd, int level, int name, int value, const char* what) {
@@ -40,6 +47,8 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
               : socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpProtoL2tp);
   if (s.fd_ < 0) return absl::ErrnoToStatus(errno, "tunnel socket");
   s.receives_ip_header_ = !udp && family == AF_INET;
+  s.family_ = family;
+  s.no_check_tx_ = udp && (family == AF_INET ? !c.udp_checksum : c.udp6_zero_checksum_tx);
 
   if (udp && family == AF_INET6) {
     if (auto st = SetInt(s.fd_, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"); !st.ok()) return st;
@@ -63,6 +72,10 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
       return st;
     }
   }
+  if (udp) {
+    s.gro_ = SetInt(s.fd_, IPPROTO_UDP, UDP_GRO, 1, "UDP_GRO").ok();
+    s.gso_ = true;  // probed by the first SendGso
+  }
   // Large buffers absorb bursts between I/O thread wake-ups.
   SetInt(s.fd_, SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF").IgnoreError();
   SetInt(s.fd_, SOL_SOCKET, SO_SNDBUF, 4 << 20, "SO_SNDBUF").IgnoreError();
@@ -79,16 +92,48 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
   return s;
 }
 
-TunnelSocket::TunnelSocket(TunnelSocket&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), receives_ip_header_(o.receives_ip_header_) {}
+TunnelSocket::TunnelSocket(TunnelSocket&& o) noexcept { *this = std::move(o); }
 
 TunnelSocket& TunnelSocket::operator=(TunnelSocket&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(o.fd_, -1);
     receives_ip_header_ = o.receives_ip_header_;
+    gro_ = o.gro_;
+    gso_ = o.gso_;
+    no_check_tx_ = o.no_check_tx_;
+    family_ = o.family_;
   }
   return *this;
+}
+
+bool TunnelSocket::SetNoCheckTx(bool on) {
+  int v = on ? 1 : 0;
+  return family_ == AF_INET ? setsockopt(fd_, SOL_SOCKET, SO_NO_CHECK, &v, sizeof v) == 0
+                            : setsockopt(fd_, IPPROTO_UDP, UDP_NO_CHECK6_TX, &v, sizeof v) == 0;
+}
+
+bool TunnelSocket::SendGso(const uint8_t* data, size_t length, uint16_t segment_size) {
+  iovec iov{const_cast<uint8_t*>(data), length};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = IPPROTO_UDP;
+  cm->cmsg_type = UDP_SEGMENT;
+  cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  std::memcpy(CMSG_DATA(cm), &segment_size, sizeof segment_size);
+
+  if (no_check_tx_) SetNoCheckTx(false);
+  ssize_t n = sendmsg(fd_, &msg, MSG_DONTWAIT);
+  int saved = errno;
+  if (no_check_tx_) SetNoCheckTx(true);
+  errno = saved;
+  if (n < 0 && errno == EINVAL) gso_ = false;  // kernel or route cannot: stop trying
+  return n >= 0;
 }
 
 TunnelSocket::~TunnelSocket() {

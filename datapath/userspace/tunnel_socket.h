@@ -1,6 +1,8 @@
 // A tunnel's underlay socket: UDP or raw IP protocol 115, IPv4 or IPv6,
 // bound to the local address (and port) and connected to the remote, so the
 // kernel filters out every other peer and send() needs no address.
+// UDP sockets use GRO on receive (several datagrams per read, cut at the
+// reported segment size) and can send with GSO (SendGso).
 #pragma once
 
 #include "absl/status/statusor.h"
@@ -22,12 +24,27 @@ class TunnelSocket {
   ~TunnelSocket();
 
   int fd() const { return fd_; }
+  bool gro() const { return gro_; }
+  bool gso() const { return gso_; }
+
+  // Sends `length` bytes as datagrams of `segment_size` (the last may be
+  // shorter) in one call. The kernel refuses GSO without UDP checksums, so a
+  // socket configured not to checksum turns them on for this send only:
+  // those datagrams carry a valid checksum, which every receiver accepts.
+  // Returns false (errno set) on failure; on EINVAL GSO is switched off.
+  bool SendGso(const uint8_t* data, size_t length, uint16_t segment_size);
   // IPv4 raw sockets deliver the IP header in front of the L2TP header.
   bool receives_ip_header() const { return receives_ip_header_; }
 
  private:
+  bool SetNoCheckTx(bool on);
+
   int fd_ = -1;
   bool receives_ip_header_ = false;
+  bool gro_ = false;
+  bool gso_ = false;
+  bool no_check_tx_ = false;  // configured: send zero UDP checksums
+  int family_ = AF_UNSPEC;
 };
 
 }  // namespace l2tp::userspace

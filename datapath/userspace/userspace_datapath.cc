@@ -24,7 +24,12 @@ absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int
     auto ctx = std::make_unique<LoopContext>();
     if (auto st = ctx->timer.Attach(&ctx->loop); !st.ok()) return st;
     LoopContext* raw = ctx.get();
-    ctx->loop.SetAfterBatchHook([raw] { raw->timer.Rearm(); });
+    ctx->loop.SetAfterBatchHook([raw] {
+      // Frames the reorder timer released wait in coalescers: write them.
+      for (SessionPath* s : raw->touched) s->FlushReceived();
+      raw->touched.clear();
+      raw->timer.Rearm();
+    });
     if (auto st = ctx->loop.Start(); !st.ok()) return st;
     dp->loops_.push_back(std::move(ctx));
   }
@@ -178,7 +183,7 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
   }
   if (!ids.ok()) return ids;
 
-  auto tap = TapDevice::Open(config.interface_name);
+  auto tap = TapDevice::Open(config.interface_name, /*tso=*/true);
   if (!tap.ok()) return tap.status();
   uint32_t mtu = config.mtu ? config.mtu : DefaultSessionMtu(t.path->config(), config);
   if (auto st = tap->Configure(mtu); !st.ok()) return st;

@@ -1,0 +1,33 @@
+// Internet checksum (RFC 1071) helpers for the offload paths: completing the
+// partial checksums a TAP hands over, segmenting TCP, coalescing TCP.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace l2tp::userspace {
+
+// Ones'-complement sum of `data` added to `sum` (not folded, not inverted).
+uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data);
+// Folds a sum to 16 bits (not inverted).
+uint16_t ChecksumFold(uint64_t sum);
+// TCP/UDP pseudo-header sum for IPv4 (`addresses` = saddr+daddr, 8 bytes) or
+// IPv6 (32 bytes).
+uint64_t PseudoHeaderSum(std::span<const uint8_t> addresses, uint8_t protocol, uint32_t length);
+
+inline void PutBe16(uint8_t* p, uint16_t v) {
+  p[0] = v >> 8;
+  p[1] = v & 0xff;
+}
+inline uint16_t GetBe16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline void PutBe32At(uint8_t* p, uint32_t v) {
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+inline uint32_t GetBe32At(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+
+}  // namespace l2tp::userspace
