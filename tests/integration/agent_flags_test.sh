@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Agent start-up: --config, a bad --config, TCP on loopback with --listen,
+# refusing a socket path that is not a socket, and a corrupted state file.
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
+ROOT=$(cd "$HERE/../.." && pwd)
+
+start_agent --config="$ROOT/examples/pseudowires.yaml"
+[[ $(ctl get sessions -o json | jq '.sessions | length') == 2 ]] || fail "--config did not apply the example"
+wait_for "example READY" all_ready
+ok "--config applies a YAML file at start"
+stop_agent
+
+cp "$ROOT/examples/pseudowires.yaml" "$WORK/bad.yaml"
+sed -i 's/peerSessionId: 9/peerSessionId: 0/' "$WORK/bad.yaml"
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory --config="$WORK/bad.yaml" >"$WORK/bad.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] || fail "agent started with an invalid --config"
+grep -q "sessions\[1\].spec.peer_session_id: must be non-zero" "$WORK/bad.log" || fail "bad config message: $(cat "$WORK/bad.log")"
+start_agent
+[[ $(ctl get sessions -o json | jq '.sessions | length') == 2 ]] || fail "a rejected --config changed the state"
+ok "an invalid --config stops the agent with the field path and changes nothing"
+stop_agent
+
+port=$((20000 + RANDOM % 20000))
+start_agent --listen="127.0.0.1:$port"
+"$CTL" --server "127.0.0.1:$port" get tunnels | grep -q to-site-b || fail "l2tpctl --server over TCP"
+ok "--listen serves TCP on loopback; l2tpctl --server reaches it"
+stop_agent
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory --listen=0.0.0.0:$port >"$WORK/tcp.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] && grep -q "loopback" "$WORK/tcp.log" || fail "plaintext TCP on a non-loopback address was accepted"
+ok "plaintext TCP is refused off loopback"
+
+touch "$WORK/not-a-socket"
+rc=0
+"$AGENT" --socket="$WORK/not-a-socket" --state-dir="$STATE" --datapath=memory >"$WORK/ns.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] && grep -q "is not a socket" "$WORK/ns.log" || fail "agent replaced a regular file at --socket"
+ok "refuses a --socket path that is not a socket"
+
+start_agent
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$WORK/other" --datapath=memory >"$WORK/two.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] && grep -q "already running" "$WORK/two.log" || fail "a second agent took over a live socket"
+ok "a second agent does not steal a live socket"
+stop_agent
+
+printf 'garbage' >"$STATE/state.pb.prev"
+head -c 40 "$STATE/state.pb" >"$WORK/trunc" && mv "$WORK/trunc" "$STATE/state.pb"
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory >"$WORK/corrupt.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] && grep -q "truncated" "$WORK/corrupt.log" || fail "corrupt state with no good previous state must stop the agent: $(cat "$WORK/corrupt.log")"
+ok "a corrupt state file without a good previous one stops the agent with the reason"
+finish
