@@ -1,6 +1,6 @@
 # One cc_test per *_test.cc file in the calling package.
 
-def cc_unit_tests(deps, tags = {}, exclude = []):
+def cc_unit_tests(deps, data = [], local_defines = [], tags = {}, exclude = []):
     """Declares a cc_test named after each *_test.cc file of the package.
 
     Other .cc/.h files in the package (fakes, shared fixtures) form a testonly
@@ -8,6 +8,9 @@ def cc_unit_tests(deps, tags = {}, exclude = []):
 
     Args:
       deps: libraries every test links (gtest/gmock/gtest_main are added).
+      data: files every test reads at run time, from its runfiles (the
+        working directory of a test is the workspace root of its runfiles).
+      local_defines: defines for compiling the tests.
       tags: test name -> extra tags, for the few tests that need them.
       exclude: *_test.cc files to leave out.
     """
@@ -32,6 +35,8 @@ def cc_unit_tests(deps, tags = {}, exclude = []):
         native.cc_test(
             name = name,
             srcs = [src],
+            data = data,
+            local_defines = local_defines,
             deps = test_deps + ["@system_libs//:gtest_main"],
             tags = tags.get(name, []),
         )
