@@ -1,6 +1,7 @@
 // libFuzzer target for the userspace datapath's receive path: IPv4 header
-// skipping, session-id and data-header decoding, and the sequencer, driven
-// by arbitrary bytes. Built and run by tests/fuzz/run.sh.
+// skipping, session-id and data-header decoding, the sequencer and the TCP
+// coalescer behind it, driven by arbitrary bytes; plus the TSO segmenter fed
+// arbitrary virtio-net headers. Built and run by tests/fuzz/run.sh.
 //
 // Input: 4 bytes of session settings, then packets as [length][bytes]...;
 // the byte after each packet advances the fake clock (milliseconds).
@@ -13,6 +14,8 @@
 
 #include "datapath/userspace/l2tp_header.h"
 #include "datapath/userspace/sequencer.h"
+#include "datapath/userspace/tcp_coalescer.h"
+#include "datapath/userspace/tcp_segmenter.h"
 
 using namespace l2tp;
 using namespace l2tp::userspace;
@@ -44,8 +47,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Sequencer seq(config, [&now] { return now; });
   const RxSessionSpec spec{std::span<const uint8_t>(kCookie, cookie_len), l2spec};
 
-  size_t delivered_bytes = 0;
-  auto deliver = [&](std::span<const uint8_t> frame) { delivered_bytes += frame.size(); };
+  size_t written_bytes = 0;
+  TcpCoalescer coalescer([&](std::span<const uint8_t> h, std::span<const uint8_t> f) {
+    Check(h.size() == VirtioNetHdr::kSize);
+    VirtioNetHdr v = VirtioNetHdr::Read(h);
+    if (v.gso_type != VirtioNetHdr::kGsoNone) {
+      Check(v.csum_start + 18u <= f.size() && v.hdr_len <= f.size() && v.gso_size > 0);
+    }
+    Check(f.size() <= 14 + TcpCoalescer::kMaxIpLength + 4 || v.gso_type == VirtioNetHdr::kGsoNone);
+    written_bytes += f.size();
+  });
+  auto deliver = [&](std::span<const uint8_t> frame) { coalescer.Add(frame); };
 
   std::span<const uint8_t> rest(data + 4, size - 4);
   while (!rest.empty()) {
@@ -96,8 +108,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (size_t i = start; i < start + compare; ++i) Check(header[i] == packet[i]);
     }
   }
+  coalescer.Flush();
   seq.Purge();
   Check(seq.queued() == 0);
-  (void)delivered_bytes;
+  (void)written_bytes;
+
+  // The segmenter, on the whole input as a frame behind a fuzzed header.
+  if (size > 14) {
+    VirtioNetHdr h = VirtioNetHdr::Read({data, VirtioNetHdr::kSize});
+    std::vector<uint8_t> frame(data + 4, data + size);
+    size_t segment_length = 0;
+    size_t expected = TcpSegmentCount(h, frame, &segment_length);
+    std::vector<uint8_t> out;
+    size_t produced = SegmentTcp(h, frame, [&](size_t len) {
+      Check(len <= segment_length && len <= frame.size());
+      out.assign(len, 0);
+      return out.data();
+    });
+    Check(produced == expected);
+    CompletePartialChecksum(h, frame);
+  }
   return 0;
 }

@@ -20,6 +20,9 @@ mkdir -p "$OUT/corpus"
   "$ROOT/tests/fuzz/decode_fuzz.cc" \
   "$ROOT/datapath/userspace/l2tp_header.cc" \
   "$ROOT/datapath/userspace/sequencer.cc" \
+  "$ROOT/datapath/userspace/checksum.cc" \
+  "$ROOT/datapath/userspace/tcp_segmenter.cc" \
+  "$ROOT/datapath/userspace/tcp_coalescer.cc" \
   -o "$OUT/decode_fuzz"
 
 # Seeds: a valid UDP packet with cookie and sequenced sublayer, and an IPv4+IP one.
