@@ -99,9 +99,19 @@ std::vector<uint8_t> Payload(size_t n, uint8_t seed = 0) {
 uint32_t Seq(const Packet& p) { return GetBe32At(&p.bytes[p.l4() + 4]); }
 
 TEST(Checksum, MatchesNaiveSumForAllLengths) {
-  for (size_t n = 0; n < 70; ++n) {
+  for (size_t n = 0; n < 200; ++n) {
     auto d = Payload(n, 3);
     EXPECT_EQ(static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, d))), NaiveChecksum(d)) << n;
+  }
+}
+
+TEST(Checksum, CarriesWrapAround) {
+  for (size_t n : {1u, 31u, 64u, 65535u}) {
+    std::vector<uint8_t> ones(n, 0xff);
+    EXPECT_EQ(static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, ones))), NaiveChecksum(ones)) << n;
+    std::vector<uint8_t> mixed(n);
+    for (size_t i = 0; i < n; ++i) mixed[i] = i % 3 ? 0xff : 0x01;
+    EXPECT_EQ(static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, mixed))), NaiveChecksum(mixed)) << n;
   }
 }
 
