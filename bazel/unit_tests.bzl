@@ -1,6 +1,6 @@
 # One cc_test per *_test.cc file in the calling package.
 
-def cc_unit_tests(deps, data = [], local_defines = [], tags = {}, exclude = []):
+def cc_unit_tests(deps, data = [], local_defines = []):
     """Declares a cc_test named after each *_test.cc file of the package.
 
     Other .cc/.h files in the package (fakes, shared fixtures) form a testonly
@@ -11,8 +11,6 @@ def cc_unit_tests(deps, data = [], local_defines = [], tags = {}, exclude = []):
       data: files every test reads at run time, from its runfiles (the
         working directory of a test is the workspace root of its runfiles).
       local_defines: defines for compiling the tests.
-      tags: test name -> extra tags, for the few tests that need them.
-      exclude: *_test.cc files to leave out.
     """
     test_deps = deps + [
         "@system_libs//:gmock",
@@ -30,7 +28,7 @@ def cc_unit_tests(deps, data = [], local_defines = [], tags = {}, exclude = []):
         )
         test_deps = test_deps + [":test_support"]
 
-    for src in native.glob(["*_test.cc"], exclude = exclude):
+    for src in native.glob(["*_test.cc"]):
         name = src[:-len(".cc")]
         native.cc_test(
             name = name,
@@ -38,5 +36,4 @@ def cc_unit_tests(deps, data = [], local_defines = [], tags = {}, exclude = []):
             data = data,
             local_defines = local_defines,
             deps = test_deps + ["@system_libs//:gtest_main"],
-            tags = tags.get(name, []),
         )
