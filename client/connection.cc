@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/security/credentials.h"
 
 namespace l2tp::cli {
@@ -110,7 +111,10 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& f
 std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
   // Plaintext for now; --tls-ca/--tls-cert/--tls-key will choose
   // grpc::SslCredentials here.
-  return grpc::CreateChannel(options.Target(), grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments args;
+  // Listings of many thousands of sessions outgrow gRPC's 4 MiB default.
+  args.SetMaxReceiveMessageSize(kMaxResponseBytes);
+  return grpc::CreateCustomChannel(options.Target(), grpc::InsecureChannelCredentials(), args);
 }
 
 Connection::Connection(ConnectionOptions options)

@@ -17,6 +17,7 @@ namespace l2tp::cli {
 inline constexpr char kDefaultSocket[] = "/run/l2tp-agent/agent.sock";
 inline constexpr char kSocketEnvVar[] = "L2TPCTL_SOCKET";
 inline constexpr absl::Duration kDefaultTimeout = absl::Seconds(30);
+inline constexpr int kMaxResponseBytes = 256 << 20;
 
 struct ConnectionOptions {
   std::string socket_path;  // used when `server` is empty

@@ -103,6 +103,20 @@ TEST(GetCommandEmptyTest, EmptyListSaysSoOnStderr) {
   EXPECT_EQ(r.out, "{}\n");
 }
 
+TEST(GetCommandLargeTest, ListingsBeyondGrpcsDefault4MiBArrive) {
+  FakeAgent agent;
+  v1::Session s = SampleSession();
+  s.mutable_status()->set_message(std::string(1000, 'x'));
+  for (int i = 0; i < 6000; ++i) {  // about 6 MB
+    s.set_name("s" + std::to_string(i));
+    *agent.service().list_response.add_sessions() = s;
+  }
+  ASSERT_GT(agent.service().list_response.ByteSizeLong(), 5u << 20);
+  auto r = RunAgainst(agent, {"get", "sessions"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\ns5999  "));
+}
+
 TEST_F(GetCommandTest, UsageErrors) {
   EXPECT_EQ(RunAgainst(agent_, {"get"}).code, 2);
   auto r = RunAgainst(agent_, {"get", "pods"});
