@@ -18,6 +18,8 @@ absl::Status ReadConfig(const std::string& file, std::istream* in, v1::Config* c
   if (file != "-") {
     // A directory opens as an empty stream and would read as an empty Config.
     std::error_code ec;
+    if (!std::filesystem::exists(file, ec))
+      return absl::NotFoundError(absl::StrCat(file, ": no such file"));
     if (std::filesystem::is_directory(file, ec))
       return absl::InvalidArgumentError(absl::StrCat(file, ": is a directory, not a config file"));
     return LoadConfigFile(file, config);
