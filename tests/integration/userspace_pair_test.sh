@@ -60,9 +60,14 @@ stop_driver() {
 FAILED=0
 CASES=0
 
-# run_case NAME UNDERLAY(4|6) ENCAP COOKIE_A COOKIE_B L2SPEC SEQFLAGS
+# cpu_ticks PID: user+system clock ticks the process used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run_case NAME UNDERLAY(4|6) ENCAP COOKIE_A COOKIE_B L2SPEC SEQFLAGS [tcp]
+# With "tcp", also moves 20 MB over TCP (exercising segmentation offload,
+# GSO/GRO and coalescing) and checks the idle drivers use no CPU.
 run_case() {
-  local name=$1 af=$2 encap=$3 cookie_a=$4 cookie_b=$5 l2spec=$6 seq=$7
+  local name=$1 af=$2 encap=$3 cookie_a=$4 cookie_b=$5 l2spec=$6 seq=$7 tcp=${8:-}
   local la lb
   if [[ $af == 4 ]]; then la=192.0.2.1 lb=192.0.2.2; else la=2001:db8:1::1 lb=2001:db8:1::2; fi
   local common=(--encap="$encap" --l2spec="$l2spec" --log=warning)
@@ -93,6 +98,23 @@ run_case() {
   # A frame larger than a default 1500 underlay packet would carry unfragmented.
   ip netns exec "$NS_A" ping -c 2 -i 0.2 -W 2 -q -s 1400 10.99.0.2 >/dev/null || ok=0
 
+  if [[ $tcp == tcp ]] && command -v iperf3 >/dev/null; then
+    ip netns exec "$NS_B" timeout 30 iperf3 -s -1 -B fd00:99::2 >/dev/null 2>&1 &
+    local server=$!
+    sleep 0.5
+    if ! ip netns exec "$NS_A" timeout 25 iperf3 -c fd00:99::2 -n 20M >"$WORK/iperf.out" 2>&1; then
+      echo "  TCP transfer failed"; cat "$WORK/iperf.out"; ok=0
+    fi
+    wait "$server" 2>/dev/null || true
+    # Idle: no busy polling. Allow a tick or two for the counters dump.
+    local before_a before_b
+    before_a=$(cpu_ticks "$pa"); before_b=$(cpu_ticks "$pb")
+    sleep 2
+    if (( $(cpu_ticks "$pa") - before_a > 2 || $(cpu_ticks "$pb") - before_b > 2 )); then
+      echo "  drivers busy while idle"; ok=0
+    fi
+  fi
+
   stop_driver "$pa"
   stop_driver "$pb"
   # Counters from the final dump: the session received what the peer sent.
@@ -118,6 +140,10 @@ for af in 4 6; do
   done
 done
 run_case "ipv4/udp/cookie8/default/seq-reorder" 4 udp 0102030405060708 0102030405060708 default "--send-seq --reorder-ms=100"
+run_case "ipv4/udp/no-cookie/default/tcp" 4 udp "" "" default "" tcp
+run_case "ipv6/udp/cookie4/none/udp6-zero-csum/tcp" 6 udp 01020304 05060708 none "--udp6-zero-csum-tx --udp6-zero-csum-rx" tcp
+run_case "ipv6/ip/cookie8/default/seq/tcp" 6 ip 0102030405060708 1112131415161718 default "--send-seq" tcp
+run_case "ipv4/udp/checksum/seq-reorder/tcp" 4 udp "" "" default "--udp-csum --send-seq --reorder-ms=50" tcp
 
 # Cookie mismatch: A expects a cookie B does not send; nothing may get through.
 run_mismatch() {
