@@ -17,12 +17,7 @@ IoLoop::IoLoop() {
 }
 
 IoLoop::~IoLoop() {
-  if (thread_.joinable()) {
-    stopping_ = true;
-    uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof one);
-    thread_.join();
-  }
+  Stop();
   if (wake_fd_ >= 0) close(wake_fd_);
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
@@ -32,6 +27,14 @@ absl::Status IoLoop::Start() {
   if (auto st = Watch(wake_fd_, EPOLLIN, &waker_); !st.ok()) return st;
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
+}
+
+void IoLoop::Stop() {
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+  thread_.join();
 }
 
 absl::Status IoLoop::Watch(int fd, uint32_t events, EventHandler* handler) {

@@ -31,6 +31,8 @@ class IoLoop {
   IoLoop& operator=(const IoLoop&) = delete;
 
   absl::Status Start();
+  // Ends the thread (after pending RunSync calls). Idempotent.
+  void Stop();
 
   // Loop thread only (or before Start).
   absl::Status Watch(int fd, uint32_t events, EventHandler* handler);

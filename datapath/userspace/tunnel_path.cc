@@ -37,7 +37,7 @@ void TunnelPath::Stop(bool remove_taps) {
   sessions_.clear();
 }
 
-absl::Status TunnelPath::AddSession(std::unique_ptr<SessionPath> session) {
+absl::Status TunnelPath::AddSession(std::unique_ptr<SessionPath>&& session) {
   uint32_t id = session->config().session_id;
   if (sessions_.count(id)) return absl::AlreadyExistsError(absl::StrCat("session ", id, " exists"));
   if (auto st = session->Start(); !st.ok()) return st;

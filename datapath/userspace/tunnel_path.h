@@ -27,7 +27,8 @@ class TunnelPath : public EventHandler {
   // Stops I/O; `remove_taps` deletes the sessions' devices too.
   void Stop(bool remove_taps);
 
-  absl::Status AddSession(std::unique_ptr<SessionPath> session);
+  // Takes ownership only on success.
+  absl::Status AddSession(std::unique_ptr<SessionPath>&& session);
   // Stops and destroys the session (its TAP is removed if `remove_tap`).
   bool RemoveSession(uint32_t session_id, bool remove_tap);
   SessionPath* FindSession(uint32_t session_id);

@@ -1,5 +1,7 @@
 #include "datapath/userspace/userspace_datapath.h"
 
+#include <net/if.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -48,6 +50,8 @@ UserspaceDatapath::~UserspaceDatapath() {
         .IgnoreError();
   }
   tunnels_.clear();
+  // Threads first: their after-batch hooks use the rest of the context.
+  for (auto& ctx : loops_) ctx->loop.Stop();
   loops_.clear();
 }
 
@@ -183,12 +187,25 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
   }
   if (!ids.ok()) return ids;
 
+  // A TAP we create and then fail to use is removed; one that was there
+  // already (re-attach after restart) is left as it was.
+  const bool existed = if_nametoindex(config.interface_name.c_str()) != 0;
   auto tap = TapDevice::Open(config.interface_name, /*tso=*/true);
   if (!tap.ok()) return tap.status();
   uint32_t mtu = config.mtu ? config.mtu : DefaultSessionMtu(t.path->config(), config);
-  if (auto st = tap->Configure(mtu); !st.ok()) return st;
+  if (auto st = tap->Configure(mtu); !st.ok()) {
+    if (!existed) tap->Remove();
+    return st;
+  }
   auto session = std::make_unique<SessionPath>(config, std::move(*tap), t.path.get(), t.ctx);
-  if (auto st = t.ctx->loop.RunSync([&] { return t.path->AddSession(std::move(session)); });
+  if (auto st = t.ctx->loop.RunSync([&]() -> absl::Status {
+        auto added = t.path->AddSession(std::move(session));
+        if (!added.ok()) {
+          session->Stop(/*remove_tap=*/!existed);
+          session.reset();  // on this thread: it unregisters from the loop
+        }
+        return added;
+      });
       !st.ok()) {
     return st;
   }
