@@ -124,6 +124,9 @@ int Run() {
     builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
   }
   builder.RegisterService(&service);
+  // Large batches (tens of thousands of sessions) exceed gRPC's 4 MiB default.
+  builder.SetMaxReceiveMessageSize(256 << 20);
+  builder.SetMaxSendMessageSize(256 << 20);
   const mode_t old_umask = umask(0117);  // the socket is born 0660
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   umask(old_umask);

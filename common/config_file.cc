@@ -1,5 +1,9 @@
 #include "common/config_file.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -159,8 +163,13 @@ absl::Status ParseConfigText(std::string_view text, google::protobuf::Message* m
 }
 
 absl::Status LoadConfigFile(const std::string& path, google::protobuf::Message* message) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a config file"));
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream buf;
   buf << in.rdbuf();
   auto st = ParseConfigText(buf.str(), message);

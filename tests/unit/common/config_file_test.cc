@@ -65,7 +65,14 @@ TEST(ConfigFileTest, TheShippedExampleParses) {
 TEST(ConfigFileTest, MissingFileIsNamed) {
   l2tpagent::v1::Config c;
   auto st = LoadConfigFile("/nonexistent/x.yaml", &c);
-  EXPECT_THAT(st.message(), HasSubstr("/nonexistent/x.yaml"));
+  EXPECT_THAT(st.message(), HasSubstr("/nonexistent/x.yaml: No such file or directory"));
+}
+
+TEST(ConfigFileTest, DirectoryIsNotAConfig) {
+  l2tpagent::v1::Config c;
+  auto st = LoadConfigFile("/tmp", &c);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("is a directory"));
 }
 
 }  // namespace
