@@ -163,11 +163,11 @@ absl::Status ParseConfigText(std::string_view text, google::protobuf::Message* m
 }
 
 absl::Status LoadConfigFile(const std::string& path, google::protobuf::Message* message) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
     return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
   }
-  if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a config file"));
+  if (S_ISDIR(info.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a config file"));
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream buf;
