@@ -34,6 +34,7 @@ void ReorderTimer::Rearm() {
     if (!earliest || *deadline < *earliest) earliest = deadline;
     ++it;
   }
+  if (earliest == armed_for_) return;  // no syscall when nothing changed
   itimerspec spec{};
   if (earliest) {
     // steady_clock is CLOCK_MONOTONIC on Linux; a zero value would disarm.
@@ -42,16 +43,15 @@ void ReorderTimer::Rearm() {
     if (ns <= 0) ns = 1;
     spec.it_value.tv_sec = ns / 1000000000;
     spec.it_value.tv_nsec = ns % 1000000000;
-  } else if (!armed_) {
-    return;
   }
   timerfd_settime(fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
-  armed_ = earliest.has_value();
+  armed_for_ = earliest;
 }
 
 void ReorderTimer::OnEvent(uint32_t) {
   uint64_t expirations;
   (void)!read(fd_, &expirations, sizeof expirations);
+  armed_for_.reset();  // fired: a one-shot timer is disarmed now
   // Copy: draining may leave a session with an empty queue.
   std::vector<SessionPath*> sessions(waiting_.begin(), waiting_.end());
   for (SessionPath* s : sessions) s->DrainQueue();

@@ -3,10 +3,12 @@
 // session waits (so an idle datapath takes no wake-ups).
 #pragma once
 
+#include <optional>
 #include <set>
 
 #include "absl/status/status.h"
 #include "datapath/userspace/io_loop.h"
+#include "datapath/userspace/sequencer.h"
 
 namespace l2tp::userspace {
 
@@ -27,7 +29,7 @@ class ReorderTimer : public EventHandler {
 
  private:
   int fd_ = -1;
-  bool armed_ = false;
+  std::optional<Sequencer::TimePoint> armed_for_;  // what the timerfd is set to
   std::set<SessionPath*> waiting_;
 };
 

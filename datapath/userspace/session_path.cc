@@ -173,7 +173,11 @@ void SessionPath::OnEvent(uint32_t epoll_events) {
         drained = true;
         break;
       }
-      if (static_cast<size_t>(n) < kVnet + kEthernetHeaderLength) continue;
+      if (static_cast<size_t>(n) < kVnet + kEthernetHeaderLength) {
+        ++counters_.tx_errors;  // runt from the TAP: nothing to send
+        ++tunnel_->counters().tx_errors;
+        continue;
+      }
       VirtioNetHdr h = VirtioNetHdr::Read({frame - kVnet, kVnet});
       std::span<uint8_t> f(frame, static_cast<size_t>(n) - kVnet);
       if ((h.gso_type & ~VirtioNetHdr::kGsoEcn) != VirtioNetHdr::kGsoNone) {

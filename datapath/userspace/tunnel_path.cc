@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -139,15 +140,38 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
 
 void TunnelPath::SendGso(const uint8_t* data, size_t length, size_t segment_length,
                          size_t segments, Counters* session_counters) {
-  bool sent = socket_.SendGso(data, length, static_cast<uint16_t>(segment_length));
-  if (!sent && (errno == EAGAIN || errno == ENOBUFS)) {
-    pollfd p{socket_.fd(), POLLOUT, 0};
-    poll(&p, 1, kSendWaitMs);
+  bool sent = false;
+  if (segment_length < gso_refused_from_) {
     sent = socket_.SendGso(data, length, static_cast<uint16_t>(segment_length));
+    if (!sent && (errno == EAGAIN || errno == ENOBUFS)) {
+      pollfd p{socket_.fd(), POLLOUT, 0};
+      poll(&p, 1, kSendWaitMs);
+      sent = socket_.SendGso(data, length, static_cast<uint16_t>(segment_length));
+    }
+    if (!sent && (errno == EMSGSIZE || errno == EINVAL)) {
+      // Segments above the route MTU (to be fragmented) cannot use GSO:
+      // remember, and send them one by one from now on.
+      gso_refused_from_ = segment_length;
+    } else if (!sent) {
+      session_counters->tx_errors += segments;
+      counters_.tx_errors += segments;
+      return;
+    }
   }
   if (!sent) {
-    session_counters->tx_errors += segments;
-    counters_.tx_errors += segments;
+    PacketBatch& batch = ctx_->segments;
+    size_t lengths[PacketBatch::kSlots];
+    size_t k = 0;
+    for (size_t at = 0; at < length; at += segment_length) {
+      if (k == PacketBatch::kSlots) {
+        SendBatch(batch, k, lengths, session_counters);
+        k = 0;
+      }
+      lengths[k] = std::min(segment_length, length - at);
+      batch.SetSend(k, const_cast<uint8_t*>(data) + at, lengths[k]);
+      ++k;
+    }
+    if (k) SendBatch(batch, k, lengths, session_counters);
     return;
   }
   session_counters->tx_packets += segments;

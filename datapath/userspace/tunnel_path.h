@@ -62,6 +62,7 @@ class TunnelPath : public EventHandler {
   TunnelSocket socket_;
   LoopContext* ctx_;
   bool watched_ = false;
+  size_t gso_refused_from_ = SIZE_MAX;  // GSO segment size the kernel refused
   std::unordered_map<uint32_t, std::unique_ptr<SessionPath>> sessions_;
   Counters counters_;
 };

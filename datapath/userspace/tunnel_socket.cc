@@ -27,6 +27,8 @@ namespace {
 #define UDP_GRO 104
 #endif
 
+constexpr int kSocketBuffer = 4 << 20;
+
 absl::Status SetInt(int fd, int level, int name, int value, const char* what) {
   if (setsockopt(fd, level, name, &value, sizeof value) < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("setsockopt ", what));
@@ -72,13 +74,26 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
       return st;
     }
   }
+  // Like the kernel's L2TP (skb->ignore_df): fragment rather than refuse
+  // packets larger than the path MTU.
+  if (family == AF_INET) {
+    SetInt(s.fd_, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER").IgnoreError();
+  } else {
+    SetInt(s.fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT, "IPV6_MTU_DISCOVER")
+        .IgnoreError();
+  }
   if (udp) {
     s.gro_ = SetInt(s.fd_, IPPROTO_UDP, UDP_GRO, 1, "UDP_GRO").ok();
     s.gso_ = true;  // probed by the first SendGso
   }
-  // Large buffers absorb bursts between I/O thread wake-ups.
-  SetInt(s.fd_, SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF").IgnoreError();
-  SetInt(s.fd_, SOL_SOCKET, SO_SNDBUF, 4 << 20, "SO_SNDBUF").IgnoreError();
+  // Large buffers absorb bursts between I/O thread wake-ups. The *FORCE
+  // variants pass net.core.[rw]mem_max (we hold CAP_NET_ADMIN anyway).
+  if (!SetInt(s.fd_, SOL_SOCKET, SO_RCVBUFFORCE, kSocketBuffer, "SO_RCVBUFFORCE").ok()) {
+    SetInt(s.fd_, SOL_SOCKET, SO_RCVBUF, kSocketBuffer, "SO_RCVBUF").IgnoreError();
+  }
+  if (!SetInt(s.fd_, SOL_SOCKET, SO_SNDBUFFORCE, kSocketBuffer, "SO_SNDBUFFORCE").ok()) {
+    SetInt(s.fd_, SOL_SOCKET, SO_SNDBUF, kSocketBuffer, "SO_SNDBUF").IgnoreError();
+  }
 
   sockaddr_storage local, remote;
   socklen_t local_len = c.local.ToSockaddr(udp ? c.udp_source_port : 0, &local);
@@ -132,7 +147,6 @@ bool TunnelSocket::SendGso(const uint8_t* data, size_t length, uint16_t segment_
   int saved = errno;
   if (no_check_tx_) SetNoCheckTx(true);
   errno = saved;
-  if (n < 0 && errno == EINVAL) gso_ = false;  // kernel or route cannot: stop trying
   return n >= 0;
 }
 

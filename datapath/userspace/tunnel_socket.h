@@ -31,7 +31,8 @@ class TunnelSocket {
   // shorter) in one call. The kernel refuses GSO without UDP checksums, so a
   // socket configured not to checksum turns them on for this send only:
   // those datagrams carry a valid checksum, which every receiver accepts.
-  // Returns false (errno set) on failure; on EINVAL GSO is switched off.
+  // Returns false (errno set) on failure: EINVAL when the kernel cannot
+  // segment these (e.g. segments above the route MTU).
   bool SendGso(const uint8_t* data, size_t length, uint16_t segment_size);
   // IPv4 raw sockets deliver the IP header in front of the L2TP header.
   bool receives_ip_header() const { return receives_ip_header_; }

@@ -144,6 +144,9 @@ run_case "ipv4/udp/no-cookie/default/tcp" 4 udp "" "" default "" tcp
 run_case "ipv6/udp/cookie4/none/udp6-zero-csum/tcp" 6 udp 01020304 05060708 none "--udp6-zero-csum-tx --udp6-zero-csum-rx" tcp
 run_case "ipv6/ip/cookie8/default/seq/tcp" 6 ip 0102030405060708 1112131415161718 default "--send-seq" tcp
 run_case "ipv4/udp/checksum/seq-reorder/tcp" 4 udp "" "" default "--udp-csum --send-seq --reorder-ms=50" tcp
+# Pseudowire MTU above what the underlay carries: fragmented, as the kernel does.
+run_case "ipv4/udp/mtu1600-fragmenting/tcp" 4 udp "" "" default "--mtu=1600" tcp
+run_case "ipv6/ip/mtu1600-fragmenting/tcp" 6 ip "" "" default "--mtu=1600" tcp
 
 # Cookie mismatch: A expects a cookie B does not send; nothing may get through.
 run_mismatch() {
