@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Interop: the Linux kernel's own L2TPv3 (Debian's kernel in a QEMU VM,
+# configured with iproute2's `ip l2tp`) <-> our userspace datapath, run the way
+# users run it: l2tp-agent --datapath=userspace + `l2tpctl apply -f`.
+#
+#   kernel_userspace_test.sh L2TP_AGENT L2TPCTL
+#
+# One VM boot carries every case at once: one tunnel + one session per case,
+# distinct ids, ports and overlay subnets. The host end lives in a namespace
+# this script creates, joined to the VM by a tap NIC (192.0.2.0/24,
+# 2001:db8:2::/64). Every case must pass traffic both ways (ping over IPv4 and
+# IPv6 across the pseudowire, from each side). Prints one line per case.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+AGENT=${1:-} CTL=${2:-}
+require_exec l2tp-agent "$AGENT"
+require_exec l2tpctl "$CTL"
+require qemu-system-x86_64:qemu-system-x86 busybox:busybox-static depmod:kmod xz:xz-utils \
+  ip:iproute2 jq:jq ping:iputils-ping readelf:binutils
+
+NS=l2tp-kvm-$$
+WORK=$(mktemp -d /tmp/l2tp-kernel-interop-XXXXXX)
+AGENT_PID="" VM_PID="" CAP_PID=""
+cleanup() {
+  stop_pid "$CAP_PID"
+  [[ -n $VM_PID ]] && { kill "$VM_PID" 2>/dev/null || true; timeout 15 tail --pid="$VM_PID" -f /dev/null || true; }
+  stop_pid "$AGENT_PID"
+  ip netns del "$NS" 2>/dev/null || true
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+HOST4=192.0.2.1 VM4=192.0.2.2 HOST6=2001:db8:2::1 VM6=2001:db8:2::2
+
+# Cases, one per line:
+#   name encap af host_tunnel vm_tunnel host_session vm_session host_port vm_port
+#   host_cookie host_peer_cookie vm_cookie vm_peer_cookie host_l2spec vm_l2spec
+#   seq csum expect
+# A cookie is what that end sends, a peer cookie what it requires ("-": none).
+# Session ids are unique across all cases (IP encap has no tunnel id on the
+# wire). expect=fail cases are deliberate mismatches: they prove the checks
+# can fail and document what a mismatch looks like.
+mkdir -p "$WORK/payload"
+{
+  i=0
+  for encap in udp ip; do
+    for af in 4 6; do
+      for v in c0-default c4-default c8-none c4c8-none; do
+        i=$((i + 1))
+        case $v in
+          c0-default) hc=- vc=- l2=default ;;
+          c4-default) hc=a1b2c3d4 vc=5e6f7081 l2=default ;;
+          c8-none) hc=0102030405060708 vc=f1f2f3f4f5f6f7f8 l2=none ;;
+          c4c8-none) hc=cafef00d vc=0011223344556677 l2=none ;;
+        esac
+        echo "$encap-v$af-$v $encap $af $((100 + i)) $((200 + i)) $((1000 + i)) $((2000 + i)) $((17000 + i)) $((17100 + i)) $hc $vc $vc $hc $l2 $l2 - - pass"
+      done
+    done
+  done
+  # Sequencing (kernel `seq both` <-> send_sequence + require_sequence) and
+  # the UDP checksum options.
+  echo "udp-v4-c8-default-seq udp 4 121 221 1021 2021 17021 17121 1112131415161718 2122232425262728 2122232425262728 1112131415161718 default default both - pass"
+  echo "ip-v6-c4-default-seq ip 6 122 222 1022 2022 - - 31323334 41424344 41424344 31323334 default default both - pass"
+  echo "udp-v4-csum udp 4 123 223 1023 2023 17023 17123 - - - - default default - csum4 pass"
+  echo "udp-v6-zerocsum udp 6 124 224 1024 2024 17024 17124 51525354 61626364 61626364 51525354 none none - zero6 pass"
+  # Deliberate mismatches: the kernel sends a cookie the agent does not expect;
+  # the kernel sends the default sublayer, the agent expects none.
+  echo "neg-cookie-mismatch udp 4 125 225 1025 2025 17025 17125 71727374 deadbeef 0badf00d 71727374 default default - - fail"
+  echo "neg-l2spec-mismatch ip 4 126 226 1026 2026 - - - - - - none default - - fail"
+} >"$WORK/payload/cases"
+cp "$INTEROP_DIR/kernel_side.sh" "$WORK/payload/"
+NCASES=$(grep -c . "$WORK/payload/cases")
+
+# The agent's config: the same cases seen from the host.
+{
+  echo '{"tunnels": ['
+  n=0
+  while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl2 seq csum expect; do
+    n=$((n + 1))
+    if [[ $af == 4 ]]; then l=$HOST4 r=$VM4; else l=$HOST6 r=$VM6; fi
+    [[ $n -gt 1 ]] && echo ','
+    printf '{"name": "t%d", "spec": {"tunnelId": %d, "peerTunnelId": %d, "encap": "%s", "local": "%s", "remote": "%s"' \
+      "$n" "$htid" "$vtid" "ENCAPSULATION_${encap^^}" "$l" "$r"
+    [[ $encap == udp ]] && printf ', "udpSourcePort": %d, "udpDestinationPort": %d' "$hport" "$vport"
+    [[ $csum == csum4 ]] && printf ', "udpChecksum": true'
+    [[ $csum == zero6 ]] && printf ', "udp6ZeroChecksumTx": true, "udp6ZeroChecksumRx": true'
+    printf '}}'
+  done <"$WORK/payload/cases"
+  echo '], "sessions": ['
+  n=0
+  while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl2 seq csum expect; do
+    n=$((n + 1))
+    [[ $n -gt 1 ]] && echo ','
+    printf '{"name": "s%d", "spec": {"tunnel": "t%d", "sessionId": %d, "peerSessionId": %d, "interfaceName": "l2tph%d", "l2SpecificSublayer": "L2_SPECIFIC_SUBLAYER_%s"' \
+      "$n" "$n" "$hsid" "$vsid" "$n" "${hl2^^}"
+    [[ $hc != - ]] && printf ', "cookie": "%s"' "$hc"
+    [[ $hpc != - ]] && printf ', "peerCookie": "%s"' "$hpc"
+    [[ $seq == both ]] && printf ', "sendSequence": true, "requireSequence": true'
+    printf '}}'
+  done <"$WORK/payload/cases"
+  echo ']}'
+} >"$WORK/config.json"
+jq . "$WORK/config.json" >/dev/null
+
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" tuntap add mode tap name vm0
+ip -n "$NS" addr add "$HOST4/24" dev vm0
+ip -n "$NS" addr add "$HOST6/64" dev vm0 nodad
+ip -n "$NS" link set vm0 up
+
+start_ns_agent "$NS" "$WORK/agent" "$AGENT"
+SOCK=$WORK/agent/agent.sock
+"$CTL" --socket "$SOCK" apply -f "$WORK/config.json" >/dev/null
+wait_sessions_ready "$CTL" "$SOCK" "$NCASES" || { echo "FAIL: sessions not READY"; tail -30 "$WORK/agent/agent.log"; exit 1; }
+for n in $(seq 1 "$NCASES"); do
+  ip -n "$NS" addr add "10.77.$n.1/24" dev "l2tph$n"
+  ip -n "$NS" addr add "fd00:77:$n::1/64" dev "l2tph$n" nodad
+done
+
+# Capture the underlay (diagnostics for failures; optional).
+if command -v tshark >/dev/null 2>&1; then
+  ip netns exec "$NS" tshark -q -i vm0 -w "$WORK/underlay.pcap" >/dev/null 2>&1 &
+  CAP_PID=$!
+fi
+
+source "$VM_DIR/host.sh"
+CONSOLE=$WORK/console.log
+t0=$SECONDS
+"$VM_DIR/run.sh" --timeout 420 --netns "$NS" --tap vm0 --console "$CONSOLE" --control "$WORK/ctl" \
+  "$WORK/payload" kernel_side.sh "$HOST4" "$VM4" "$HOST6" "$VM6" >"$WORK/vm.out" 2>&1 &
+VM_PID=$!
+if ! vm_wait_mark "$CONSOLE" ready 240 "$VM_PID"; then
+  echo "FAIL: the VM never got ready"; wait "$VM_PID" || true; VM_PID=""; cat "$WORK/vm.out"; exit 1
+fi
+echo "VM ready after $((SECONDS - t0)) s"
+
+# The host's pings, all cases at once; results in files.
+n=0
+while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl2 seq csum expect; do
+  n=$((n + 1))
+  if [[ $expect == fail ]]; then w=3; else w=10; fi
+  (
+    # Like the VM side: a direction passes when replies come back (iputils
+    # exits 0 on any reply without -w); counts reported.
+    v4=fail v6=fail
+    ip netns exec "$NS" timeout $((w + 1)) ping -q -c 3 -i 0.2 -W $w "10.77.$n.2" </dev/null >"$WORK/ping4-$n" 2>&1 && v4=ok
+    ip netns exec "$NS" timeout $((w + 1)) ping -6 -q -c 2 -i 0.2 -W $w "fd00:77:$n::2" </dev/null >"$WORK/ping6-$n" 2>&1 && v6=ok
+    r4=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping4-$n")
+    r6=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping6-$n")
+    echo "ipv4=$v4 ipv6=$v6 replies=${r4:-0}/3,${r6:-0}/2" >"$WORK/host-result-$n"
+  ) &
+done <"$WORK/payload/cases"
+wait_host_pings() { for p in $(jobs -p); do [[ $p == "$VM_PID" || $p == "$CAP_PID" || $p == "$AGENT_PID" ]] || wait "$p" || true; done; }
+wait_host_pings
+echo "host pings done after $((SECONDS - t0)) s"
+vm_wait_mark "$CONSOLE" vm-pings-done 300 "$VM_PID" || echo "the VM did not finish its pings"
+echo "VM pings done after $((SECONDS - t0)) s"
+"$CTL" --socket "$SOCK" get sessions -o json >"$WORK/sessions.json" || true
+vm_send "$WORK/ctl" done || true
+vm_rc=0
+wait "$VM_PID" || vm_rc=$?
+VM_PID=""
+stop_pid "$CAP_PID"; CAP_PID=""
+echo "VM done after $((SECONDS - t0)) s (run.sh exit $vm_rc)"
+
+FAILED=0
+n=0
+while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl2 seq csum expect; do
+  n=$((n + 1))
+  from_vm=$(grep -a "@@MARK result $name " "$CONSOLE" | sed 's/.*vm-to-host \(ipv4=[a-z]* ipv6=[a-z]*\).*/\1/' | tr -d '\r' || true)
+  from_host=$(cut -d' ' -f1,2 "$WORK/host-result-$n" 2>/dev/null || echo none)
+  host_replies=$(cut -d' ' -f3 "$WORK/host-result-$n" 2>/dev/null || true)
+  vm_replies=$(grep -a "@@MARK result $name " "$CONSOLE" | sed -n 's/.* \(replies=[0-9/,]*\).*/\1/p' | tr -d '\r' || true)
+  counters=$(jq -r --arg s "s$n" '.sessions[] | select(.name == $s) | .status.counters |
+    "rx=\(.rxPackets // 0) tx=\(.txPackets // 0) cookie_discards=\(.rxCookieDiscards // 0) seq_discards=\(.rxSeqDiscards // 0)"' \
+    "$WORK/sessions.json" 2>/dev/null || echo "no counters")
+  kmtu=$(grep -a "^kernel $name mtu=" "$WORK/vm.out" | sed 's/.*mtu=//' | tr -d '\r' || true)
+  hmtu=$(ip -n "$NS" -o link show "l2tph$n" 2>/dev/null | sed -n 's/.* mtu \([0-9]*\).*/\1/p' || true)
+  if [[ $expect == fail ]]; then
+    # A mismatch must stop traffic both ways; a foreign cookie must be counted.
+    discards=$(jq -r --arg s "s$n" '.sessions[] | select(.name == $s) | .status.counters.rxCookieDiscards // "0"' \
+      "$WORK/sessions.json" 2>/dev/null || echo 0)
+    if [[ $from_vm == "ipv4=fail ipv6=fail" && $from_host == "ipv4=fail ipv6=fail" ]] &&
+       { [[ $hpc == "$vc" ]] || ((discards > 0)); }; then
+      printf 'ok   %-24s no traffic either way, as expected | agent %s\n' "$name" "$counters"
+    else
+      FAILED=$((FAILED + 1))
+      printf 'FAIL %-24s a deliberate mismatch was not detected: host->kernel %s | kernel->host %s | agent %s\n' \
+        "$name" "$from_host" "${from_vm:-none}" "$counters"
+    fi
+    continue
+  fi
+  if [[ $from_vm == "ipv4=ok ipv6=ok" && $from_host == "ipv4=ok ipv6=ok" ]]; then
+    printf 'ok   %-24s host->kernel %s %s | kernel->host %s %s | agent %s | mtu kernel=%s ours=%s\n' \
+      "$name" "$from_host" "$host_replies" "$from_vm" "$vm_replies" "$counters" "$kmtu" "$hmtu"
+  else
+    FAILED=$((FAILED + 1))
+    printf 'FAIL %-24s host->kernel %s %s | kernel->host %s %s | agent %s | mtu kernel=%s ours=%s\n' \
+      "$name" "$from_host" "$host_replies" "${from_vm:-none}" "$vm_replies" "$counters" "$kmtu" "$hmtu"
+    grep -a "^kernel $name " "$WORK/vm.out" | sed 's/^/    /' || true
+    if [[ -s $WORK/underlay.pcap ]]; then
+      # First frames of this case each way, raw, for the datapath's owner.
+      if [[ $encap == udp ]]; then f="udp.port == $hport"; else f="ip.proto == 115 || ipv6.nxt == 115"; fi
+      tshark -r "$WORK/underlay.pcap" -Y "$f" -c 4 -x 2>/dev/null | sed 's/^/    /' | head -60 || true
+    fi
+  fi
+done <"$WORK/payload/cases"
+
+if grep -aq '@@MARK setup ' "$CONSOLE"; then grep -a '@@MARK setup ' "$CONSOLE"; fi
+if [[ $vm_rc != 0 ]]; then echo "VM job failed ($vm_rc):"; cat "$WORK/vm.out"; FAILED=$((FAILED + 1)); fi
+echo "$((NCASES - FAILED))/$NCASES kernel<->userspace cases passed ($((SECONDS - t0)) s with the VM)"
+[[ $FAILED == 0 ]]
