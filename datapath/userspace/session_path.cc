@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "common/log.h"
 #include "datapath/userspace/l2tp_header.h"
@@ -82,10 +83,11 @@ Counters SessionPath::counters() const {
   return c;
 }
 
-void SessionPath::TapFailed() {
+void SessionPath::TapFailed(const char* why) {
   // Level-triggered epoll would spin on a dead fd: stop watching it. Observe()
   // then reports the session gone and the agent re-creates it.
-  L2TP_LOG(kWarning) << "userspace datapath: TAP " << tap_.name() << " failed, errno " << errno;
+  L2TP_LOG(kWarning) << "userspace datapath: TAP " << tap_.name() << ": " << why
+                     << "; the session stops until re-created";
   if (tap_watched_) ctx_->loop.Unwatch(tap_.fd());
   tap_watched_ = false;
 }
@@ -152,7 +154,7 @@ void SessionPath::SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> 
 
 void SessionPath::OnEvent(uint32_t epoll_events) {
   if (epoll_events & (EPOLLERR | EPOLLHUP)) {
-    TapFailed();
+    TapFailed("device closed or deleted");
     return;
   }
   constexpr size_t kVnet = VirtioNetHdr::kSize;
@@ -169,7 +171,7 @@ void SessionPath::OnEvent(uint32_t epoll_events) {
       ssize_t n = read(tap_.fd(), frame - kVnet, PacketBatch::kSlotSize - PacketBatch::kHeadroom + kVnet);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN) TapFailed();
+        if (errno != EAGAIN) TapFailed(strerror(errno));
         drained = true;
         break;
       }

@@ -51,7 +51,7 @@ class SessionPath : public EventHandler {
  private:
   void Deliver(std::span<const uint8_t> frame);
   void WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame);
-  void TapFailed();
+  void TapFailed(const char* why);
   // Transmit helpers: one frame as is, or a TSO super-frame in segments.
   size_t EncapsulateInPlace(uint8_t* frame, size_t length);
   void SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> frame);

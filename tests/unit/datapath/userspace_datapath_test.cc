@@ -472,5 +472,41 @@ TEST_F(UserspaceDatapathTest, ReorderQueueIsReleasedByTheTimer) {
   EXPECT_EQ(c.rx_seq_discards, 1u);
 }
 
+TEST_F(UserspaceDatapathTest, ControlChangesDuringTrafficDoNotDisturbOtherSessions) {
+  TunnelConfig t = UdpTunnel(1);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(2)).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig steady = Session(1, 0x10, "usdp0");
+  ASSERT_TRUE(dp_->CreateSession(steady).ok());
+
+  constexpr int kPackets = 2000;
+  std::thread traffic([&] {
+    auto packet = Concat(Hex("000300000000001000000000"), TestFrame(0x44));
+    for (int i = 0; i < kPackets; ++i) {
+      peer.Send(packet);
+      if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  // Meanwhile: churn sessions next to it, in its tunnel and in another one,
+  // modify it, and observe.
+  for (int round = 0; round < 20; ++round) {
+    EXPECT_TRUE(dp_->CreateSession(Session(1, 0x20, "usdp1")).ok());
+    EXPECT_TRUE(dp_->CreateSession(Session(2, 0x30, "usdp2")).ok());
+    steady.mtu = round % 2 ? 1400 : 1300;
+    steady.reorder_timeout_ms = round % 2 ? 0 : 20;
+    EXPECT_TRUE(dp_->ModifySession(steady).ok());
+    EXPECT_TRUE(dp_->Observe().ok());
+    EXPECT_TRUE(dp_->DeleteSession(1, 0x20).ok());
+    EXPECT_TRUE(dp_->DeleteTunnel(2).ok());
+    EXPECT_TRUE(dp_->CreateTunnel(UdpTunnel(2)).ok());
+  }
+  traffic.join();
+  Counters c = WaitSession(1, 0x10, [](const Counters& k) { return k.rx_packets >= kPackets; });
+  EXPECT_EQ(c.rx_packets, static_cast<uint64_t>(kPackets));
+  EXPECT_EQ(c.rx_errors, 0u);
+}
+
 }  // namespace
 }  // namespace l2tp::userspace
