@@ -1,0 +1,160 @@
+#include "datapath/kernel/kernel_datapath.h"
+
+#include <linux/l2tp.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "datapath/kernel/l2tp_replies.h"
+#include "datapath/kernel/module_loader.h"
+
+namespace l2tp {
+
+using kernel::KernelOp;
+
+absl::StatusOr<std::unique_ptr<KernelDatapath>> KernelDatapath::Create() {
+  if (auto failed = kernel::LoadL2tpModules(); !failed.empty()) {
+    L2TP_LOG(kDebug) << "kernel: modprobe could not load " << absl::StrJoin(failed, ", ")
+                     << " (fine when built in or autoloaded)";
+  }
+  auto genl = kernel::GenlL2tpSocket::Open();
+  if (!genl.ok()) return genl.status();
+  auto links = kernel::LinkControl::Open();
+  if (!links.ok()) return links.status();
+  return std::unique_ptr<KernelDatapath>(new KernelDatapath(*std::move(genl), *std::move(links)));
+}
+
+std::vector<std::string> KernelDatapath::Capabilities() const {
+  return {"encap/udp", "encap/ip", "ipv4", "ipv6", "pseudowire/eth", "cookies", "sequencing", "linux-kernel"};
+}
+
+uint64_t KernelDatapath::writes() const {
+  std::lock_guard lock(mu_);
+  return writes_;
+}
+
+void KernelDatapath::CountWrite(const std::string& what) {
+  ++writes_;
+  L2TP_LOG(kDebug) << "kernel: write " << writes_ << ": " << what;
+}
+
+absl::StatusOr<Observation> KernelDatapath::Observe() {
+  std::lock_guard lock(mu_);
+  Observation obs;
+  auto tunnels = kernel::BuildDump(genl_->family(), L2TP_CMD_TUNNEL_GET);
+  if (!tunnels.ok()) return tunnels.status();
+  absl::Status st = genl_->Query(*std::move(tunnels), KernelOp::kDump, "list tunnels", [&](nlmsghdr* h) {
+    auto t = kernel::ParseTunnelReply(h);
+    if (!t.ok()) return t.status();
+    obs.tunnels.push_back(*std::move(t));
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  auto sessions = kernel::BuildDump(genl_->family(), L2TP_CMD_SESSION_GET);
+  if (!sessions.ok()) return sessions.status();
+  st = genl_->Query(*std::move(sessions), KernelOp::kDump, "list sessions", [&](nlmsghdr* h) {
+    auto s = kernel::ParseSessionReply(h);
+    if (!s.ok()) return s.status();
+    if (s->has_value()) obs.sessions.push_back(**std::move(s));
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  if (obs.sessions.empty()) return obs;
+  // The MTU lives on the interface, not in the L2TP session.
+  auto mtus = links_->Mtus();
+  if (!mtus.ok()) return mtus.status();
+  for (auto& s : obs.sessions) {
+    auto it = mtus->find(s.config.interface_name);
+    if (it == mtus->end()) continue;
+    s.config.mtu = it->second;
+    s.mtu_known = true;
+  }
+  return obs;
+}
+
+absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
+  std::lock_guard lock(mu_);
+  const std::string what = absl::StrCat("create tunnel ", config.tunnel_id);
+  auto msg = kernel::BuildTunnelCreate(genl_->family(), config);
+  if (!msg.ok()) return msg.status();
+  CountWrite(what);
+  return genl_->Execute(*std::move(msg), KernelOp::kCreateTunnel, what);
+}
+
+absl::Status KernelDatapath::DeleteTunnel(uint32_t tunnel_id) {
+  std::lock_guard lock(mu_);
+  const std::string what = absl::StrCat("delete tunnel ", tunnel_id);
+  auto msg = kernel::BuildTunnelDelete(genl_->family(), tunnel_id);
+  if (!msg.ok()) return msg.status();
+  CountWrite(what);
+  if (auto st = genl_->Execute(*std::move(msg), KernelOp::kDeleteTunnel, what); !st.ok()) return st;
+  return WaitTunnelGone(tunnel_id);
+}
+
+// The kernel tears a tunnel down on a workqueue after acking the delete; a
+// re-create of the same id (or of its sessions' interface names) right away
+// would fail with EEXIST, so wait until it is really gone.
+absl::Status KernelDatapath::WaitTunnelGone(uint32_t tunnel_id) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const std::string what = absl::StrCat("get tunnel ", tunnel_id);
+  while (true) {
+    auto msg = kernel::BuildTunnelGet(genl_->family(), tunnel_id);
+    if (!msg.ok()) return msg.status();
+    absl::Status st = genl_->Query(*std::move(msg), KernelOp::kGetTunnel, what,
+                                   [](nlmsghdr*) { return absl::OkStatus(); });
+    if (absl::IsNotFound(st)) return absl::OkStatus();
+    if (!st.ok()) return st;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("delete tunnel ", tunnel_id, ": still present after 5 s"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+absl::Status KernelDatapath::CreateSession(const SessionConfig& config) {
+  std::lock_guard lock(mu_);
+  const std::string what = absl::StrCat("create session ", config.tunnel_id, "/", config.session_id);
+  auto msg = kernel::BuildSessionCreate(genl_->family(), config);
+  if (!msg.ok()) return msg.status();
+  CountWrite(what);
+  if (auto st = genl_->Execute(*std::move(msg), KernelOp::kCreateSession, what); !st.ok()) return st;
+  CountWrite(absl::StrCat("set up ", config.interface_name));
+  absl::Status link = links_->SetUp(config.interface_name, config.mtu);
+  if (link.ok()) return link;
+  // A session whose interface is down would look healthy to Observe; undo it
+  // so the agent retries the whole create.
+  auto undo = kernel::BuildSessionDelete(genl_->family(), config.tunnel_id, config.session_id);
+  if (undo.ok()) {
+    CountWrite(absl::StrCat("delete session ", config.tunnel_id, "/", config.session_id, " (undo)"));
+    (void)genl_->Execute(*std::move(undo), KernelOp::kDeleteSession, what);
+  }
+  return absl::Status(link.code(), absl::StrCat(what, ": ", link.message(), "; session removed again"));
+}
+
+absl::Status KernelDatapath::ModifySession(const SessionConfig& config) {
+  std::lock_guard lock(mu_);
+  const std::string what = absl::StrCat("modify session ", config.tunnel_id, "/", config.session_id);
+  auto msg = kernel::BuildSessionModify(genl_->family(), config);
+  if (!msg.ok()) return msg.status();
+  CountWrite(what);
+  if (auto st = genl_->Execute(*std::move(msg), KernelOp::kModifySession, what); !st.ok()) return st;
+  CountWrite(absl::StrCat("set up ", config.interface_name));
+  if (auto st = links_->SetUp(config.interface_name, config.mtu); !st.ok()) {
+    return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KernelDatapath::DeleteSession(uint32_t tunnel_id, uint32_t session_id) {
+  std::lock_guard lock(mu_);
+  const std::string what = absl::StrCat("delete session ", tunnel_id, "/", session_id);
+  auto msg = kernel::BuildSessionDelete(genl_->family(), tunnel_id, session_id);
+  if (!msg.ok()) return msg.status();
+  CountWrite(what);
+  return genl_->Execute(*std::move(msg), KernelOp::kDeleteSession, what);
+}
+
+}  // namespace l2tp

@@ -1,0 +1,48 @@
+// The Linux kernel's own L2TPv3 datapath: unmanaged (kernel-socket) tunnels
+// and Ethernet pseudowire sessions through the `l2tp` generic netlink family,
+// their l2tpeth interfaces through rtnetlink. Needs CAP_NET_ADMIN.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "datapath/datapath.h"
+#include "datapath/kernel/genl_l2tp_socket.h"
+#include "datapath/kernel/link_control.h"
+
+namespace l2tp {
+
+class KernelDatapath : public Datapath {
+ public:
+  // Loads the L2TP modules where modprobe can, then opens the sockets. Fails
+  // when the kernel has no `l2tp` netlink family.
+  static absl::StatusOr<std::unique_ptr<KernelDatapath>> Create();
+
+  std::string_view Name() const override { return "kernel"; }
+  std::vector<std::string> Capabilities() const override;
+  absl::StatusOr<Observation> Observe() override;
+  absl::Status CreateTunnel(const TunnelConfig& config) override;
+  absl::Status DeleteTunnel(uint32_t tunnel_id) override;
+  absl::Status CreateSession(const SessionConfig& config) override;
+  absl::Status ModifySession(const SessionConfig& config) override;
+  absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) override;
+
+  // Changing requests sent to the kernel so far (netlink and rtnetlink), for
+  // tests and to show that adoption writes nothing. Each is also logged at
+  // debug level as "kernel: write N: <what>".
+  uint64_t writes() const;
+
+ private:
+  KernelDatapath(std::unique_ptr<kernel::GenlL2tpSocket> genl, std::unique_ptr<kernel::LinkControl> links)
+      : genl_(std::move(genl)), links_(std::move(links)) {}
+  void CountWrite(const std::string& what);
+  absl::Status WaitTunnelGone(uint32_t tunnel_id);
+
+  mutable std::mutex mu_;  // the sockets are not thread-safe
+  std::unique_ptr<kernel::GenlL2tpSocket> genl_;
+  std::unique_ptr<kernel::LinkControl> links_;
+  uint64_t writes_ = 0;
+};
+
+}  // namespace l2tp

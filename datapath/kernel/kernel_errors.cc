@@ -1,0 +1,85 @@
+#include "datapath/kernel/kernel_errors.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace l2tp::kernel {
+namespace {
+
+bool IsTunnelOp(KernelOp op) {
+  return op == KernelOp::kCreateTunnel || op == KernelOp::kDeleteTunnel || op == KernelOp::kGetTunnel;
+}
+
+// What an errno means for this operation (the kernel reuses a few for
+// different causes: ENODEV on session create is the tunnel, not the session).
+std::string Meaning(KernelOp op, int err) {
+  switch (err) {
+    case EEXIST:
+      if (op == KernelOp::kCreateTunnel) return "tunnel id already in use";
+      if (op == KernelOp::kCreateSession) return "session id or interface name already in use";
+      return "already exists";
+    case ENOENT:
+    case ENODEV:
+      if (op == KernelOp::kCreateSession) return "its tunnel does not exist";
+      if (IsTunnelOp(op)) return "no such tunnel";
+      if (op == KernelOp::kLink) return "no such interface";
+      return "no such session";
+    case EPROTONOSUPPORT:
+      return "not supported by this kernel (pseudowire or encapsulation module missing, or wrong L2TP version)";
+    case EPERM:
+    case EACCES:
+      return "not permitted: the L2TP netlink family needs CAP_NET_ADMIN";
+    case EBUSY:
+      return "busy (the socket or interface is in use)";
+    case EINVAL:
+      return "rejected by the kernel as invalid";
+    case EADDRINUSE:
+      return "local address and port already in use";
+    case EADDRNOTAVAIL:
+      return "local address not configured on this host";
+    case EAFNOSUPPORT:
+      return "address family not supported (IPv6 disabled?)";
+    case ENETUNREACH:
+      return "no route to the remote address";
+    case ENOBUFS:
+    case ENOMEM:
+      return "kernel out of memory";
+    default:
+      return std::strerror(err);
+  }
+}
+
+absl::StatusCode Code(KernelOp op, int err) {
+  switch (err) {
+    case EEXIST: return absl::StatusCode::kAlreadyExists;
+    case ENOENT:
+    case ENODEV: return absl::StatusCode::kNotFound;
+    case EPROTONOSUPPORT:
+    case EAFNOSUPPORT:
+    case EADDRNOTAVAIL:
+    case ENETUNREACH: return absl::StatusCode::kFailedPrecondition;
+    case EPERM:
+    case EACCES: return absl::StatusCode::kPermissionDenied;
+    case EBUSY:
+    case EADDRINUSE: return absl::StatusCode::kFailedPrecondition;
+    case EINVAL: return absl::StatusCode::kInvalidArgument;
+    case ENOBUFS:
+    case ENOMEM: return absl::StatusCode::kResourceExhausted;
+    default: return absl::StatusCode::kInternal;
+  }
+}
+
+}  // namespace
+
+absl::Status KernelErrorStatus(KernelOp op, const std::string& object, int err) {
+  if (err == 0) return absl::OkStatus();
+  if (err < 0) err = -err;
+  const char* name = strerrorname_np(err);
+  return absl::Status(Code(op, err), absl::StrCat(object, ": ", Meaning(op, err), " (",
+                                                   name ? name : absl::StrCat("errno ", err), ")"));
+}
+
+}  // namespace l2tp::kernel

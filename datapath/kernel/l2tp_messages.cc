@@ -1,0 +1,152 @@
+#include "datapath/kernel/l2tp_messages.h"
+
+#include <linux/l2tp.h>
+#include <net/if.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace l2tp::kernel {
+namespace {
+
+absl::StatusOr<NlMsgPtr> NewRequest(int family, uint8_t command, int flags = 0) {
+  NlMsgPtr msg(nlmsg_alloc());
+  if (!msg) return absl::ResourceExhaustedError("cannot allocate a netlink message");
+  if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, command,
+                  L2TP_GENL_VERSION) == nullptr) {
+    return absl::InternalError("netlink message header does not fit");
+  }
+  return msg;
+}
+
+absl::Status Overflow() { return absl::InternalError("netlink message too small for its attributes"); }
+
+bool ValidCookie(const std::vector<uint8_t>& c) { return c.empty() || c.size() == 4 || c.size() == 8; }
+
+}  // namespace
+
+absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
+  const std::string what = absl::StrCat("create tunnel ", c.tunnel_id);
+  if (c.version != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": only L2TPv3 tunnels are kernel-owned (version ", c.version, ")"));
+  }
+  if (c.tunnel_id == 0 || c.peer_tunnel_id == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": tunnel ids must be non-zero"));
+  }
+  if (!(c.local.is_v4() || c.local.is_v6()) || c.local.family != c.remote.family) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": local and remote must both be IPv4 or both IPv6"));
+  }
+  auto msg = NewRequest(family, L2TP_CMD_TUNNEL_CREATE);
+  if (!msg.ok()) return msg.status();
+  nl_msg* m = msg->get();
+  const bool udp = c.encap == Encap::kUdp;
+  int err = nla_put_u32(m, L2TP_ATTR_CONN_ID, c.tunnel_id) |
+            nla_put_u32(m, L2TP_ATTR_PEER_CONN_ID, c.peer_tunnel_id) |
+            nla_put_u8(m, L2TP_ATTR_PROTO_VERSION, 3) |
+            nla_put_u16(m, L2TP_ATTR_ENCAP_TYPE, udp ? L2TP_ENCAPTYPE_UDP : L2TP_ENCAPTYPE_IP);
+  if (c.local.is_v4()) {
+    // in_addr in network order, as the kernel's nla_get_in_addr reads it.
+    err |= nla_put(m, L2TP_ATTR_IP_SADDR, 4, c.local.bytes.data()) |
+           nla_put(m, L2TP_ATTR_IP_DADDR, 4, c.remote.bytes.data());
+  } else {
+    err |= nla_put(m, L2TP_ATTR_IP6_SADDR, 16, c.local.bytes.data()) |
+           nla_put(m, L2TP_ATTR_IP6_DADDR, 16, c.remote.bytes.data());
+  }
+  if (udp) {
+    err |= nla_put_u16(m, L2TP_ATTR_UDP_SPORT, c.udp_source_port) |
+           nla_put_u16(m, L2TP_ATTR_UDP_DPORT, c.udp_destination_port);
+    // The kernel reads UDP_CSUM as a flag: present (any value) enables.
+    if (c.local.is_v4() && c.udp_checksum) err |= nla_put_u8(m, L2TP_ATTR_UDP_CSUM, 1);
+    if (c.local.is_v6() && c.udp6_zero_checksum_tx) err |= nla_put_flag(m, L2TP_ATTR_UDP_ZERO_CSUM6_TX);
+    if (c.local.is_v6() && c.udp6_zero_checksum_rx) err |= nla_put_flag(m, L2TP_ATTR_UDP_ZERO_CSUM6_RX);
+  }
+  if (err != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildTunnelDelete(int family, uint32_t tunnel_id) {
+  auto msg = NewRequest(family, L2TP_CMD_TUNNEL_DELETE);
+  if (!msg.ok()) return msg.status();
+  if (nla_put_u32(msg->get(), L2TP_ATTR_CONN_ID, tunnel_id) != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildTunnelGet(int family, uint32_t tunnel_id) {
+  auto msg = NewRequest(family, L2TP_CMD_TUNNEL_GET);
+  if (!msg.ok()) return msg.status();
+  if (nla_put_u32(msg->get(), L2TP_ATTR_CONN_ID, tunnel_id) != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& c) {
+  const std::string what = absl::StrCat("create session ", c.tunnel_id, "/", c.session_id);
+  if (c.session_id == 0 || c.peer_session_id == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": session ids must be non-zero"));
+  }
+  if (!ValidCookie(c.cookie) || !ValidCookie(c.peer_cookie)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": cookies are 0, 4 or 8 bytes"));
+  }
+  // Always named: the kernel's default l2tpeth%d would make adoption guesswork.
+  if (c.interface_name.empty() || c.interface_name.size() >= IFNAMSIZ) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": interface name must be 1 to ", IFNAMSIZ - 1, " characters"));
+  }
+  auto msg = NewRequest(family, L2TP_CMD_SESSION_CREATE);
+  if (!msg.ok()) return msg.status();
+  nl_msg* m = msg->get();
+  int err = nla_put_u32(m, L2TP_ATTR_CONN_ID, c.tunnel_id) |
+            nla_put_u32(m, L2TP_ATTR_SESSION_ID, c.session_id) |
+            nla_put_u32(m, L2TP_ATTR_PEER_SESSION_ID, c.peer_session_id) |
+            nla_put_u16(m, L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_ETH) |
+            nla_put_u8(m, L2TP_ATTR_L2SPEC_TYPE,
+                       c.l2spec == L2Spec::kNone ? L2TP_L2SPECTYPE_NONE : L2TP_L2SPECTYPE_DEFAULT) |
+            nla_put_string(m, L2TP_ATTR_IFNAME, c.interface_name.c_str());
+  // COOKIE is what this end sends; PEER_COOKIE what it requires on receive.
+  if (!c.cookie.empty()) err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
+  if (!c.peer_cookie.empty()) {
+    err |= nla_put(m, L2TP_ATTR_PEER_COOKIE, static_cast<int>(c.peer_cookie.size()), c.peer_cookie.data());
+  }
+  err |= nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
+         nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) |
+         nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
+  if (c.reorder_timeout_ms != 0) {
+    err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);  // NLA_MSECS: u64 ms
+  }
+  if (err != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildSessionModify(int family, const SessionConfig& c) {
+  auto msg = NewRequest(family, L2TP_CMD_SESSION_MODIFY);
+  if (!msg.ok()) return msg.status();
+  nl_msg* m = msg->get();
+  // All four every time: an absent attribute leaves the old value in place,
+  // and a zero timeout must be sent to clear one.
+  int err = nla_put_u32(m, L2TP_ATTR_CONN_ID, c.tunnel_id) |
+            nla_put_u32(m, L2TP_ATTR_SESSION_ID, c.session_id) |
+            nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
+            nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) |
+            nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode) |
+            nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);
+  if (err != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildSessionDelete(int family, uint32_t tunnel_id, uint32_t session_id) {
+  auto msg = NewRequest(family, L2TP_CMD_SESSION_DELETE);
+  if (!msg.ok()) return msg.status();
+  if ((nla_put_u32(msg->get(), L2TP_ATTR_CONN_ID, tunnel_id) |
+       nla_put_u32(msg->get(), L2TP_ATTR_SESSION_ID, session_id)) != 0) {
+    return Overflow();
+  }
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildDump(int family, uint8_t command) {
+  if (command != L2TP_CMD_TUNNEL_GET && command != L2TP_CMD_SESSION_GET) {
+    return absl::InvalidArgumentError(absl::StrCat("l2tp command ", command, " has no dump"));
+  }
+  return NewRequest(family, command, NLM_F_DUMP);
+}
+
+}  // namespace l2tp::kernel

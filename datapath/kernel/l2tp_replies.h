@@ -1,0 +1,27 @@
+// Replies of the kernel's `l2tp` generic netlink family (TUNNEL_GET and
+// SESSION_GET, single or dumped) turned into what Datapath::Observe reports.
+// Pure: unit-tested with hand-built replies.
+#pragma once
+
+#include <linux/netlink.h>
+#include <netlink/attr.h>
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "datapath/datapath.h"
+
+namespace l2tp::kernel {
+
+// The nested L2TP_ATTR_STATS; counters an older kernel does not send
+// (RX_COOKIE_DISCARDS, RX_INVALID before 5.10) stay 0.
+absl::StatusOr<Counters> ParseStats(nlattr* stats);
+
+absl::StatusOr<ObservedTunnel> ParseTunnelReply(nlmsghdr* nlh);
+
+// nullopt for sessions that are not Ethernet pseudowires (PPP): the agent
+// neither creates nor manages those. MTU is filled in by the caller from the
+// interface (mtu_known stays false here); L2SPEC_TYPE is never reported.
+absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh);
+
+}  // namespace l2tp::kernel
