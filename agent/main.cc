@@ -16,6 +16,8 @@
 #include "absl/time/time.h"
 #include "agent/datapath_select.h"
 #include "agent/listener.h"
+#include "agent/metrics.h"
+#include "agent/metrics_server.h"
 #include "agent/reconciler.h"
 #include "agent/registry.h"
 #include "agent/service.h"
@@ -36,6 +38,9 @@ ABSL_FLAG(std::string, config, "", "Apply this config file (JSON or YAML of l2tp
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10), "How often to re-observe the datapath and repair drift");
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
+ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9810", "Serve /metrics, /healthz and /readyz on HOST:PORT (empty: off)");
+ABSL_FLAG(bool, session_metrics, false, "Also export per-session metrics");
+ABSL_FLAG(uint32_t, session_metrics_limit, 1000, "At most this many sessions in the per-session metrics");
 
 namespace l2tp {
 namespace {
@@ -98,7 +103,13 @@ int Run() {
     }
   }
 
+  MetricsOptions metrics_options;
+  metrics_options.session_metrics = absl::GetFlag(FLAGS_session_metrics);
+  metrics_options.session_metrics_limit = absl::GetFlag(FLAGS_session_metrics_limit);
+  AgentMetrics metrics(kAgentVersion, choice->name, &registry, metrics_options);
+
   Reconciler::Options options;
+  options.on_pass = [&metrics](const Reconciler::PassResult& pass) { metrics.ObservePass(pass); };
   options.resync_interval = std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_resync_interval)));
   options.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
   Reconciler reconciler(&registry, choice->datapath.get(), choice->message, options);
@@ -111,8 +122,23 @@ int Run() {
   info.kernel_l2tp_available = kernel.available;
   if (choice->datapath) info.capabilities = choice->datapath->Capabilities();
   AgentService service(&registry, info);
+  service.set_rpc_observer([&metrics](const std::string& method, const std::string& code, double seconds) {
+    metrics.ObserveRpc(method, code, seconds);
+  });
 
   if (auto st = PrepareUnixSocketPath(socket_path); !st.ok()) return Fail(std::string(st.message()));
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (const std::string addr = absl::GetFlag(FLAGS_metrics_addr); !addr.empty()) {
+    auto started = MetricsServer::Start(addr, metrics, [&reconciler](std::string* why) {
+      if (reconciler.first_pass_done()) return true;
+      *why = "the first reconcile pass has not finished";
+      return false;
+    });
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    metrics_server = *std::move(started);
+    L2TP_LOG(kInfo) << "metrics on http://" << addr << "/metrics (and /healthz, /readyz)";
+  }
+
   // Reference the health descriptors so the linker keeps them for reflection.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);

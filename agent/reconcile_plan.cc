@@ -13,6 +13,17 @@ const char* OpName(DatapathAction::Op op) {
   return "?";
 }
 
+const char* OpMetricName(DatapathAction::Op op) {
+  switch (op) {
+    case DatapathAction::Op::kDeleteSession: return "delete_session";
+    case DatapathAction::Op::kDeleteTunnel: return "delete_tunnel";
+    case DatapathAction::Op::kCreateTunnel: return "create_tunnel";
+    case DatapathAction::Op::kCreateSession: return "create_session";
+    case DatapathAction::Op::kModifySession: return "modify_session";
+  }
+  return "unknown";
+}
+
 namespace {
 // The observed session with the unobservable fields taken from `want`.
 SessionConfig Comparable(const SessionConfig& want, const ObservedSession& have) {

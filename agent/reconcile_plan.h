@@ -60,6 +60,7 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
 // Equality as far as the datapath can observe (see ObservedSession).
 bool SessionMatches(const SessionConfig& want, const ObservedSession& have);
 
-const char* OpName(DatapathAction::Op op);
+const char* OpName(DatapathAction::Op op);        // "create tunnel"
+const char* OpMetricName(DatapathAction::Op op);  // "create_tunnel"
 
 }  // namespace l2tp

@@ -102,6 +102,14 @@ void Reconciler::RecordFailure(const std::string& key, Clock::time_point now) {
 }
 
 Reconciler::PassResult Reconciler::RunOnce() {
+  const auto start = Clock::now();
+  PassResult result = Pass();
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (options_.on_pass) options_.on_pass(result);
+  return result;
+}
+
+Reconciler::PassResult Reconciler::Pass() {
   PassResult result;
   const Registry::Snapshot snap = registry_->SnapshotForReconcile();
 
@@ -132,6 +140,7 @@ Reconciler::PassResult Reconciler::RunOnce() {
   auto observed = datapath_->Observe();
   if (!observed.ok()) {
     result.observe_failed = true;
+    ++result.errors_by_op["observe"];
     L2TP_LOG(kError) << "reconcile: cannot observe the " << datapath_->Name()
                      << " datapath: " << observed.status().message();
     return result;
@@ -163,14 +172,18 @@ Reconciler::PassResult Reconciler::RunOnce() {
       if (a.op == DatapathAction::Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);
       continue;  // keeps its FAILED status until the retry is due
     }
-    if (!key.empty() && a.reason == "missing" && was_ready_[key]) {
+    const bool drifted = !key.empty() && was_ready_[key] &&
+                         (a.reason == "missing" || a.reason == "differs from the spec" ||
+                          a.reason == "differs in place");
+    if (drifted) {
       ++result.repairs;
+      ++(session_op ? result.session_repairs : result.tunnel_repairs);
+    }
+    if (!key.empty() && a.reason == "missing" && was_ready_[key]) {
       L2TP_LOG(kWarning) << "drift: " << key << " disappeared from the datapath; recreating";
     } else if (!key.empty() && a.reason == "differs from the spec" && was_ready_[key]) {
-      ++result.repairs;
       L2TP_LOG(kWarning) << "drift: " << key << " was changed behind the agent's back; replacing";
     } else if (!key.empty() && a.reason == "differs in place" && was_ready_[key]) {
-      ++result.repairs;
       L2TP_LOG(kWarning) << "drift: " << key << " was modified behind the agent's back; restoring";
     }
 
@@ -199,6 +212,7 @@ Reconciler::PassResult Reconciler::RunOnce() {
       continue;
     }
     ++result.failures;
+    ++result.errors_by_op[OpMetricName(a.op)];
     const std::string reason = absl::StrCat(OpName(a.op), " failed: ", st.message());
     L2TP_LOG(kError) << "reconcile: " << Describe(a) << ": " << st.message();
     if (a.op == DatapathAction::Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);

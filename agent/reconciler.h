@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,16 +20,21 @@ namespace l2tp {
 class Reconciler {
  public:
   using Clock = std::chrono::steady_clock;
-  struct Options {
-    std::chrono::milliseconds resync_interval{10000};
-    Backoff backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
-    bool prune_unowned = false;
-  };
   struct PassResult {
     int actions = 0;       // datapath writes attempted
     int failures = 0;      // of which failed
     int repairs = 0;       // objects restored after drifting
+    int tunnel_repairs = 0;
+    int session_repairs = 0;
     bool observe_failed = false;
+    std::map<std::string, int> errors_by_op;  // "create_tunnel", ..., "observe"
+    double seconds = 0;                        // how long the pass took
+  };
+  struct Options {
+    std::chrono::milliseconds resync_interval{10000};
+    Backoff backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
+    bool prune_unowned = false;
+    std::function<void(const PassResult&)> on_pass;  // after every pass (metrics)
   };
 
   // `datapath` may be null: no backend; resources stay PENDING, saying why.
@@ -49,6 +55,7 @@ class Reconciler {
 
  private:
   void Loop();
+  PassResult Pass();
   bool InBackoff(const std::string& key, Clock::time_point now) const;
   void RecordFailure(const std::string& key, Clock::time_point now);
 

@@ -396,6 +396,30 @@ void Registry::PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, c
   hub_->Publish(e);
 }
 
+std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<MetricsRow> rows;
+  rows.reserve(desired_.tunnels.size() + desired_.sessions.size() + deleting_.tunnels.size() +
+               deleting_.sessions.size());
+  auto status = [&](const Key& key) -> const v1::ResourceStatus* {
+    auto it = status_.find(key);
+    return it == status_.end() ? nullptr : &it->second;
+  };
+  for (const auto* set : {&desired_, &deleting_}) {
+    for (const auto& [name, t] : set->tunnels) {
+      const auto* st = status(TunnelKey(name));
+      rows.push_back({v1::RESOURCE_KIND_TUNNEL, name, name, "", st ? st->phase() : v1::PHASE_PENDING,
+                      st ? st->counters() : v1::Counters{}});
+    }
+    for (const auto& [name, s] : set->sessions) {
+      const auto* st = status(SessionNameKey(name));
+      rows.push_back({v1::RESOURCE_KIND_SESSION, name, s.spec().tunnel(), s.spec().interface_name(),
+                      st ? st->phase() : v1::PHASE_PENDING, st ? st->counters() : v1::Counters{}});
+    }
+  }
+  return rows;
+}
+
 Registry::Snapshot Registry::SnapshotForReconcile() const {
   std::lock_guard lock(mu_);
   return Snapshot{desired_, owned_, deleting_};

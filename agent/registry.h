@@ -44,6 +44,17 @@ class Registry {
   // Called after every committed change (to wake the reconciler).
   void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
 
+  // ---- for metrics: one compact row per resource, read at scrape time
+  struct MetricsRow {
+    v1::ResourceKind kind;
+    std::string name;
+    std::string tunnel;     // sessions: their tunnel
+    std::string interface;  // sessions
+    v1::Phase phase;
+    v1::Counters counters;
+  };
+  std::vector<MetricsRow> MetricsSnapshot() const;
+
   // ---- for the reconciler
   struct Snapshot {
     DesiredState desired;

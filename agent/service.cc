@@ -22,40 +22,60 @@ grpc::Status Handle(const char* method, Fn fn) {
 }
 }  // namespace
 
+template <typename Fn>
+grpc::Status AgentService::Observed(const char* method, Fn fn) {
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = fn();
+  if (observer_) {
+    observer_(method, absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return status;
+}
+
 grpc::Status AgentService::Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
                                  v1::ApplyResponse* response) {
-  return Handle("Apply", [&] {
+  return Observed("Apply", [&] { return Handle("Apply", [&] {
     auto r = registry_->Apply(*request);
     if (r.ok()) *response = *std::move(r);
     return r.status();
-  });
+  }); });
 }
 
 grpc::Status AgentService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
                                   v1::DeleteResponse* response) {
-  return Handle("Delete", [&] {
+  return Observed("Delete", [&] { return Handle("Delete", [&] {
     auto r = registry_->Delete(*request);
     if (r.ok()) *response = *std::move(r);
     return r.status();
-  });
+  }); });
 }
 
 grpc::Status AgentService::Get(grpc::ServerContext*, const v1::GetRequest* request,
                                v1::GetResponse* response) {
-  auto r = registry_->Get(*request);
-  if (r.ok()) *response = *std::move(r);
-  return ToGrpc(r.status());
+  return Observed("Get", [&] {
+    auto r = registry_->Get(*request);
+    if (r.ok()) *response = *std::move(r);
+    return ToGrpc(r.status());
+  });
 }
 
 grpc::Status AgentService::List(grpc::ServerContext*, const v1::ListRequest* request,
                                 v1::ListResponse* response) {
-  auto r = registry_->List(*request);
-  if (r.ok()) *response = *std::move(r);
-  return ToGrpc(r.status());
+  return Observed("List", [&] {
+    auto r = registry_->List(*request);
+    if (r.ok()) *response = *std::move(r);
+    return ToGrpc(r.status());
+  });
 }
 
-grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRequest*,
+grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                                  grpc::ServerWriter<v1::WatchEvent>* writer) {
+  return Observed("Watch", [&] { return WatchStream(context, writer); });
+}
+
+grpc::Status AgentService::WatchStream(grpc::ServerContext* context,
+                                       grpc::ServerWriter<v1::WatchEvent>* writer) {
   std::vector<v1::WatchEvent> snapshot;
   auto sub = registry_->Watch(&snapshot);
   struct Unsubscribe {
@@ -81,6 +101,10 @@ grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRe
 
 grpc::Status AgentService::GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*,
                                    v1::GetInfoResponse* response) {
+  return Observed("GetInfo", [&] { return Info(response); });
+}
+
+grpc::Status AgentService::Info(v1::GetInfoResponse* response) {
   response->set_version(info_.version);
   response->set_datapath(info_.datapath);
   response->set_datapath_message(info_.datapath_message);

@@ -25,6 +25,10 @@ class AgentService final : public v1::L2tpAgent::Service {
   // Ends open Watch streams (on shutdown).
   void Shutdown() { shutting_down_ = true; }
 
+  // Called after every call with its method, status code name and duration.
+  using RpcObserver = std::function<void(const std::string& method, const std::string& code, double seconds)>;
+  void set_rpc_observer(RpcObserver fn) { observer_ = std::move(fn); }
+
   grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRequest*, v1::ApplyResponse*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
   grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
@@ -36,7 +40,13 @@ class AgentService final : public v1::L2tpAgent::Service {
  private:
   Registry* registry_;
   AgentInfo info_;
+  template <typename Fn>
+  grpc::Status Observed(const char* method, Fn fn);
+  grpc::Status WatchStream(grpc::ServerContext* context, grpc::ServerWriter<v1::WatchEvent>* writer);
+  grpc::Status Info(v1::GetInfoResponse* response);
+
   std::atomic<bool> shutting_down_{false};
+  RpcObserver observer_;
 };
 
 // absl::Status -> grpc::Status with the same code and message.

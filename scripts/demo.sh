@@ -24,51 +24,28 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 AGENT=$BUILD_DIR/agent/l2tp-agent
 CTL=$BUILD_DIR/client/l2tpctl
 RUN=$(mktemp -d /tmp/l2tp-demo-XXXXXX)
-NS_A=l2tp-demo-a-$$
-NS_B=l2tp-demo-b-$$
-PIDS=()
+source "$ROOT/scripts/lib/two-sites.sh"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cleanup() {
-  for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || true; done
-  ip netns del "$NS_A" 2>/dev/null || true
-  ip netns del "$NS_B" 2>/dev/null || true
+  sites_down
   rm -rf "$RUN"
 }
 trap cleanup EXIT
 
 say "Two sites: namespaces $NS_A and $NS_B joined by a veth (192.0.2.1 <-> 192.0.2.2)"
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add veth-a netns "$NS_A" type veth peer name veth-b netns "$NS_B"
-ip -n "$NS_A" addr add 192.0.2.1/24 dev veth-a
-ip -n "$NS_B" addr add 192.0.2.2/24 dev veth-b
-for ns in "$NS_A" "$NS_B"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_A" link set veth-a up
-ip -n "$NS_B" link set veth-b up
-
-start_agent() {  # $1 site, $2 namespace
-  ip netns exec "$2" "$AGENT" --socket="$RUN/$1.sock" --state-dir="$RUN/state-$1" \
-    --datapath=auto --resync-interval=2s >"$RUN/agent-$1.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 100); do [[ -S "$RUN/$1.sock" ]] && return 0; sleep 0.1; done
-  echo "demo: agent $1 did not start:" >&2; cat "$RUN/agent-$1.log" >&2; exit 1
-}
+sites_up
 say "Starting an l2tp-agent in each site (--datapath=auto)"
-start_agent a "$NS_A"
-start_agent b "$NS_B"
-ctl_a() { "$CTL" --socket "$RUN/a.sock" "$@"; }
-ctl_b() { "$CTL" --socket "$RUN/b.sock" "$@"; }
+start_site_agent a
+start_site_agent b
 ctl_a info
 
 say "Applying examples/demo/site-a.yaml and site-b.yaml"
 ctl_a apply -f "$ROOT/examples/demo/site-a.yaml"
 ctl_b apply -f "$ROOT/examples/demo/site-b.yaml"
 
-ready() { [[ $("$CTL" --socket "$RUN/$1.sock" get sessions lan -o json | jq -r .status.phase) == PHASE_READY ]]; }
-for _ in $(seq 1 100); do ready a && ready b && break; sleep 0.1; done
-ready a && ready b || { echo "demo: sessions did not become READY" >&2; ctl_a get sessions -o wide; exit 1; }
+for _ in $(seq 1 100); do session_ready a lan && session_ready b lan && break; sleep 0.1; done
+session_ready a lan && session_ready b lan || { echo "demo: sessions did not become READY" >&2; ctl_a get sessions -o wide; exit 1; }
 say "Reconciled state at site A"
 ctl_a get tunnels
 ctl_a get sessions -o wide

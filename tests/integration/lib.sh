@@ -30,7 +30,7 @@ ok() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
 # start_agent [extra agent flags...]: starts it and waits for the socket.
 start_agent() {
   "$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath="${DATAPATH:-memory}" \
-    --resync-interval="${RESYNC:-1s}" "$@" >>"$AGENT_LOG" 2>&1 &
+    --resync-interval="${RESYNC:-1s}" --metrics-addr="${METRICS_ADDR:-}" "$@" >>"$AGENT_LOG" 2>&1 &
   AGENT_PID=$!
   for _ in $(seq 1 100); do
     if [[ -S "$SOCK" ]] && ctl info >/dev/null 2>&1; then return 0; fi

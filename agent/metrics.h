@@ -1,0 +1,53 @@
+// The agent's Prometheus metrics (prometheus-cpp). Agent-level counters and
+// histograms are updated as things happen; tunnel and session counters are
+// read at scrape time from the statuses the reconciler cached at its last
+// pass, so a scrape never queries the datapath.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "agent/reconciler.h"
+#include "agent/registry.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace l2tp {
+
+struct MetricsOptions {
+  bool session_metrics = false;       // per-session series (opt-in)
+  size_t session_metrics_limit = 1000;  // at most this many sessions
+};
+
+class AgentMetrics {
+ public:
+  AgentMetrics(const std::string& version, const std::string& datapath, const Registry* registry,
+               MetricsOptions options);
+
+  // What an exposer serves: the agent's own metrics and the resource ones.
+  std::shared_ptr<prometheus::Registry> agent_registry() const { return registry_; }
+  std::shared_ptr<prometheus::Collectable> resource_collector() const { return resources_; }
+
+  void ObservePass(const Reconciler::PassResult& pass);
+  void ObserveRpc(const std::string& method, const std::string& code, double seconds);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> resources_;
+  prometheus::Family<prometheus::Counter>& reconcile_total_;
+  prometheus::Histogram& reconcile_duration_;
+  prometheus::Family<prometheus::Counter>& drift_repairs_;
+  prometheus::Family<prometheus::Counter>& datapath_errors_;
+  prometheus::Family<prometheus::Counter>& grpc_requests_;
+  prometheus::Family<prometheus::Histogram>& grpc_duration_;
+};
+
+// Builds the scrape-time families from registry rows (exposed for tests).
+std::vector<prometheus::MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRow>& rows,
+                                                       const MetricsOptions& options);
+
+}  // namespace l2tp
