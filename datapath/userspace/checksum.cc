@@ -39,7 +39,7 @@ uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data) {
     n -= 8;
   }
   uint64_t tail = 0;  // zero padding, as the checksum pads an odd byte
-  std::memcpy(&tail, p, n);
+  if (n) std::memcpy(&tail, p, n);
   a = AddWithCarry(AddWithCarry(a, b), tail);
   uint64_t folded = (a & 0xffffffff) + (a >> 32);
   folded = (folded & 0xffff) + (folded >> 16);
