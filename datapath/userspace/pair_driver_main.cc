@@ -66,7 +66,6 @@ int main(int argc, char** argv) {
   }
   std::cout << "ready" << std::endl;
 
-  bool remove = true;
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -78,6 +77,6 @@ int main(int argc, char** argv) {
   }
   PrintCounters(**dp);
   // Leave nothing behind: the test owns the namespaces, not persistent TAPs.
-  if (remove) (void)(*dp)->DeleteTunnel(opts->tunnel.tunnel_id);
+  (void)(*dp)->DeleteTunnel(opts->tunnel.tunnel_id);
   return 0;
 }
