@@ -205,9 +205,14 @@ void TunnelPath::SendBatch(PacketBatch& batch, size_t count, const size_t* lengt
       waited = true;
       continue;
     }
-    waited = false;
-    // The first unsent message failed (no route, ICMP error, full buffer):
-    // count it and carry on with the rest, as the kernel drops per packet.
+    if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+      // Still full after waiting: drop the rest of the batch, never stall.
+      session_counters->tx_errors += count - done;
+      counters_.tx_errors += count - done;
+      return;
+    }
+    // The first unsent message failed (no route, ICMP error): count it and
+    // carry on with the rest, as the kernel drops per packet.
     ++session_counters->tx_errors;
     ++counters_.tx_errors;
     ++done;
