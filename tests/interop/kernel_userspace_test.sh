@@ -202,7 +202,7 @@ while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl
     if [[ -s $WORK/underlay.pcap ]]; then
       # First frames of this case each way, raw, for the datapath's owner.
       if [[ $encap == udp ]]; then f="udp.port == $hport"; else f="ip.proto == 115 || ipv6.nxt == 115"; fi
-      tshark -r "$WORK/underlay.pcap" -Y "$f" -c 4 -x 2>/dev/null | sed 's/^/    /' | head -60 || true
+      tshark -r "$WORK/underlay.pcap" -Y "$f" -x 2>/dev/null | sed "s/^/    /" | head -60 || true
     fi
   fi
 done <"$WORK/payload/cases"

@@ -41,7 +41,10 @@ start_ns_agent() {
 stop_pid() {
   [[ -n ${1:-} ]] || return 0
   kill -TERM "$1" 2>/dev/null || return 0
-  timeout 10 tail --pid="$1" -f /dev/null 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
+  # Poll (tail --pid polls only once a second).
+  for _ in $(seq 1 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
 # wait_sessions_ready CTL SOCK N: all N sessions (and their tunnels) READY, 20 s.

@@ -1,0 +1,396 @@
+// KernelDatapath against a real kernel (Debian's, in the test VM; see
+// run_vm_tests.sh). iproute2, not our code, is the witness of what the
+// kernel holds. Two network namespaces, a and b, joined by a veth pair
+// (10.0.0.1|2, fd00::1|2), carry the traffic cases.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "datapath/kernel/kernel_datapath.h"
+#include "tests/vm/kernel/vm_shell.h"
+
+namespace l2tp {
+namespace {
+
+using vmtest::FindByNumber;
+using vmtest::InNetns;
+using vmtest::IpJson;
+
+std::unique_ptr<KernelDatapath> g_a, g_b;  // datapaths in namespaces a and b
+
+class Namespaces : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    for (const char* cmd : {
+             "ip netns add a", "ip netns add b",
+             "ip link add va netns a type veth peer name vb netns b",
+             "ip -n a link set lo up", "ip -n b link set lo up",
+             "ip -n a addr add 10.0.0.1/24 dev va", "ip -n b addr add 10.0.0.2/24 dev vb",
+             "ip -n a addr add fd00::1/64 dev va nodad", "ip -n b addr add fd00::2/64 dev vb nodad",
+             "ip -n a link set va up", "ip -n b link set vb up"}) {
+      auto r = vmtest::Run(cmd);
+      ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
+    }
+    InNetns("a", [] {
+      auto dp = KernelDatapath::Create();
+      ASSERT_TRUE(dp.ok()) << dp.status();
+      g_a = *std::move(dp);
+    });
+    InNetns("b", [] {
+      auto dp = KernelDatapath::Create();
+      ASSERT_TRUE(dp.ok()) << dp.status();
+      g_b = *std::move(dp);
+    });
+  }
+  void TearDown() override {
+    g_a.reset();
+    g_b.reset();
+  }
+};
+
+struct Variant {
+  Encap encap;
+  bool v6;
+  std::string name() const { return absl::StrCat(encap == Encap::kUdp ? "Udp" : "Ip", v6 ? "Ipv6" : "Ipv4"); }
+};
+const Variant kVariants[] = {{Encap::kUdp, false}, {Encap::kUdp, true}, {Encap::kIp, false}, {Encap::kIp, true}};
+
+// side 'a' is local .1, side 'b' local .2.
+TunnelConfig Tunnel(uint32_t id, uint32_t peer, const Variant& v, char side) {
+  TunnelConfig t;
+  t.tunnel_id = id;
+  t.peer_tunnel_id = peer;
+  t.encap = v.encap;
+  const std::string me = side == 'a' ? "1" : "2", other = side == 'a' ? "2" : "1";
+  t.local = *IpAddress::Parse(v.v6 ? "fd00::" + me : "10.0.0." + me);
+  t.remote = *IpAddress::Parse(v.v6 ? "fd00::" + other : "10.0.0." + other);
+  if (v.encap == Encap::kUdp) {
+    t.udp_source_port = static_cast<uint16_t>(side == 'a' ? 10000 + id : 10000 + peer);
+    t.udp_destination_port = static_cast<uint16_t>(side == 'a' ? 10000 + peer : 10000 + id);
+  }
+  return t;
+}
+
+SessionConfig Session(uint32_t tunnel, uint32_t id, uint32_t peer, const std::string& ifname) {
+  SessionConfig s;
+  s.tunnel_id = tunnel;
+  s.session_id = id;
+  s.peer_session_id = peer;
+  s.interface_name = ifname;
+  s.mtu = 1400;
+  return s;
+}
+
+const ObservedTunnel* FindTunnel(const Observation& o, uint32_t id) {
+  for (const auto& t : o.tunnels) {
+    if (t.config.tunnel_id == id) return &t;
+  }
+  return nullptr;
+}
+const ObservedSession* FindSession(const Observation& o, uint32_t tunnel, uint32_t id) {
+  for (const auto& s : o.sessions) {
+    if (s.config.tunnel_id == tunnel && s.config.session_id == id) return &s;
+  }
+  return nullptr;
+}
+
+Observation MustObserve(KernelDatapath* dp) {
+  auto o = dp->Observe();
+  EXPECT_TRUE(o.ok()) << o.status();
+  return o.ok() ? *o : Observation{};
+}
+
+std::string Str(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? "<absent>" : it->second.string_value();
+}
+double Num(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? -1 : it->second.number_value();
+}
+bool Has(const google::protobuf::Struct& s, const std::string& key) { return s.fields().count(key) > 0; }
+
+// `ip -j link show dev IF`: MTU, UP flag, ifindex.
+struct LinkState {
+  bool exists = false;
+  double mtu = 0, ifindex = 0;
+  bool up = false;
+};
+LinkState Link(const std::string& ns, const std::string& ifname) {
+  LinkState l;
+  auto r = vmtest::Run(absl::StrCat("ip -n ", ns, " link show dev ", ifname));
+  if (r.exit_code != 0) return l;
+  auto list = IpJson(absl::StrCat("-n ", ns, " link show dev ", ifname));
+  if (list.values_size() != 1) return l;
+  const auto& s = list.values(0).struct_value();
+  l.exists = true;
+  l.mtu = Num(s, "mtu");
+  l.ifindex = Num(s, "ifindex");
+  for (const auto& f : s.fields().at("flags").list_value().values()) l.up |= f.string_value() == "UP";
+  return l;
+}
+
+class CreateVariant : public ::testing::TestWithParam<int> {};
+
+TEST_P(CreateVariant, Iproute2ShowsExactlyWhatWasAskedAndObserveRoundTrips) {
+  const Variant& v = kVariants[GetParam()];
+  const uint32_t tid = 100 + GetParam(), sid = 1000 + GetParam();
+  TunnelConfig t = Tunnel(tid, 500 + GetParam(), v, 'a');
+  if (v.encap == Encap::kUdp && !v.v6) t.udp_checksum = true;
+  if (v.encap == Encap::kUdp && v.v6) t.udp6_zero_checksum_rx = true;
+  SessionConfig s = Session(tid, sid, 5000 + GetParam(), absl::StrCat("kc", tid));
+  s.cookie = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+  s.peer_cookie = {0xca, 0xfe, 0xf0, 0x0d};
+  ASSERT_TRUE(g_a->CreateTunnel(t).ok());
+  ASSERT_TRUE(g_a->CreateSession(s).ok());
+
+  auto tunnels = IpJson("-n a l2tp show tunnel");
+  const auto* jt = FindByNumber(tunnels, "tunnel_id", tid);
+  ASSERT_NE(jt, nullptr) << "iproute2 does not show tunnel " << tid;
+  EXPECT_EQ(Str(*jt, "encap"), v.encap == Encap::kUdp ? "UDP" : "IP");
+  EXPECT_EQ(Str(*jt, "local"), t.local.ToString());
+  EXPECT_EQ(Str(*jt, "peer"), t.remote.ToString());
+  EXPECT_EQ(Num(*jt, "peer_tunnel"), t.peer_tunnel_id);
+  if (v.encap == Encap::kUdp) {
+    EXPECT_EQ(Num(*jt, "local_port"), t.udp_source_port);
+    EXPECT_EQ(Num(*jt, "peer_port"), t.udp_destination_port);
+    if (!v.v6) {
+      EXPECT_TRUE(jt->fields().at("checksum").bool_value());
+    } else {
+      EXPECT_TRUE(jt->fields().at("checksum_tx").bool_value());   // zero-checksum tx not asked
+      EXPECT_FALSE(jt->fields().at("checksum_rx").bool_value());  // zero-checksum rx asked
+    }
+  } else {
+    EXPECT_FALSE(Has(*jt, "local_port"));
+  }
+
+  auto sessions = IpJson("-n a l2tp show session");
+  const auto* js = FindByNumber(sessions, "session_id", sid);
+  ASSERT_NE(js, nullptr) << "iproute2 does not show session " << sid;
+  EXPECT_EQ(Num(*js, "tunnel_id"), tid);
+  EXPECT_EQ(Num(*js, "peer_session_id"), s.peer_session_id);
+  EXPECT_EQ(Str(*js, "interface"), s.interface_name);
+  EXPECT_EQ(Str(*js, "cookie"), "0102030405060708");  // what this end sends
+  EXPECT_EQ(Str(*js, "peer_cookie"), "cafef00d");     // what it requires
+  EXPECT_FALSE(Has(*js, "send_seq"));
+  EXPECT_FALSE(Has(*js, "recv_seq"));
+  LinkState link = Link("a", s.interface_name);
+  EXPECT_TRUE(link.exists);
+  EXPECT_TRUE(link.up);
+  EXPECT_EQ(link.mtu, 1400);
+
+  Observation o = MustObserve(g_a.get());
+  const ObservedTunnel* ot = FindTunnel(o, tid);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_EQ(ot->config, t);
+  const ObservedSession* os = FindSession(o, tid, sid);
+  ASSERT_NE(os, nullptr);
+  EXPECT_FALSE(os->l2spec_known);
+  EXPECT_TRUE(os->mtu_known);
+  SessionConfig seen = os->config;
+  seen.l2spec = s.l2spec;
+  EXPECT_EQ(seen, s);
+
+  ASSERT_TRUE(g_a->DeleteTunnel(tid).ok());
+  EXPECT_EQ(FindByNumber(IpJson("-n a l2tp show tunnel"), "tunnel_id", tid), nullptr);
+  EXPECT_EQ(FindByNumber(IpJson("-n a l2tp show session"), "session_id", sid), nullptr);
+  EXPECT_FALSE(Link("a", s.interface_name).exists);
+  Observation after = MustObserve(g_a.get());
+  EXPECT_EQ(FindTunnel(after, tid), nullptr);
+  EXPECT_EQ(FindSession(after, tid, sid), nullptr);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, CreateVariant, ::testing::Range(0, 4),
+                         [](const auto& info) { return kVariants[info.param].name(); });
+
+TEST(Kernel, ModifyChangesSequencingTimeoutAndMtuInPlace) {
+  const Variant v{Encap::kUdp, false};
+  ASSERT_TRUE(g_a->CreateTunnel(Tunnel(150, 550, v, 'a')).ok());
+  SessionConfig s = Session(150, 1500, 5500, "km150");
+  ASSERT_TRUE(g_a->CreateSession(s).ok());
+  const LinkState before = Link("a", "km150");
+
+  SessionConfig m = s;
+  m.send_sequence = m.require_sequence = m.lns_mode = true;
+  m.reorder_timeout_ms = 200;
+  m.mtu = 1300;
+  ASSERT_TRUE(g_a->ModifySession(m).ok());
+  const auto* js = FindByNumber(IpJson("-n a l2tp show session"), "session_id", 1500);
+  ASSERT_NE(js, nullptr);
+  EXPECT_TRUE(Has(*js, "send_seq"));
+  EXPECT_TRUE(Has(*js, "recv_seq"));
+  const LinkState after = Link("a", "km150");
+  EXPECT_EQ(after.mtu, 1300);
+  EXPECT_TRUE(after.up);
+  EXPECT_EQ(after.ifindex, before.ifindex) << "modify must not recreate the interface";
+  Observation o = MustObserve(g_a.get());
+  const ObservedSession* os = FindSession(o, 150, 1500);
+  ASSERT_NE(os, nullptr);
+  SessionConfig seen = os->config;
+  seen.l2spec = m.l2spec;
+  EXPECT_EQ(seen, m);
+
+  ASSERT_TRUE(g_a->ModifySession(s).ok());  // and back: the zero timeout must be sent
+  js = FindByNumber(IpJson("-n a l2tp show session"), "session_id", 1500);
+  ASSERT_NE(js, nullptr);
+  EXPECT_FALSE(Has(*js, "send_seq"));
+  EXPECT_FALSE(Has(*js, "recv_seq"));
+  o = MustObserve(g_a.get());
+  os = FindSession(o, 150, 1500);
+  ASSERT_NE(os, nullptr);
+  EXPECT_EQ(os->config.reorder_timeout_ms, 0u);
+  EXPECT_FALSE(os->config.lns_mode);
+  EXPECT_EQ(os->config.mtu, 1400u);
+  ASSERT_TRUE(g_a->DeleteTunnel(150).ok());
+}
+
+TEST(Kernel, ObserveSeesExternalDeletes) {
+  const Variant v{Encap::kIp, false};
+  ASSERT_TRUE(g_a->CreateTunnel(Tunnel(160, 560, v, 'a')).ok());
+  ASSERT_TRUE(g_a->CreateSession(Session(160, 1600, 5600, "kx160")).ok());
+  ASSERT_NE(FindSession(MustObserve(g_a.get()), 160, 1600), nullptr);
+
+  auto r = vmtest::Run("ip -n a l2tp del session tunnel_id 160 session_id 1600");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Observation o = MustObserve(g_a.get());
+  EXPECT_EQ(FindSession(o, 160, 1600), nullptr);
+  EXPECT_NE(FindTunnel(o, 160), nullptr);
+
+  r = vmtest::Run("ip -n a l2tp del tunnel tunnel_id 160");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The kernel removes tunnels on a workqueue: allow it a moment.
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = FindTunnel(MustObserve(g_a.get()), 160) == nullptr;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone);
+}
+
+TEST(Kernel, KernelErrorsBecomeClearStatuses) {
+  const Variant v{Encap::kUdp, false};
+  TunnelConfig t = Tunnel(170, 570, v, 'a');
+  ASSERT_TRUE(g_a->CreateTunnel(t).ok());
+  absl::Status dup = g_a->CreateTunnel(t);
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(dup.message(), "create tunnel 170: tunnel id already in use (EEXIST)");
+
+  absl::Status missing = g_a->DeleteTunnel(9999);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  EXPECT_NE(missing.message().find("no such tunnel"), absl::string_view::npos) << missing;
+
+  absl::Status orphan = g_a->CreateSession(Session(9999, 1, 2, "korphan"));
+  EXPECT_EQ(orphan.code(), absl::StatusCode::kNotFound) << orphan;
+  EXPECT_NE(orphan.message().find("tunnel does not exist"), absl::string_view::npos) << orphan;
+
+  EXPECT_EQ(g_a->DeleteSession(170, 4242).code(), absl::StatusCode::kNotFound);
+  SessionConfig mod = Session(170, 4242, 1, "knone");
+  EXPECT_EQ(g_a->ModifySession(mod).code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(g_a->CreateSession(Session(170, 1700, 5700, "ke170")).ok());
+  absl::Status dup_session = g_a->CreateSession(Session(170, 1700, 5701, "ke171"));
+  EXPECT_EQ(dup_session.code(), absl::StatusCode::kAlreadyExists) << dup_session;
+  absl::Status dup_name = g_a->CreateSession(Session(170, 1701, 5701, "ke170"));
+  EXPECT_EQ(dup_name.code(), absl::StatusCode::kAlreadyExists) << dup_name;
+  EXPECT_EQ(FindSession(MustObserve(g_a.get()), 170, 1701), nullptr) << "failed create left a session";
+
+  TunnelConfig unroutable = Tunnel(171, 571, v, 'a');
+  unroutable.remote = *IpAddress::Parse("198.51.100.1");
+  absl::Status unreach = g_a->CreateTunnel(unroutable);
+  EXPECT_FALSE(unreach.ok());
+  EXPECT_NE(unreach.message().find("create tunnel 171: "), absl::string_view::npos) << unreach;
+
+  ASSERT_TRUE(g_a->DeleteTunnel(170).ok());
+}
+
+TEST(Kernel, DeleteThenRecreateSameIdsAtOnce) {
+  // Tunnel delete completes on a kernel workqueue; the datapath waits for it,
+  // so the agent's replace (delete + create) never sees EEXIST.
+  const Variant v{Encap::kUdp, true};
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(g_a->CreateTunnel(Tunnel(180, 580, v, 'a')).ok()) << "round " << round;
+    ASSERT_TRUE(g_a->CreateSession(Session(180, 1800, 5800, "kr180")).ok()) << "round " << round;
+    ASSERT_TRUE(g_a->DeleteTunnel(180).ok()) << "round " << round;
+  }
+}
+
+class TrafficVariant : public ::testing::TestWithParam<int> {};
+
+TEST_P(TrafficVariant, PingPassesWithCookiesAndCountersGrow) {
+  const int i = GetParam();
+  const Variant& v = kVariants[i];
+  const uint32_t ta = 200 + i, tb = 300 + i, sa = 2000 + i, sb = 3000 + i;
+  ASSERT_TRUE(g_a->CreateTunnel(Tunnel(ta, tb, v, 'a')).ok());
+  ASSERT_TRUE(g_b->CreateTunnel(Tunnel(tb, ta, v, 'b')).ok());
+  SessionConfig a = Session(ta, sa, sb, absl::StrCat("ka", i)), b = Session(tb, sb, sa, absl::StrCat("kb", i));
+  a.cookie = b.peer_cookie = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, static_cast<uint8_t>(i)};
+  b.cookie = a.peer_cookie = {0xde, 0xad, 0xbe, static_cast<uint8_t>(i)};
+  ASSERT_TRUE(g_a->CreateSession(a).ok());
+  ASSERT_TRUE(g_b->CreateSession(b).ok());
+  const std::string net = absl::StrCat("10.", 100 + i, ".0.");
+  ASSERT_EQ(vmtest::Run(absl::StrCat("ip -n a addr add ", net, "1/24 dev ", a.interface_name)).exit_code, 0);
+  ASSERT_EQ(vmtest::Run(absl::StrCat("ip -n b addr add ", net, "2/24 dev ", b.interface_name)).exit_code, 0);
+
+  const Counters before = FindSession(MustObserve(g_a.get()), ta, sa)->counters;
+  auto ping = vmtest::Run(absl::StrCat("ip netns exec a ping -c 3 -W 3 ", net, "2"));
+  EXPECT_EQ(ping.exit_code, 0) << v.name() << ": " << ping.output;
+
+  Observation oa = MustObserve(g_a.get());
+  const ObservedSession* os = FindSession(oa, ta, sa);
+  ASSERT_NE(os, nullptr);
+  EXPECT_GE(os->counters.tx_packets, before.tx_packets + 3);
+  EXPECT_GE(os->counters.rx_packets, before.rx_packets + 3);
+  EXPECT_GT(os->counters.rx_bytes, before.rx_bytes);
+  EXPECT_EQ(os->counters.rx_cookie_discards, 0u);
+  const ObservedTunnel* ot = FindTunnel(oa, ta);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_GE(ot->counters.tx_packets, 3u);
+
+  ASSERT_TRUE(g_a->DeleteTunnel(ta).ok());
+  ASSERT_TRUE(g_b->DeleteTunnel(tb).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, TrafficVariant, ::testing::Range(0, 4),
+                         [](const auto& info) { return kVariants[info.param].name(); });
+
+TEST(Kernel, WrongPeerCookieDropsTrafficAndIsCounted) {
+  const Variant v{Encap::kUdp, false};
+  ASSERT_TRUE(g_a->CreateTunnel(Tunnel(260, 360, v, 'a')).ok());
+  ASSERT_TRUE(g_b->CreateTunnel(Tunnel(360, 260, v, 'b')).ok());
+  SessionConfig a = Session(260, 2600, 3600, "kma"), b = Session(360, 3600, 2600, "kmb");
+  a.cookie = {1, 2, 3, 4};
+  b.peer_cookie = {4, 3, 2, 1};  // not what a sends
+  ASSERT_TRUE(g_a->CreateSession(a).ok());
+  ASSERT_TRUE(g_b->CreateSession(b).ok());
+  ASSERT_EQ(vmtest::Run("ip -n a addr add 10.99.0.1/24 dev kma").exit_code, 0);
+  ASSERT_EQ(vmtest::Run("ip -n b addr add 10.99.0.2/24 dev kmb").exit_code, 0);
+  EXPECT_NE(vmtest::Run("ip netns exec a ping -c 2 -W 1 10.99.0.2").exit_code, 0);
+  const ObservedSession* os = FindSession(MustObserve(g_b.get()), 360, 3600);
+  ASSERT_NE(os, nullptr);
+  EXPECT_GT(os->counters.rx_cookie_discards, 0u);
+  EXPECT_EQ(os->counters.rx_packets, 0u);
+  ASSERT_TRUE(g_a->DeleteTunnel(260).ok());
+  ASSERT_TRUE(g_b->DeleteTunnel(360).ok());
+}
+
+TEST(Kernel, WritesAreCounted) {
+  const uint64_t before = g_a->writes();
+  MustObserve(g_a.get());
+  EXPECT_EQ(g_a->writes(), before) << "Observe must not write";
+  ASSERT_TRUE(g_a->CreateTunnel(Tunnel(190, 590, {Encap::kUdp, false}, 'a')).ok());
+  ASSERT_TRUE(g_a->CreateSession(Session(190, 1900, 5900, "kw190")).ok());
+  ASSERT_TRUE(g_a->DeleteTunnel(190).ok());
+  EXPECT_EQ(g_a->writes(), before + 4);  // tunnel, session, link set-up, delete
+}
+
+}  // namespace
+}  // namespace l2tp
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new l2tp::Namespaces);
+  return RUN_ALL_TESTS();
+}
