@@ -95,11 +95,14 @@ absl::Status GenlL2tpSocket::Exchange(NlMsgPtr msg, KernelOp op, const std::stri
     return absl::UnavailableError(absl::StrCat(object, ": netlink send failed: ", nl_geterror(err)));
   }
   while (!ex.done) {
-    if (int err = nl_recvmsgs(sk_, cb.get()); err < 0) {
+    int err = nl_recvmsgs(sk_, cb.get());
+    // A kernel error also makes nl_recvmsgs fail (with libnl's code, which
+    // loses the errno): the one OnError kept is the answer.
+    if (ex.kernel_errno != 0) return KernelErrorStatus(op, object, ex.kernel_errno);
+    if (err < 0) {
       return absl::UnavailableError(absl::StrCat(object, ": netlink receive failed: ", nl_geterror(err)));
     }
   }
-  if (ex.kernel_errno != 0) return KernelErrorStatus(op, object, ex.kernel_errno);
   return ex.reply_status;
 }
 

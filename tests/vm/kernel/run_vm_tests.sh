@@ -19,11 +19,12 @@ AGENT=${2:-} CTL=${3:-}
 
 PAYLOAD=$(mktemp -d /tmp/l2tp-kernel-vm-XXXXXX)
 trap 'rm -rf "$PAYLOAD"' EXIT
-install -m 0755 "$HERE/vm_job.sh" "$HERE/agent_cases.sh" "$PAYLOAD/"
+install -m 0755 "$HERE/vm_job.sh" "$PAYLOAD/"
 args=(--timeout "${L2TP_VM_TIMEOUT:-600}" --memory 1024 --bin "$(readlink -f "$TEST_BIN")")
 job=(vm_job.sh "$(readlink -f "$TEST_BIN")")
 if [[ -n $AGENT ]]; then
   [[ -x $AGENT && -x $CTL ]] || { echo "FAIL: agent or l2tpctl not executable: $AGENT $CTL" >&2; exit 1; }
+  install -m 0755 "$HERE/agent_cases.sh" "$PAYLOAD/"
   args+=(--bin "$(readlink -f "$AGENT")" --bin "$(readlink -f "$CTL")")
   job+=("$(readlink -f "$AGENT")" "$(readlink -f "$CTL")")
 fi
