@@ -68,6 +68,8 @@ absl::StatusOr<std::unique_ptr<GenlL2tpSocket>> GenlL2tpSocket::Open() {
 
 GenlL2tpSocket::~GenlL2tpSocket() { nl_socket_free(sk_); }
 
+uint32_t GenlL2tpSocket::port() const { return nl_socket_get_local_port(sk_); }
+
 absl::Status GenlL2tpSocket::Execute(NlMsgPtr msg, KernelOp op, const std::string& object) {
   return Exchange(std::move(msg), op, object, nullptr);
 }

@@ -20,6 +20,9 @@ class GenlL2tpSocket {
   ~GenlL2tpSocket();
 
   int family() const { return family_; }
+  // The socket's netlink port: the kernel stamps it on notifications of
+  // changes this socket requested.
+  uint32_t port() const;
 
   // Sends `msg`, waits for the ack. The kernel's errno becomes a Status
   // naming `object` (e.g. "create tunnel 100").

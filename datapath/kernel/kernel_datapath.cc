@@ -41,6 +41,12 @@ void KernelDatapath::CountWrite(const std::string& what) {
   L2TP_LOG(kDebug) << "kernel: write " << writes_ << ": " << what;
 }
 
+absl::StatusOr<std::unique_ptr<kernel::L2tpEventWatcher>> KernelDatapath::WatchExternalChanges(
+    std::function<void()> on_change) {
+  std::lock_guard lock(mu_);
+  return kernel::L2tpEventWatcher::Start(genl_->port(), std::move(on_change));
+}
+
 absl::StatusOr<Observation> KernelDatapath::Observe() {
   std::lock_guard lock(mu_);
   Observation obs;

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
 #include "datapath/datapath.h"
 #include "datapath/kernel/genl_l2tp_socket.h"
+#include "datapath/kernel/l2tp_event_watcher.h"
 #include "datapath/kernel/link_control.h"
 
 namespace l2tp {
@@ -32,6 +34,13 @@ class KernelDatapath : public Datapath {
   // tests and to show that adoption writes nothing. Each is also logged at
   // debug level as "kernel: write N: <what>".
   uint64_t writes() const;
+
+  // Calls `on_change` (on a thread of its own) soon after another program
+  // changes a kernel L2TP tunnel or session through netlink, so the agent can
+  // reconcile early (e.g. Reconciler::Trigger). This datapath's own requests
+  // are not reported. The calls stop when the returned watcher is destroyed.
+  absl::StatusOr<std::unique_ptr<kernel::L2tpEventWatcher>> WatchExternalChanges(
+      std::function<void()> on_change);
 
  private:
   KernelDatapath(std::unique_ptr<kernel::GenlL2tpSocket> genl, std::unique_ptr<kernel::LinkControl> links)

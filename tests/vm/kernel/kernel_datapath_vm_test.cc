@@ -4,6 +4,7 @@
 // (10.0.0.1|2, fd00::1|2), carry the traffic cases.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -393,6 +394,24 @@ TEST(Kernel, WritesAreCounted) {
   ASSERT_TRUE(g_a->CreateSession(Session(190, 1900, 5900, "kw190")).ok());
   ASSERT_TRUE(g_a->DeleteTunnel(190).ok());
   EXPECT_EQ(g_a->writes(), before + 4);  // tunnel, session, link set-up, delete
+}
+
+TEST(Kernel, WatcherWakesOnOthersChangesNotOnOwn) {
+  std::atomic<int> calls{0};
+  auto watcher = g_a->WatchExternalChanges([&] { ++calls; });
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  ASSERT_TRUE(g_a->CreateTunnel(Tunnel(195, 595, {Encap::kIp, false}, 'a')).ok());
+  ASSERT_TRUE(g_a->DeleteTunnel(195).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(calls.load(), 0) << "the datapath's own requests must not wake the agent";
+
+  auto r = vmtest::Run("ip -n a l2tp add tunnel tunnel_id 196 peer_tunnel_id 596 encap ip local 10.0.0.1 remote 10.0.0.2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (int i = 0; i < 150 && calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GT(calls.load(), 0) << "no wake-up for iproute2's tunnel create";
+  EXPECT_GE((*watcher)->notifications(), 1u);
+  r = vmtest::Run("ip -n a l2tp del tunnel tunnel_id 196");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 }  // namespace
