@@ -12,7 +12,8 @@
 #   # -> @system_libs//:libnl
 #
 # A module name ending in "*" stands for every installed module with that
-# prefix (e.g. "absl_*"). Include directories outside the compiler's default
+# prefix (e.g. "absl_*"). A library without a .pc file has no modules and
+# only `extra_linkopts`. Include directories outside the compiler's default
 # search path are linked into the repository so Bazel can see the headers.
 
 def _run(ctx, args):
@@ -77,8 +78,10 @@ def _pkg_config_repository_impl(ctx):
     build = ['package(default_visibility = ["//visibility:public"])', ""]
     for name in sorted(ctx.attr.libraries.keys()):
         modules = _expand_modules(ctx, ctx.attr.libraries[name], installed)
-        cflags = _run(ctx, [pkg_config, "--cflags"] + modules).strip()
-        libs = _run(ctx, [pkg_config, "--libs"] + modules).strip()
+        cflags, libs = "", ""
+        if modules:  # none for a library that ships no .pc file
+            cflags = _run(ctx, [pkg_config, "--cflags"] + modules).strip()
+            libs = _run(ctx, [pkg_config, "--libs"] + modules).strip()
         include_dirs, defines, linkopts = _split_cflags(cflags)
         linkopts += [f for f in libs.split(" ") if f]
         linkopts += ctx.attr.extra_linkopts.get(name, [])
@@ -110,7 +113,7 @@ pkg_config_repository = repository_rule(
     attrs = {
         "libraries": attr.string_dict(
             mandatory = True,
-            doc = "Target name -> space-separated pkg-config modules.",
+            doc = "Target name -> space-separated pkg-config modules (may be empty).",
         ),
         "extra_linkopts": attr.string_list_dict(
             doc = "Target name -> link flags pkg-config does not provide.",
