@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.h"
 #include "datapath/userspace/tunnel_socket.h"
 
 namespace l2tp::userspace {
@@ -36,6 +37,7 @@ bool g_in_private_netns = false;
 class PrivateNetnsEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
+    SetLogLevel(LogLevel::kWarning);  // keep test output to what matters
     if (unshare(CLONE_NEWNET) != 0) return;
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     ifreq ifr{};
