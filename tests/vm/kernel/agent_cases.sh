@@ -2,7 +2,8 @@
 # Inside the test VM: l2tp-agent --datapath=kernel driven with l2tpctl, the
 # kernel's state read back with iproute2. Cases: apply, restart with zero
 # kernel writes, adoption by an agent with no state, drift repair after
-# `ip l2tp del`, sequencing and MTU changed in place, delete.
+# `ip l2tp del`, sequencing and MTU changed in place, delete, and the
+# multicast wake-up (repair long before the resync interval).
 #
 #   agent_cases.sh AGENT L2TPCTL
 #
@@ -18,10 +19,10 @@ pass=0 fail=0 AGENT_PID=""
 result() { if [[ $2 == 0 ]]; then echo "PASS: $1"; pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
 ctl() { "$CTL" --socket "$SOCK" --timeout 20s "$@"; }
 
-# start_agent LOG STATE_DIR: runs the agent, waits for its socket.
+# start_agent LOG STATE_DIR [RESYNC]: runs the agent, waits for its socket.
 start_agent() {
   rm -f "$SOCK"
-  "$AGENT" --socket="$SOCK" --state-dir="$2" --datapath=kernel --resync-interval=1s \
+  "$AGENT" --socket="$SOCK" --state-dir="$2" --datapath=kernel --resync-interval="${3:-1s}" \
     --log-level=debug >"$DIR/$1" 2>&1 &
   AGENT_PID=$!
   for _ in $(seq 1 300); do
@@ -172,6 +173,19 @@ case_delete() {
   ! ip link show dev ag-ip6 >/dev/null 2>&1 && ip l2tp show tunnel | grep -q "Tunnel 4001"
 }
 case_delete; result "delete through the API removes the kernel objects" $?
+
+# 8. With a 10-minute resync, only the l2tp multicast wake-up can explain a
+# prompt repair of an `ip l2tp del`.
+case_wakeup() {
+  stop_agent
+  start_agent agent4.log "$DIR/state-new" 600s || return 1
+  ready 1 || return 1
+  sleep 1
+  ip l2tp del session tunnel_id 4001 session_id 41 || return 1
+  poll 8 bash -c 'ip l2tp show session | grep -q "Session 41 in tunnel 4001"' || return 1
+  grep -q "drift: session/s-udp disappeared" "$DIR/agent4.log"
+}
+case_wakeup; result "external delete repaired at once (multicast wake-up, resync 600 s)" $?
 
 stop_agent
 echo "agent cases: $pass passed, $fail failed"
