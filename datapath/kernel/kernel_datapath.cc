@@ -24,6 +24,16 @@ absl::StatusOr<std::unique_ptr<KernelDatapath>> KernelDatapath::Create() {
   if (!genl.ok()) return genl.status();
   auto links = kernel::LinkControl::Open();
   if (!links.ok()) return links.status();
+  // Resolving the family needs no privilege, every L2TP request does: try a
+  // dump now so that a process without CAP_NET_ADMIN fails here (and `auto`
+  // can fall back) instead of at every reconcile pass.
+  auto dump = kernel::BuildDump((*genl)->family(), L2TP_CMD_TUNNEL_GET);
+  if (!dump.ok()) return dump.status();
+  if (auto st = (*genl)->Query(*std::move(dump), KernelOp::kDump, "list tunnels",
+                               [](nlmsghdr*) { return absl::OkStatus(); });
+      !st.ok()) {
+    return st;
+  }
   return std::unique_ptr<KernelDatapath>(new KernelDatapath(*std::move(genl), *std::move(links)));
 }
 

@@ -18,7 +18,8 @@ namespace l2tp {
 class KernelDatapath : public Datapath {
  public:
   // Loads the L2TP modules where modprobe can, then opens the sockets. Fails
-  // when the kernel has no `l2tp` netlink family.
+  // when the kernel has no `l2tp` netlink family or the process may not use
+  // it (no CAP_NET_ADMIN: PERMISSION_DENIED).
   static absl::StatusOr<std::unique_ptr<KernelDatapath>> Create();
 
   std::string_view Name() const override { return "kernel"; }

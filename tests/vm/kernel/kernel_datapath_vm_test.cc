@@ -3,6 +3,8 @@
 // kernel holds. Two network namespaces, a and b, joined by a veth pair
 // (10.0.0.1|2, fd00::1|2), carry the traffic cases.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -412,6 +414,23 @@ TEST(Kernel, WatcherWakesOnOthersChangesNotOnOwn) {
   EXPECT_GE((*watcher)->notifications(), 1u);
   r = vmtest::Run("ip -n a l2tp del tunnel tunnel_id 196");
   EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(Kernel, WithoutCapNetAdminCreateFailsWithPermissionDenied) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Leaving uid 0 drops every capability.
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    auto dp = KernelDatapath::Create();
+    if (dp.ok()) _exit(3);
+    const bool named = dp.status().message().find("CAP_NET_ADMIN") != absl::string_view::npos;
+    _exit(dp.status().code() == absl::StatusCode::kPermissionDenied && named ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: cannot drop privileges, 3: Create succeeded, 4: wrong status";
 }
 
 }  // namespace
