@@ -57,10 +57,12 @@ function fail(msg) {
 
 function generate(tsFile, type, out, extraArgs = []) {
   const bin = path.join(TOOLS, 'node_modules/.bin/ts-json-schema-generator');
-  execFileSync(bin, ['--no-type-check', '--path', tsFile, '--type', type, '-o', out, ...extraArgs], {
+  // Tests may run in parallel: each writes its own temporary file and renames it.
+  const tmp = `${out}.${process.pid}.tmp`;
+  execFileSync(bin, ['--no-type-check', '--path', tsFile, '--type', type, '-o', tmp, ...extraArgs], {
     cwd: TOOLS, stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const schema = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const schema = JSON.parse(fs.readFileSync(tmp, 'utf8'));
   // Kubernetes accepts a Quantity as a string ("100m", "64Mi") or a number (1);
   // kubernetes-types declares it as string only.
   if (schema.definitions?.Quantity) {
@@ -82,7 +84,8 @@ function generate(tsFile, type, out, extraArgs = []) {
     Object.values(o).forEach(discriminate);
   };
   discriminate(schema);
-  fs.writeFileSync(out, JSON.stringify(schema));
+  fs.writeFileSync(tmp, JSON.stringify(schema));
+  fs.renameSync(tmp, out);
 }
 
 // Generates every schema once; regenerates when the lockfile or the Grafana
@@ -100,9 +103,14 @@ function ensureSchemas() {
   // The overlay imports @grafana/schema: it must sit beside node_modules to resolve it.
   const src = path.join(TOOLS, 'src');
   fs.mkdirSync(src, { recursive: true });
-  fs.copyFileSync(GRAFANA_SRC, path.join(src, 'grafana-dashboard.ts'));
-  // --expose none inlines every type: the two panel plugins both name theirs "Options".
-  generate(path.join(src, 'grafana-dashboard.ts'), 'L2tpDashboard', path.join(SCHEMAS, 'grafana-dashboard.json'), ['--expose', 'none']);
+  const srcFile = path.join(src, `grafana-dashboard-${process.pid}.ts`);
+  fs.copyFileSync(GRAFANA_SRC, srcFile);
+  try {
+    // --expose none inlines every type: the two panel plugins both name theirs "Options".
+    generate(srcFile, 'L2tpDashboard', path.join(SCHEMAS, 'grafana-dashboard.json'), ['--expose', 'none']);
+  } finally {
+    fs.rmSync(srcFile, { force: true });
+  }
   fs.writeFileSync(stamp, new Date().toISOString() + '\n');
 }
 
