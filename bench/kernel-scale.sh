@@ -84,6 +84,9 @@ if [[ ${1:-} == --in-vm ]]; then
   wait_ready "$N"
   report agent_converge_s "$(since "$t0")"
   report agent_writes "$(grep -c 'kernel: write' "$DIR/agent.log")"
+  # From the first kernel write to the last: the datapath's share of the time.
+  report agent_write_span_s "$(grep 'kernel: write' "$DIR/agent.log" | sed -n '1p;$p' |
+    awk '{split(substr($1, 12, 12), t, ":"); s[NR] = t[1] * 3600 + t[2] * 60 + t[3]} END {printf "%.1f", s[2] - s[1]}')"
   report agent_rss "$(rss "$AGENT_PID")"
   [[ $(ip l2tp show session | grep -c '^Session') == "$N" ]] || { echo "the agent made the wrong number of sessions"; exit 1; }
 
