@@ -21,4 +21,5 @@ expect_reject "a PromQL syntax error" 'PromQL syntax error' validate dashboard "
 expect_reject "a misspelt metric" 'unknown metric l2tp_tunnel_rx_byte_total' validate dashboard "$(bad metric 's/l2tp_tunnel_rx_bytes_total/l2tp_tunnel_rx_byte_total/')"
 expect_reject "a query without the instance filter" 'does not filter on \$instance' validate dashboard "$(bad filter '/"expr": "count(l2tp_agent_build_info/s/, instance=~\\"$instance\\"//')"
 expect_reject "an undefined variable" 'unknown variable \$nod' validate dashboard "$(bad var '/"expr": "count(l2tp_agent_build_info/s/node=~\\"$node\\"/node=~\\"$nod\\"/')"
+expect_reject "two panels on the same cells" 'panels "[^"]+" and "[^"]+" overlap' validate dashboard "$(bad overlap '0,/"y": 23/s//"y": 24/')"
 finish

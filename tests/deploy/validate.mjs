@@ -266,6 +266,16 @@ function checkDashboard(file) {
       if (/l2tp_(tunnel|session)_/.test(t.expr) && !t.expr.includes('tunnel=~"$tunnel"')) fail(`panel "${p.title}" ${t.refId}: does not filter on $tunnel`);
     }
   }
+  // The grid: 24 columns, no two panels on the same cells.
+  const placed = allPanels(dash).filter((p) => p.gridPos);
+  for (const [i, a] of placed.entries()) {
+    const g = a.gridPos;
+    if (g.x < 0 || g.w < 1 || g.x + g.w > 24 || g.h < 1) fail(`panel "${a.title}": gridPos outside the 24-column grid`);
+    for (const b of placed.slice(i + 1)) {
+      const h = b.gridPos;
+      if (g.x < h.x + h.w && h.x < g.x + g.w && g.y < h.y + h.h && h.y < g.y + g.h) fail(`panels "${a.title}" and "${b.title}" overlap`);
+    }
+  }
   for (const v of ['node', 'instance', 'tunnel']) {
     try { parsePromQL(fillVariables(vars[v].query.query.replace(/^label_values\((.*), *\w+\)$/, '$1'), STATIC_VARS)); }
     catch (e) { fail(`variable ${v}: ${e.message}`); }
