@@ -68,6 +68,18 @@ absl::StatusOr<std::unique_ptr<GenlL2tpSocket>> GenlL2tpSocket::Open() {
 
 GenlL2tpSocket::~GenlL2tpSocket() { nl_socket_free(sk_); }
 
+void GenlL2tpSocket::Reconnect() {
+  nl_sock* fresh = nl_socket_alloc();
+  if (fresh == nullptr) return;
+  if (genl_connect(fresh) < 0) {
+    nl_socket_free(fresh);
+    return;  // keep the old one; the next request reports what fails
+  }
+  nl_socket_enable_msg_peek(fresh);
+  nl_socket_free(sk_);
+  sk_ = fresh;
+}
+
 uint32_t GenlL2tpSocket::port() const { return nl_socket_get_local_port(sk_); }
 
 absl::Status GenlL2tpSocket::Execute(NlMsgPtr msg, KernelOp op, const std::string& object) {
@@ -102,6 +114,9 @@ absl::Status GenlL2tpSocket::Exchange(NlMsgPtr msg, KernelOp op, const std::stri
     // loses the errno): the one OnError kept is the answer.
     if (ex.kernel_errno != 0) return KernelErrorStatus(op, object, ex.kernel_errno);
     if (err < 0) {
+      // The rest of a reply (or dump) may still be queued and would be read
+      // as the answer to the next request: start over on a fresh socket.
+      Reconnect();
       return absl::UnavailableError(absl::StrCat(object, ": netlink receive failed: ", nl_geterror(err)));
     }
   }

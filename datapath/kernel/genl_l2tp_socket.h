@@ -21,7 +21,8 @@ class GenlL2tpSocket {
 
   int family() const { return family_; }
   // The socket's netlink port: the kernel stamps it on notifications of
-  // changes this socket requested.
+  // changes this socket requested. Changes if a failed receive forces a new
+  // socket.
   uint32_t port() const;
 
   // Sends `msg`, waits for the ack. The kernel's errno becomes a Status
@@ -35,6 +36,7 @@ class GenlL2tpSocket {
 
  private:
   GenlL2tpSocket(nl_sock* sk, int family) : sk_(sk), family_(family) {}
+  void Reconnect();  // after a failed receive: drop whatever is still queued
   absl::Status Exchange(NlMsgPtr msg, KernelOp op, const std::string& object,
                         const std::function<absl::Status(nlmsghdr*)>* on_reply);
 
