@@ -40,6 +40,7 @@ ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
 ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9810", "Serve /metrics, /healthz and /readyz on HOST:PORT (empty: off)");
 ABSL_FLAG(bool, session_metrics, false, "Also export per-session metrics");
+ABSL_FLAG(uint32_t, event_history, 1000, "How many recent events to keep for `l2tpctl events`");
 ABSL_FLAG(uint32_t, session_metrics_limit, 1000, "At most this many sessions in the per-session metrics");
 
 namespace l2tp {
@@ -108,7 +109,9 @@ int Run() {
   metrics_options.session_metrics_limit = absl::GetFlag(FLAGS_session_metrics_limit);
   AgentMetrics metrics(kAgentVersion, choice->name, &registry, metrics_options);
 
+  EventLog events(absl::GetFlag(FLAGS_event_history));
   Reconciler::Options options;
+  options.events = &events;
   options.on_pass = [&metrics](const Reconciler::PassResult& pass) { metrics.ObservePass(pass); };
   options.resync_interval = std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_resync_interval)));
   options.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
@@ -122,6 +125,7 @@ int Run() {
   info.kernel_l2tp_available = kernel.available;
   if (choice->datapath) info.capabilities = choice->datapath->Capabilities();
   AgentService service(&registry, info);
+  service.set_event_log(&events);
   service.set_rpc_observer([&metrics](const std::string& method, const std::string& code, double seconds) {
     metrics.ObserveRpc(method, code, seconds);
   });

@@ -90,6 +90,11 @@ void Reconciler::Loop() {
   }
 }
 
+void Reconciler::Event(v1::ResourceKind kind, const std::string& name, v1::Event::Reason reason,
+                       const std::string& message) {
+  if (options_.events != nullptr && !name.empty()) options_.events->Record(kind, name, reason, message);
+}
+
 bool Reconciler::InBackoff(const std::string& key, Clock::time_point now) const {
   auto it = retries_.find(key);
   return it != retries_.end() && now < it->second.next;
@@ -151,10 +156,14 @@ Reconciler::PassResult Reconciler::Pass() {
   for (uint32_t id : plan.adopt.tunnels) {
     owned.tunnels.insert(id);
     L2TP_LOG(kInfo) << "reconcile: tunnel/" << want.tunnels.at(id).name << " adopted (tunnel id " << id << ")";
+    Event(v1::RESOURCE_KIND_TUNNEL, want.tunnels.at(id).name, v1::Event::REASON_ADOPTED,
+          absl::StrCat("tunnel id ", id, " already matched the spec; taken over without changes"));
   }
   for (const auto& key : plan.adopt.sessions) {
     owned.sessions.insert(key);
     L2TP_LOG(kInfo) << "reconcile: session/" << want.sessions.at(key).name << " adopted";
+    Event(v1::RESOURCE_KIND_SESSION, want.sessions.at(key).name, v1::Event::REASON_ADOPTED,
+          absl::StrCat("session ", key.first, "/", key.second, " already matched the spec; taken over without changes"));
   }
 
   const Clock::time_point now = Clock::now();
@@ -199,6 +208,19 @@ Reconciler::PassResult Reconciler::Pass() {
     if (st.ok()) {
       L2TP_LOG(kInfo) << "reconcile: " << Describe(a) << ": done (" << a.reason << ")";
       if (!key.empty()) retries_.erase(key);
+      const v1::ResourceKind kind = session_op ? v1::RESOURCE_KIND_SESSION : v1::RESOURCE_KIND_TUNNEL;
+      if (a.op == DatapathAction::Op::kModifySession) {
+        Event(kind, a.name, drifted ? v1::Event::REASON_REPAIRED : v1::Event::REASON_MODIFIED,
+              drifted ? "modified behind the agent's back; restored in place" : "changed in place");
+      } else if (a.op == DatapathAction::Op::kCreateTunnel || a.op == DatapathAction::Op::kCreateSession) {
+        if (drifted) {
+          Event(kind, a.name, v1::Event::REASON_REPAIRED,
+                a.reason == "missing" ? "disappeared from the datapath; recreated"
+                                      : "changed behind the agent's back; replaced");
+        } else {
+          Event(kind, a.name, v1::Event::REASON_CREATED, a.reason == "replace" ? "replaced to match the spec" : "created");
+        }
+      }
       switch (a.op) {
         case DatapathAction::Op::kCreateTunnel: owned.tunnels.insert(a.tunnel.tunnel_id); break;
         case DatapathAction::Op::kCreateSession: owned.sessions.insert({a.session.tunnel_id, a.session.session_id}); break;
@@ -219,6 +241,8 @@ Reconciler::PassResult Reconciler::Pass() {
     if (!key.empty()) {
       failed[key] = reason;
       RecordFailure(key, now);
+      Event(session_op ? v1::RESOURCE_KIND_SESSION : v1::RESOURCE_KIND_TUNNEL, a.name,
+            v1::Event::REASON_FAILED, reason);
     }
   }
 
@@ -279,6 +303,7 @@ Reconciler::PassResult Reconciler::Pass() {
     const uint32_t id = t.spec().tunnel_id();
     if (!have_tunnels.count(id) || want.tunnels.count(id)) {
       registry_->FinishDeleting(v1::RESOURCE_KIND_TUNNEL, name);
+      Event(v1::RESOURCE_KIND_TUNNEL, name, v1::Event::REASON_DELETED, "removed from the datapath");
       was_ready_.erase(TunnelKey(name));
       retries_.erase(TunnelKey(name));
     }
@@ -290,6 +315,7 @@ Reconciler::PassResult Reconciler::Pass() {
     const SessionKey k = tunnel ? SessionKey{tunnel->spec().tunnel_id(), s.spec().session_id()} : SessionKey{0, 0};
     if (!tunnel || !have_sessions.count(k) || want.sessions.count(k)) {
       registry_->FinishDeleting(v1::RESOURCE_KIND_SESSION, name);
+      Event(v1::RESOURCE_KIND_SESSION, name, v1::Event::REASON_DELETED, "removed from the datapath");
       was_ready_.erase(SessionNameKey(name));
       retries_.erase(SessionNameKey(name));
     }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/backoff.h"
+#include "agent/event_log.h"
 #include "agent/registry.h"
 #include "datapath/datapath.h"
 
@@ -35,6 +36,7 @@ class Reconciler {
     Backoff backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
     bool prune_unowned = false;
     std::function<void(const PassResult&)> on_pass;  // after every pass (metrics)
+    EventLog* events = nullptr;                       // where events are kept, if anywhere
   };
 
   // `datapath` may be null: no backend; resources stay PENDING, saying why.
@@ -57,6 +59,8 @@ class Reconciler {
   void Loop();
   PassResult Pass();
   bool InBackoff(const std::string& key, Clock::time_point now) const;
+  void Event(v1::ResourceKind kind, const std::string& name, v1::Event::Reason reason,
+             const std::string& message);
   void RecordFailure(const std::string& key, Clock::time_point now);
 
   Registry* registry_;

@@ -116,3 +116,15 @@ grpc::Status AgentService::Info(v1::GetInfoResponse* response) {
 }
 
 }  // namespace l2tp
+
+namespace l2tp {
+
+grpc::Status AgentService::ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+                                      v1::ListEventsResponse* response) {
+  return Observed("ListEvents", [&] {
+    if (events_ != nullptr) *response = events_->List(request->limit());
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace l2tp

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "agent/event_log.h"
 #include "agent/registry.h"
 #include "l2tpagent/v1/l2tpagent.grpc.pb.h"
 
@@ -36,6 +37,8 @@ class AgentService final : public v1::L2tpAgent::Service {
   grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*,
                      grpc::ServerWriter<v1::WatchEvent>*) override;
   grpc::Status GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*, v1::GetInfoResponse*) override;
+  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
+  void set_event_log(const EventLog* events) { events_ = events; }
 
  private:
   Registry* registry_;
@@ -47,6 +50,7 @@ class AgentService final : public v1::L2tpAgent::Service {
 
   std::atomic<bool> shutting_down_{false};
   RpcObserver observer_;
+  const EventLog* events_ = nullptr;
 };
 
 // absl::Status -> grpc::Status with the same code and message.

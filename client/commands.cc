@@ -7,7 +7,7 @@ namespace l2tp::cli {
 const std::vector<CommandSpec>& AllCommands() {
   static const auto* commands = new std::vector<CommandSpec>{
       ApplyCommand(), GetCommand(),  DeleteCommand(),
-      WatchCommand(), StatsCommand(), InfoCommand()};
+      WatchCommand(), StatsCommand(), EventsCommand(), InfoCommand()};
   return *commands;
 }
 

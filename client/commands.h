@@ -3,7 +3,9 @@
 
 #include <vector>
 
+#include "absl/time/time.h"
 #include "client/command.h"
+#include "l2tpagent/v1/l2tpagent.pb.h"
 
 namespace l2tp::cli {
 
@@ -13,6 +15,10 @@ CommandSpec DeleteCommand();
 CommandSpec WatchCommand();
 CommandSpec InfoCommand();
 CommandSpec StatsCommand();
+CommandSpec EventsCommand();
+
+// The events table (exposed for tests).
+std::string RenderEvents(const l2tpagent::v1::ListEventsResponse& events, absl::Time now);
 
 // All of the above, in the order help lists them.
 const std::vector<CommandSpec>& AllCommands();

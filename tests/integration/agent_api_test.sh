@@ -78,6 +78,11 @@ ok "prune deletes what the file does not mention"
 
 ctl stats | grep -q "^NAME" || fail "stats table"
 ok "stats prints counters"
+
+ctl events | grep -qE "CREATED +tunnel/t1 +created" || fail "events lack the creation of t1: $(ctl events)"
+ctl events | grep -qE "DELETED +session/s2 +removed from the datapath" || fail "events lack the deletion of s2"
+[[ $(ctl events --limit 2 -o json | jq '.events | length') == 2 ]] || fail "events --limit"
+ok "events show what the agent did, newest first"
 stop_agent
 ok "SIGTERM exits 0"
 finish

@@ -27,7 +27,16 @@ class ReconcilerTest : public ::testing::Test {
     registry_ = std::make_unique<Registry>(*Store::Open(dir_, &report), &hub_, "memory", Registry::Limits{});
     Reconciler::Options options;
     options.backoff = Backoff(std::chrono::milliseconds(50), std::chrono::milliseconds(200));
+    options.events = &events_;
     reconciler_ = std::make_unique<Reconciler>(registry_.get(), &dp_, "", options);
+  }
+  std::vector<std::string> EventLines() {
+    std::vector<std::string> out;
+    const v1::ListEventsResponse events = events_.List(0);
+    for (const auto& e : events.events()) {
+      out.push_back(v1::Event::Reason_Name(e.reason()) + " " + e.name() + ": " + e.message());
+    }
+    return out;
   }
   void ApplyBasic() {
     v1::ApplyRequest r;
@@ -46,6 +55,7 @@ class ReconcilerTest : public ::testing::Test {
   std::string dir_;
   WatchHub hub_;
   MemoryDatapath dp_;
+  EventLog events_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Reconciler> reconciler_;
 };
@@ -143,6 +153,32 @@ TEST_F(ReconcilerTest, WithoutDatapathSaysWhy) {
   auto st = Status(v1::RESOURCE_KIND_TUNNEL, "t1");
   EXPECT_EQ(st.phase(), v1::PHASE_PENDING);
   EXPECT_EQ(st.message(), "no datapath: kernel L2TP unavailable");
+}
+
+TEST_F(ReconcilerTest, RecordsEventsNewestFirst) {
+  ApplyBasic();
+  dp_.FailNextWrites(1, absl::PermissionDeniedError("operation not permitted"));
+  reconciler_->RunOnce();
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  reconciler_->RunOnce();
+  ASSERT_TRUE(dp_.DeleteSession(1, 10).ok());
+  reconciler_->RunOnce();
+  // A fresh agent (new state directory) finds the same objects: adoption.
+  std::filesystem::remove_all(dir_);
+  char tmpl[] = "/tmp/l2tp-reconciler-test-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  Open();
+  ApplyBasic();
+  const int writes = dp_.writes();
+  reconciler_->RunOnce();
+  EXPECT_EQ(dp_.writes(), writes);
+  EXPECT_THAT(EventLines(), ::testing::ElementsAre(
+      "REASON_ADOPTED s1: session 1/10 already matched the spec; taken over without changes",
+      "REASON_ADOPTED t1: tunnel id 1 already matched the spec; taken over without changes",
+      "REASON_REPAIRED s1: disappeared from the datapath; recreated",
+      "REASON_CREATED s1: created",
+      "REASON_CREATED t1: created",
+      "REASON_FAILED t1: create tunnel failed: operation not permitted"));
 }
 
 TEST_F(ReconcilerTest, ThreadRunsOnTriggerAndStops) {
