@@ -1,6 +1,7 @@
 #include "agent/datapath_select.h"
 
 #include "absl/strings/str_cat.h"
+#include "datapath/kernel/kernel_datapath.h"
 #include "datapath/memory/memory_datapath.h"
 #include "datapath/userspace/userspace_datapath.h"
 
@@ -19,11 +20,26 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
       kernel.available ? "the kernel has L2TP" : absl::StrCat("kernel L2TP unavailable: ", kernel.detail);
   if (requested == "kernel") {
     if (!kernel.available) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", kernel_state));
-    return absl::UnimplementedError("--datapath=kernel: the kernel backend is not part of this build yet");
+    auto dp = KernelDatapath::Create();
+    if (!dp.ok()) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", dp.status().message()));
+    c.datapath = *std::move(dp);
+    c.name = "kernel";
+    c.message = "Linux kernel L2TP (l2tp generic netlink, l2tpeth interfaces)";
+    return c;
+  }
+  std::string kernel_failure;
+  if (requested == "auto" && kernel.available) {
+    auto dp = KernelDatapath::Create();
+    if (dp.ok()) {
+      c.datapath = *std::move(dp);
+      c.name = "kernel";
+      c.message = "auto: the kernel has L2TP; using the kernel datapath";
+      return c;
+    }
+    kernel_failure = absl::StrCat(" (kernel datapath cannot start: ", dp.status().message(), ")");
   }
   if (requested == "userspace" || requested == "auto") {
-    // auto: the kernel backend is not part of this build yet, so userspace
-    // serves whether or not the kernel has L2TP.
+    // auto without a usable kernel L2TP: userspace.
     auto userspace = userspace::UserspaceDatapath::Create();
     if (!userspace.ok()) {
       if (requested == "userspace") {
@@ -37,7 +53,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
     c.datapath = *std::move(userspace);
     c.name = "userspace";
     c.message = requested == "auto"
-                    ? absl::StrCat(kernel_state, "; using the userspace L2TPv3 datapath")
+                    ? absl::StrCat(kernel_state, kernel_failure, "; using the userspace L2TPv3 datapath")
                     : "userspace L2TPv3 datapath (TAP devices, UDP and IP sockets)";
     return c;
   }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/datapath_select.h"
+#include "datapath/kernel/kernel_datapath.h"
 #include "agent/listener.h"
 #include "agent/metrics.h"
 #include "agent/metrics_server.h"
@@ -117,6 +118,16 @@ int Run() {
   options.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
   Reconciler reconciler(&registry, choice->datapath.get(), choice->message, options);
   registry.set_on_change([&reconciler] { reconciler.Trigger(); });
+  // Kernel datapath: reconcile at once when someone else changes L2TP objects.
+  std::unique_ptr<kernel::L2tpEventWatcher> l2tp_events;
+  if (auto* kernel_dp = dynamic_cast<KernelDatapath*>(choice->datapath.get())) {
+    auto watcher = kernel_dp->WatchExternalChanges([&reconciler] { reconciler.Trigger(); });
+    if (watcher.ok()) {
+      l2tp_events = *std::move(watcher);
+    } else {
+      L2TP_LOG(kWarning) << "datapath: no early wake-up on external L2TP changes: " << watcher.status().message();
+    }
+  }
 
   AgentInfo info;
   info.version = kAgentVersion;

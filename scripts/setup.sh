@@ -14,7 +14,9 @@ APT_PACKAGES=(
   # tests and the demo: namespaces, traffic, JSON, fuzzing
   iproute2 iputils-ping iperf3 jq curl clang libclang-rt-14-dev
   # monitoring: promtool and a real Prometheus server for the metrics tests
-  prometheus
+  prometheus yamllint
+  # kernel-L2TP tests in a QEMU VM, and packet decoding
+  qemu-system-x86 busybox-static kmod xz-utils binutils tshark
 )
 
 missing=()
@@ -25,6 +27,8 @@ if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  # tshark asks whether non-root users may capture; answer for it.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -36,4 +40,6 @@ if [[ ! -x "$ROOT/.tools/node_modules/.bin/buf" ]]; then
   mkdir -p "$ROOT/.tools"
   npm install --silent --no-audit --no-fund --prefix "$ROOT/.tools" "@bufbuild/buf@$BUF_VERSION" >/dev/null
 fi
+# npm tools for the manifest and dashboard schema tests (pinned lockfile).
+"$ROOT/tests/deploy/install-tools.sh"
 echo "setup: done"
