@@ -187,13 +187,11 @@ Reconciler::PassResult Reconciler::Pass() {
     if (drifted) {
       ++result.repairs;
       ++(session_op ? result.session_repairs : result.tunnel_repairs);
-    }
-    if (!key.empty() && a.reason == "missing" && was_ready_[key]) {
-      L2TP_LOG(kWarning) << "drift: " << key << " disappeared from the datapath; recreating";
-    } else if (!key.empty() && a.reason == "differs from the spec" && was_ready_[key]) {
-      L2TP_LOG(kWarning) << "drift: " << key << " was changed behind the agent's back; replacing";
-    } else if (!key.empty() && a.reason == "differs in place" && was_ready_[key]) {
-      L2TP_LOG(kWarning) << "drift: " << key << " was modified behind the agent's back; restoring";
+      L2TP_LOG(kWarning) << "drift: " << key
+                         << (a.reason == "missing" ? " disappeared from the datapath; recreating"
+                             : a.reason == "differs in place"
+                                 ? " was modified behind the agent's back; restoring"
+                                 : " was changed behind the agent's back; replacing");
     }
 
     absl::Status st;
