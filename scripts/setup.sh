@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
   # tests and the demo: namespaces, traffic, JSON, fuzzing
-  iproute2 iputils-ping iperf3 jq curl clang libclang-rt-14-dev
+  iproute2 iputils-ping iperf3 jq curl clang libclang-rt-14-dev openvpn
   # monitoring: promtool and a real Prometheus server for the metrics tests
   prometheus yamllint
   # kernel-L2TP tests in a QEMU VM, and packet decoding
