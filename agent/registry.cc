@@ -82,11 +82,16 @@ Registry::Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string data
     if (o.session_id() == 0) owned_.tunnels.insert(o.tunnel_id());
     else owned_.sessions.insert({o.tunnel_id(), o.session_id()});
   }
+  config_names_.tunnels.insert(store_->state().config_tunnels().begin(), store_->state().config_tunnels().end());
+  config_names_.sessions.insert(store_->state().config_sessions().begin(), store_->state().config_sessions().end());
 }
 
 absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& owned,
-                                    uint64_t revision) {
+                                    uint64_t revision, const ConfigNames* config) {
+  if (config == nullptr) config = &config_names_;
   storev1::State state;
+  for (const auto& name : config->tunnels) state.add_config_tunnels(name);
+  for (const auto& name : config->sessions) state.add_config_sessions(name);
   state.set_revision(revision);
   for (const auto& [name, t] : next.tunnels) *state.add_tunnels() = t;
   for (const auto& [name, s] : next.sessions) *state.add_sessions() = s;
@@ -102,11 +107,25 @@ absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& ow
   }
   desired_ = next;
   owned_ = owned;
+  if (config != &config_names_) config_names_ = *config;
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& request) {
   std::lock_guard lock(mu_);
+  return ApplyLocked(request, nullptr);
+}
+
+absl::StatusOr<v1::ApplyResponse> Registry::ApplyConfigFile(const v1::ApplyRequest& request) {
+  std::lock_guard lock(mu_);
+  ConfigNames names;
+  for (const auto& t : request.tunnels()) names.tunnels.insert(t.name());
+  for (const auto& s : request.sessions()) names.sessions.insert(s.name());
+  return ApplyLocked(request, &names);
+}
+
+absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& request,
+                                                        const ConfigNames* config) {
   // 1. Each resource on its own, and names unique within the request.
   std::vector<Violation> invalid;
   std::map<std::string, std::string> paths;  // "tunnel/NAME" -> request path
@@ -139,6 +158,14 @@ absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& reques
   // 3. The would-be desired state.
   const uint64_t revision = store_->state().revision() + 1;
   DesiredState next = request.prune() ? DesiredState{} : desired_;
+  if (config != nullptr) {  // what the file dropped since its last version goes
+    for (const auto& name : config_names_.tunnels) {
+      if (!config->tunnels.count(name)) next.tunnels.erase(name);
+    }
+    for (const auto& name : config_names_.sessions) {
+      if (!config->sessions.count(name)) next.sessions.erase(name);
+    }
+  }
   std::vector<std::string> mentioned;
   for (const auto& in : request.tunnels()) {
     v1::Tunnel t = CleanTunnel(in);
@@ -162,6 +189,14 @@ absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& reques
     next.sessions[s.name()] = std::move(s);
     mentioned.push_back(SessionNameKey(request.sessions(i).name()));
   }
+  if (config != nullptr) {  // a session from the API may use a dropped tunnel
+    for (const auto& [name, sess] : next.sessions) {
+      if (Find(next.tunnels, sess.spec().tunnel()) != nullptr) continue;
+      missing.push_back({"tunnels", absl::StrCat("tunnel \"", sess.spec().tunnel(),
+                                                 "\" is no longer in the config file, but session \"", name,
+                                                 "\" still uses it; delete the session first")});
+    }
+  }
   if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, missing); !st.ok()) return st;
   if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, FindCollisions(next, paths)); !st.ok()) return st;
   if (next.tunnels.size() > limits_.max_tunnels || next.sessions.size() > limits_.max_sessions) {
@@ -177,9 +212,11 @@ absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& reques
   for (const auto& a : response.plan().actions()) {
     if (a.operation() != v1::PlanAction::OPERATION_UNCHANGED) changes = true;
   }
-  if (!request.dry_run() && changes) {
+  const bool config_names_changed = config != nullptr && (config->tunnels != config_names_.tunnels ||
+                                                          config->sessions != config_names_.sessions);
+  if (!request.dry_run() && (changes || config_names_changed)) {
     DesiredState before = desired_;
-    if (auto st = CommitLocked(next, owned_, revision); !st.ok()) return st;
+    if (auto st = CommitLocked(next, owned_, revision, config); !st.ok()) return st;
     for (const auto& a : response.plan().actions()) {
       const char* op = v1::PlanAction::Operation_Name(a.operation()).c_str() + strlen("OPERATION_");
       L2TP_LOG(kInfo) << "apply: " << (a.kind() == v1::RESOURCE_KIND_TUNNEL ? "tunnel/" : "session/")

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ class Registry {
   Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name, Limits limits);
 
   absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
+  // Applies the whole content of the --config file: like Apply, and in the
+  // same commit deletes what the file's previous version declared and this
+  // one no longer does (resources applied through the API are left alone).
+  absl::StatusOr<v1::ApplyResponse> ApplyConfigFile(const v1::ApplyRequest& request);
   absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request);
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
   absl::StatusOr<v1::ListResponse> List(const v1::ListRequest& request) const;
@@ -74,7 +79,13 @@ class Registry {
 
  private:
   using Key = std::string;  // "tunnel/NAME" or "session/NAME"
-  absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision);
+  struct ConfigNames {
+    std::set<std::string> tunnels, sessions;
+  };
+  absl::StatusOr<v1::ApplyResponse> ApplyLocked(const v1::ApplyRequest& request, const ConfigNames* config);
+  // Persists `next`; `config` replaces the recorded config-file names (null: keep them).
+  absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
+                            const ConfigNames* config = nullptr);
   v1::ResourceStatus StatusLocked(const Key& key, uint64_t generation) const;
   v1::Tunnel TunnelWithStatus(const v1::Tunnel& t) const;
   v1::Session SessionWithStatus(const v1::Session& s) const;
@@ -88,6 +99,7 @@ class Registry {
   Limits limits_;
   DesiredState desired_;  // mirrors store_->state()
   OwnedSet owned_;
+  ConfigNames config_names_;  // what the --config file declared last (persisted)
   std::map<Key, v1::ResourceStatus> status_;
   DesiredState deleting_;
   std::function<void()> on_change_;
