@@ -14,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "agent/authz_policy.h"
+#include "agent/call_gate.h"
 #include "agent/datapath_select.h"
 #include "datapath/kernel/kernel_datapath.h"
 #include "agent/listener.h"
@@ -23,6 +25,8 @@
 #include "agent/registry.h"
 #include "agent/service.h"
 #include "agent/store.h"
+#include "agent/tls_options.h"
+#include "agent/unix_listener.h"
 #include "agent/version.h"
 #include "common/config_file.h"
 #include "common/log.h"
@@ -32,9 +36,22 @@
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(std::string, socket, "/run/l2tp-agent/agent.sock", "Unix socket to serve the API on (mode 0660)");
+ABSL_FLAG(std::string, socket_group, "", "Group (NAME or GID) of the unix socket; its members may connect (default: the agent's group)");
 ABSL_FLAG(std::string, state_dir, "/var/lib/l2tp-agent", "Directory of the persisted desired state");
 ABSL_FLAG(std::string, datapath, "auto", "auto | kernel | userspace | memory (moves no packets; tests)");
-ABSL_FLAG(std::string, listen, "", "Also serve on TCP HOST:PORT (plaintext; loopback only until TLS lands)");
+ABSL_FLAG(std::string, listen, "", "Also serve on TCP HOST:PORT, with TLS (--tls-cert, --tls-key) or --insecure on loopback");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the TCP listener");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the TCP listener");
+ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA certificates: require and verify client certificates (mTLS)");
+ABSL_FLAG(bool, insecure, false, "Plaintext TCP on --listen; only on a loopback address");
+ABSL_FLAG(std::string, authz_policy, "", "Authorization policy file (YAML or JSON; see docs/security.md). "
+          "Without it: unix socket callers and verified client certificates are admin");
+ABSL_FLAG(int32_t, max_message_bytes, 256 << 20, "Largest request message in bytes (larger: RESOURCE_EXHAUSTED)");
+ABSL_FLAG(uint32_t, max_apply_resources, 0, "At most this many tunnels plus sessions in one Apply (0: no limit)");
+ABSL_FLAG(uint64_t, max_tunnels, 100000, "At most this many tunnels in the desired state");
+ABSL_FLAG(uint64_t, max_sessions, 1000000, "At most this many sessions in the desired state");
+ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, 64,
+          "At most this many calls in flight per client identity, Watch streams included (0: no limit)");
 ABSL_FLAG(std::string, config, "", "Apply this config file (JSON or YAML of l2tpagent.v1.Config) at start");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10), "How often to re-observe the datapath and repair drift");
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
@@ -52,11 +69,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-bool IsLoopbackListen(const std::string& hostport) {
-  return hostport.rfind("127.", 0) == 0 || hostport.rfind("[::1]", 0) == 0 ||
-         hostport.rfind("localhost:", 0) == 0;
-}
-
 int Run() {
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
@@ -65,9 +77,28 @@ int Run() {
   SetLogLevel(level);
   const std::string socket_path = absl::GetFlag(FLAGS_socket);
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  if (!listen.empty() && !IsLoopbackListen(listen)) {
-    return Fail("--listen: plaintext TCP is only allowed on a loopback address (TLS is not built yet)");
+  TcpListenFlags tcp_flags{listen, absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                           absl::GetFlag(FLAGS_tls_client_ca), absl::GetFlag(FLAGS_insecure)};
+  auto tcp = MakeTcpListenConfig(tcp_flags);
+  if (!tcp.ok()) return Fail(std::string(tcp.status().message()));
+  std::optional<gid_t> socket_group;
+  if (const std::string group = absl::GetFlag(FLAGS_socket_group); !group.empty()) {
+    auto gid = ParseSocketGroup(group);
+    if (!gid.ok()) return Fail(std::string(gid.status().message()));
+    socket_group = *gid;
   }
+  // Without a policy, anonymous TCP clients are admin only on an --insecure
+  // loopback listener (the operator chose no authentication there).
+  AuthzPolicy policy = AuthzPolicy::Default(tcp->plaintext ? Role::kAdmin : Role::kNone);
+  if (const std::string path = absl::GetFlag(FLAGS_authz_policy); !path.empty()) {
+    auto loaded = AuthzPolicy::Load(path);
+    if (!loaded.ok()) return Fail(absl::StrCat("--authz-policy: ", loaded.status().message()));
+    policy = *std::move(loaded);
+    L2TP_LOG(kInfo) << "authz: " << policy.rules().size() << " rules from " << path
+                    << "; callers no rule matches get role " << RoleName(policy.default_role());
+  }
+  const int max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  if (max_message_bytes < 1024) return Fail("--max-message-bytes: must be at least 1024");
 
   // Block the shutdown signals in every thread; one thread waits for them.
   sigset_t signals;
@@ -92,7 +123,10 @@ int Run() {
       << "datapath: " << choice->name << ": " << choice->message;
 
   WatchHub hub;
-  Registry registry(*std::move(store), &hub, choice->name, Registry::Limits{});
+  Registry::Limits limits;
+  limits.max_tunnels = absl::GetFlag(FLAGS_max_tunnels);
+  limits.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  Registry registry(*std::move(store), &hub, choice->name, limits);
 
   if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
     l2tpagent::v1::Config file;
@@ -140,8 +174,21 @@ int Run() {
   service.set_rpc_observer([&metrics](const std::string& method, const std::string& code, double seconds) {
     metrics.ObserveRpc(method, code, seconds);
   });
+  service.set_max_apply_resources(absl::GetFlag(FLAGS_max_apply_resources));
 
   if (auto st = PrepareUnixSocketPath(socket_path); !st.ok()) return Fail(std::string(st.message()));
+  auto unix_listener = UnixListener::Create(socket_path, socket_group);
+  if (!unix_listener.ok()) return Fail(std::string(unix_listener.status().message()));
+  const bool default_policy = policy.is_default();
+  CallGate::Options gate_options;
+  gate_options.policy = std::move(policy);
+  gate_options.max_concurrent_per_client = absl::GetFlag(FLAGS_max_concurrent_rpcs_per_client);
+  gate_options.unix_peers = (*unix_listener)->Lookup();
+  gate_options.on_denied = [&metrics](const std::string& method, const char* role) {
+    metrics.ObserveAuthzDenied(method, role);
+  };
+  CallGate gate(std::move(gate_options));
+  service.set_call_gate(&gate);
   std::unique_ptr<MetricsServer> metrics_server;
   if (const std::string addr = absl::GetFlag(FLAGS_metrics_addr); !addr.empty()) {
     auto started = MetricsServer::Start(addr, metrics, [&reconciler](std::string* why) {
@@ -159,20 +206,31 @@ int Run() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
-  if (!listen.empty()) {
-    L2TP_LOG(kWarning) << "serving plaintext TCP on " << listen << " (loopback only)";
-    builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
+  // The unix socket is accepted by UnixListener (to read SO_PEERCRED), which
+  // hands each connection to this server.
+  if (tcp->credentials) {
+    if (tcp->plaintext) {
+      L2TP_LOG(kWarning) << "serving PLAINTEXT TCP on " << listen
+                         << " (--insecure): no encryption, no client authentication"
+                         << (default_policy ? "; every TCP client is admin" : "");
+    } else if (!tcp->client_certificates) {
+      L2TP_LOG(kWarning) << "serving TLS on " << listen << " without --tls-client-ca: TCP clients are anonymous"
+                         << " and get no role unless --authz-policy grants default_role";
+    } else {
+      L2TP_LOG(kInfo) << "serving mTLS on " << listen << " (client certificates required and verified)";
+    }
+    builder.AddListeningPort(listen, tcp->credentials);
   }
   builder.RegisterService(&service);
   // Large batches (tens of thousands of sessions) exceed gRPC's 4 MiB default.
-  builder.SetMaxReceiveMessageSize(256 << 20);
-  builder.SetMaxSendMessageSize(256 << 20);
-  const mode_t old_umask = umask(0117);  // the socket is born 0660
+  // Only requests are bounded: a response is bounded by the state (--max-tunnels,
+  // --max-sessions), and failing to send it after an Apply committed would
+  // report an error for a change that was made.
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(-1);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  umask(old_umask);
-  if (!server) return Fail(absl::StrCat("cannot serve on ", socket_path, listen.empty() ? "" : " or " + listen));
-  chmod(socket_path.c_str(), 0660);
+  if (!server) return Fail(absl::StrCat("cannot serve on ", listen));
+  (*unix_listener)->Start(server.get());
   server->GetHealthCheckService()->SetServingStatus("l2tpagent.v1.L2tpAgent", true);
   L2TP_LOG(kInfo) << "l2tp-agent " << kAgentVersion << " serving on unix:" << socket_path;
 
@@ -182,12 +240,12 @@ int Run() {
   sigwait(&signals, &sig);
   L2TP_LOG(kInfo) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
                   << ": stopping; datapath objects stay in place";
+  (*unix_listener)->Stop();  // no new connections; removes the socket
   service.Shutdown();
   server->GetHealthCheckService()->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   reconciler.Stop();  // finishes the pass in progress
   server->Wait();
-  unlink(socket_path.c_str());
   L2TP_LOG(kInfo) << "stopped";
   return 0;
 }
@@ -227,7 +285,8 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "l2tp-agent --socket=PATH --state-dir=DIR --datapath=auto|kernel|userspace|memory "
-      "[--listen=HOST:PORT] [--config=FILE] [--resync-interval=10s] [--log-level=info]\n"
+      "[--socket-group=GROUP] [--listen=HOST:PORT --tls-cert=PEM --tls-key=PEM [--tls-client-ca=PEM] | --insecure] "
+      "[--authz-policy=FILE] [--config=FILE] [--resync-interval=10s] [--log-level=info]\n"
       "(flag names take - or _ alike: --state-dir is --state_dir)");
   absl::ParseCommandLine(argc, argv);
   return l2tp::Run();

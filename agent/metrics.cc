@@ -170,7 +170,11 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
       grpc_duration_(prometheus::BuildHistogram()
                          .Name("l2tp_agent_grpc_request_duration_seconds")
                          .Help("API call latency, by method")
-                         .Register(*registry_)) {
+                         .Register(*registry_)),
+      authz_denied_(prometheus::BuildCounter()
+                        .Name("l2tp_agent_authz_denied_total")
+                        .Help("API calls refused by the authorization policy, by method and the role it needs")
+                        .Register(*registry_)) {
   prometheus::BuildGauge().Name("l2tp_agent_build_info").Help("The agent's version (value 1)")
       .Register(*registry_).Add({{"version", version}}).Set(1);
   prometheus::BuildGauge().Name("l2tp_agent_datapath_info").Help("The datapath in use (value 1)")
@@ -183,6 +187,7 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
   for (const char* op : {"create_tunnel", "delete_tunnel", "create_session", "modify_session", "delete_session", "observe"}) {
     datapath_errors_.Add({{"op", op}});
   }
+  for (const char* method : {"Apply", "Delete"}) authz_denied_.Add({{"method", method}, {"role", "admin"}});
 }
 
 void AgentMetrics::ObservePass(const Reconciler::PassResult& pass) {
@@ -192,6 +197,10 @@ void AgentMetrics::ObservePass(const Reconciler::PassResult& pass) {
   if (pass.tunnel_repairs) drift_repairs_.Add({{"kind", "tunnel"}}).Increment(pass.tunnel_repairs);
   if (pass.session_repairs) drift_repairs_.Add({{"kind", "session"}}).Increment(pass.session_repairs);
   for (const auto& [op, n] : pass.errors_by_op) datapath_errors_.Add({{"op", op}}).Increment(n);
+}
+
+void AgentMetrics::ObserveAuthzDenied(const std::string& method, const std::string& role) {
+  authz_denied_.Add({{"method", method}, {"role", role}}).Increment();
 }
 
 void AgentMetrics::ObserveRpc(const std::string& method, const std::string& code, double seconds) {

@@ -34,6 +34,8 @@ class AgentMetrics {
 
   void ObservePass(const Reconciler::PassResult& pass);
   void ObserveRpc(const std::string& method, const std::string& code, double seconds);
+  // A call refused by the authorization policy: its method and the role it needed.
+  void ObserveAuthzDenied(const std::string& method, const std::string& role);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -44,6 +46,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>& datapath_errors_;
   prometheus::Family<prometheus::Counter>& grpc_requests_;
   prometheus::Family<prometheus::Histogram>& grpc_duration_;
+  prometheus::Family<prometheus::Counter>& authz_denied_;
 };
 
 // Builds the scrape-time families from registry rows (exposed for tests).

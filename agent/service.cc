@@ -1,5 +1,6 @@
 #include "agent/service.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/log.h"
 
 namespace l2tp {
@@ -23,9 +24,11 @@ grpc::Status Handle(const char* method, Fn fn) {
 }  // namespace
 
 template <typename Fn>
-grpc::Status AgentService::Observed(const char* method, Fn fn) {
+grpc::Status AgentService::Observed(const char* method, grpc::ServerContext* context, Fn fn) {
   const auto start = std::chrono::steady_clock::now();
-  grpc::Status status = fn();
+  CallGate::Ticket ticket;  // held until the call (a Watch stream too) ends
+  grpc::Status status = gate_ != nullptr ? gate_->Admit(*context, method, &ticket) : grpc::Status::OK;
+  if (status.ok()) status = fn();
   if (observer_) {
     observer_(method, absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -33,36 +36,42 @@ grpc::Status AgentService::Observed(const char* method, Fn fn) {
   return status;
 }
 
-grpc::Status AgentService::Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
+grpc::Status AgentService::Apply(grpc::ServerContext* context, const v1::ApplyRequest* request,
                                  v1::ApplyResponse* response) {
-  return Observed("Apply", [&] { return Handle("Apply", [&] {
+  return Observed("Apply", context, [&] { return Handle("Apply", [&] {
+    if (const size_t n = request->tunnels_size() + request->sessions_size();
+        max_apply_resources_ != 0 && n > max_apply_resources_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "--max-apply-resources=", max_apply_resources_, ": the request holds ", n,
+          " tunnels and sessions; split it into smaller batches"));
+    }
     auto r = registry_->Apply(*request);
     if (r.ok()) *response = *std::move(r);
     return r.status();
   }); });
 }
 
-grpc::Status AgentService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
+grpc::Status AgentService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                   v1::DeleteResponse* response) {
-  return Observed("Delete", [&] { return Handle("Delete", [&] {
+  return Observed("Delete", context, [&] { return Handle("Delete", [&] {
     auto r = registry_->Delete(*request);
     if (r.ok()) *response = *std::move(r);
     return r.status();
   }); });
 }
 
-grpc::Status AgentService::Get(grpc::ServerContext*, const v1::GetRequest* request,
+grpc::Status AgentService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                                v1::GetResponse* response) {
-  return Observed("Get", [&] {
+  return Observed("Get", context, [&] {
     auto r = registry_->Get(*request);
     if (r.ok()) *response = *std::move(r);
     return ToGrpc(r.status());
   });
 }
 
-grpc::Status AgentService::List(grpc::ServerContext*, const v1::ListRequest* request,
+grpc::Status AgentService::List(grpc::ServerContext* context, const v1::ListRequest* request,
                                 v1::ListResponse* response) {
-  return Observed("List", [&] {
+  return Observed("List", context, [&] {
     auto r = registry_->List(*request);
     if (r.ok()) *response = *std::move(r);
     return ToGrpc(r.status());
@@ -71,7 +80,7 @@ grpc::Status AgentService::List(grpc::ServerContext*, const v1::ListRequest* req
 
 grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                                  grpc::ServerWriter<v1::WatchEvent>* writer) {
-  return Observed("Watch", [&] { return WatchStream(context, writer); });
+  return Observed("Watch", context, [&] { return WatchStream(context, writer); });
 }
 
 grpc::Status AgentService::WatchStream(grpc::ServerContext* context,
@@ -99,9 +108,9 @@ grpc::Status AgentService::WatchStream(grpc::ServerContext* context,
   return grpc::Status::CANCELLED;
 }
 
-grpc::Status AgentService::GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*,
+grpc::Status AgentService::GetInfo(grpc::ServerContext* context, const v1::GetInfoRequest*,
                                    v1::GetInfoResponse* response) {
-  return Observed("GetInfo", [&] { return Info(response); });
+  return Observed("GetInfo", context, [&] { return Info(response); });
 }
 
 grpc::Status AgentService::Info(v1::GetInfoResponse* response) {
@@ -119,9 +128,9 @@ grpc::Status AgentService::Info(v1::GetInfoResponse* response) {
 
 namespace l2tp {
 
-grpc::Status AgentService::ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+grpc::Status AgentService::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                                       v1::ListEventsResponse* response) {
-  return Observed("ListEvents", [&] {
+  return Observed("ListEvents", context, [&] {
     if (events_ != nullptr) *response = events_->List(request->limit());
     return grpc::Status::OK;
   });

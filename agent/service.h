@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "agent/call_gate.h"
 #include "agent/event_log.h"
 #include "agent/registry.h"
 #include "l2tpagent/v1/l2tpagent.grpc.pb.h"
@@ -39,18 +40,26 @@ class AgentService final : public v1::L2tpAgent::Service {
   grpc::Status GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*, v1::GetInfoResponse*) override;
   grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
   void set_event_log(const EventLog* events) { events_ = events; }
+  // Every call is first admitted by `gate` (authorization, per-client
+  // concurrency); null admits everything.
+  void set_call_gate(CallGate* gate) { gate_ = gate; }
+  // At most this many tunnels plus sessions in one Apply (0: unlimited).
+  void set_max_apply_resources(size_t n) { max_apply_resources_ = n; }
 
  private:
   Registry* registry_;
   AgentInfo info_;
+  // Admits the call through the gate, runs `fn`, reports it to the observer.
   template <typename Fn>
-  grpc::Status Observed(const char* method, Fn fn);
+  grpc::Status Observed(const char* method, grpc::ServerContext* context, Fn fn);
   grpc::Status WatchStream(grpc::ServerContext* context, grpc::ServerWriter<v1::WatchEvent>* writer);
   grpc::Status Info(v1::GetInfoResponse* response);
 
   std::atomic<bool> shutting_down_{false};
   RpcObserver observer_;
   const EventLog* events_ = nullptr;
+  CallGate* gate_ = nullptr;
+  size_t max_apply_resources_ = 0;
 };
 
 // absl::Status -> grpc::Status with the same code and message.
