@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -51,6 +54,18 @@ SocketProblem UnixSocketProblem(const std::string& path) {
   }
   close(fd);
   return problem;
+}
+
+absl::StatusOr<std::string> ReadPemFlag(const ParsedArgs& flags, const char* name) {
+  const std::string path = flags.Get(name);
+  std::ifstream in(path);
+  if (path.empty() || !in) return absl::InvalidArgumentError(absl::StrCat("--", name, ": cannot read \"", path, "\""));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", path, " is not a PEM file"));
+  }
+  return text.str();
 }
 
 }  // namespace
@@ -99,6 +114,31 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& f
           absl::StrCat("--server: want HOST:PORT, got \"", options.server, "\""));
     }
   }
+  const bool any_tls = flags.Has("tls-ca") || flags.Has("tls-cert") || flags.Has("tls-key");
+  options.insecure = flags.GetBool("insecure");
+  if (options.server.empty()) {
+    if (any_tls || options.insecure) {
+      return absl::InvalidArgumentError("--tls-ca, --tls-cert, --tls-key and --insecure apply to --server");
+    }
+  } else if (options.insecure && any_tls) {
+    return absl::InvalidArgumentError("--insecure: plaintext cannot be combined with --tls-ca, --tls-cert or --tls-key");
+  } else if (!options.insecure && !flags.Has("tls-ca")) {
+    return absl::InvalidArgumentError(
+        "--server: the agent serves TCP with TLS: give --tls-ca (and --tls-cert and --tls-key for a client "
+        "certificate), or --insecure for a plaintext loopback listener");
+  } else if (!options.insecure) {
+    if (flags.Has("tls-cert") != flags.Has("tls-key")) {
+      return absl::InvalidArgumentError("--tls-cert and --tls-key: give both or neither");
+    }
+    for (auto [name, dest] : {std::pair<const char*, std::string*>{"tls-ca", &options.tls_ca_pem},
+                              {"tls-cert", &options.tls_cert_pem},
+                              {"tls-key", &options.tls_key_pem}}) {
+      if (!flags.Has(name)) continue;
+      auto pem = ReadPemFlag(flags, name);
+      if (!pem.ok()) return pem.status();
+      *dest = *std::move(pem);
+    }
+  }
   if (flags.Has("timeout")) {
     auto timeout = ParseTimeout(flags.Get("timeout"));
     if (!timeout.ok()) return timeout.status();
@@ -109,12 +149,18 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& f
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options) {
-  // Plaintext for now; --tls-ca/--tls-cert/--tls-key will choose
-  // grpc::SslCredentials here.
   grpc::ChannelArguments args;
   // Listings of many thousands of sessions outgrow gRPC's 4 MiB default.
   args.SetMaxReceiveMessageSize(kMaxResponseBytes);
-  return grpc::CreateCustomChannel(options.Target(), grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.server.empty() && !options.insecure) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_ca_pem;
+    ssl.pem_private_key = options.tls_key_pem;
+    ssl.pem_cert_chain = options.tls_cert_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(options.Target(), credentials, args);
 }
 
 Connection::Connection(ConnectionOptions options)

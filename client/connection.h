@@ -22,6 +22,13 @@ inline constexpr int kMaxResponseBytes = 256 << 20;
 struct ConnectionOptions {
   std::string socket_path;  // used when `server` is empty
   std::string server;       // HOST:PORT for TCP
+  // TCP only: TLS trusting the PEM CA of --tls-ca, with the client
+  // certificate of --tls-cert and --tls-key if given; or plaintext with
+  // --insecure. These hold the files' contents, read when the flags are parsed.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  bool insecure = false;
   absl::Duration timeout = kDefaultTimeout;
   bool timeout_set = false;  // given explicitly (bounds `watch` too)
 
@@ -29,7 +36,8 @@ struct ConnectionOptions {
   std::string Description() const;  // "unix socket /path" or "server host:port"
 };
 
-// From --socket, --server and --timeout; `env_socket` (L2TPCTL_SOCKET, may be
+// From --socket, --server, --tls-ca, --tls-cert, --tls-key, --insecure and
+// --timeout; `env_socket` (L2TPCTL_SOCKET, may be
 // null) replaces the default socket path. Errors name the flag.
 absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& flags,
                                                              const char* env_socket);
@@ -64,7 +72,8 @@ class Connection {
   std::unique_ptr<::l2tpagent::v1::L2tpAgent::Stub> stub_;
 };
 
-// The one place channels are built, so TLS flags can be added here later.
+// The one place channels are built: a unix socket, TLS (--tls-ca), or
+// plaintext TCP (--insecure).
 std::shared_ptr<grpc::Channel> MakeChannel(const ConnectionOptions& options);
 
 }  // namespace l2tp::cli

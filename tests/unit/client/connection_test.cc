@@ -35,8 +35,9 @@ TEST(ConnectionOptionsTest, DefaultSocketAndEnvironmentOverride) {
 
 TEST(ConnectionOptionsTest, ServerAndTimeout) {
   auto options =
-      ConnectionOptionsFromFlags(Flags({{"server", "10.0.0.1:50051"}, {"timeout", "2s"}}), nullptr);
+      ConnectionOptionsFromFlags(Flags({{"server", "10.0.0.1:50051"}, {"timeout", "2s"}, {"insecure", "true"}}), nullptr);
   ASSERT_TRUE(options.ok());
+  EXPECT_TRUE(options->insecure);
   EXPECT_EQ(options->Target(), "10.0.0.1:50051");
   EXPECT_EQ(options->timeout, absl::Seconds(2));
   EXPECT_TRUE(options->timeout_set);
@@ -49,6 +50,31 @@ TEST(ConnectionOptionsTest, BadFlagsNameTheFlag) {
   EXPECT_THAT(no_port.status().message(), HasSubstr("--server: want HOST:PORT"));
   auto bad_timeout = ConnectionOptionsFromFlags(Flags({{"timeout", "soon"}}), nullptr);
   EXPECT_THAT(bad_timeout.status().message(), HasSubstr("--timeout: \"soon\""));
+}
+
+TEST(ConnectionOptionsTest, TcpNeedsTlsOrInsecure) {
+  auto plain = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}}), nullptr);
+  EXPECT_THAT(plain.status().message(), HasSubstr("give --tls-ca"));
+  auto both = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"insecure", "true"}, {"tls-ca", "/x"}}), nullptr);
+  EXPECT_THAT(both.status().message(), HasSubstr("--insecure: plaintext cannot be combined"));
+  auto no_server = ConnectionOptionsFromFlags(Flags({{"tls-ca", "/x"}}), nullptr);
+  EXPECT_THAT(no_server.status().message(), HasSubstr("apply to --server"));
+  auto missing = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"tls-ca", "/nonexistent.pem"}}), nullptr);
+  EXPECT_THAT(missing.status().message(), HasSubstr("--tls-ca: cannot read"));
+  auto half = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"tls-ca", "/x"}, {"tls-cert", "/y"}}), nullptr);
+  EXPECT_THAT(half.status().message(), HasSubstr("--tls-cert and --tls-key: give both"));
+
+  char path[] = "/tmp/l2tpctl-ca-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  ASSERT_EQ(write(fd, pem.data(), pem.size()), static_cast<ssize_t>(pem.size()));
+  close(fd);
+  auto tls = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"tls-ca", path}}), nullptr);
+  unlink(path);
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_EQ(tls->tls_ca_pem, pem);
+  EXPECT_FALSE(tls->insecure);
 }
 
 TEST(ParseTimeoutTest, Forms) {
