@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Agent start-up: --config, a bad --config, TCP on loopback with --listen,
+# Agent start-up: --config, a bad --config, plaintext TCP on loopback with
+# --listen --insecure (TLS and the rest: agent_security_test.sh),
 # refusing a socket path that is not a socket, and a corrupted state file.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
@@ -23,14 +24,17 @@ ok "an invalid --config stops the agent with the field path and changes nothing"
 stop_agent
 
 port=$((20000 + RANDOM % 20000))
-start_agent --listen="127.0.0.1:$port"
-"$CTL" --server "127.0.0.1:$port" get tunnels | grep -q to-site-b || fail "l2tpctl --server over TCP"
-ok "--listen serves TCP on loopback; l2tpctl --server reaches it"
+start_agent --listen="127.0.0.1:$port" --insecure
+"$CTL" --server "127.0.0.1:$port" --insecure get tunnels | grep -q to-site-b || fail "l2tpctl --server over TCP"
+ok "--listen --insecure serves plaintext TCP on loopback; l2tpctl --server --insecure reaches it"
 stop_agent
 rc=0
-"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory --listen=0.0.0.0:$port >"$WORK/tcp.log" 2>&1 || rc=$?
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory --listen=0.0.0.0:$port --insecure >"$WORK/tcp.log" 2>&1 || rc=$?
 [[ $rc -ne 0 ]] && grep -q "loopback" "$WORK/tcp.log" || fail "plaintext TCP on a non-loopback address was accepted"
-ok "plaintext TCP is refused off loopback"
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory --listen=127.0.0.1:$port >"$WORK/tcp.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] && grep -q "TCP needs TLS" "$WORK/tcp.log" || fail "TCP without TLS or --insecure was accepted"
+ok "plaintext TCP is refused off loopback, and without --insecure anywhere"
 
 touch "$WORK/not-a-socket"
 rc=0
