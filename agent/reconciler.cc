@@ -170,6 +170,7 @@ Reconciler::PassResult Reconciler::Pass() {
   std::map<std::string, std::string> failed;   // key -> reason (FAILED)
   std::map<std::string, std::string> waiting;  // key -> reason (PENDING)
   std::set<uint32_t> unavailable_tunnels;      // tunnel create skipped or failed
+  std::set<std::string> repaired;              // keys counted as drift repairs
   for (const DatapathAction& a : plan.actions) {
     const bool session_op = IsSessionOp(a.op);
     const std::string key = a.name.empty() ? "" : (session_op ? SessionNameKey(a.name) : TunnelKey(a.name));
@@ -181,10 +182,16 @@ Reconciler::PassResult Reconciler::Pass() {
       if (a.op == DatapathAction::Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);
       continue;  // keeps its FAILED status until the retry is due
     }
-    const bool drifted = !key.empty() && was_ready_[key] &&
-                         (a.reason == "missing" || a.reason == "differs from the spec" ||
-                          a.reason == "differs in place");
-    if (drifted) {
+    uint64_t generation = 0;
+    if (session_op) {
+      if (auto it = snap.desired.sessions.find(a.name); it != snap.desired.sessions.end()) generation = it->second.generation();
+    } else if (auto it = snap.desired.tunnels.find(a.name); it != snap.desired.tunnels.end()) {
+      generation = it->second.generation();
+    }
+    auto ready_at = key.empty() ? ready_generation_.end() : ready_generation_.find(key);
+    const bool drifted = ready_at != ready_generation_.end() && ready_at->second == generation;
+    // A replace is a delete and a create: one repair, logged once.
+    if (drifted && repaired.insert(key).second) {
       ++result.repairs;
       ++(session_op ? result.session_repairs : result.tunnel_repairs);
       L2TP_LOG(kWarning) << "drift: " << key
@@ -278,9 +285,13 @@ Reconciler::PassResult Reconciler::Pass() {
     const std::string key = TunnelKey(w.name);
     std::string message;
     v1::Phase phase = phase_for(key, matches, &message);
-    was_ready_[key] = phase == v1::PHASE_READY;
-    registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, w.name, phase, message,
-                         snap.desired.tunnels.at(w.name).generation(),
+    const uint64_t generation = snap.desired.tunnels.at(w.name).generation();
+    if (phase == v1::PHASE_READY) {
+      ready_generation_[key] = generation;
+    } else {
+      ready_generation_.erase(key);
+    }
+    registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, w.name, phase, message, generation,
                          it != have_tunnels.end() ? ToProtoCounters(it->second->counters) : v1::Counters{});
   }
   for (const auto& [k, w] : want.sessions) {
@@ -289,9 +300,13 @@ Reconciler::PassResult Reconciler::Pass() {
     const std::string key = SessionNameKey(w.name);
     std::string message;
     v1::Phase phase = phase_for(key, matches, &message);
-    was_ready_[key] = phase == v1::PHASE_READY;
-    registry_->SetStatus(v1::RESOURCE_KIND_SESSION, w.name, phase, message,
-                         snap.desired.sessions.at(w.name).generation(),
+    const uint64_t generation = snap.desired.sessions.at(w.name).generation();
+    if (phase == v1::PHASE_READY) {
+      ready_generation_[key] = generation;
+    } else {
+      ready_generation_.erase(key);
+    }
+    registry_->SetStatus(v1::RESOURCE_KIND_SESSION, w.name, phase, message, generation,
                          it != have_sessions.end() ? ToProtoCounters(it->second->counters) : v1::Counters{});
   }
 
@@ -302,7 +317,7 @@ Reconciler::PassResult Reconciler::Pass() {
     if (!have_tunnels.count(id) || want.tunnels.count(id)) {
       registry_->FinishDeleting(v1::RESOURCE_KIND_TUNNEL, name);
       Event(v1::RESOURCE_KIND_TUNNEL, name, v1::Event::REASON_DELETED, "removed from the datapath");
-      was_ready_.erase(TunnelKey(name));
+      ready_generation_.erase(TunnelKey(name));
       retries_.erase(TunnelKey(name));
     }
   }
@@ -314,7 +329,7 @@ Reconciler::PassResult Reconciler::Pass() {
     if (!tunnel || !have_sessions.count(k) || want.sessions.count(k)) {
       registry_->FinishDeleting(v1::RESOURCE_KIND_SESSION, name);
       Event(v1::RESOURCE_KIND_SESSION, name, v1::Event::REASON_DELETED, "removed from the datapath");
-      was_ready_.erase(SessionNameKey(name));
+      ready_generation_.erase(SessionNameKey(name));
       retries_.erase(SessionNameKey(name));
     }
   }

@@ -73,7 +73,9 @@ class Reconciler {
     Clock::time_point next;
   };
   std::map<std::string, Retry> retries_;  // only touched by RunOnce
-  std::map<std::string, bool> was_ready_;  // for drift detection
+  // The generation each resource was last READY at: a datapath that differs
+  // from that same generation has drifted; from a newer one, the user asked.
+  std::map<std::string, uint64_t> ready_generation_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -96,6 +96,41 @@ TEST_F(ReconcilerTest, RepairsDrift) {
   EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
 }
 
+TEST_F(ReconcilerTest, AChangeTheUserAppliedIsNotDrift) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  v1::ApplyRequest r;
+  *r.add_tunnels() = testing::MakeTunnel("t1", 1);
+  auto s = testing::MakeSession("s1", "t1", 10);
+  s.mutable_spec()->set_send_sequence(true);  // modified in place
+  *r.add_sessions() = s;
+  auto s2 = testing::MakeSession("s2", "t1", 11);
+  *r.add_sessions() = s2;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  reconciler_->RunOnce();
+  s2.mutable_spec()->set_cookie("01020304");  // a replace
+  *r.mutable_sessions(1) = s2;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  auto pass = reconciler_->RunOnce();
+  EXPECT_EQ(pass.actions, 2);  // delete + create of s2
+  EXPECT_EQ(pass.repairs, 0);
+  EXPECT_THAT(EventLines(), ::testing::Not(::testing::Contains(HasSubstr("REPAIRED"))));
+}
+
+TEST_F(ReconcilerTest, AReplaceThatRepairsDriftCountsOnce) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  SessionConfig changed = dp_.Observe()->sessions[0].config;
+  changed.cookie = {1, 2, 3, 4};  // not modifiable in place: the agent replaces it
+  ASSERT_TRUE(dp_.DeleteSession(1, 10).ok());
+  ASSERT_TRUE(dp_.CreateSession(changed).ok());
+  auto pass = reconciler_->RunOnce();
+  EXPECT_EQ(pass.actions, 2);
+  EXPECT_EQ(pass.repairs, 1);
+  EXPECT_EQ(pass.session_repairs, 1);
+  EXPECT_THAT(EventLines(), ::testing::Contains("REASON_REPAIRED s1: changed behind the agent's back; replaced"));
+}
+
 TEST_F(ReconcilerTest, FailuresAreReportedAndRetriedWithBackoff) {
   ApplyBasic();
   dp_.FailNextWrites(1, absl::PermissionDeniedError("operation not permitted"));
