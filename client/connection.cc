@@ -187,6 +187,11 @@ bool Connection::CouldNotConnect(const grpc::Status& status, std::string* reason
   // TCP: the channel only sits in TRANSIENT_FAILURE when connecting failed.
   if (channel_->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return false;
   *reason = absl::StrCat(status.error_message(), ". Is l2tp-agent running and listening there?");
+  if (!options_.insecure) {
+    absl::StrAppend(reason, " A failed TLS handshake looks the same: --tls-ca must hold the CA of the agent's "
+                            "certificate (whose SAN must match the --server host), and an agent with "
+                            "--tls-client-ca needs --tls-cert and --tls-key signed by that CA.");
+  }
   return true;
 }
 
