@@ -20,7 +20,7 @@ CallGate::Ticket& CallGate::Ticket::operator=(Ticket&& other) noexcept {
   return *this;
 }
 
-grpc::Status CallGate::Admit(const grpc::ServerContext& context, const std::string& method, Ticket* ticket) {
+grpc::Status CallGate::Admit(const grpc::ServerContextBase& context, const std::string& method, Ticket* ticket) {
   return Admit(IdentifyPeer(context, options_.unix_peers), method, ticket);
 }
 

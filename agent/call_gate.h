@@ -15,7 +15,7 @@
 #include "grpcpp/support/status.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace l2tp {
@@ -49,7 +49,7 @@ class CallGate {
 
   // OK and a ticket, or PERMISSION_DENIED naming the identity and the role
   // needed, or RESOURCE_EXHAUSTED naming the limit.
-  grpc::Status Admit(const grpc::ServerContext& context, const std::string& method, Ticket* ticket);
+  grpc::Status Admit(const grpc::ServerContextBase& context, const std::string& method, Ticket* ticket);
   // The same decision for an identity already known (unit tests).
   grpc::Status Admit(const PeerIdentity& peer, const std::string& method, Ticket* ticket);
 

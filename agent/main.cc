@@ -17,6 +17,7 @@
 #include "agent/authz_policy.h"
 #include "agent/call_gate.h"
 #include "agent/datapath_select.h"
+#include "agent/gate_interceptor.h"
 #include "datapath/kernel/kernel_datapath.h"
 #include "agent/listener.h"
 #include "agent/metrics.h"
@@ -222,6 +223,11 @@ int Run() {
     builder.AddListeningPort(listen, tcp->credentials);
   }
   builder.RegisterService(&service);
+  {  // health and reflection go through the same gate
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(MakeGateInterceptorFactory(&gate));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   // Large batches (tens of thousands of sessions) exceed gRPC's 4 MiB default.
   // Only requests are bounded: a response is bounded by the state (--max-tunnels,
   // --max-sessions), and failing to send it after an Apply committed would

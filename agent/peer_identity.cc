@@ -62,7 +62,7 @@ void AddSans(const grpc::AuthContext& auth, const char* property, const char* pr
 
 }  // namespace
 
-PeerIdentity IdentifyPeer(const grpc::ServerContext& context, const UnixPeerLookup& unix_peers) {
+PeerIdentity IdentifyPeer(const grpc::ServerContextBase& context, const UnixPeerLookup& unix_peers) {
   PeerIdentity id;
   id.address = context.peer();
   if (auto fd = FdOfPeer(id.address); fd && unix_peers) {

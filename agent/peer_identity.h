@@ -16,7 +16,7 @@
 #include <vector>
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace l2tp {
@@ -50,7 +50,7 @@ using UnixPeerLookup = std::function<std::optional<UnixPeer>(int fd)>;
 
 // The identity of the peer of `context`. A "fd:N" peer the lookup does not
 // know stays anonymous (and gets no role unless the policy grants one).
-PeerIdentity IdentifyPeer(const grpc::ServerContext& context, const UnixPeerLookup& unix_peers);
+PeerIdentity IdentifyPeer(const grpc::ServerContextBase& context, const UnixPeerLookup& unix_peers);
 
 // The fd number of a "fd:N" peer string, or nullopt.
 std::optional<int> FdOfPeer(const std::string& peer);
