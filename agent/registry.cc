@@ -202,7 +202,8 @@ absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& 
   if (next.tunnels.size() > limits_.max_tunnels || next.sessions.size() > limits_.max_sessions) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the apply would leave ", next.tunnels.size(), " tunnels and ", next.sessions.size(),
-        " sessions; the limits are ", limits_.max_tunnels, " and ", limits_.max_sessions));
+        " sessions; the limits are --max-tunnels=", limits_.max_tunnels, " and --max-sessions=",
+        limits_.max_sessions));
   }
 
   // 4. The plan; commit unless it is a dry run or there is nothing to do.

@@ -71,14 +71,17 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Create(const std::st
   std::memcpy(addr.sun_path, path.c_str(), path.size());
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("--socket: socket: ", Errno()));
+  bool bound = false;
   auto fail = [&](const std::string& what) {
     std::string message = absl::StrCat("--socket: ", what, " ", path, ": ", Errno());
+    if (bound) unlink(path.c_str());
     close(fd);
     return absl::InternalError(message);
   };
   // Nobody can connect before listen(), so setting the mode and group after
   // bind() leaves no window.
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail("cannot bind");
+  bound = true;
   if (chmod(path.c_str(), 0660) != 0) return fail("cannot chmod 0660");
   if (chown(path.c_str(), geteuid(), group ? *group : getegid()) != 0) {
     std::string message = absl::StrCat("--socket-group: cannot chown ", path, " to gid ",

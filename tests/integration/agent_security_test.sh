@@ -185,7 +185,7 @@ sessions:
   - {name: x2, spec: {tunnel: t1, sessionId: 12, peerSessionId: 12}}
   - {name: x3, spec: {tunnel: t1, sessionId: 13, peerSessionId: 13}}
 YAML
-expect_fail RESOURCE_EXHAUSTED ctl apply -f "$WORK/three.yaml" | grep -q "6 sessions; the limits are" || fail "max-sessions message"
+expect_fail RESOURCE_EXHAUSTED ctl apply -f "$WORK/three.yaml" | grep -q "6 sessions; the limits are --max-tunnels=100000 and --max-sessions=5" || fail "max-sessions message"
 [[ $(ctl get sessions -o json | jq -c '[.sessions[] | {name, spec, resourceVersion}]') == "$before" ]] || fail "a refused apply changed the state"
 ok "over --max-apply-resources and over --max-sessions: RESOURCE_EXHAUSTED naming the limit; state unchanged"
 stop_agent
