@@ -17,6 +17,8 @@ APT_PACKAGES=(
   prometheus yamllint
   # kernel-L2TP tests in a QEMU VM, and packet decoding
   qemu-system-x86 busybox-static kmod xz-utils binutils tshark
+  # the container image: build (buildah, skopeo), check (umoci), run (podman; runc where crun cannot)
+  buildah skopeo umoci podman runc
 )
 
 missing=()
