@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "agent/authz_policy.h"
 #include "agent/call_gate.h"
+#include "agent/config_reloader.h"
 #include "agent/datapath_select.h"
 #include "agent/gate_interceptor.h"
 #include "datapath/kernel/kernel_datapath.h"
@@ -53,7 +54,9 @@ ABSL_FLAG(uint64_t, max_tunnels, 100000, "At most this many tunnels in the desir
 ABSL_FLAG(uint64_t, max_sessions, 1000000, "At most this many sessions in the desired state");
 ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, 64,
           "At most this many calls in flight per client identity, Watch streams included (0: no limit)");
-ABSL_FLAG(std::string, config, "", "Apply this config file (JSON or YAML of l2tpagent.v1.Config) at start");
+ABSL_FLAG(std::string, config, "", "Desired state file (JSON or YAML of l2tpagent.v1.Config), applied at start and followed");
+ABSL_FLAG(absl::Duration, config_reload_interval, absl::Seconds(5),
+          "How often to re-read --config; a changed file is applied whole (0: only at start)");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10), "How often to re-observe the datapath and repair drift");
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
@@ -129,21 +132,18 @@ int Run() {
   limits.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   Registry registry(*std::move(store), &hub, choice->name, limits);
 
-  if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
-    l2tpagent::v1::Config file;
-    if (auto st = LoadConfigFile(config, &file); !st.ok()) return Fail(absl::StrCat("--config: ", st.message()));
-    l2tpagent::v1::ApplyRequest request;
-    *request.mutable_tunnels() = file.tunnels();
-    *request.mutable_sessions() = file.sessions();
-    if (auto r = registry.Apply(request); !r.ok()) {
-      return Fail(absl::StrCat("--config: ", config, ": ", r.status().message()));
-    }
-  }
-
   MetricsOptions metrics_options;
   metrics_options.session_metrics = absl::GetFlag(FLAGS_session_metrics);
   metrics_options.session_metrics_limit = absl::GetFlag(FLAGS_session_metrics_limit);
   AgentMetrics metrics(kAgentVersion, choice->name, &registry, metrics_options);
+
+  // --config: applied now (a broken file stops the start), then followed.
+  std::unique_ptr<ConfigReloader> config_reloader;
+  if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
+    config_reloader = std::make_unique<ConfigReloader>(
+        config, &registry, [&metrics](const absl::Status& st) { metrics.ObserveConfigReload(st.ok()); });
+    if (auto st = config_reloader->CheckNow(); !st.ok()) return Fail(absl::StrCat("--config: ", st.message()));
+  }
 
   EventLog events(absl::GetFlag(FLAGS_event_history));
   Reconciler::Options options;
@@ -241,6 +241,9 @@ int Run() {
   L2TP_LOG(kInfo) << "l2tp-agent " << kAgentVersion << " serving on unix:" << socket_path;
 
   reconciler.Start();
+  if (config_reloader && absl::GetFlag(FLAGS_config_reload_interval) > absl::ZeroDuration()) {
+    config_reloader->Start(std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_config_reload_interval))));
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -250,6 +253,7 @@ int Run() {
   service.Shutdown();
   server->GetHealthCheckService()->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (config_reloader) config_reloader->Stop();
   reconciler.Stop();  // finishes the pass in progress
   server->Wait();
   L2TP_LOG(kInfo) << "stopped";

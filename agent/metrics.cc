@@ -174,7 +174,16 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
       authz_denied_(prometheus::BuildCounter()
                         .Name("l2tp_agent_authz_denied_total")
                         .Help("API calls refused by the authorization policy, by method and the role it needs")
-                        .Register(*registry_)) {
+                        .Register(*registry_)),
+      config_reloads_(prometheus::BuildCounter()
+                          .Name("l2tp_agent_config_reloads_total")
+                          .Help("Changed versions of the --config file, by result (failed: refused, nothing changed)")
+                          .Register(*registry_)),
+      config_last_reload_ok_(prometheus::BuildGauge()
+                                 .Name("l2tp_agent_config_last_reload_successful")
+                                 .Help("1 if the last version of the --config file read was applied, 0 if refused")
+                                 .Register(*registry_)
+                                 .Add({})) {
   prometheus::BuildGauge().Name("l2tp_agent_build_info").Help("The agent's version (value 1)")
       .Register(*registry_).Add({{"version", version}}).Set(1);
   prometheus::BuildGauge().Name("l2tp_agent_datapath_info").Help("The datapath in use (value 1)")
@@ -188,6 +197,14 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
     datapath_errors_.Add({{"op", op}});
   }
   for (const char* method : {"Apply", "Delete"}) authz_denied_.Add({{"method", method}, {"role", "admin"}});
+  config_reloads_.Add({{"result", "applied"}});
+  config_reloads_.Add({{"result", "failed"}});
+  config_last_reload_ok_.Set(1);  // no file, or none refused yet
+}
+
+void AgentMetrics::ObserveConfigReload(bool ok) {
+  config_reloads_.Add({{"result", ok ? "applied" : "failed"}}).Increment();
+  config_last_reload_ok_.Set(ok ? 1 : 0);
 }
 
 void AgentMetrics::ObservePass(const Reconciler::PassResult& pass) {

@@ -36,6 +36,8 @@ class AgentMetrics {
   void ObserveRpc(const std::string& method, const std::string& code, double seconds);
   // A call refused by the authorization policy: its method and the role it needed.
   void ObserveAuthzDenied(const std::string& method, const std::string& role);
+  // A changed --config file was applied (ok) or refused.
+  void ObserveConfigReload(bool ok);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -47,6 +49,8 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>& grpc_requests_;
   prometheus::Family<prometheus::Histogram>& grpc_duration_;
   prometheus::Family<prometheus::Counter>& authz_denied_;
+  prometheus::Family<prometheus::Counter>& config_reloads_;
+  prometheus::Gauge& config_last_reload_ok_;
 };
 
 // Builds the scrape-time families from registry rows (exposed for tests).
