@@ -1,15 +1,18 @@
-// The l2tpeth interfaces of sessions, through rtnetlink (libnl-route-3):
-// bring one up with an MTU, and read every interface's MTU for Observe.
+// The l2tpeth interfaces of sessions, through rtnetlink: bring one up with an
+// MTU (one RTM_SETLINK by name, no read first), and read every interface's
+// MTU for Observe (one dump, parsed for the two attributes that matter).
 #pragma once
 
 #include <netlink/netlink.h>
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "datapath/kernel/l2tp_messages.h"
 
 namespace l2tp::kernel {
 
@@ -21,10 +24,12 @@ class LinkControl {
   // Sets the interface administratively up and, when mtu != 0, its MTU.
   absl::Status SetUp(const std::string& ifname, uint32_t mtu);
   // Interface name -> MTU, one dump for all interfaces.
-  absl::StatusOr<std::map<std::string, uint32_t>> Mtus();
+  absl::StatusOr<std::unordered_map<std::string, uint32_t>> Mtus();
 
  private:
   explicit LinkControl(nl_sock* sk) : sk_(sk) {}
+  absl::Status Exchange(NlMsgPtr msg, const std::string& object,
+                        const std::function<absl::Status(nlmsghdr*)>* on_reply);
   nl_sock* sk_;
 };
 
