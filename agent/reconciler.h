@@ -30,6 +30,8 @@ class Reconciler {
     bool observe_failed = false;
     std::map<std::string, int> errors_by_op;  // "create_tunnel", ..., "observe"
     double seconds = 0;                        // how long the pass took
+    int tunnels = 0, tunnels_ready = 0;        // desired, and of those READY after the pass
+    int sessions = 0, sessions_ready = 0;
   };
   struct Options {
     std::chrono::milliseconds resync_interval{10000};

@@ -418,6 +418,9 @@ size_t Registry::session_count() const {
 }
 
 void Registry::PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, const std::string& name) {
+  // Building the event copies the resource: skip it when no one watches (a
+  // Watch subscribes under mu_, so it cannot miss an event skipped here).
+  if (hub_->subscribers() == 0) return;
   v1::WatchEvent e;
   e.set_type(type);
   if (kind == v1::RESOURCE_KIND_TUNNEL) {
