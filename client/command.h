@@ -33,7 +33,20 @@ struct CommandContext {
   int Fail(const std::string& message) const;
   // A failed RPC, explained by `connection`; returns kExitFailure.
   int RpcFailed(const Connection& connection, const grpc::Status& status) const;
+
+  // One unary call on a new connection with the --timeout deadline, e.g.
+  // Call(&Stub::Apply, request, &response): kExitOk, or the failure explained.
+  template <typename Method, typename Request, typename Response>
+  int Call(Method method, const Request& request, Response* response) const {
+    Connection conn(connection);
+    grpc::ClientContext call;
+    conn.SetDeadline(&call);
+    grpc::Status status = (conn.stub().*method)(&call, request, response);
+    return status.ok() ? kExitOk : RpcFailed(conn, status);
+  }
 };
+
+using Stub = ::l2tpagent::v1::L2tpAgent::Stub;
 
 struct CommandSpec {
   std::string name;

@@ -57,12 +57,8 @@ int RunApply(const CommandContext& ctx) {
   request.set_dry_run(ctx.flags.GetBool("dry-run"));
   request.set_prune(ctx.flags.GetBool("prune"));
 
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   v1::ApplyResponse response;
-  grpc::Status status = connection.stub().Apply(&call, request, &response);
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
+  if (int rc = ctx.Call(&Stub::Apply, request, &response); rc != kExitOk) return rc;
 
   if (*format != OutputFormat::kTable) {
     *ctx.out << RenderMessage(response, *format);

@@ -29,12 +29,8 @@ int RunDelete(const CommandContext& ctx) {
   request.set_resource_version(ctx.flags.Get("resource-version"));
   request.set_cascade(ctx.flags.GetBool("cascade"));
 
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   v1::DeleteResponse response;
-  grpc::Status status = connection.stub().Delete(&call, request, &response);
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
+  if (int rc = ctx.Call(&Stub::Delete, request, &response); rc != kExitOk) return rc;
 
   if (*format != OutputFormat::kTable) {
     *ctx.out << RenderMessage(response, *format);

@@ -45,12 +45,8 @@ int RunEvents(const CommandContext& ctx) {
     if (!absl::SimpleAtoi(limit, &n)) return ctx.UsageError("--limit: must be a whole number, got \"" + limit + "\"");
     request.set_limit(n);
   }
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   v1::ListEventsResponse response;
-  grpc::Status status = connection.stub().ListEvents(&call, request, &response);
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
+  if (int rc = ctx.Call(&Stub::ListEvents, request, &response); rc != kExitOk) return rc;
   if (*format != OutputFormat::kTable) {
     *ctx.out << RenderMessage(response, *format);
   } else if (response.events().empty()) {

@@ -13,15 +13,11 @@ namespace v1 = ::l2tpagent::v1;
 
 int GetOne(const CommandContext& ctx, v1::ResourceKind kind, const std::string& name,
            OutputFormat format) {
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   v1::GetRequest request;
   request.set_kind(kind);
   request.set_name(name);
   v1::GetResponse response;
-  grpc::Status status = connection.stub().Get(&call, request, &response);
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
+  if (int rc = ctx.Call(&Stub::Get, request, &response); rc != kExitOk) return rc;
 
   bool wide = format == OutputFormat::kWide;
   if (response.has_tunnel()) {
@@ -47,15 +43,11 @@ int GetOne(const CommandContext& ctx, v1::ResourceKind kind, const std::string& 
 }
 
 int List(const CommandContext& ctx, v1::ResourceKind kind, OutputFormat format) {
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   v1::ListRequest request;
   request.set_kind(kind);
   request.set_tunnel(ctx.flags.Get("tunnel"));
   v1::ListResponse response;
-  grpc::Status status = connection.stub().List(&call, request, &response);
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
+  if (int rc = ctx.Call(&Stub::List, request, &response); rc != kExitOk) return rc;
 
   if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
     // A Config, so the output can be fed back to `apply -f`.

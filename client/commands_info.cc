@@ -43,12 +43,8 @@ int RunInfo(const CommandContext& ctx) {
                                   {OutputFormat::kTable, OutputFormat::kJson, OutputFormat::kYaml});
   if (!format.ok()) return ctx.UsageError(std::string(format.status().message()));
 
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   v1::GetInfoResponse response;
-  grpc::Status status = connection.stub().GetInfo(&call, v1::GetInfoRequest(), &response);
-  if (!status.ok()) return ctx.RpcFailed(connection, status);
+  if (int rc = ctx.Call(&Stub::GetInfo, v1::GetInfoRequest(), &response); rc != kExitOk) return rc;
   *ctx.out << (*format == OutputFormat::kTable ? RenderInfo(response)
                                                : RenderMessage(response, *format));
   return kExitOk;

@@ -98,9 +98,6 @@ int RunStats(const CommandContext& ctx) {
                                   {OutputFormat::kTable, OutputFormat::kJson, OutputFormat::kYaml});
   if (!format.ok()) return ctx.UsageError(std::string(format.status().message()));
 
-  Connection connection(ctx.connection);
-  grpc::ClientContext call;
-  connection.SetDeadline(&call);
   std::vector<CounterRow> rows;
   if (ctx.args.size() == 2) {
     if (*kind == v1::RESOURCE_KIND_UNSPECIFIED)
@@ -109,8 +106,7 @@ int RunStats(const CommandContext& ctx) {
     request.set_kind(*kind);
     request.set_name(ctx.args[1]);
     v1::GetResponse response;
-    grpc::Status status = connection.stub().Get(&call, request, &response);
-    if (!status.ok()) return ctx.RpcFailed(connection, status);
+    if (int rc = ctx.Call(&Stub::Get, request, &response); rc != kExitOk) return rc;
     if (response.has_tunnel())
       rows.push_back({v1::RESOURCE_KIND_TUNNEL, response.tunnel().name(),
                       response.tunnel().status().counters()});
@@ -121,8 +117,7 @@ int RunStats(const CommandContext& ctx) {
     v1::ListRequest request;
     request.set_kind(*kind);
     v1::ListResponse response;
-    grpc::Status status = connection.stub().List(&call, request, &response);
-    if (!status.ok()) return ctx.RpcFailed(connection, status);
+    if (int rc = ctx.Call(&Stub::List, request, &response); rc != kExitOk) return rc;
     if (*kind != v1::RESOURCE_KIND_SESSION)
       for (const auto& t : response.tunnels())
         rows.push_back({v1::RESOURCE_KIND_TUNNEL, t.name(), t.status().counters()});
