@@ -111,70 +111,30 @@ ip -n "$NS" link set vm0 up
 
 start_ns_agent "$NS" "$WORK/agent" "$AGENT"
 SOCK=$WORK/agent/agent.sock
-"$CTL" --socket "$SOCK" apply -f "$WORK/config.json" >/dev/null
-wait_sessions_ready "$CTL" "$SOCK" "$NCASES" || { echo "FAIL: sessions not READY"; tail -30 "$WORK/agent/agent.log"; exit 1; }
-for n in $(seq 1 "$NCASES"); do
-  ip -n "$NS" addr add "10.77.$n.1/24" dev "l2tph$n"
-  ip -n "$NS" addr add "fd00:77:$n::1/64" dev "l2tph$n" nodad
-done
+apply_and_address "$NS" "$SOCK" "$WORK/config.json" "$NCASES" l2tph 77
+start_capture "$NS" vm0 "$WORK/underlay.pcap"
 
-# Capture the underlay (diagnostics for failures; optional).
-if command -v tshark >/dev/null 2>&1; then
-  ip netns exec "$NS" tshark -q -i vm0 -w "$WORK/underlay.pcap" >/dev/null 2>&1 &
-  CAP_PID=$!
-fi
-
-source "$VM_DIR/host.sh"
 CONSOLE=$WORK/console.log
 t0=$SECONDS
-"$VM_DIR/run.sh" --timeout 420 --netns "$NS" --tap vm0 --console "$CONSOLE" --control "$WORK/ctl" \
-  "$WORK/payload" kernel_side.sh "$HOST4" "$VM4" "$HOST6" "$VM6" >"$WORK/vm.out" 2>&1 &
-VM_PID=$!
-if ! vm_wait_mark "$CONSOLE" ready 240 "$VM_PID"; then
-  echo "FAIL: the VM never got ready"; wait "$VM_PID" || true; VM_PID=""; cat "$WORK/vm.out"; exit 1
-fi
+boot_vm "$CONSOLE" "$WORK/vm.out" --netns "$NS" --tap vm0 --control "$WORK/ctl" \
+  "$WORK/payload" kernel_side.sh "$HOST4" "$VM4" "$HOST6" "$VM6"
 echo "VM ready after $((SECONDS - t0)) s"
 
 # The host's pings, all cases at once; results in files.
 n=0
 while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl2 seq csum expect; do
   n=$((n + 1))
-  if [[ $expect == fail ]]; then w=3; else w=10; fi
-  (
-    # Like the VM side: a direction passes when replies come back (iputils
-    # exits 0 on any reply without -w); counts reported.
-    v4=fail v6=fail
-    ip netns exec "$NS" timeout $((w + 1)) ping -q -c 3 -i 0.2 -W $w "10.77.$n.2" </dev/null >"$WORK/ping4-$n" 2>&1 && v4=ok
-    ip netns exec "$NS" timeout $((w + 1)) ping -6 -q -c 2 -i 0.2 -W $w "fd00:77:$n::2" </dev/null >"$WORK/ping6-$n" 2>&1 && v6=ok
-    r4=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping4-$n")
-    r6=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping6-$n")
-    echo "ipv4=$v4 ipv6=$v6 replies=${r4:-0}/3,${r6:-0}/2" >"$WORK/host-result-$n"
-  ) &
+  ping_case "$NS" 77 "$n" "$expect" "$WORK/host-result-" &
 done <"$WORK/payload/cases"
-wait_host_pings() { for p in $(jobs -p); do [[ $p == "$VM_PID" || $p == "$CAP_PID" || $p == "$AGENT_PID" ]] || wait "$p" || true; done; }
-wait_host_pings
-echo "host pings done after $((SECONDS - t0)) s"
-vm_wait_mark "$CONSOLE" vm-pings-done 300 "$VM_PID" || echo "the VM did not finish its pings"
-echo "VM pings done after $((SECONDS - t0)) s"
-"$CTL" --socket "$SOCK" get sessions -o json >"$WORK/sessions.json" || true
-vm_send "$WORK/ctl" done || true
-vm_rc=0
-wait "$VM_PID" || vm_rc=$?
-VM_PID=""
-stop_pid "$CAP_PID"; CAP_PID=""
+finish_vm "$CONSOLE" "$WORK/ctl" "$SOCK" "$WORK/sessions.json"
+vm_rc=$VM_RC
 echo "VM done after $((SECONDS - t0)) s (run.sh exit $vm_rc)"
 
 FAILED=0
 n=0
 while read -r name encap af htid vtid hsid vsid hport vport hc hpc vc vpc hl2 vl2 seq csum expect; do
   n=$((n + 1))
-  from_vm=$(grep -a "@@MARK result $name " "$CONSOLE" | sed 's/.*vm-to-host \(ipv4=[a-z]* ipv6=[a-z]*\).*/\1/' | tr -d '\r' || true)
-  from_host=$(cut -d' ' -f1,2 "$WORK/host-result-$n" 2>/dev/null || echo none)
-  host_replies=$(cut -d' ' -f3 "$WORK/host-result-$n" 2>/dev/null || true)
-  vm_replies=$(grep -a "@@MARK result $name " "$CONSOLE" | sed -n 's/.* \(replies=[0-9/,]*\).*/\1/p' | tr -d '\r' || true)
-  counters=$(jq -r --arg s "s$n" '.sessions[] | select(.name == $s) | .status.counters |
-    "rx=\(.rxPackets // 0) tx=\(.txPackets // 0) cookie_discards=\(.rxCookieDiscards // 0) seq_discards=\(.rxSeqDiscards // 0)"' \
-    "$WORK/sessions.json" 2>/dev/null || echo "no counters")
+  case_result "$name" "$n" "$CONSOLE" "$WORK/host-result-" "$WORK/sessions.json"
   kmtu=$(grep -a "^kernel $name mtu=" "$WORK/vm.out" | sed 's/.*mtu=//' | tr -d '\r' || true)
   hmtu=$(ip -n "$NS" -o link show "l2tph$n" 2>/dev/null | sed -n 's/.* mtu \([0-9]*\).*/\1/p' || true)
   if [[ $expect == fail ]]; then

@@ -109,62 +109,29 @@ ip -n "$NS_U" link set vu up
 
 start_ns_agent "$NS_U" "$WORK/agent" "$AGENT"
 SOCK=$WORK/agent/agent.sock
-"$CTL" --socket "$SOCK" apply -f "$WORK/config.json" >/dev/null
-wait_sessions_ready "$CTL" "$SOCK" "$NCASES" || { echo "FAIL: sessions not READY"; tail -30 "$WORK/agent/agent.log"; exit 1; }
-for n in $(seq 1 "$NCASES"); do
-  ip -n "$NS_U" addr add "10.66.$n.1/24" dev "l2tpq$n"
-  ip -n "$NS_U" addr add "fd00:66:$n::1/64" dev "l2tpq$n" nodad
-done
-if command -v tshark >/dev/null 2>&1; then
-  ip netns exec "$NS_U" tshark -q -i vu -w "$WORK/underlay.pcap" >/dev/null 2>&1 &
-  CAP_PID=$!
-fi
+apply_and_address "$NS_U" "$SOCK" "$WORK/config.json" "$NCASES" l2tpq 66
+start_capture "$NS_U" vu "$WORK/underlay.pcap"
 
-source "$VM_DIR/host.sh"
 CONSOLE=$WORK/console.log
 t0=$SECONDS
-"$VM_DIR/run.sh" --timeout 420 --netns "$NS_Q" "${NETDEVS[@]}" --console "$CONSOLE" --control "$WORK/ctl" \
-  "$WORK/payload" qemu_side.sh >"$WORK/vm.out" 2>&1 &
-VM_PID=$!
-if ! vm_wait_mark "$CONSOLE" ready 240 "$VM_PID"; then
-  echo "FAIL: the VM never got ready"; wait "$VM_PID" || true; VM_PID=""; cat "$WORK/vm.out"; exit 1
-fi
+boot_vm "$CONSOLE" "$WORK/vm.out" --netns "$NS_Q" "${NETDEVS[@]}" --control "$WORK/ctl" \
+  "$WORK/payload" qemu_side.sh
 echo "VM ready after $((SECONDS - t0)) s"
 
 n=0
 while read -r name encap af counter cookie l2 extra expect; do
   n=$((n + 1))
-  if [[ $expect == fail ]]; then w=3; else w=10; fi
-  (
-    v4=fail v6=fail
-    ip netns exec "$NS_U" timeout $((w + 1)) ping -q -c 3 -i 0.2 -W $w "10.66.$n.2" </dev/null >"$WORK/ping4-$n" 2>&1 && v4=ok
-    ip netns exec "$NS_U" timeout $((w + 1)) ping -6 -q -c 2 -i 0.2 -W $w "fd00:66:$n::2" </dev/null >"$WORK/ping6-$n" 2>&1 && v6=ok
-    r4=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping4-$n")
-    r6=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping6-$n")
-    echo "ipv4=$v4 ipv6=$v6 replies=${r4:-0}/3,${r6:-0}/2" >"$WORK/host-result-$n"
-  ) &
+  ping_case "$NS_U" 66 "$n" "$expect" "$WORK/host-result-" &
 done <"$WORK/cases.in"
-for p in $(jobs -p); do [[ $p == "$VM_PID" || $p == "$CAP_PID" || $p == "$AGENT_PID" ]] || wait "$p" || true; done
-vm_wait_mark "$CONSOLE" vm-pings-done 300 "$VM_PID" || echo "the VM did not finish its pings"
-"$CTL" --socket "$SOCK" get sessions -o json >"$WORK/sessions.json" || true
-vm_send "$WORK/ctl" done || true
-vm_rc=0
-wait "$VM_PID" || vm_rc=$?
-VM_PID=""
-stop_pid "$CAP_PID"; CAP_PID=""
+finish_vm "$CONSOLE" "$WORK/ctl" "$SOCK" "$WORK/sessions.json"
+vm_rc=$VM_RC
 echo "VM done after $((SECONDS - t0)) s (run.sh exit $vm_rc)"
 
 FAILED=0
 n=0
 while read -r name encap af counter cookie l2 extra expect; do
   n=$((n + 1))
-  from_vm=$(grep -a "@@MARK result $name " "$CONSOLE" | sed 's/.*vm-to-host \(ipv4=[a-z]* ipv6=[a-z]*\).*/\1/' | tr -d '\r' || true)
-  vm_replies=$(grep -a "@@MARK result $name " "$CONSOLE" | sed -n 's/.* \(replies=[0-9/,]*\).*/\1/p' | tr -d '\r' || true)
-  from_host=$(cut -d' ' -f1,2 "$WORK/host-result-$n" 2>/dev/null || echo none)
-  host_replies=$(cut -d' ' -f3 "$WORK/host-result-$n" 2>/dev/null || true)
-  counters=$(jq -r --arg s "s$n" '.sessions[] | select(.name == $s) | .status.counters |
-    "rx=\(.rxPackets // 0) tx=\(.txPackets // 0) cookie_discards=\(.rxCookieDiscards // 0) seq_discards=\(.rxSeqDiscards // 0)"' \
-    "$WORK/sessions.json" 2>/dev/null || echo "no counters")
+  case_result "$name" "$n" "$CONSOLE" "$WORK/host-result-" "$WORK/sessions.json"
   settings="qemu counter=$counter cookie=$cookie | ours l2spec=$l2 $extra"
   if [[ $expect == fail ]]; then
     if [[ $from_vm == "ipv4=fail ipv6=fail" && $from_host == "ipv4=fail ipv6=fail" ]]; then
