@@ -7,16 +7,9 @@ NS_A=l2tp-site-a-$$
 NS_B=l2tp-site-b-$$
 SITE_PIDS=()
 
-sites_up() {
-  ip netns add "$NS_A"
-  ip netns add "$NS_B"
-  ip link add veth-a netns "$NS_A" type veth peer name veth-b netns "$NS_B"
-  ip -n "$NS_A" addr add 192.0.2.1/24 dev veth-a
-  ip -n "$NS_B" addr add 192.0.2.2/24 dev veth-b
-  for ns in "$NS_A" "$NS_B"; do ip -n "$ns" link set lo up; done
-  ip -n "$NS_A" link set veth-a up
-  ip -n "$NS_B" link set veth-b up
-}
+source "$(dirname "${BASH_SOURCE[0]}")/veth-pair.sh"
+
+sites_up() { veth_pair "$NS_A" "$NS_B" 192.0.2; }
 
 # start_site_agent a|b [extra agent flags...]: waits for the socket (10 s).
 start_site_agent() {

@@ -31,16 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add veth-a netns "$NS_A" type veth peer name veth-b netns "$NS_B"
-for ns in "$NS_A" "$NS_B"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_A" addr add 192.0.2.1/24 dev veth-a
-ip -n "$NS_B" addr add 192.0.2.2/24 dev veth-b
-ip -n "$NS_A" addr add 2001:db8:3::1/64 dev veth-a nodad
-ip -n "$NS_B" addr add 2001:db8:3::2/64 dev veth-b nodad
-ip -n "$NS_A" link set veth-a up
-ip -n "$NS_B" link set veth-b up
+source "$INTEROP_DIR/../../scripts/lib/veth-pair.sh"
+veth_pair "$NS_A" "$NS_B" 192.0.2 2001:db8:3
 
 PCAP=$WORK/wire.pcap
 ip netns exec "$NS_B" tshark -q -i veth-b -w "$PCAP" >"$WORK/capture.log" 2>&1 &
