@@ -21,6 +21,9 @@ constexpr size_t kEthernetHeaderLength = 14;
 constexpr int kTapBatchesPerWakeup = 4;  // fairness between sessions of a thread
 constexpr size_t kMaxGsoSegments = 64;   // UDP_MAX_SEGMENTS
 constexpr size_t kMaxGsoBytes = 65000;   // stays under the 64 KiB datagram limit
+// Shorter runs of equal frames go with sendmmsg: a GSO send costs up to three
+// syscalls (with UDP checksums off it switches them on and off again).
+constexpr size_t kMinGsoRun = 4;
 
 Sequencer::Config SequencerConfig(const SessionConfig& c) {
   return {c.send_sequence, c.require_sequence, c.lns_mode, c.reorder_timeout_ms};
@@ -44,7 +47,9 @@ SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath*
       sequencer_(SequencerConfig(config), ctx->clock),
       rx_header_length_(
           HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)),
-      coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }) {}
+      coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
+      udp_coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
+      udp_gso_(tap_.accepts_uso()) {}
 
 SessionPath::~SessionPath() { ctx_->timer.Untrack(this); }
 
@@ -152,6 +157,42 @@ void SessionPath::SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> 
   if (k) tunnel_->SendBatch(batch, k, lengths, &counters_);
 }
 
+void SessionPath::SendFrames(PacketBatch& batch, size_t count, const size_t* lengths) {
+  if (count < kMinGsoRun || !tunnel_->CanGso()) {
+    if (count) tunnel_->SendBatch(batch, count, lengths, &counters_);
+    return;
+  }
+  if (ctx_->gso.size() < kMaxGsoBytes + PacketBatch::kHeadroom) {
+    ctx_->gso.resize(kMaxGsoBytes + PacketBatch::kHeadroom);
+  }
+  size_t singles = 0;  // messages [i - singles, i) wait for one sendmmsg
+  size_t i = 0;
+  while (i < count) {
+    const size_t segment = lengths[i];
+    size_t j = i + 1, bytes = segment;
+    while (j < count && j - i < kMaxGsoSegments && lengths[j] <= segment &&
+           bytes + lengths[j] <= kMaxGsoBytes) {
+      bytes += lengths[j];
+      if (lengths[j++] < segment) break;  // a shorter one ends the run
+    }
+    if (j - i < kMinGsoRun) {
+      singles += j - i;
+      i = j;
+      continue;
+    }
+    if (singles) tunnel_->SendBatch(batch, singles, lengths, &counters_, i - singles);
+    singles = 0;
+    uint8_t* out = ctx_->gso.data();
+    for (size_t k = i; k < j; ++k) {
+      std::memcpy(out, batch.iov(k).iov_base, lengths[k]);
+      out += lengths[k];
+    }
+    tunnel_->SendGso(ctx_->gso.data(), bytes, segment, j - i, &counters_);
+    i = j;
+  }
+  if (singles) tunnel_->SendBatch(batch, singles, lengths, &counters_, count - singles);
+}
+
 void SessionPath::OnEvent(uint32_t epoll_events) {
   if (epoll_events & (EPOLLERR | EPOLLHUP)) {
     TapFailed("device closed or deleted");
@@ -184,7 +225,7 @@ void SessionPath::OnEvent(uint32_t epoll_events) {
       std::span<uint8_t> f(frame, static_cast<size_t>(n) - kVnet);
       if ((h.gso_type & ~VirtioNetHdr::kGsoEcn) != VirtioNetHdr::kGsoNone) {
         // Keep frame order: what is batched goes first.
-        if (count) tunnel_->SendBatch(batch, count, lengths, &counters_);
+        SendFrames(batch, count, lengths);
         count = 0;
         SendSegmented(h, f);
         continue;
@@ -198,7 +239,7 @@ void SessionPath::OnEvent(uint32_t epoll_events) {
       batch.SetSend(count, frame - hlen, lengths[count]);
       ++count;
     }
-    if (count) tunnel_->SendBatch(batch, count, lengths, &counters_);
+    SendFrames(batch, count, lengths);
     if (drained || !tap_watched_) return;
   }
 }
@@ -248,7 +289,13 @@ void SessionPath::Deliver(std::span<const uint8_t> frame) {
   counters_.rx_bytes += bytes;
   ++tunnel_->counters().rx_packets;
   tunnel_->counters().rx_bytes += bytes;
-  coalescer_.Add(frame);
+  if (udp_gso_ && UdpCoalescer::IsUdp(frame)) {
+    coalescer_.Flush();
+    udp_coalescer_.Add(frame);
+  } else {
+    udp_coalescer_.Flush();
+    coalescer_.Add(frame);
+  }
   if (!rx_pending_) {
     rx_pending_ = true;
     ctx_->touched.push_back(this);
@@ -257,6 +304,7 @@ void SessionPath::Deliver(std::span<const uint8_t> frame) {
 
 void SessionPath::FlushReceived() {
   coalescer_.Flush();
+  udp_coalescer_.Flush();
   rx_pending_ = false;
 }
 
@@ -266,6 +314,13 @@ void SessionPath::WriteTap(std::span<const uint8_t> vnet_header, std::span<const
   if (!tap_watched_ || writev(tap_.fd(), iov, 2) < 0) {
     // TAP gone or its queue full: the frame is lost on our side.
     ++counters_.rx_errors;
+    if (errno == EINVAL && tap_watched_ && vnet_header.size() > 1 &&
+        vnet_header[1] == VirtioNetHdr::kGsoUdpL4 && udp_gso_) {
+      // The kernel refused a USO frame after all: stop merging UDP.
+      udp_gso_ = false;
+      L2TP_LOG(kWarning) << "userspace datapath: TAP " << tap_.name()
+                         << " refused a UDP GSO frame; writing datagrams one by one";
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 // sent through the tunnel socket (TCP super-frames cut into segments first,
 // sent with UDP GSO where the socket allows); packets the tunnel hands over are
 // checked (cookie, sublayer, sequencing) and written to the TAP, consecutive
-// TCP segments coalesced. Lives on its tunnel's I/O thread; every method runs
+// TCP segments (and UDP datagrams, where the kernel takes USO) coalesced. Lives on its tunnel's I/O thread; every method runs
 // there.
 #pragma once
 
@@ -12,9 +12,11 @@
 
 #include "datapath/datapath.h"
 #include "datapath/userspace/io_loop.h"
+#include "datapath/userspace/packet_batch.h"
 #include "datapath/userspace/sequencer.h"
 #include "datapath/userspace/tap_device.h"
 #include "datapath/userspace/tcp_coalescer.h"
+#include "datapath/userspace/udp_coalescer.h"
 #include "datapath/userspace/virtio_net_hdr.h"
 
 namespace l2tp::userspace {
@@ -55,6 +57,11 @@ class SessionPath : public EventHandler {
   // Transmit helpers: one frame as is, or a TSO super-frame in segments.
   size_t EncapsulateInPlace(uint8_t* frame, size_t length);
   void SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> frame);
+  // Sends `count` encapsulated frames prepared in `batch` (message i holds
+  // `lengths[i]` bytes), in order: runs of several equal-length packets
+  // (the last of a run may be shorter) as one UDP GSO send where the tunnel
+  // socket can, the rest with sendmmsg.
+  void SendFrames(PacketBatch& batch, size_t count, const size_t* lengths);
 
   SessionConfig config_;
   TapDevice tap_;
@@ -65,6 +72,10 @@ class SessionPath : public EventHandler {
   bool tap_watched_ = false;
   bool rx_pending_ = false;  // listed in ctx_->touched
   TcpCoalescer coalescer_;
+  // UDP datagrams are merged only where the kernel takes USO frames; at most
+  // one of the two coalescers holds frames at any time (frame order is kept).
+  UdpCoalescer udp_coalescer_;
+  bool udp_gso_;
   Counters counters_;
 };
 

@@ -14,6 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
 namespace l2tp::userspace {
 namespace {
 
@@ -56,6 +63,11 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso) {
   }
   if (ioctl(tap.fd_, TUNSETPERSIST, 1) < 0) return Errno("TUNSETPERSIST", name);
   unsigned offloads = tso ? (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) : 0;
+  // Kernels that know the USO offload flags (6.2+) also take GSO_UDP_L4
+  // frames from us. Probe with them, then set the flags we want.
+  if (tso && ioctl(tap.fd_, TUNSETOFFLOAD, offloads | TUN_F_USO4 | TUN_F_USO6) == 0) {
+    tap.accepts_uso_ = true;
+  }
   if (ioctl(tap.fd_, TUNSETOFFLOAD, offloads) < 0) {
     // Not fatal: without offloads the kernel segments and checksums for us.
     L2TP_LOG(kWarning) << "userspace datapath: no TAP offloads on " << name << ", errno " << errno;
@@ -66,12 +78,16 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso) {
 }
 
 TapDevice::TapDevice(TapDevice&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), name_(std::move(o.name_)), ifindex_(o.ifindex_) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      accepts_uso_(o.accepts_uso_),
+      name_(std::move(o.name_)),
+      ifindex_(o.ifindex_) {}
 
 TapDevice& TapDevice::operator=(TapDevice&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(o.fd_, -1);
+    accepts_uso_ = o.accepts_uso_;
     name_ = std::move(o.name_);
     ifindex_ = o.ifindex_;
   }

@@ -3,7 +3,8 @@
 // on it survive an agent restart; opening a persistent TAP that already
 // exists re-attaches. Every read and write carries a virtio-net header; with
 // offloads on, the kernel hands us TCP super-frames and partial checksums
-// (see tcp_segmenter.h) and accepts coalesced ones (tcp_coalescer.h).
+// (see tcp_segmenter.h) and accepts coalesced ones (tcp_coalescer.h, and
+// udp_coalescer.h where the kernel takes USO frames).
 #pragma once
 
 #include <cstdint>
@@ -36,9 +37,14 @@ class TapDevice {
   int fd() const { return fd_; }
   const std::string& name() const { return name_; }
   int ifindex() const { return ifindex_; }
+  // The kernel accepts GSO_UDP_L4 (USO) frames written to this TAP (6.2+).
+  // We never ask it for USO frames on read: the transmit side does not
+  // segment UDP, so the kernel does that before the TAP.
+  bool accepts_uso() const { return accepts_uso_; }
 
  private:
   int fd_ = -1;
+  bool accepts_uso_ = false;
   std::string name_;
   int ifindex_ = 0;
 };

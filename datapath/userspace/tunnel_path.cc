@@ -181,8 +181,9 @@ void TunnelPath::SendGso(const uint8_t* data, size_t length, size_t segment_leng
 }
 
 void TunnelPath::SendBatch(PacketBatch& batch, size_t count, const size_t* lengths,
-                           Counters* session_counters) {
-  size_t done = 0;
+                           Counters* session_counters, size_t first) {
+  count += first;
+  size_t done = first;
   bool waited = false;
   while (done < count) {
     int n = sendmmsg(socket_.fd(), batch.msgs() + done, count - done, MSG_DONTWAIT);

@@ -38,10 +38,10 @@ class TunnelPath : public EventHandler {
 
   // Socket readable: receive and demultiplex batches.
   void OnEvent(uint32_t epoll_events) override;
-  // Sends `count` prepared messages of `batch` for a session; `lengths[i]` is
-  // the L2TP length of message i (for tx_bytes).
+  // Sends `count` prepared messages of `batch`, from message `first`, for a
+  // session; `lengths[i]` is the L2TP length of message i (for tx_bytes).
   void SendBatch(PacketBatch& batch, size_t count, const size_t* lengths,
-                 Counters* session_counters);
+                 Counters* session_counters, size_t first = 0);
   // Sends `segments` L2TP packets laid out back to back in `data` (all
   // `segment_length` long but the last) with one UDP GSO send.
   void SendGso(const uint8_t* data, size_t length, size_t segment_length, size_t segments,
