@@ -27,16 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add veth-a netns "$NS_A" type veth peer name veth-b netns "$NS_B"
-for ns in "$NS_A" "$NS_B"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_A" addr add 192.0.2.1/24 dev veth-a
-ip -n "$NS_B" addr add 192.0.2.2/24 dev veth-b
-ip -n "$NS_A" addr add 2001:db8:1::1/64 dev veth-a nodad
-ip -n "$NS_B" addr add 2001:db8:1::2/64 dev veth-b nodad
-ip -n "$NS_A" link set veth-a up
-ip -n "$NS_B" link set veth-b up
+source "$(dirname "$0")/../../scripts/lib/veth-pair.sh"
+veth_pair "$NS_A" "$NS_B" 192.0.2 2001:db8:1
 
 # wait_for FILE PATTERN: bounded wait for a line in a driver's output.
 wait_for() {
