@@ -9,11 +9,12 @@ for
   iperf3     every iperf3 process in the named network namespaces,
   ksoftirqd  every ksoftirqd/N kernel thread (softirq work deferred there),
   LABEL      each process given as LABEL=PID (all its threads), summed per label,
-and the system-wide busy and total jiffies of /proc/stat (user+nice+system+irq+
+(SAMPLE_DEBUG=1 also lists each iperf3 process as pidN), and the
+system-wide busy and total jiffies of /proc/stat (user+nice+system+irq+
 softirq+steal, and that plus idle+iowait) for a quiet-machine cross-check.
 
-Without CONFIG_IRQ_TIME_ACCOUNTING (Debian's and most distributions' default
-is tick-based accounting) softirq work done on the way in or out of a syscall
+Without CONFIG_IRQ_TIME_ACCOUNTING (tick-based accounting, as on the machine
+this was written on) softirq work done on the way in or out of a syscall
 runs in, and is charged to, the task that made the syscall, so these sums
 cover almost all the work a packet causes while staying blind to unrelated
 load (e.g. a compiler running at the same time). With IRQ_TIME_ACCOUNTING

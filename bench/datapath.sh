@@ -352,7 +352,7 @@ if { zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/n
   IRQ_TIME=1
 fi
 export IRQ_TIME
-HOST_INFO="$(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, $(iperf3 --version | head -1 | cut -d' ' -f1-2), $(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f1-2), l2tp-agent $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- datapath 2>/dev/null || echo +local-changes)"
+HOST_INFO="$(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, $(iperf3 --version | head -1 | cut -d' ' -f1-2), $(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f1-2), tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- datapath 2>/dev/null || echo +local-changes), agent $AGENT"
 log "bench: $HOST_INFO"
 log "contenders: $CONTENDERS; SECS=$SECS CPU_RATE=$CPU_RATE UDP_LEN=$UDP_LEN OVERLAY_MTU=$OVERLAY_MTU"
 
