@@ -50,7 +50,7 @@
 #     with both sessions up and no traffic (no busy polling: should be ~0).
 #
 # Usage (root):
-#   bench/datapath.sh            full run (about 4-5 minutes), Markdown table at the end
+#   bench/datapath.sh            full run (about 3 minutes), Markdown table at the end
 #   bench/datapath.sh --quick    smoke test (~30 s): every contender must pass
 #                                traffic and the idle agents must stay idle; exit 1 otherwise
 # Environment: BUILD_DIR (default build/), AGENT, CTL, SECS (5), CPU_RATE (50000),
