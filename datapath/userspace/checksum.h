@@ -2,6 +2,7 @@
 // partial checksums a TAP hands over, segmenting TCP, coalescing TCP.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -19,6 +20,11 @@ inline void PutBe16(uint8_t* p, uint16_t v) {
   p[0] = v >> 8;
   p[1] = v & 0xff;
 }
+
+// Gives the IP header at `ip` (IPv4 without options, or IPv6 without
+// extension headers) a new packet length `ip_len`, IPv4's header checksum
+// recomputed: what a coalescer does to the first header of a merged run.
+void SetIpPacketLength(uint8_t* ip, bool v6, size_t ip_len);
 inline uint16_t GetBe16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 inline void PutBe32At(uint8_t* p, uint32_t v) {
   p[0] = v >> 24;

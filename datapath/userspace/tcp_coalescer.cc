@@ -125,13 +125,7 @@ void TcpCoalescer::Flush() {
     uint8_t* ip = f + 14;
     uint8_t* tcp = f + flow_.l4;
     size_t l4_len = frame_len - flow_.l4;
-    if (flow_.v6) {
-      PutBe16(ip + 4, static_cast<uint16_t>(frame_len - 14 - 40));
-    } else {
-      PutBe16(ip + 2, static_cast<uint16_t>(frame_len - 14));
-      PutBe16(ip + 10, 0);
-      PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, {ip, 20}))));
-    }
+    SetIpPacketLength(ip, flow_.v6, frame_len - 14);
     // Partial checksum: the pseudo-header sum; the kernel finishes it if the
     // packet ever leaves the host again.
     std::span<const uint8_t> addresses =

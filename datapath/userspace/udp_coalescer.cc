@@ -118,13 +118,7 @@ void UdpCoalescer::Flush() {
     uint8_t* ip = f + kEth;
     uint8_t* udp = f + flow_.l4;
     size_t udp_len = frame_len - flow_.l4;
-    if (flow_.v6) {
-      PutBe16(ip + 4, static_cast<uint16_t>(frame_len - kEth - 40));
-    } else {
-      PutBe16(ip + 2, static_cast<uint16_t>(frame_len - kEth));
-      PutBe16(ip + 10, 0);
-      PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, {ip, 20}))));
-    }
+    SetIpPacketLength(ip, flow_.v6, frame_len - kEth);
     // The segmenter rewrites each datagram's length and completes its
     // checksum from this partial one (the pseudo-header with the total length).
     PutBe16(udp + 4, static_cast<uint16_t>(udp_len));
