@@ -126,6 +126,13 @@ const char* RoleName(Role role) {
 }
 
 Role RequiredRole(std::string_view method) {
+  // Health and reflection say nothing a caller could not know anyway (the
+  // schema is public): any caller the transport let in may use them, as
+  // probes and grpcurl-like tools expect. No call is then refused by role
+  // outside the agent's own service, where a refusal is PERMISSION_DENIED.
+  if (method.starts_with("grpc.health.v1.Health/") || method.starts_with("grpc.reflection.")) {
+    return Role::kNone;
+  }
   return (method == "Apply" || method == "Delete") ? Role::kAdmin : Role::kReader;
 }
 

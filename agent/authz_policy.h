@@ -32,8 +32,9 @@ enum class Role { kNone = 0, kReader = 1, kAdmin = 2 };
 
 const char* RoleName(Role role);  // "none", "reader", "admin"
 
-// The role a call to `method` (the short name, e.g. "Apply") needs: admin for
-// Apply and Delete, reader for everything else.
+// The role a call to `method` (the short name, e.g. "Apply", or the full one
+// of gRPC's services) needs: admin for Apply and Delete, none for gRPC health
+// and reflection, reader for everything else.
 Role RequiredRole(std::string_view method);
 
 struct AuthzRule {

@@ -56,6 +56,10 @@ TEST(RequiredRoleTest, WritesNeedAdmin) {
   EXPECT_EQ(RequiredRole("Apply"), Role::kAdmin);
   EXPECT_EQ(RequiredRole("Delete"), Role::kAdmin);
   for (const char* m : {"Get", "List", "Watch", "GetInfo", "ListEvents"}) EXPECT_EQ(RequiredRole(m), Role::kReader) << m;
+  for (const char* m : {"grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch",
+                        "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
+    EXPECT_EQ(RequiredRole(m), Role::kNone) << m;
+  }
 }
 
 TEST(AuthzPolicyTest, DefaultPolicy) {
