@@ -115,16 +115,21 @@ ok "unix socket: root is admin, uid 65534 (via the socket group) is reader and d
 # socket lets in may use them; they still count toward the per-client limit.
 BUF="${BUF:-$ROOT/.tools/node_modules/.bin/buf}"
 [[ -x "$BUF" ]] || fail "buf not installed at $BUF (scripts/setup.sh installs it)"
-mkdir -p "$WORK/home" && chmod 777 "$WORK/home"
-health_as() {  # UID: grpc.health.v1.Health/Check over the unix socket as that uid (gid 65534)
-  HOME="$WORK/home" setpriv --reuid="$1" --regid=65534 --clear-groups "$BUF" curl --protocol grpc --http2-prior-knowledge \
-    --unix-socket "$SOCK" -d '{"service": "l2tpagent.v1.L2tpAgent"}' http://localhost/grpc.health.v1.Health/Check 2>&1
+buf_as() {  # UID BUF-ARGS...: buf as that uid (gid 65534), with a home (cache) of its own
+  local uid=$1; shift
+  mkdir -p "$WORK/home-$uid" && chown "$uid" "$WORK/home-$uid"
+  HOME="$WORK/home-$uid" setpriv --reuid="$uid" --regid=65534 --clear-groups "$BUF" "$@"
+}
+health_as() {  # UID: grpc.health.v1.Health/Check over the unix socket as that uid
+  buf_as "$1" curl --protocol grpc --http2-prior-knowledge --unix-socket "$SOCK" \
+    -d '{"service": "l2tpagent.v1.L2tpAgent"}' http://localhost/grpc.health.v1.Health/Check 2>&1
 }
 health_as 65534 | grep -q SERVING || fail "uid 65534 (reader): health: $(health_as 65534)"
 health_as 65533 | grep -q SERVING || fail "uid 65533 (no role): health: $(health_as 65533)"
-HOME="$WORK/home" setpriv --reuid=65533 --regid=65534 --clear-groups "$BUF" curl --protocol grpc --http2-prior-knowledge \
-  --unix-socket "$SOCK" --list-methods http://localhost 2>&1 | grep -q 'l2tpagent.v1.L2tpAgent/Apply' ||
-  fail "uid 65533 (no role) could not use reflection"
+buf_as 65533 curl --protocol grpc --http2-prior-knowledge --unix-socket "$SOCK" --list-methods http://localhost \
+  >"$WORK/methods.txt" 2>&1 || true
+grep -q 'l2tpagent.v1.L2tpAgent/Apply' "$WORK/methods.txt" ||
+  fail "uid 65533 (no role) could not use reflection: $(cat "$WORK/methods.txt")"
 ! grep -q 'may not call grpc\.' "$AGENT_LOG" || fail "a health or reflection call was refused by role"
 ok "health and reflection: any caller the socket admits may use them (uid 65534 reader, uid 65533 no role)"
 
