@@ -17,6 +17,20 @@ TEST(ConfigFileTest, YamlScalarsKeepTheirTypes) {
   EXPECT_EQ(*json, R"({"a":1,"b":true,"c":"1","d":"hello","e":null,"f":[1,"x"],"g":"0x10"})");
 }
 
+TEST(ConfigFileTest, PlainScalarsAreNumbersExactlyWhenJsonSaysSo) {
+  for (const char* number : {"0", "-0", "7", "-12", "3.25", "1e5", "1E+5", "-2.5e-3", "1701"}) {
+    auto json = YamlToJson(std::string("n: ") + number);
+    ASSERT_TRUE(json.ok());
+    EXPECT_EQ(*json, std::string(R"({"n":)") + number + "}") << number;
+  }
+  for (const char* text : {"01", "1.", ".5", "+1", "1e", "1e+", "1.5.2", "12a", "0x1f", "a1b2c3d4", "-x"}) {
+    auto json = YamlToJson(std::string("n: \"") + text + "\"\nm: " + text);
+    ASSERT_TRUE(json.ok()) << text;
+    EXPECT_THAT(*json, HasSubstr(std::string(R"("m":)"))) << text;
+    EXPECT_THAT(*json, ::testing::Not(HasSubstr(std::string(R"("m":)") + text + "}"))) << text;
+  }
+}
+
 TEST(ConfigFileTest, ParsesYamlAndJsonConfigs) {
   l2tpagent::v1::Config yaml, json;
   ASSERT_TRUE(ParseConfigText("tunnels:\n  - name: t1\n    spec: {tunnelId: 5, encap: ENCAPSULATION_IP}\n", &yaml).ok());
