@@ -96,21 +96,13 @@ NETDEVS=()
 } >"$WORK/config.json"
 jq . "$WORK/config.json" >/dev/null
 
-ip netns add "$NS_Q"
-ip netns add "$NS_U"
-ip link add vq netns "$NS_Q" type veth peer name vu netns "$NS_U"
-for ns in "$NS_Q" "$NS_U"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_Q" addr add "$Q4/24" dev vq
-ip -n "$NS_Q" addr add "$Q6/64" dev vq nodad
-ip -n "$NS_U" addr add "$U4/24" dev vu
-ip -n "$NS_U" addr add "$U6/64" dev vu nodad
-ip -n "$NS_Q" link set vq up
-ip -n "$NS_U" link set vu up
+source "$INTEROP_DIR/../../scripts/lib/veth-pair.sh"
+veth_pair "$NS_Q" "$NS_U" 192.0.2 2001:db8:4  # veth-a: $Q4/$Q6, veth-b: $U4/$U6
 
 start_ns_agent "$NS_U" "$WORK/agent" "$AGENT"
 SOCK=$WORK/agent/agent.sock
 apply_and_address "$NS_U" "$SOCK" "$WORK/config.json" "$NCASES" l2tpq 66
-start_capture "$NS_U" vu "$WORK/underlay.pcap"
+start_capture "$NS_U" veth-b "$WORK/underlay.pcap"
 
 CONSOLE=$WORK/console.log
 t0=$SECONDS
