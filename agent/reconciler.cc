@@ -289,39 +289,34 @@ Reconciler::PassResult Reconciler::Pass() {
     *message = it != waiting.end() ? it->second : "not in the datapath yet";
     return v1::PHASE_PENDING;
   };
-  for (const auto& [id, w] : want.tunnels) {
-    auto it = have_tunnels.find(id);
-    const bool matches = it != have_tunnels.end() && it->second->config == w.config;
-    const std::string key = TunnelKey(w.name);
+  // Records one resource's status; remembers the generation it is READY at.
+  auto record = [&](v1::ResourceKind kind, const std::string& name, const std::string& key, bool matches,
+                    uint64_t generation, const v1::Counters& counters, int* total, int* ready) {
     std::string message;
-    v1::Phase phase = phase_for(key, matches, &message);
-    const uint64_t generation = snap.desired.tunnels.at(w.name).generation();
+    const v1::Phase phase = phase_for(key, matches, &message);
+    ++*total;
     if (phase == v1::PHASE_READY) {
       ready_generation_[key] = generation;
+      ++*ready;
     } else {
       ready_generation_.erase(key);
     }
-    ++result.tunnels;
-    if (phase == v1::PHASE_READY) ++result.tunnels_ready;
-    registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, w.name, phase, message, generation,
-                         it != have_tunnels.end() ? ToProtoCounters(it->second->counters) : v1::Counters{});
+    registry_->SetStatus(kind, name, phase, message, generation, counters);
+  };
+  for (const auto& [id, w] : want.tunnels) {
+    auto it = have_tunnels.find(id);
+    const bool matches = it != have_tunnels.end() && it->second->config == w.config;
+    record(v1::RESOURCE_KIND_TUNNEL, w.name, TunnelKey(w.name), matches, snap.desired.tunnels.at(w.name).generation(),
+           it != have_tunnels.end() ? ToProtoCounters(it->second->counters) : v1::Counters{}, &result.tunnels,
+           &result.tunnels_ready);
   }
   for (const auto& [k, w] : want.sessions) {
     auto it = have_sessions.find(k);
     const bool matches = it != have_sessions.end() && SessionMatches(w.config, *it->second);
-    const std::string key = SessionNameKey(w.name);
-    std::string message;
-    v1::Phase phase = phase_for(key, matches, &message);
-    const uint64_t generation = snap.desired.sessions.at(w.name).generation();
-    if (phase == v1::PHASE_READY) {
-      ready_generation_[key] = generation;
-    } else {
-      ready_generation_.erase(key);
-    }
-    ++result.sessions;
-    if (phase == v1::PHASE_READY) ++result.sessions_ready;
-    registry_->SetStatus(v1::RESOURCE_KIND_SESSION, w.name, phase, message, generation,
-                         it != have_sessions.end() ? ToProtoCounters(it->second->counters) : v1::Counters{});
+    record(v1::RESOURCE_KIND_SESSION, w.name, SessionNameKey(w.name), matches,
+           snap.desired.sessions.at(w.name).generation(),
+           it != have_sessions.end() ? ToProtoCounters(it->second->counters) : v1::Counters{}, &result.sessions,
+           &result.sessions_ready);
   }
 
   // Deleted resources are done once the datapath no longer holds them (or
