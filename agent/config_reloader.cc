@@ -1,8 +1,5 @@
 #include "agent/config_reloader.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "common/config_file.h"
 #include "common/log.h"
@@ -19,9 +16,9 @@ absl::Status ConfigReloader::CheckNow() {
   std::lock_guard lock(mu_);
   // Read through the path each time: kubelet replaces the file by swapping a
   // symlink, so an open descriptor or inotify watch would go stale.
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) {
-    absl::Status st = absl::NotFoundError(absl::StrCat(path_, ": cannot read the file"));
+  absl::StatusOr<std::string> text = ReadConfigText(path_);
+  if (!text.ok()) {
+    const absl::Status& st = text.status();
     if (last_error_ != st.message()) {
       L2TP_LOG(kError) << "--config: " << st.message() << "; keeping the state applied so far";
       last_error_ = std::string(st.message());
@@ -29,9 +26,7 @@ absl::Status ConfigReloader::CheckNow() {
     }
     return st;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string content = buffer.str();
+  const std::string& content = *text;
   if (content == applied_) return absl::OkStatus();
   if (content == rejected_) return rejected_status_;  // already reported
 

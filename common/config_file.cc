@@ -162,17 +162,23 @@ absl::Status ParseConfigText(std::string_view text, google::protobuf::Message* m
   return absl::OkStatus();
 }
 
-absl::Status LoadConfigFile(const std::string& path, google::protobuf::Message* message) {
+absl::StatusOr<std::string> ReadConfigText(const std::string& path) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0) {
     return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
   }
   if (S_ISDIR(info.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a config file"));
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream buf;
   buf << in.rdbuf();
-  auto st = ParseConfigText(buf.str(), message);
+  return buf.str();
+}
+
+absl::Status LoadConfigFile(const std::string& path, google::protobuf::Message* message) {
+  auto text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  auto st = ParseConfigText(*text, message);
   if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.message()));
   return absl::OkStatus();
 }

@@ -21,6 +21,10 @@ absl::StatusOr<std::string> JsonToYaml(std::string_view json);
 // Parses JSON or YAML text into `message`, rejecting unknown fields.
 absl::Status ParseConfigText(std::string_view text, google::protobuf::Message* message);
 
+// The text of the config file at `path`; errors name the file and the reason
+// (missing, a directory, unreadable).
+absl::StatusOr<std::string> ReadConfigText(const std::string& path);
+
 // Reads `path` and parses it as above; errors name the file.
 absl::Status LoadConfigFile(const std::string& path, google::protobuf::Message* message);
 
