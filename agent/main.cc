@@ -20,7 +20,6 @@
 #include "agent/datapath_select.h"
 #include "agent/gate_interceptor.h"
 #include "datapath/kernel/kernel_datapath.h"
-#include "agent/listener.h"
 #include "agent/metrics.h"
 #include "agent/metrics_server.h"
 #include "agent/reconciler.h"
@@ -177,7 +176,6 @@ int Run() {
   });
   service.set_max_apply_resources(absl::GetFlag(FLAGS_max_apply_resources));
 
-  if (auto st = PrepareUnixSocketPath(socket_path); !st.ok()) return Fail(std::string(st.message()));
   auto unix_listener = UnixListener::Create(socket_path, socket_group);
   if (!unix_listener.ok()) return Fail(std::string(unix_listener.status().message()));
   const bool default_policy = policy.is_default();

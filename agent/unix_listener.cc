@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/listener.h"
 #include "common/log.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_posix.h"
@@ -63,10 +64,8 @@ absl::StatusOr<gid_t> ParseSocketGroup(const std::string& text) {
 
 absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Create(const std::string& path,
                                                                    std::optional<gid_t> group) {
+  if (auto st = PrepareUnixSocketPath(path); !st.ok()) return st;  // also checks the length
   sockaddr_un addr{};
-  if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    return absl::InvalidArgumentError(absl::StrCat("--socket: must be a path of 1 to ", sizeof addr.sun_path - 1, " bytes"));
-  }
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size());
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

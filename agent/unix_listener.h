@@ -35,8 +35,9 @@ absl::StatusOr<gid_t> ParseSocketGroup(const std::string& text);
 
 class UnixListener {
  public:
-  // Binds and listens on `path` (prepared with PrepareUnixSocketPath):
-  // mode 0660, owner the agent's uid, group `group` (nullopt: the agent's gid).
+  // Prepares `path` (PrepareUnixSocketPath: parent directory, stale socket,
+  // refusals), then binds and listens on it: mode 0660, owner the agent's
+  // uid, group `group` (nullopt: the agent's gid).
   static absl::StatusOr<std::unique_ptr<UnixListener>> Create(const std::string& path,
                                                               std::optional<gid_t> group);
   ~UnixListener();
