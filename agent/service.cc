@@ -124,10 +124,6 @@ grpc::Status AgentService::Info(v1::GetInfoResponse* response) {
   return grpc::Status::OK;
 }
 
-}  // namespace l2tp
-
-namespace l2tp {
-
 grpc::Status AgentService::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                                       v1::ListEventsResponse* response) {
   return Observed("ListEvents", context, [&] {
