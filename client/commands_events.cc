@@ -52,7 +52,7 @@ int RunEvents(const CommandContext& ctx) {
   } else if (response.events().empty()) {
     *ctx.err << "No events.\n";
   } else {
-    *ctx.out << RenderEvents(response, absl::Now());
+    *ctx.out << RenderEvents(response, ctx.now);
   }
   return kExitOk;
 }
