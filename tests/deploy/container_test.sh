@@ -144,7 +144,8 @@ agent_checks() {  # WHERE SOCK PORT
   ok "$where: GetInfo through the bind-mounted socket: agent $VERSION, datapath memory"
   wait_for 10 curl -fsS "http://127.0.0.1:$port/healthz" || fail "$where: /healthz on 127.0.0.1:$port"
   wait_for 10 curl -fsS "http://127.0.0.1:$port/readyz" || fail "$where: /readyz on 127.0.0.1:$port"
-  curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^l2tp_' || fail "$where: /metrics has no l2tp_ series"
+  curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt" || fail "$where: GET /metrics"
+  grep -q '^l2tp_' "$WORK/metrics.txt" || fail "$where: /metrics has no l2tp_ series"
   ok "$where: /healthz, /readyz and /metrics on 127.0.0.1:$port"
   cat >"$WORK/pw.yaml" <<'EOF'
 tunnels:
@@ -211,7 +212,9 @@ if can_podman; then
   "${PODMAN[@]}" stop --time 10 "$CTR" >/dev/null
   code=$("${PODMAN[@]}" inspect "$CTR" --format '{{.State.ExitCode}}')
   ms=$((($(date +%s%N) - start) / 1000000))
-  "${PODMAN[@]}" logs "$CTR" 2>&1 | grep -q 'received SIGTERM' || { "${PODMAN[@]}" logs "$CTR"; fail "no SIGTERM in the log"; }
+  # Into a file first: grep -q closing a pipe early would fail `podman logs` under pipefail.
+  "${PODMAN[@]}" logs "$CTR" >"$WORK/ctr.log" 2>&1
+  grep -q 'received SIGTERM' "$WORK/ctr.log" || { cat "$WORK/ctr.log"; fail "no SIGTERM in the log"; }
   [[ $code == 0 && $ms -lt 9000 ]] || { "${PODMAN[@]}" logs "$CTR"; fail "stop: exit code $code after $ms ms"; }
   ok "podman stop: SIGTERM, exit code 0 after $ms ms; the state persisted ($(ls "$WORK/state" | tr "\n" " " | sed "s/ $//"))"
   "${PODMAN[@]}" rm "$CTR" >/dev/null
