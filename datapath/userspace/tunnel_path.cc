@@ -185,6 +185,7 @@ void TunnelPath::SendBatch(PacketBatch& batch, size_t count, const size_t* lengt
   count += first;
   size_t done = first;
   bool waited = false;
+  socket_.PreparePlainSend();
   while (done < count) {
     int n = sendmmsg(socket_.fd(), batch.msgs() + done, count - done, MSG_DONTWAIT);
     if (n > 0) {

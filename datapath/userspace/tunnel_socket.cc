@@ -117,6 +117,7 @@ TunnelSocket& TunnelSocket::operator=(TunnelSocket&& o) noexcept {
     gro_ = o.gro_;
     gso_ = o.gso_;
     no_check_tx_ = o.no_check_tx_;
+    checksum_forced_ = o.checksum_forced_;
     family_ = o.family_;
   }
   return *this;
@@ -142,12 +143,8 @@ bool TunnelSocket::SendGso(const uint8_t* data, size_t length, uint16_t segment_
   cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
   std::memcpy(CMSG_DATA(cm), &segment_size, sizeof segment_size);
 
-  if (no_check_tx_) SetNoCheckTx(false);
-  ssize_t n = sendmsg(fd_, &msg, MSG_DONTWAIT);
-  int saved = errno;
-  if (no_check_tx_) SetNoCheckTx(true);
-  errno = saved;
-  return n >= 0;
+  if (no_check_tx_ && !checksum_forced_) checksum_forced_ = SetNoCheckTx(false);
+  return sendmsg(fd_, &msg, MSG_DONTWAIT) >= 0;
 }
 
 TunnelSocket::~TunnelSocket() {

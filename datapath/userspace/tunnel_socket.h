@@ -29,11 +29,20 @@ class TunnelSocket {
 
   // Sends `length` bytes as datagrams of `segment_size` (the last may be
   // shorter) in one call. The kernel refuses GSO without UDP checksums, so a
-  // socket configured not to checksum turns them on for this send only:
-  // those datagrams carry a valid checksum, which every receiver accepts.
+  // socket configured not to checksum turns them on for GSO sends: those
+  // datagrams carry a valid checksum, which every receiver accepts.
   // Returns false (errno set) on failure: EINVAL when the kernel cannot
   // segment these (e.g. segments above the route MTU).
   bool SendGso(const uint8_t* data, size_t length, uint16_t segment_size);
+  // Call before sending plain datagrams: puts back the configured zero
+  // checksums if a GSO send turned checksums on. The switch is made only when
+  // the kind of send changes (a flood of GSO sends costs no setsockopt).
+  void PreparePlainSend() {
+    if (checksum_forced_) {
+      SetNoCheckTx(true);
+      checksum_forced_ = false;
+    }
+  }
   // IPv4 raw sockets deliver the IP header in front of the L2TP header.
   bool receives_ip_header() const { return receives_ip_header_; }
 
@@ -45,6 +54,7 @@ class TunnelSocket {
   bool gro_ = false;
   bool gso_ = false;
   bool no_check_tx_ = false;  // configured: send zero UDP checksums
+  bool checksum_forced_ = false;  // checksums on for GSO despite no_check_tx_
   int family_ = AF_UNSPEC;
 };
 

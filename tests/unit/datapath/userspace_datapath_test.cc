@@ -446,6 +446,47 @@ TEST_F(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
   EXPECT_EQ(tunnel.rx_packets, 1u);
 }
 
+// IPv4 UDP tunnels send zero checksums unless asked (as Linux does); GSO
+// sends need checksums on, and the socket goes back to zero checksums for
+// the plain datagrams that follow.
+TEST_F(UserspaceDatapathTest, ZeroUdpChecksumsComeBackAfterGsoSends) {
+  TunnelConfig t = UdpTunnel(7);
+  ASSERT_FALSE(t.udp_checksum);
+  auto sock = TunnelSocket::Open(t);
+  ASSERT_TRUE(sock.ok()) << sock.status();
+  Peer peer(Encap::kUdp, t);  // a listener, so no ICMP error comes back
+  ASSERT_TRUE(peer.ok());
+  int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);  // sees every UDP packet
+  ASSERT_GE(raw, 0);
+  // The UDP checksum field of the next packet to the tunnel's peer port.
+  auto next_checksum = [&]() -> int {
+    for (int tries = 0; tries < 100; ++tries) {
+      pollfd p{raw, POLLIN, 0};
+      if (poll(&p, 1, 2000) <= 0) return -1;
+      uint8_t buf[65536];
+      ssize_t n = recv(raw, buf, sizeof buf, 0);
+      if (n < 28) continue;
+      const uint8_t* udp = buf + (buf[0] & 0x0f) * 4;
+      if ((udp[2] << 8 | udp[3]) == t.udp_destination_port) return udp[6] << 8 | udp[7];
+    }
+    return -1;
+  };
+  std::vector<uint8_t> data(4 * 100, 0x5a);
+  auto plain = [&] {
+    sock->PreparePlainSend();
+    ASSERT_EQ(send(sock->fd(), data.data(), 100, 0), 100);
+  };
+  plain();
+  EXPECT_EQ(next_checksum(), 0) << "plain datagram before any GSO send";
+  ASSERT_TRUE(sock->SendGso(data.data(), data.size(), 100)) << strerror(errno);
+  EXPECT_GT(next_checksum(), 0) << "GSO send";
+  plain();
+  EXPECT_EQ(next_checksum(), 0) << "plain datagram after a GSO send";
+  plain();
+  EXPECT_EQ(next_checksum(), 0) << "second plain datagram";
+  close(raw);
+}
+
 TEST_F(UserspaceDatapathTest, ReorderQueueIsReleasedByTheTimer) {
   TunnelConfig t = UdpTunnel(1);
   ASSERT_TRUE(dp_->CreateTunnel(t).ok());
