@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config bazel-bootstrap
   # libraries (Debian's packaged builds)
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
-  libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev
+  libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev liburing-dev
   libgtest-dev libgmock-dev
   # tests and the demo: namespaces, traffic, JSON, fuzzing
   iproute2 iputils-ping iperf3 jq curl clang libclang-rt-14-dev openvpn

@@ -5,11 +5,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/log.h"
 
 namespace l2tp::userspace {
+
+absl::StatusOr<IoMode> ParseIoMode(std::string_view name) {
+  if (name == "auto") return IoMode::kAuto;
+  if (name == "io_uring") return IoMode::kUring;
+  if (name == "epoll") return IoMode::kEpoll;
+  return absl::InvalidArgumentError(
+      absl::StrCat("I/O mode must be auto, io_uring or epoll, got \"", std::string(name), "\""));
+}
 
 IoLoop::IoLoop() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -22,11 +31,17 @@ IoLoop::~IoLoop() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-absl::Status IoLoop::Start() {
+absl::Status IoLoop::Start(IoMode mode, const Uring::Buffers& buffers) {
   if (epoll_fd_ < 0 || wake_fd_ < 0) return absl::InternalError("epoll/eventfd creation failed");
   if (auto st = Watch(wake_fd_, EPOLLIN, &waker_); !st.ok()) return st;
-  thread_ = std::thread([this] { Run(); });
-  return absl::OkStatus();
+  // The ring belongs to the thread that uses it (single issuer), so the
+  // thread makes it; we wait to learn whether that worked.
+  std::promise<absl::Status> started;
+  std::future<absl::Status> result = started.get_future();
+  thread_ = std::thread([this, mode, buffers, &started] { Run(mode, buffers, &started); });
+  absl::Status st = result.get();
+  if (!st.ok()) thread_.join();
+  return st;
 }
 
 void IoLoop::Stop() {
@@ -66,6 +81,12 @@ void IoLoop::Waker::OnEvent(uint32_t) {
   (void)!read(loop_->wake_fd_, &count, sizeof count);
 }
 
+void IoLoop::EpollBridge::OnCompletion(const Completion& c) {
+  loop_->epoll_again_ = true;
+  // A multishot poll ends on errors or overflow: arm a new one.
+  if (!c.more && !loop_->stopping_) loop_->uring_->PollMultishot(loop_->epoll_fd_, loop_->epoll_token_);
+}
+
 void IoLoop::RunTasks() {
   std::vector<Task> tasks;
   {
@@ -82,24 +103,73 @@ void IoLoop::RunTasks() {
   done_cv_.notify_all();
 }
 
-void IoLoop::Run() {
+void IoLoop::DispatchEpoll(int timeout_ms) {
   constexpr int kMaxEvents = 64;
   epoll_event events[kMaxEvents];
-  while (!stopping_) {
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
+  int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  if (n < 0) {
+    if (errno != EINTR) {
       L2TP_LOG(kError) << "userspace datapath: epoll_wait failed, errno " << errno;
-      break;
     }
-    for (int i = 0; i < n; ++i) {
-      static_cast<EventHandler*>(events[i].data.ptr)->OnEvent(events[i].events);
+    return;
+  }
+  for (int i = 0; i < n; ++i) {
+    static_cast<EventHandler*>(events[i].data.ptr)->OnEvent(events[i].events);
+  }
+  if (n == kMaxEvents) NotDrained();  // more may be ready than fitted
+}
+
+void IoLoop::EndBatch() {
+  // Control-plane changes only between batches: handlers above stay valid.
+  RunTasks();
+  if (after_batch_) after_batch_();
+}
+
+void IoLoop::Run(IoMode mode, Uring::Buffers buffers, std::promise<absl::Status>* started) {
+  if (mode != IoMode::kEpoll) {
+    auto ring = Uring::Create(buffers);
+    if (ring.ok()) {
+      uring_ = std::move(*ring);
+    } else if (mode == IoMode::kUring) {
+      started->set_value(ring.status());
+      return;
+    } else {
+      uring_status_ = ring.status();
     }
-    // Control-plane changes only between batches: handlers above stay valid.
-    RunTasks();
-    if (after_batch_) after_batch_();
+  }
+  started->set_value(absl::OkStatus());  // `started` is gone after this
+  if (uring_) {
+    RunUring();
+  } else {
+    RunEpoll();
   }
   RunTasks();  // never leave a caller of RunSync waiting
+  uring_.reset();
+}
+
+void IoLoop::RunEpoll() {
+  while (!stopping_) {
+    DispatchEpoll(-1);
+    EndBatch();
+  }
+}
+
+void IoLoop::RunUring() {
+  epoll_token_ = uring_->Register(&epoll_bridge_);
+  uring_->PollMultishot(epoll_fd_, epoll_token_);
+  while (!stopping_) {
+    // Sleep only when no handler left its fd undrained.
+    bool look = epoll_again_;
+    epoll_again_ = false;
+    uring_->Submit(/*wait=*/!look);
+    uring_->Dispatch();
+    if (look || epoll_again_) {
+      epoll_again_ = false;
+      DispatchEpoll(0);
+    }
+    EndBatch();
+  }
+  uring_->Unregister(epoll_token_);
 }
 
 }  // namespace l2tp::userspace

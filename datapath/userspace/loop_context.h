@@ -24,6 +24,8 @@ struct LoopContext {
   size_t tunnel_count = 0;  // control plane's load-balancing hint
   // Sessions that took frames in the current receive batch (to flush).
   std::vector<SessionPath*> touched;
+  // Sessions holding frames read from their TAP (io_uring mode), to send.
+  std::vector<SessionPath*> tx_pending;
 };
 
 }  // namespace l2tp::userspace

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto dp = l2tp::userspace::UserspaceDatapath::Create(opts->io_threads);
+  auto dp = l2tp::userspace::UserspaceDatapath::Create(opts->io_threads, opts->io_mode);
   if (!dp.ok()) {
     std::cerr << "datapath: " << dp.status() << "\n";
     return 1;
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     std::cerr << "create session: " << st << "\n";
     return 1;
   }
-  std::cout << "ready" << std::endl;
+  std::cout << "ready (" << (*dp)->io() << ")" << std::endl;
 
   for (;;) {
     int sig = 0;

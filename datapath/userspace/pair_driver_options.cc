@@ -38,7 +38,8 @@ std::string DriverUsage() {
          "  --session=ID --peer-session=ID --ifname=NAME [--encap=udp|ip]\n"
          "  [--sport=N --dport=N] [--cookie=HEX] [--peer-cookie=HEX] [--l2spec=none|default]\n"
          "  [--send-seq] [--require-seq] [--lns] [--reorder-ms=N] [--mtu=N] [--udp-csum]\n"
-         "  [--udp6-zero-csum-tx] [--udp6-zero-csum-rx] [--threads=N] [--log=LEVEL]\n"
+         "  [--udp6-zero-csum-tx] [--udp6-zero-csum-rx] [--threads=N]\n"
+         "  [--io=auto|io_uring|epoll] [--log=LEVEL]\n"
          "Runs until SIGTERM/SIGINT; SIGUSR1 and exit print counters on stdout.\n";
 }
 
@@ -107,6 +108,10 @@ absl::StatusOr<DriverOptions> ParseDriverOptions(int argc, char** argv) {
     } else if (name == "threads") {
       st = ParseU32(name, v, &n);
       o.io_threads = static_cast<int>(n);
+    } else if (name == "io") {
+      auto mode = ParseIoMode(v);
+      if (mode.ok()) o.io_mode = *mode;
+      st = mode.status();
     } else if (name == "log") {
       o.log_level = v;
     } else {

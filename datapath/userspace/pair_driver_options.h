@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "datapath/datapath.h"
+#include "datapath/userspace/io_loop.h"
 
 namespace l2tp::userspace {
 
@@ -12,6 +13,7 @@ struct DriverOptions {
   TunnelConfig tunnel;
   SessionConfig session;
   int io_threads = 0;
+  IoMode io_mode = IoMode::kAuto;
   std::string log_level = "info";
 };
 

@@ -54,14 +54,40 @@ SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath*
 SessionPath::~SessionPath() { ctx_->timer.Untrack(this); }
 
 absl::Status SessionPath::Start() {
+  uring_ = ctx_->loop.uring();
+  if (uring_) {
+    uring_token_ = uring_->Register(this);
+    tap_watched_ = true;
+    ArmTapRead();
+    return absl::OkStatus();
+  }
   if (auto st = ctx_->loop.Watch(tap_.fd(), EPOLLIN, this); !st.ok()) return st;
   tap_watched_ = true;
   return absl::OkStatus();
 }
 
-void SessionPath::Stop(bool remove_tap) {
-  if (tap_watched_) ctx_->loop.Unwatch(tap_.fd());
+void SessionPath::ArmTapRead() { uring_->ReadMultishot(tap_.fd(), uring_token_); }
+
+// Stops reading the TAP; frames read but not yet sent are dropped.
+void SessionPath::StopTapRead() {
+  if (!tap_watched_) return;
   tap_watched_ = false;
+  if (uring_) {
+    // The read holds the TAP's file: end it before the fd is closed, so that
+    // removing the TAP really removes it.
+    uring_->CancelSync(uring_token_);
+    uring_->Unregister(uring_token_);
+  } else {
+    ctx_->loop.Unwatch(tap_.fd());
+  }
+  for (size_t i = 0; i < tx_.count; ++i) ReleaseBuffer(tx_.buffer[i]);
+  tx_.count = 0;
+  std::erase(ctx_->tx_pending, this);
+  tx_pending_ = false;
+}
+
+void SessionPath::Stop(bool remove_tap) {
+  StopTapRead();
   sequencer_.Purge();
   ctx_->timer.Untrack(this);
   std::erase(ctx_->touched, this);
@@ -89,12 +115,12 @@ Counters SessionPath::counters() const {
 }
 
 void SessionPath::TapFailed(const char* why) {
-  // Level-triggered epoll would spin on a dead fd: stop watching it. Observe()
+  // Level-triggered epoll would spin on a dead fd (and a multishot read
+  // would end): stop reading it. Observe()
   // then reports the session gone and the agent re-creates it.
   L2TP_LOG(kWarning) << "userspace datapath: TAP " << tap_.name() << ": " << why
                      << "; the session stops until re-created";
-  if (tap_watched_) ctx_->loop.Unwatch(tap_.fd());
-  tap_watched_ = false;
+  StopTapRead();
 }
 
 // Writes the L2TP header in front of `frame` (headroom is guaranteed by the
@@ -193,6 +219,75 @@ void SessionPath::SendFrames(PacketBatch& batch, size_t count, const size_t* len
   if (singles) tunnel_->SendBatch(batch, singles, lengths, &counters_, count - singles);
 }
 
+void SessionPath::ReleaseBuffer(int buffer) {
+  if (buffer >= 0) uring_->Recycle(buffer);
+}
+
+void SessionPath::TakeTapFrame(uint8_t* frame, size_t read_length, int buffer) {
+  constexpr size_t kVnet = VirtioNetHdr::kSize;
+  if (read_length < kVnet + kEthernetHeaderLength) {
+    ++counters_.tx_errors;  // runt from the TAP: nothing to send
+    ++tunnel_->counters().tx_errors;
+    ReleaseBuffer(buffer);
+    return;
+  }
+  VirtioNetHdr h = VirtioNetHdr::Read({frame - kVnet, kVnet});
+  std::span<uint8_t> f(frame, read_length - kVnet);
+  if ((h.gso_type & ~VirtioNetHdr::kGsoEcn) != VirtioNetHdr::kGsoNone) {
+    FlushTx();  // keep frame order: what is queued goes first
+    SendSegmented(h, f);
+    ReleaseBuffer(buffer);
+    return;
+  }
+  if (!CompletePartialChecksum(h, f)) {
+    ++counters_.tx_errors;
+    ++tunnel_->counters().tx_errors;
+    ReleaseBuffer(buffer);
+    return;
+  }
+  // The virtio-net header sat in the headroom; the L2TP header overwrites it.
+  size_t length = EncapsulateInPlace(frame, f.size());
+  size_t i = tx_.count++;
+  tx_.packet[i] = frame + f.size() - length;
+  tx_.length[i] = length;
+  tx_.buffer[i] = buffer;
+  if (tx_.count == PacketBatch::kSlots) FlushTx();
+}
+
+void SessionPath::FlushTx() {
+  if (tx_.count) {
+    PacketBatch& batch = ctx_->tx;
+    for (size_t i = 0; i < tx_.count; ++i) batch.SetSend(i, tx_.packet[i], tx_.length[i]);
+    SendFrames(batch, tx_.count, tx_.length);
+    for (size_t i = 0; i < tx_.count; ++i) ReleaseBuffer(tx_.buffer[i]);
+    tx_.count = 0;
+  }
+  tx_pending_ = false;  // the caller (end of batch) clears ctx_->tx_pending
+}
+
+void SessionPath::OnCompletion(const Completion& c) {
+  if (c.buffer >= 0) {
+    if (c.result > 0) {
+      TakeTapFrame(uring_->Buffer(c.buffer) + PacketBatch::kHeadroom, static_cast<size_t>(c.result),
+                   c.buffer);
+      if (tx_.count && !tx_pending_) {
+        tx_pending_ = true;
+        ctx_->tx_pending.push_back(this);
+      }
+    } else {
+      uring_->Recycle(c.buffer);
+    }
+  }
+  if (c.more || !tap_watched_) return;
+  // The read ended. Out of buffers: read on (the batch's sends return them
+  // before the new request is submitted). Anything else: the TAP is unusable.
+  if (c.result >= 0 || c.result == -ENOBUFS) {
+    ArmTapRead();
+  } else {
+    TapFailed(strerror(-c.result));
+  }
+}
+
 void SessionPath::OnEvent(uint32_t epoll_events) {
   if (epoll_events & (EPOLLERR | EPOLLHUP)) {
     TapFailed("device closed or deleted");
@@ -200,48 +295,24 @@ void SessionPath::OnEvent(uint32_t epoll_events) {
   }
   constexpr size_t kVnet = VirtioNetHdr::kSize;
   PacketBatch& batch = ctx_->tx;
-  size_t lengths[PacketBatch::kSlots];
-  const size_t hlen = HeaderLength(tunnel_->config().encap, config_.cookie.size(), config_.l2spec);
   for (int round = 0; round < kTapBatchesPerWakeup; ++round) {
-    size_t count = 0;
-    bool drained = false;
-    while (count < PacketBatch::kSlots) {
-      // The virtio-net header lands in the headroom; the L2TP header later
-      // overwrites it, once it has been read.
-      uint8_t* frame = batch.slot(count) + PacketBatch::kHeadroom;
+    // Frames are read into the thread's batch slots; a slot stays taken while
+    // its frame waits in tx_.
+    for (size_t reads = 0; reads < PacketBatch::kSlots; ++reads) {
+      uint8_t* frame = batch.slot(tx_.count) + PacketBatch::kHeadroom;
       ssize_t n = read(tap_.fd(), frame - kVnet, PacketBatch::kSlotSize - PacketBatch::kHeadroom + kVnet);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN) TapFailed(strerror(errno));
-        drained = true;
-        break;
+        FlushTx();
+        return;
       }
-      if (static_cast<size_t>(n) < kVnet + kEthernetHeaderLength) {
-        ++counters_.tx_errors;  // runt from the TAP: nothing to send
-        ++tunnel_->counters().tx_errors;
-        continue;
-      }
-      VirtioNetHdr h = VirtioNetHdr::Read({frame - kVnet, kVnet});
-      std::span<uint8_t> f(frame, static_cast<size_t>(n) - kVnet);
-      if ((h.gso_type & ~VirtioNetHdr::kGsoEcn) != VirtioNetHdr::kGsoNone) {
-        // Keep frame order: what is batched goes first.
-        SendFrames(batch, count, lengths);
-        count = 0;
-        SendSegmented(h, f);
-        continue;
-      }
-      if (!CompletePartialChecksum(h, f)) {
-        ++counters_.tx_errors;
-        ++tunnel_->counters().tx_errors;
-        continue;
-      }
-      lengths[count] = EncapsulateInPlace(frame, f.size());
-      batch.SetSend(count, frame - hlen, lengths[count]);
-      ++count;
+      TakeTapFrame(frame, static_cast<size_t>(n), -1);
     }
-    SendFrames(batch, count, lengths);
-    if (drained || !tap_watched_) return;
+    FlushTx();
+    if (!tap_watched_) return;
   }
+  ctx_->loop.NotDrained();
 }
 
 void SessionPath::Receive(std::span<const uint8_t> packet, size_t offset) {

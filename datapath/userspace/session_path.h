@@ -2,8 +2,11 @@
 // sent through the tunnel socket (TCP super-frames cut into segments first,
 // sent with UDP GSO where the socket allows); packets the tunnel hands over are
 // checked (cookie, sublayer, sequencing) and written to the TAP, consecutive
-// TCP segments (and UDP datagrams, where the kernel takes USO) coalesced. Lives on its tunnel's I/O thread; every method runs
-// there.
+// TCP segments (and UDP datagrams, where the kernel takes USO) coalesced.
+// The TAP is read with a multishot read on the thread's io_uring (frames
+// arrive as completions, are queued and sent at the end of the batch), or,
+// in epoll mode, with read() in batches. Lives on its tunnel's I/O thread;
+// every method runs there.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include "datapath/userspace/tap_device.h"
 #include "datapath/userspace/tcp_coalescer.h"
 #include "datapath/userspace/udp_coalescer.h"
+#include "datapath/userspace/uring.h"
 #include "datapath/userspace/virtio_net_hdr.h"
 
 namespace l2tp::userspace {
@@ -24,7 +28,7 @@ namespace l2tp::userspace {
 class TunnelPath;
 struct LoopContext;
 
-class SessionPath : public EventHandler {
+class SessionPath : public EventHandler, public CompletionHandler {
  public:
   SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath* tunnel, LoopContext* ctx);
   ~SessionPath() override;
@@ -35,8 +39,12 @@ class SessionPath : public EventHandler {
   // Sequencing options and MTU only (see Datapath::ModifySession).
   absl::Status Modify(const SessionConfig& config);
 
-  // TAP readable: encapsulate and send a batch.
+  // Epoll mode: TAP readable; read, encapsulate and send batches.
   void OnEvent(uint32_t epoll_events) override;
+  // io_uring mode: one frame read from the TAP, or the read's end.
+  void OnCompletion(const Completion& c) override;
+  // Sends the frames queued from the TAP (end of a batch).
+  void FlushTx();
   // A packet for this session; `offset` is just past the session id.
   void Receive(std::span<const uint8_t> packet, size_t offset);
   // Writes frames held for coalescing to the TAP (end of a receive batch).
@@ -51,6 +59,14 @@ class SessionPath : public EventHandler {
   bool TapAlive() const { return tap_watched_ && tap_.StillExists(); }
 
  private:
+  // One frame read from the TAP (`frame` just past its virtio-net header,
+  // `buffer` the io_uring buffer holding it or -1): encapsulated in place and
+  // queued, or sent at once (TSO super-frames), or dropped. The buffer goes
+  // back to the ring once the frame is sent or dropped.
+  void TakeTapFrame(uint8_t* frame, size_t read_length, int buffer);
+  void ReleaseBuffer(int buffer);
+  void ArmTapRead();
+  void StopTapRead();
   void Deliver(std::span<const uint8_t> frame);
   void WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame);
   void TapFailed(const char* why);
@@ -69,7 +85,17 @@ class SessionPath : public EventHandler {
   LoopContext* ctx_;
   Sequencer sequencer_;
   size_t rx_header_length_;
-  bool tap_watched_ = false;
+  bool tap_watched_ = false;  // reading the TAP (epoll watch or io_uring read)
+  Uring* uring_ = nullptr;    // the thread's ring, in io_uring mode
+  uint64_t uring_token_ = 0;
+  // Frames from the TAP, encapsulated in place, waiting to be sent.
+  struct TxQueue {
+    size_t count = 0;
+    uint8_t* packet[PacketBatch::kSlots];
+    size_t length[PacketBatch::kSlots];
+    int buffer[PacketBatch::kSlots];
+  } tx_;
+  bool tx_pending_ = false;  // listed in ctx_->tx_pending
   bool rx_pending_ = false;  // listed in ctx_->touched
   TcpCoalescer coalescer_;
   // UDP datagrams are merged only where the kernel takes USO frames; at most

@@ -1,5 +1,6 @@
 #include "datapath/userspace/tunnel_path.h"
 
+#include <liburing.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "datapath/userspace/l2tp_header.h"
 #include "datapath/userspace/loop_context.h"
 #include "datapath/userspace/session_path.h"
@@ -26,13 +28,28 @@ TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopCont
 TunnelPath::~TunnelPath() = default;
 
 absl::Status TunnelPath::Start() {
+  uring_ = ctx_->loop.uring();
+  if (uring_) {
+    uring_token_ = uring_->Register(this);
+    ring_msg_.msg_controllen = CMSG_SPACE(sizeof(int));  // the UDP GRO segment size
+    watched_ = true;
+    ArmReceive();
+    return absl::OkStatus();
+  }
   if (auto st = ctx_->loop.Watch(socket_.fd(), EPOLLIN, this); !st.ok()) return st;
   watched_ = true;
   return absl::OkStatus();
 }
 
+void TunnelPath::ArmReceive() { uring_->RecvMsgMultishot(socket_.fd(), &ring_msg_, uring_token_); }
+
 void TunnelPath::Stop(bool remove_taps) {
-  if (watched_) ctx_->loop.Unwatch(socket_.fd());
+  if (watched_ && uring_) {
+    uring_->CancelSync(uring_token_);
+    uring_->Unregister(uring_token_);
+  } else if (watched_) {
+    ctx_->loop.Unwatch(socket_.fd());
+  }
   watched_ = false;
   for (auto& [id, s] : sessions_) s->Stop(remove_taps);
   sessions_.clear();
@@ -77,27 +94,78 @@ void TunnelPath::OnEvent(uint32_t epoll_events) {
         ++counters_.rx_invalid;
         continue;
       }
-      std::span<const uint8_t> data(batch.slot(i), m.msg_len);
-      size_t segment = GroSegmentSize(m.msg_hdr);
-      if (segment == 0) segment = data.size();
-      // A GRO read holds several datagrams of `segment` bytes (last shorter).
-      for (size_t at = 0; at < data.size(); at += segment) {
-        ProcessPacket(data.subspan(at, std::min(segment, data.size() - at)));
-      }
+      ProcessDatagram({batch.slot(i), m.msg_len}, GroSegmentSize(CMSG_FIRSTHDR(&m.msg_hdr)));
     }
     FlushTouchedSessions();
     if (n < static_cast<int>(PacketBatch::kSlots)) return;
   }
+  ctx_->loop.NotDrained();  // our share of this wake-up is used up; more is queued
 }
 
-size_t TunnelPath::GroSegmentSize(msghdr& hdr) {
-  for (cmsghdr* cm = CMSG_FIRSTHDR(&hdr); cm; cm = CMSG_NXTHDR(&hdr, cm)) {
-    if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == kUdpGro &&
-        cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int size;
-      std::memcpy(&size, CMSG_DATA(cm), sizeof size);
-      return size > 0 ? static_cast<size_t>(size) : 0;
+void TunnelPath::OnCompletion(const Completion& c) {
+  if (c.buffer >= 0) {
+    // Sessions copy what they keep, so the buffer can go back at once.
+    if (c.result > 0) {
+      ProcessRingBuffer(uring_->Buffer(c.buffer) + uring_->buffers().headroom,
+                        static_cast<size_t>(c.result));
     }
+    uring_->Recycle(c.buffer);
+  }
+  if (c.more || !watched_) return;
+  switch (-c.result) {
+    case 0:
+    case ENOBUFS:  // out of buffers: this batch's sends give them back
+    // A reported ICMP error ends the request; the failed receive cleared it.
+    case ECONNREFUSED:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN:
+    case EPROTO:
+      ArmReceive();
+      return;
+    default:
+      // Something io_uring cannot do with this socket: carry on with epoll.
+      L2TP_LOG(kWarning) << "userspace datapath: tunnel " << config_.tunnel_id
+                         << ": io_uring receive failed (" << strerror(-c.result)
+                         << "); receiving with recvmmsg instead";
+      uring_->Unregister(uring_token_);
+      WatchWithEpoll();
+  }
+}
+
+void TunnelPath::WatchWithEpoll() {
+  uring_ = nullptr;
+  if (!ctx_->loop.Watch(socket_.fd(), EPOLLIN, this).ok()) watched_ = false;
+}
+
+void TunnelPath::ProcessRingBuffer(uint8_t* data, size_t length) {
+  io_uring_recvmsg_out* out = io_uring_recvmsg_validate(data, static_cast<int>(length), &ring_msg_);
+  if (!out || (out->flags & MSG_TRUNC)) {
+    ++counters_.rx_invalid;
+    return;
+  }
+  auto* payload = static_cast<uint8_t*>(io_uring_recvmsg_payload(out, &ring_msg_));
+  size_t payload_length =
+      io_uring_recvmsg_payload_length(out, static_cast<int>(length), &ring_msg_);
+  ProcessDatagram({payload, payload_length},
+                  GroSegmentSize(io_uring_recvmsg_cmsg_firsthdr(out, &ring_msg_)));
+}
+
+void TunnelPath::ProcessDatagram(std::span<const uint8_t> data, size_t segment) {
+  if (segment == 0) segment = data.size();
+  for (size_t at = 0; at < data.size(); at += segment) {
+    ProcessPacket(data.subspan(at, std::min(segment, data.size() - at)));
+  }
+}
+
+size_t TunnelPath::GroSegmentSize(const cmsghdr* cm) {
+  // Only one kind of control message is asked for, so the first is the one.
+  if (cm && cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == kUdpGro &&
+      cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+    int size;
+    std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+    return size > 0 ? static_cast<size_t>(size) : 0;
   }
   return 0;
 }

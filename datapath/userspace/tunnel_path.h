@@ -1,7 +1,10 @@
 // The data path of one tunnel: its socket, its sessions by session id, and
-// the receive demultiplexer (recvmmsg batches). Sessions send through
-// SendBatch (sendmmsg). Lives on one I/O thread; every method runs there.
+// the receive demultiplexer (a multishot recvmsg on the thread's io_uring,
+// or recvmmsg batches in epoll mode). Sessions send through SendBatch
+// (sendmmsg) and SendGso. Lives on one I/O thread; every method runs there.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <memory>
@@ -12,13 +15,14 @@
 #include "datapath/userspace/io_loop.h"
 #include "datapath/userspace/packet_batch.h"
 #include "datapath/userspace/tunnel_socket.h"
+#include "datapath/userspace/uring.h"
 
 namespace l2tp::userspace {
 
 class SessionPath;
 struct LoopContext;
 
-class TunnelPath : public EventHandler {
+class TunnelPath : public EventHandler, public CompletionHandler {
  public:
   TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx);
   ~TunnelPath() override;
@@ -36,8 +40,11 @@ class TunnelPath : public EventHandler {
     return sessions_;
   }
 
-  // Socket readable: receive and demultiplex batches.
+  // Epoll mode: socket readable; receive and demultiplex batches.
   void OnEvent(uint32_t epoll_events) override;
+  // io_uring mode: one datagram (or UDP GRO batch) received, or the end of
+  // the receive request.
+  void OnCompletion(const Completion& c) override;
   // Sends `count` prepared messages of `batch`, from message `first`, for a
   // session; `lengths[i]` is the L2TP length of message i (for tx_bytes).
   void SendBatch(PacketBatch& batch, size_t count, const size_t* lengths,
@@ -55,13 +62,22 @@ class TunnelPath : public EventHandler {
   const Counters& counters() const { return counters_; }
 
  private:
-  static size_t GroSegmentSize(msghdr& hdr);
+  static size_t GroSegmentSize(const cmsghdr* cm);
+  // A datagram as read: several L2TP packets of `segment` bytes (the last
+  // may be shorter) when UDP GRO merged them, else one.
+  void ProcessDatagram(std::span<const uint8_t> data, size_t segment);
+  void ProcessRingBuffer(uint8_t* data, size_t length);
+  void ArmReceive();
+  void WatchWithEpoll();
   void FlushTouchedSessions();
 
   TunnelConfig config_;
   TunnelSocket socket_;
   LoopContext* ctx_;
-  bool watched_ = false;
+  bool watched_ = false;    // receiving (epoll watch or io_uring request)
+  Uring* uring_ = nullptr;  // the thread's ring, in io_uring mode
+  uint64_t uring_token_ = 0;
+  msghdr ring_msg_{};       // what each multishot receive asks for (control room)
   size_t gso_refused_from_ = SIZE_MAX;  // GSO segment size the kernel refused
   std::unordered_map<uint32_t, std::unique_ptr<SessionPath>> sessions_;
   Counters counters_;

@@ -10,15 +10,28 @@
 #include "datapath/userspace/loop_context.h"
 #include "datapath/userspace/session_path.h"
 #include "datapath/userspace/tunnel_path.h"
+#include "datapath/userspace/virtio_net_hdr.h"
 
 namespace l2tp::userspace {
 namespace {
 
 bool ValidCookieLength(size_t n) { return n == 0 || n == 4 || n == 8; }
 
+// Where the TAP is read through io_uring: each frame lands in a buffer of
+// the thread's ring with room in front for the L2TP header (the virtio-net
+// header, read first, is overwritten by it). 128 buffers of 64 KiB: enough
+// for a TSO super-frame each; pages are touched only as frames need them.
+Uring::Buffers TapReadBuffers() {
+  static_assert(PacketBatch::kHeadroom >= VirtioNetHdr::kSize);
+  return {.count = 128,
+          .size = PacketBatch::kSlotSize,
+          .headroom = PacketBatch::kHeadroom - VirtioNetHdr::kSize};
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads) {
+absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads,
+                                                                           IoMode io_mode) {
   int n = io_threads > 0 ? io_threads
                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::unique_ptr<UserspaceDatapath> dp(new UserspaceDatapath());
@@ -27,13 +40,24 @@ absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int
     if (auto st = ctx->timer.Attach(&ctx->loop); !st.ok()) return st;
     LoopContext* raw = ctx.get();
     ctx->loop.SetAfterBatchHook([raw] {
+      // Frames read from TAPs (io_uring mode) wait to be sent: send them.
+      for (SessionPath* s : raw->tx_pending) s->FlushTx();
+      raw->tx_pending.clear();
       // Frames the reorder timer released wait in coalescers: write them.
       for (SessionPath* s : raw->touched) s->FlushReceived();
       raw->touched.clear();
       raw->timer.Rearm();
     });
-    if (auto st = ctx->loop.Start(); !st.ok()) return st;
+    if (auto st = ctx->loop.Start(io_mode, TapReadBuffers()); !st.ok()) {
+      return st;
+    }
     dp->loops_.push_back(std::move(ctx));
+  }
+  const absl::Status& ring = dp->loops_.front()->loop.uring_status();
+  dp->io_ = ring.ok() && io_mode != IoMode::kEpoll ? "io_uring" : "epoll";
+  if (!ring.ok()) {
+    L2TP_LOG(kInfo) << "userspace datapath: io_uring unusable (" << ring.message()
+                    << "); reading TAPs with epoll and read()";
   }
   return dp;
 }
@@ -56,8 +80,8 @@ UserspaceDatapath::~UserspaceDatapath() {
 }
 
 std::vector<std::string> UserspaceDatapath::Capabilities() const {
-  return {"encap/udp", "encap/ip", "ipv4",       "ipv6",
-          "pseudowire/eth", "cookies", "sequencing", "reordering"};
+  return {"encap/udp", "encap/ip",   "ipv4",       "ipv6",       "pseudowire/eth",
+          "cookies",   "sequencing", "reordering", "io/" + io_};
 }
 
 void UserspaceDatapath::ReapDeadSessions() {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "datapath/datapath.h"
+#include "datapath/userspace/io_loop.h"
 
 namespace l2tp::userspace {
 
@@ -28,11 +29,15 @@ class TunnelPath;
 
 class UserspaceDatapath : public Datapath {
  public:
-  // io_threads 0 = one per core.
-  static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0);
+  // io_threads 0 = one per core. `io_mode`: how the threads wait and read
+  // TAPs (io_loop.h); kAuto takes io_uring where the kernel allows it.
+  static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0,
+                                                                 IoMode io_mode = IoMode::kAuto);
   ~UserspaceDatapath() override;  // stops I/O; TAPs stay (persistent)
 
   std::string_view Name() const override { return "userspace"; }
+  // "io_uring" or "epoll": what the I/O threads use.
+  const std::string& io() const { return io_; }
   std::vector<std::string> Capabilities() const override;
   absl::StatusOr<Observation> Observe() override;
   absl::Status CreateTunnel(const TunnelConfig& config) override;
@@ -54,6 +59,7 @@ class UserspaceDatapath : public Datapath {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LoopContext>> loops_;
   std::map<uint32_t, TunnelEntry> tunnels_;
+  std::string io_;
 };
 
 }  // namespace l2tp::userspace

@@ -176,8 +176,14 @@ run_case() {
   if ip -n "$NS_A" link show l2tpus0 >/dev/null 2>&1; then
     echo "  TAP left behind after shutdown"; ok=0
   fi
+  # The I/O mode the drivers ran in ("ready (io_uring)" or "ready (epoll)").
+  local io
+  io=$(sed -n 's/^ready (\(.*\))$/\1/p' "$WORK/a.out" | head -1)
+  if [[ $seq == *--io=epoll* && $io != epoll ]]; then
+    echo "  asked for epoll, ran with ${io:-?}"; ok=0
+  fi
   if [[ $ok == 1 ]]; then
-    echo "ok   $name (rx_packets=$rx)"
+    echo "ok   $name (rx_packets=$rx, ${io:-?})"
   else
     echo "FAIL $name"; cat "$WORK/a.out" "$WORK/b.out"; FAILED=$((FAILED + 1))
   fi
@@ -198,6 +204,11 @@ run_case "ipv6/ip/cookie8/default/seq/tcp" 6 ip 0102030405060708 111213141516171
 run_case "ipv4/udp/checksum/seq-reorder/tcp" 4 udp "" "" default "--udp-csum --send-seq --reorder-ms=50" tcp
 # Pseudowire MTU above what the underlay carries: fragmented, as the kernel does.
 run_case "ipv4/udp/mtu1600-fragmenting/tcp" 4 udp "" "" default "--mtu=1600" tcp
+# The cases above use --io=auto (io_uring where the kernel has what it needs);
+# the epoll path, the fallback, gets the heavy cases too.
+run_case "ipv4/udp/no-cookie/default/tcp/epoll" 4 udp "" "" default "--io=epoll" tcp
+run_case "ipv6/ip/cookie8/default/seq/tcp/epoll" 6 ip 0102030405060708 1112131415161718 default "--send-seq --io=epoll" tcp
+run_case "ipv4/udp/checksum/seq-reorder/tcp/epoll" 4 udp "" "" default "--udp-csum --send-seq --reorder-ms=50 --io=epoll" tcp
 run_case "ipv6/ip/mtu1600-fragmenting/tcp" 6 ip "" "" default "--mtu=1600" tcp
 
 # Cookie mismatch: A expects a cookie B does not send; nothing may get through.

@@ -201,13 +201,20 @@ class Capture {
   int fd_ = -1;
 };
 
-class UserspaceDatapathTest : public ::testing::Test {
+std::string ModeName(IoMode mode) { return mode == IoMode::kUring ? "io_uring" : "epoll"; }
+
+// Every case runs with both ways of doing I/O (io_loop.h).
+class DatapathFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void Start(IoMode mode) {
     if (!g_in_private_netns) GTEST_SKIP() << "needs CAP_NET_ADMIN and /dev/net/tun";
-    auto dp = UserspaceDatapath::Create(2);
+    auto dp = UserspaceDatapath::Create(2, mode);
+    if (mode == IoMode::kUring && !dp.ok()) {
+      GTEST_SKIP() << "this kernel's io_uring cannot run the TAP path: " << dp.status();
+    }
     ASSERT_TRUE(dp.ok()) << dp.status();
     dp_ = std::move(*dp);
+    ASSERT_EQ(dp_->io(), ModeName(mode));
   }
 
   Observation Observe() {
@@ -242,7 +249,14 @@ class UserspaceDatapathTest : public ::testing::Test {
   std::unique_ptr<UserspaceDatapath> dp_;
 };
 
-TEST_F(UserspaceDatapathTest, ControlErrorsMatchTheKernelsRules) {
+class UserspaceDatapathTest : public DatapathFixture, public ::testing::WithParamInterface<IoMode> {
+ protected:
+  void SetUp() override { Start(GetParam()); }
+};
+INSTANTIATE_TEST_SUITE_P(Io, UserspaceDatapathTest, ::testing::Values(IoMode::kUring, IoMode::kEpoll),
+                         [](const auto& info) { return ModeName(info.param); });
+
+TEST_P(UserspaceDatapathTest, ControlErrorsMatchTheKernelsRules) {
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
   EXPECT_TRUE(absl::IsAlreadyExists(dp_->CreateTunnel(UdpTunnel(1))));
   EXPECT_TRUE(absl::IsNotFound(dp_->DeleteTunnel(9)));
@@ -263,7 +277,7 @@ TEST_F(UserspaceDatapathTest, ControlErrorsMatchTheKernelsRules) {
   EXPECT_TRUE(absl::IsInvalidArgument(dp_->CreateTunnel(v2)));
 }
 
-TEST_F(UserspaceDatapathTest, IpEncapSessionIdsAreUniquePerNamespace) {
+TEST_P(UserspaceDatapathTest, IpEncapSessionIdsAreUniquePerNamespace) {
   TunnelConfig ip = UdpTunnel(2);
   ip.encap = Encap::kIp;
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
@@ -276,7 +290,7 @@ TEST_F(UserspaceDatapathTest, IpEncapSessionIdsAreUniquePerNamespace) {
   EXPECT_TRUE(dp_->CreateSession(Session(3, 5, "usdp2")).ok());
 }
 
-TEST_F(UserspaceDatapathTest, ObserveModifyDeleteLifecycle) {
+TEST_P(UserspaceDatapathTest, ObserveModifyDeleteLifecycle) {
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
   SessionConfig s = Session(1, 1, "usdp0");
   s.cookie = {1, 2, 3, 4};
@@ -307,13 +321,13 @@ TEST_F(UserspaceDatapathTest, ObserveModifyDeleteLifecycle) {
   EXPECT_TRUE(Observe().sessions.empty());
 }
 
-TEST_F(UserspaceDatapathTest, DefaultMtuIsTheKernels) {
+TEST_P(UserspaceDatapathTest, DefaultMtuIsTheKernels) {
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
   ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
   EXPECT_EQ(IfMtu("usdp0"), 1446);  // 1500 - 20 - 8 - 12 - 14 (ip-l2tp(8))
 }
 
-TEST_F(UserspaceDatapathTest, TapDeletedBehindOurBackIsDropped) {
+TEST_P(UserspaceDatapathTest, TapDeletedBehindOurBackIsDropped) {
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
   ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
   ASSERT_EQ(system("ip link del usdp0"), 0);
@@ -324,7 +338,7 @@ TEST_F(UserspaceDatapathTest, TapDeletedBehindOurBackIsDropped) {
   EXPECT_NE(if_nametoindex("usdp0"), 0u);
 }
 
-TEST_F(UserspaceDatapathTest, PersistentTapIsReattachedAfterRestart) {
+TEST_P(UserspaceDatapathTest, PersistentTapIsReattachedAfterRestart) {
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
   ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
   unsigned index = if_nametoindex("usdp0");
@@ -332,7 +346,7 @@ TEST_F(UserspaceDatapathTest, PersistentTapIsReattachedAfterRestart) {
   dp_.reset();  // agent stops: the TAP stays, with what users put on it
   EXPECT_EQ(if_nametoindex("usdp0"), index);
 
-  auto dp = UserspaceDatapath::Create(1);
+  auto dp = UserspaceDatapath::Create(1, GetParam());
   ASSERT_TRUE(dp.ok());
   dp_ = std::move(*dp);
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
@@ -342,7 +356,7 @@ TEST_F(UserspaceDatapathTest, PersistentTapIsReattachedAfterRestart) {
   ASSERT_TRUE(dp_->DeleteTunnel(1).ok());
 }
 
-TEST_F(UserspaceDatapathTest, NameOfAnotherKindOfLinkIsRefused) {
+TEST_P(UserspaceDatapathTest, NameOfAnotherKindOfLinkIsRefused) {
   ASSERT_EQ(system("ip link add usdpdummy type veth peer name usdpdummy1"), 0);
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
   EXPECT_FALSE(dp_->CreateSession(Session(1, 1, "usdpdummy")).ok());
@@ -356,11 +370,14 @@ struct PathCase {
   bool send_sequence;
 };
 
-class UserspacePacketPathTest : public UserspaceDatapathTest,
-                                public ::testing::WithParamInterface<PathCase> {};
+class UserspacePacketPathTest : public DatapathFixture,
+                                public ::testing::WithParamInterface<std::tuple<IoMode, PathCase>> {
+ protected:
+  void SetUp() override { Start(std::get<0>(GetParam())); }
+};
 
 TEST_P(UserspacePacketPathTest, EncapsulatesAndDecapsulates) {
-  const PathCase& c = GetParam();
+  const PathCase& c = std::get<1>(GetParam());
   TunnelConfig t = UdpTunnel(1);
   t.encap = c.encap;
   ASSERT_TRUE(dp_->CreateTunnel(t).ok());
@@ -406,14 +423,19 @@ TEST_P(UserspacePacketPathTest, EncapsulatesAndDecapsulates) {
 
 INSTANTIATE_TEST_SUITE_P(
     Variants, UserspacePacketPathTest,
-    ::testing::Values(PathCase{Encap::kUdp, {}, L2Spec::kDefault, false},
-                      PathCase{Encap::kUdp, {1, 2, 3, 4}, L2Spec::kNone, false},
-                      PathCase{Encap::kUdp, {1, 2, 3, 4, 5, 6, 7, 8}, L2Spec::kDefault, true},
-                      PathCase{Encap::kIp, {}, L2Spec::kNone, false},
-                      PathCase{Encap::kIp, {9, 8, 7, 6}, L2Spec::kDefault, true},
-                      PathCase{Encap::kIp, {1, 2, 3, 4, 5, 6, 7, 8}, L2Spec::kDefault, false}));
+    ::testing::Combine(
+        ::testing::Values(IoMode::kUring, IoMode::kEpoll),
+        ::testing::Values(PathCase{Encap::kUdp, {}, L2Spec::kDefault, false},
+                          PathCase{Encap::kUdp, {1, 2, 3, 4}, L2Spec::kNone, false},
+                          PathCase{Encap::kUdp, {1, 2, 3, 4, 5, 6, 7, 8}, L2Spec::kDefault, true},
+                          PathCase{Encap::kIp, {}, L2Spec::kNone, false},
+                          PathCase{Encap::kIp, {9, 8, 7, 6}, L2Spec::kDefault, true},
+                          PathCase{Encap::kIp, {1, 2, 3, 4, 5, 6, 7, 8}, L2Spec::kDefault, false})),
+    [](const auto& info) {
+      return ModeName(std::get<0>(info.param)) + "_" + std::to_string(info.index % 6);
+    });
 
-TEST_F(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
+TEST_P(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
   TunnelConfig t = UdpTunnel(1);
   ASSERT_TRUE(dp_->CreateTunnel(t).ok());
   Peer peer(Encap::kUdp, t);
@@ -449,7 +471,7 @@ TEST_F(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
 // IPv4 UDP tunnels send zero checksums unless asked (as Linux does); GSO
 // sends need checksums on, and the socket goes back to zero checksums for
 // the plain datagrams that follow.
-TEST_F(UserspaceDatapathTest, ZeroUdpChecksumsComeBackAfterGsoSends) {
+TEST_P(UserspaceDatapathTest, ZeroUdpChecksumsComeBackAfterGsoSends) {
   TunnelConfig t = UdpTunnel(7);
   ASSERT_FALSE(t.udp_checksum);
   auto sock = TunnelSocket::Open(t);
@@ -487,7 +509,7 @@ TEST_F(UserspaceDatapathTest, ZeroUdpChecksumsComeBackAfterGsoSends) {
   close(raw);
 }
 
-TEST_F(UserspaceDatapathTest, ReorderQueueIsReleasedByTheTimer) {
+TEST_P(UserspaceDatapathTest, ReorderQueueIsReleasedByTheTimer) {
   TunnelConfig t = UdpTunnel(1);
   ASSERT_TRUE(dp_->CreateTunnel(t).ok());
   Peer peer(Encap::kUdp, t);
@@ -515,7 +537,7 @@ TEST_F(UserspaceDatapathTest, ReorderQueueIsReleasedByTheTimer) {
   EXPECT_EQ(c.rx_seq_discards, 1u);
 }
 
-TEST_F(UserspaceDatapathTest, ControlChangesDuringTrafficDoNotDisturbOtherSessions) {
+TEST_P(UserspaceDatapathTest, ControlChangesDuringTrafficDoNotDisturbOtherSessions) {
   TunnelConfig t = UdpTunnel(1);
   ASSERT_TRUE(dp_->CreateTunnel(t).ok());
   ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(2)).ok());
