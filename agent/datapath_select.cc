@@ -8,7 +8,12 @@
 namespace l2tp {
 
 absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
-                                              const KernelL2tpProbe& kernel) {
+                                              const KernelL2tpProbe& kernel,
+                                              const std::string& userspace_io) {
+  auto io_mode = userspace::ParseIoMode(userspace_io);
+  if (!io_mode.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--userspace-io: ", io_mode.status().message()));
+  }
   DatapathChoice c;
   if (requested == "memory") {
     c.datapath = std::make_unique<MemoryDatapath>();
@@ -40,7 +45,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
   }
   if (requested == "userspace" || requested == "auto") {
     // auto without a usable kernel L2TP: userspace.
-    auto userspace = userspace::UserspaceDatapath::Create();
+    auto userspace = userspace::UserspaceDatapath::Create(0, *io_mode);
     if (!userspace.ok()) {
       if (requested == "userspace") {
         return absl::FailedPreconditionError(absl::StrCat("--datapath=userspace: ", userspace.status().message()));
@@ -50,11 +55,12 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
                                userspace.status().message(), "), so resources stay PENDING");
       return c;
     }
+    const std::string io = absl::StrCat(" (I/O: ", (*userspace)->io(), ")");
     c.datapath = *std::move(userspace);
     c.name = "userspace";
     c.message = requested == "auto"
-                    ? absl::StrCat(kernel_state, kernel_failure, "; using the userspace L2TPv3 datapath")
-                    : "userspace L2TPv3 datapath (TAP devices, UDP and IP sockets)";
+                    ? absl::StrCat(kernel_state, kernel_failure, "; using the userspace L2TPv3 datapath", io)
+                    : absl::StrCat("userspace L2TPv3 datapath (TAP devices, UDP and IP sockets)", io);
     return c;
   }
   return absl::InvalidArgumentError(

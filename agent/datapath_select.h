@@ -17,8 +17,10 @@ struct DatapathChoice {
 };
 
 // `requested`: auto | kernel | userspace | memory. An explicit backend that
-// cannot run is an error; `auto` falls back and says why.
+// cannot run is an error; `auto` falls back and says why. `userspace_io`
+// (auto | io_uring | epoll) is how the userspace datapath's threads do I/O.
 absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
-                                              const KernelL2tpProbe& kernel);
+                                              const KernelL2tpProbe& kernel,
+                                              const std::string& userspace_io = "auto");
 
 }  // namespace l2tp

@@ -40,6 +40,9 @@ ABSL_FLAG(std::string, socket, "/run/l2tp-agent/agent.sock", "Unix socket to ser
 ABSL_FLAG(std::string, socket_group, "", "Group (NAME or GID) of the unix socket; its members may connect (default: the agent's group)");
 ABSL_FLAG(std::string, state_dir, "/var/lib/l2tp-agent", "Directory of the persisted desired state");
 ABSL_FLAG(std::string, datapath, "auto", "auto | kernel | userspace | memory (moves no packets; tests)");
+ABSL_FLAG(std::string, userspace_io, "auto",
+          "How the userspace datapath reads TAPs and sockets: auto (io_uring where the kernel allows "
+          "it, else epoll) | io_uring | epoll");
 ABSL_FLAG(std::string, listen, "", "Also serve on TCP HOST:PORT, with TLS (--tls-cert, --tls-key) or --insecure on loopback");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the TCP listener");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the TCP listener");
@@ -120,7 +123,7 @@ int Run() {
                   << (*store)->state().sessions_size() << " sessions loaded from " << (*store)->path();
 
   const KernelL2tpProbe kernel = ProbeKernelL2tp();
-  auto choice = SelectDatapath(absl::GetFlag(FLAGS_datapath), kernel);
+  auto choice = SelectDatapath(absl::GetFlag(FLAGS_datapath), kernel, absl::GetFlag(FLAGS_userspace_io));
   if (!choice.ok()) return Fail(std::string(choice.status().message()));
   LogMessage(choice->datapath ? LogLevel::kInfo : LogLevel::kWarning)
       << "datapath: " << choice->name << ": " << choice->message;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Agent start-up: --config, a bad --config, plaintext TCP on loopback with
-# --listen --insecure (TLS and the rest: agent_security_test.sh),
+# --listen --insecure (TLS and the rest: agent_security_test.sh), --userspace-io,
 # refusing a socket path that is not a socket, and a corrupted state file.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
@@ -48,6 +48,31 @@ rc=0
 [[ $rc -ne 0 ]] && grep -q "already running" "$WORK/two.log" || fail "a second agent took over a live socket"
 ok "a second agent does not steal a live socket"
 stop_agent
+
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=memory --userspace-io=poll >"$WORK/io.log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] && grep -q -- '--userspace-io: I/O mode must be auto, io_uring or epoll, got "poll"' "$WORK/io.log" ||
+  fail "a bad --userspace-io was not refused by name: $(cat "$WORK/io.log")"
+# The userspace datapath (no tunnels: no TAPs, nothing on the network) says
+# how its threads do I/O; epoll always works, io_uring where the kernel allows.
+DATAPATH=userspace start_agent --userspace-io=epoll
+ctl info -o json | jq -e '.capabilities | index("io/epoll")' >/dev/null || fail "--userspace-io=epoll: $(ctl info -o json)"
+stop_agent
+rc=0
+"$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=userspace --userspace-io=io_uring >"$WORK/io.log" 2>&1 &
+io_pid=$!
+for _ in $(seq 1 100); do
+  { [[ -S $SOCK ]] && ctl info >/dev/null 2>&1; } || ! kill -0 "$io_pid" 2>/dev/null && break
+  sleep 0.1
+done
+if kill -0 "$io_pid" 2>/dev/null; then
+  ctl info -o json | jq -e '.capabilities | index("io/io_uring")' >/dev/null || fail "--userspace-io=io_uring: $(ctl info -o json)"
+  kill -TERM "$io_pid"; wait "$io_pid" || fail "agent with io_uring did not stop cleanly"
+else
+  wait "$io_pid" || rc=$?
+  grep -q -- "--datapath=userspace: io_uring" "$WORK/io.log" || fail "io_uring refused without the reason: $(cat "$WORK/io.log")"
+fi
+ok "--userspace-io picks epoll or io_uring (or says why io_uring cannot run); a bad value is refused"
 
 printf 'garbage' >"$STATE/state.pb.prev"
 head -c 40 "$STATE/state.pb" >"$WORK/trunc" && mv "$WORK/trunc" "$STATE/state.pb"
