@@ -89,10 +89,6 @@ uint16_t ChecksumFold(uint64_t sum) {
   return static_cast<uint16_t>(sum);
 }
 
-uint64_t PseudoHeaderSum(std::span<const uint8_t> addresses, uint8_t protocol, uint32_t length) {
-  return ChecksumAdd(0, addresses) + protocol + (length >> 16) + (length & 0xffff);
-}
-
 void SetIpPacketLength(uint8_t* ip, bool v6, size_t ip_len) {
   if (v6) {
     PutBe16(ip + 4, static_cast<uint16_t>(ip_len - 40));
@@ -100,7 +96,7 @@ void SetIpPacketLength(uint8_t* ip, bool v6, size_t ip_len) {
   }
   PutBe16(ip + 2, static_cast<uint16_t>(ip_len));
   PutBe16(ip + 10, 0);
-  PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, {ip, 20}))));
+  PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(HeaderSum(ip, 20))));
 }
 
 }  // namespace l2tp::userspace

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace l2tp::userspace {
@@ -12,9 +13,31 @@ namespace l2tp::userspace {
 uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data);
 // Folds a sum to 16 bits (not inverted).
 uint16_t ChecksumFold(uint64_t sum);
+// ChecksumAdd(0, {p, n}) for a header: `n` a multiple of 4, at most 60
+// (an IPv4 header, the pseudo-header's addresses). Inline, because at these
+// sizes the call and the general loop cost more than the sum; the TCP paths
+// take several per segment.
+inline uint64_t HeaderSum(const uint8_t* p, size_t n) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    s += w;
+  }
+  s = (s & 0xffffffff) + (s >> 32);
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return __builtin_bswap16(static_cast<uint16_t>(s));  // native words: swap as ChecksumAdd does
+}
+
 // TCP/UDP pseudo-header sum for IPv4 (`addresses` = saddr+daddr, 8 bytes) or
 // IPv6 (32 bytes).
-uint64_t PseudoHeaderSum(std::span<const uint8_t> addresses, uint8_t protocol, uint32_t length);
+inline uint64_t PseudoHeaderSum(std::span<const uint8_t> addresses, uint8_t protocol,
+                                uint32_t length) {
+  return HeaderSum(addresses.data(), addresses.size()) + protocol + (length >> 16) +
+         (length & 0xffff);
+}
 
 inline void PutBe16(uint8_t* p, uint16_t v) {
   p[0] = v >> 8;

@@ -26,7 +26,7 @@ bool TcpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
     const uint8_t* ip = &f[14];
     if (ip[0] != 0x45) return false;                          // v4, no options
     if ((GetBe16(ip + 6) & 0x3fff) != 0 || ip[9] != 6) return false;  // fragment, not TCP
-    if (ChecksumFold(ChecksumAdd(0, {ip, 20})) != 0xffff) return false;
+    if (ChecksumFold(HeaderSum(ip, 20)) != 0xffff) return false;
     ip_total = GetBe16(ip + 2);
     flow->v6 = false;
     flow->l4 = 34;

@@ -86,7 +86,7 @@ size_t SegmentTcp(const VirtioNetHdr& h, std::span<const uint8_t> f,
       PutBe16(ip + 10, 0);
       size_t ihl = size_t(ip[0] & 0x0f) * 4;
       PutBe16(ip + 10, static_cast<uint16_t>(
-                           ~ChecksumFold(ChecksumAdd(0, {ip, ihl}))));
+                           ~ChecksumFold(HeaderSum(ip, ihl))));
     }
     PutBe32At(tcp + 4, static_cast<uint32_t>(seq0 + off));
     uint8_t flags = flags0;

@@ -33,7 +33,7 @@ bool UdpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
   if (ethertype == 0x0800) {
     if (ip[0] != 0x45 || ip[9] != kUdp) return false;       // v4 without options
     if ((GetBe16(ip + 6) & 0x3fff) != 0) return false;      // a fragment
-    if (ChecksumFold(ChecksumAdd(0, {ip, 20})) != 0xffff) return false;
+    if (ChecksumFold(HeaderSum(ip, 20)) != 0xffff) return false;
     ip_total = GetBe16(ip + 2);
     flow->v6 = false;
     flow->l4 = kEth + 20;

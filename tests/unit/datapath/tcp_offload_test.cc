@@ -111,6 +111,17 @@ TEST(Checksum, MatchesNaiveSumForAllLengths) {
   }
 }
 
+TEST(Checksum, HeaderSumIsChecksumAddForHeaders) {
+  for (size_t n = 0; n <= 60; n += 4) {
+    for (uint8_t seed : {0, 5, 200}) {
+      auto d = Payload(n, seed);
+      EXPECT_EQ(ChecksumFold(HeaderSum(d.data(), n)), ChecksumFold(ChecksumAdd(0, d))) << n;
+    }
+    std::vector<uint8_t> ones(n, 0xff);
+    EXPECT_EQ(ChecksumFold(HeaderSum(ones.data(), n)), ChecksumFold(ChecksumAdd(0, ones))) << n;
+  }
+}
+
 TEST(Checksum, CarriesWrapAround) {
   for (size_t n : {1u, 31u, 64u, 65535u}) {
     std::vector<uint8_t> ones(n, 0xff);
