@@ -4,19 +4,26 @@
 #include "datapath/userspace/userspace_datapath.h"
 
 #include <arpa/inet.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/seccomp.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <iterator>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -435,6 +442,27 @@ INSTANTIATE_TEST_SUITE_P(
       return ModeName(std::get<0>(info.param)) + "_" + std::to_string(info.index % 6);
     });
 
+// A peer that is not listening answers with ICMP port unreachable, which the
+// socket reports on its next receive (an error completion in io_uring mode,
+// EPOLLERR in epoll mode). The tunnel keeps receiving afterwards.
+TEST_P(UserspaceDatapathTest, IcmpErrorsDoNotStopTheTunnel) {
+  TunnelConfig t = UdpTunnel(1);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 0x10, "usdp0")).ok());
+  for (int i = 0; i < 3; ++i) {
+    SendOnInterface("usdp0", TestFrame(0x55));  // to 127.0.0.2, where nobody listens
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(WaitSession(1, 0x10, [](const Counters& k) { return k.tx_packets >= 3; }).tx_packets, 3u);
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  Capture capture("usdp0");
+  peer.Send(Concat(Hex("000300000000001000000000"), TestFrame(0x66)));
+  EXPECT_EQ(capture.Next(), TestFrame(0x66));
+  SendOnInterface("usdp0", TestFrame(0x77));
+  EXPECT_FALSE(peer.ReceiveTest(12).empty());
+}
+
 TEST_P(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
   TunnelConfig t = UdpTunnel(1);
   ASSERT_TRUE(dp_->CreateTunnel(t).ok());
@@ -571,6 +599,45 @@ TEST_P(UserspaceDatapathTest, ControlChangesDuringTrafficDoNotDisturbOtherSessio
   Counters c = WaitSession(1, 0x10, [](const Counters& k) { return k.rx_packets >= kPackets; });
   EXPECT_EQ(c.rx_packets, static_cast<uint64_t>(kPackets));
   EXPECT_EQ(c.rx_errors, 0u);
+}
+
+#if defined(__x86_64__)
+// In a child process: refuses io_uring_setup with EPERM, as container
+// runtimes' default seccomp profiles do, then checks what the datapath makes
+// of it. Exits 0 when all is as it should be.
+[[noreturn]] void CheckDatapathWithIoUringRefused() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    _exit(10);
+  }
+  // auto runs on epoll; an explicit io_uring fails and says why.
+  auto fallback = UserspaceDatapath::Create(1, IoMode::kAuto);
+  if (!fallback.ok() || (*fallback)->io() != "epoll") _exit(11);
+  fallback->reset();
+  auto refused = UserspaceDatapath::Create(1, IoMode::kUring);
+  if (refused.ok() || refused.status().message().find("io_uring") == std::string::npos) _exit(12);
+  _exit(0);
+}
+#endif
+
+// Container runtimes' default seccomp profiles refuse io_uring (seccomp
+// cannot be undone, so a child process installs the filter).
+TEST(UserspaceDatapathIo, FallsBackToEpollWhereSeccompRefusesIoUring) {
+#if defined(__x86_64__)
+  EXPECT_EXIT(CheckDatapathWithIoUringRefused(), ::testing::ExitedWithCode(0), "");
+#else
+  GTEST_SKIP() << "the filter is written for x86-64 system call numbers";
+#endif
 }
 
 }  // namespace
