@@ -285,21 +285,27 @@ tcp_test() {  # tcp_test CONTENDER STREAMS METRIC
   [[ -n $gbps && $gbps != 0.000 ]] || fail "$c: no TCP traffic ($(head -c 300 "$out.err" "$out" 2>/dev/null | tr '\n' ' '))"
 }
 
+# sample_window CONTENDER LOAD_PID NAME: once the load has run 1.5 s, samples
+# (CPU, frames) at the start and the end of a SECS-s window, into
+# $RUN/CONTENDER-NAME.s0 and .s1; the load must still run at the end.
+sample_window() {
+  local c=$1 pid=$2 name=$3
+  sleep 1.5
+  sample "$c" >"$RUN/$c-$name.s0"
+  sleep "$SECS"
+  sample "$c" >"$RUN/$c-$name.s1"
+  kill -0 "$pid" 2>/dev/null || fail "$c: the $name load ended before the end of the sampling window (machine overloaded?)"
+}
+
 # udp_window CONTENDER PREFIX RATE: 64-byte UDP for SECS+2 s; the middle SECS
 # seconds are sampled (CPU, delivered frames).
 udp_window() {
   local c=$1 p=$2 rate=$3 out=$RUN/$1-$2.json
   start_server "${ADDR_B[$c]}"
   run_client $((SECS + 25)) "$out" -c "${ADDR_B[$c]}" -B "${ADDR_A[$c]}" -u -l "$UDP_LEN" -b "$rate" -w "$UDP_SOCKBUF" -t $((SECS + 6))
-  sleep 1.5
-  local s0 s1
-  s0=$(sample "$c")
-  sleep "$SECS"
-  s1=$(sample "$c")
-  kill -0 "$CLIENT" 2>/dev/null || fail "$c: iperf3 ended before the end of the sampling window (machine overloaded?)"
+  sample_window "$c" "$CLIENT" "$p"
   wait_client
   stop_server
-  echo "$s0" >"$RUN/$c-$p.s0"; echo "$s1" >"$RUN/$c-$p.s1"
   "$PY" - "$c" "$p" "$out" "$RUN/$c-$p.s0" "$RUN/$c-$p.s1" >>"$RES" <<'EOF'
 import json, sys
 import os
@@ -356,16 +362,10 @@ flood_window() {
     "$UDP_LEN" "$FLOOD_THREADS" >"$RUN/$c-flood.json" &
   local src=$!
   BG_PIDS+=("$src")
-  sleep 1.5
-  local s0 s1
-  s0=$(sample "$c")
-  sleep "$SECS"
-  s1=$(sample "$c")
-  kill -0 "$src" 2>/dev/null || fail "$c: udp-flood ended before the end of the sampling window"
+  sample_window "$c" "$src" flood
   timeout $((SECS + 10)) tail --pid="$src" -f /dev/null || kill "$src" 2>/dev/null || true
   timeout $((SECS + 10)) tail --pid="$sink" -f /dev/null || kill "$sink" 2>/dev/null || true
   local after; after=$(dev_packets "$NS_A" "${DEV_A[$c]}" tx)
-  echo "$s0" >"$RUN/$c-flood.s0"; echo "$s1" >"$RUN/$c-flood.s1"
   "$PY" - "$c" "$RUN/$c-flood.s0" "$RUN/$c-flood.s1" "$RUN/$c-flood.json" "$RUN/$c-sink.json" \
     "$before" "$after" "flood_r$round" >>"$RES" <<'EOF'
 import json, sys
