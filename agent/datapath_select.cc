@@ -56,6 +56,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
       return c;
     }
     const std::string io = absl::StrCat(" (I/O: ", (*userspace)->io(), ")");
+    c.io = (*userspace)->io();
     c.datapath = *std::move(userspace);
     c.name = "userspace";
     c.message = requested == "auto"

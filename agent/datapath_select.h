@@ -14,6 +14,7 @@ struct DatapathChoice {
   std::unique_ptr<Datapath> datapath;  // null: none usable (agent still serves the API)
   std::string name;                    // kernel, userspace, memory, none
   std::string message;                 // why this one
+  std::string io;                      // the userspace datapath's I/O: io_uring or epoll
 };
 
 // `requested`: auto | kernel | userspace | memory. An explicit backend that

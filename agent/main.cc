@@ -137,6 +137,7 @@ int Run() {
   MetricsOptions metrics_options;
   metrics_options.session_metrics = absl::GetFlag(FLAGS_session_metrics);
   metrics_options.session_metrics_limit = absl::GetFlag(FLAGS_session_metrics_limit);
+  metrics_options.datapath_io = choice->io;
   AgentMetrics metrics(kAgentVersion, choice->name, &registry, metrics_options);
 
   // --config: applied now (a broken file stops the start), then followed.

@@ -1,6 +1,7 @@
 #include "agent/metrics.h"
 
 #include <array>
+#include <map>
 
 #include "prometheus/collectable.h"
 
@@ -186,8 +187,11 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
                                  .Add({})) {
   prometheus::BuildGauge().Name("l2tp_agent_build_info").Help("The agent's version (value 1)")
       .Register(*registry_).Add({{"version", version}}).Set(1);
-  prometheus::BuildGauge().Name("l2tp_agent_datapath_info").Help("The datapath in use (value 1)")
-      .Register(*registry_).Add({{"datapath", datapath}}).Set(1);
+  std::map<std::string, std::string> datapath_labels{{"datapath", datapath}};
+  if (!options.datapath_io.empty()) datapath_labels["io"] = options.datapath_io;
+  prometheus::BuildGauge().Name("l2tp_agent_datapath_info")
+      .Help("The datapath in use and, for the userspace one, how its threads do I/O (value 1)")
+      .Register(*registry_).Add(datapath_labels).Set(1);
   // Series that alerts use exist from the start, at 0.
   reconcile_total_.Add({{"result", "success"}});
   reconcile_total_.Add({{"result", "failure"}});

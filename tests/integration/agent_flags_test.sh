@@ -55,8 +55,12 @@ rc=0
   fail "a bad --userspace-io was not refused by name: $(cat "$WORK/io.log")"
 # The userspace datapath (no tunnels: no TAPs, nothing on the network) says
 # how its threads do I/O; epoll always works, io_uring where the kernel allows.
-DATAPATH=userspace start_agent --userspace-io=epoll
+mport=$((20000 + RANDOM % 20000))
+DATAPATH=userspace METRICS_ADDR=127.0.0.1:$mport start_agent --userspace-io=epoll
 ctl info -o json | jq -e '.capabilities | index("io/epoll")' >/dev/null || fail "--userspace-io=epoll: $(ctl info -o json)"
+curl -fsS "http://127.0.0.1:$mport/metrics" >"$WORK/io-metrics.txt" || fail "/metrics"
+grep -q '^l2tp_agent_datapath_info{datapath="userspace",io="epoll"} 1' "$WORK/io-metrics.txt" ||
+  fail "l2tp_agent_datapath_info without io=\"epoll\": $(grep datapath_info "$WORK/io-metrics.txt")"
 stop_agent
 rc=0
 "$AGENT" --socket="$SOCK" --state-dir="$STATE" --datapath=userspace --userspace-io=io_uring >"$WORK/io.log" 2>&1 &
