@@ -53,6 +53,7 @@ void TunnelPath::Stop(bool remove_taps) {
   watched_ = false;
   for (auto& [id, s] : sessions_) s->Stop(remove_taps);
   sessions_.clear();
+  last_found_ = nullptr;
 }
 
 absl::Status TunnelPath::AddSession(std::unique_ptr<SessionPath>&& session) {
@@ -60,6 +61,7 @@ absl::Status TunnelPath::AddSession(std::unique_ptr<SessionPath>&& session) {
   if (sessions_.count(id)) return absl::AlreadyExistsError(absl::StrCat("session ", id, " exists"));
   if (auto st = session->Start(); !st.ok()) return st;
   sessions_[id] = std::move(session);
+  last_found_ = nullptr;
   return absl::OkStatus();
 }
 
@@ -68,12 +70,18 @@ bool TunnelPath::RemoveSession(uint32_t session_id, bool remove_tap) {
   if (it == sessions_.end()) return false;
   it->second->Stop(remove_tap);
   sessions_.erase(it);
+  last_found_ = nullptr;
   return true;
 }
 
 SessionPath* TunnelPath::FindSession(uint32_t session_id) {
+  // Packets come in runs for one session (a GRO batch is usually one flow).
+  if (last_found_ && last_found_id_ == session_id) return last_found_;
   auto it = sessions_.find(session_id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  if (it == sessions_.end()) return nullptr;
+  last_found_id_ = session_id;
+  last_found_ = it->second.get();
+  return last_found_;
 }
 
 void TunnelPath::OnEvent(uint32_t epoll_events) {

@@ -80,6 +80,9 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   msghdr ring_msg_{};       // what each multishot receive asks for (control room)
   size_t gso_refused_from_ = SIZE_MAX;  // GSO segment size the kernel refused
   std::unordered_map<uint32_t, std::unique_ptr<SessionPath>> sessions_;
+  // The last session FindSession found; reset whenever sessions_ changes.
+  SessionPath* last_found_ = nullptr;
+  uint32_t last_found_id_ = 0;
   Counters counters_;
 };
 
