@@ -234,7 +234,7 @@ void SessionPath::TakeTapFrame(uint8_t* frame, size_t read_length, int buffer) {
   VirtioNetHdr h = VirtioNetHdr::Read({frame - kVnet, kVnet});
   std::span<uint8_t> f(frame, read_length - kVnet);
   if ((h.gso_type & ~VirtioNetHdr::kGsoEcn) != VirtioNetHdr::kGsoNone) {
-    FlushTx();  // keep frame order: what is queued goes first
+    SendQueued();  // keep frame order: what is queued goes first
     SendSegmented(h, f);
     ReleaseBuffer(buffer);
     return;
@@ -251,18 +251,21 @@ void SessionPath::TakeTapFrame(uint8_t* frame, size_t read_length, int buffer) {
   tx_.packet[i] = frame + f.size() - length;
   tx_.length[i] = length;
   tx_.buffer[i] = buffer;
-  if (tx_.count == PacketBatch::kSlots) FlushTx();
+  if (tx_.count == PacketBatch::kSlots) SendQueued();
+}
+
+void SessionPath::SendQueued() {
+  if (tx_.count == 0) return;
+  PacketBatch& batch = ctx_->tx;
+  for (size_t i = 0; i < tx_.count; ++i) batch.SetSend(i, tx_.packet[i], tx_.length[i]);
+  SendFrames(batch, tx_.count, tx_.length);
+  for (size_t i = 0; i < tx_.count; ++i) ReleaseBuffer(tx_.buffer[i]);
+  tx_.count = 0;
 }
 
 void SessionPath::FlushTx() {
-  if (tx_.count) {
-    PacketBatch& batch = ctx_->tx;
-    for (size_t i = 0; i < tx_.count; ++i) batch.SetSend(i, tx_.packet[i], tx_.length[i]);
-    SendFrames(batch, tx_.count, tx_.length);
-    for (size_t i = 0; i < tx_.count; ++i) ReleaseBuffer(tx_.buffer[i]);
-    tx_.count = 0;
-  }
-  tx_pending_ = false;  // the caller (end of batch) clears ctx_->tx_pending
+  SendQueued();
+  tx_pending_ = false;  // the caller, at the end of the batch, empties ctx_->tx_pending
 }
 
 void SessionPath::OnCompletion(const Completion& c) {
@@ -279,12 +282,13 @@ void SessionPath::OnCompletion(const Completion& c) {
     }
   }
   if (c.more || !tap_watched_) return;
-  // The read ended. Out of buffers: read on (the batch's sends return them
-  // before the new request is submitted). Anything else: the TAP is unusable.
-  if (c.result >= 0 || c.result == -ENOBUFS) {
+  // The read ended. Out of buffers (the batch's sends return them before the
+  // new request is submitted) or the completion queue full: read on. An end
+  // of file or an error: the TAP is unusable.
+  if (c.result > 0 || c.result == -ENOBUFS) {
     ArmTapRead();
   } else {
-    TapFailed(strerror(-c.result));
+    TapFailed(c.result == 0 ? "end of file" : strerror(-c.result));
   }
 }
 
@@ -304,12 +308,12 @@ void SessionPath::OnEvent(uint32_t epoll_events) {
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN) TapFailed(strerror(errno));
-        FlushTx();
+        SendQueued();
         return;
       }
       TakeTapFrame(frame, static_cast<size_t>(n), -1);
     }
-    FlushTx();
+    SendQueued();
     if (!tap_watched_) return;
   }
   ctx_->loop.NotDrained();

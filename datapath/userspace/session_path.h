@@ -43,7 +43,7 @@ class SessionPath : public EventHandler, public CompletionHandler {
   void OnEvent(uint32_t epoll_events) override;
   // io_uring mode: one frame read from the TAP, or the read's end.
   void OnCompletion(const Completion& c) override;
-  // Sends the frames queued from the TAP (end of a batch).
+  // End of a batch (io_uring mode): sends the frames queued from the TAP.
   void FlushTx();
   // A packet for this session; `offset` is just past the session id.
   void Receive(std::span<const uint8_t> packet, size_t offset);
@@ -65,6 +65,8 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // back to the ring once the frame is sent or dropped.
   void TakeTapFrame(uint8_t* frame, size_t read_length, int buffer);
   void ReleaseBuffer(int buffer);
+  // Sends what tx_ holds and gives its buffers back.
+  void SendQueued();
   void ArmTapRead();
   void StopTapRead();
   void Deliver(std::span<const uint8_t> frame);
