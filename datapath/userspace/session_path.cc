@@ -75,8 +75,7 @@ void SessionPath::StopTapRead() {
   if (uring_) {
     // The read holds the TAP's file: end it before the fd is closed, so that
     // removing the TAP really removes it.
-    uring_->CancelSync(uring_token_);
-    uring_->Unregister(uring_token_);
+    uring_->Cancel(uring_token_);
   } else {
     ctx_->loop.Unwatch(tap_.fd());
   }

@@ -45,8 +45,7 @@ void TunnelPath::ArmReceive() { uring_->RecvMsgMultishot(socket_.fd(), &ring_msg
 
 void TunnelPath::Stop(bool remove_taps) {
   if (watched_ && uring_) {
-    uring_->CancelSync(uring_token_);
-    uring_->Unregister(uring_token_);
+    uring_->Cancel(uring_token_);
   } else if (watched_) {
     ctx_->loop.Unwatch(socket_.fd());
   }

@@ -131,7 +131,7 @@ void Uring::PollMultishot(int fd, uint64_t token) {
   io_uring_sqe_set_data64(sqe, token);
 }
 
-void Uring::CancelSync(uint64_t token) {
+void Uring::Cancel(uint64_t token) {
   io_uring_submit(ring_.get());  // a request still queued here is cancelled too
   io_uring_sync_cancel_reg reg{};
   reg.addr = token;
@@ -142,6 +142,7 @@ void Uring::CancelSync(uint64_t token) {
   // Completing the cancelled request is deferred work: run it now, so the
   // request lets go of its file before the caller closes it.
   io_uring_get_events(ring_.get());
+  Unregister(token);
 }
 
 void Uring::Recycle(int id) {

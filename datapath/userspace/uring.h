@@ -74,9 +74,10 @@ class Uring {
   void RecvMsgMultishot(int fd, msghdr* msg, uint64_t token);
   // One completion each time `fd` signals POLLIN.
   void PollMultishot(int fd, uint64_t token);
-  // Cancels every request of `token` and returns once they are gone (their
-  // last completions may still be waiting to be dispatched).
-  void CancelSync(uint64_t token);
+  // Cancels every request of `token`, returns once they are gone, and
+  // unregisters it (their last completions, if still waiting to be
+  // dispatched, are dropped).
+  void Cancel(uint64_t token);
 
   // Start of buffer `id` (the data begins `headroom` bytes in).
   uint8_t* Buffer(int id) { return storage_.get() + static_cast<size_t>(id) * buffers_.size; }
