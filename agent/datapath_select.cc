@@ -55,8 +55,8 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
                                userspace.status().message(), "), so resources stay PENDING");
       return c;
     }
-    const std::string io = absl::StrCat(" (I/O: ", (*userspace)->io(), ")");
-    c.io = (*userspace)->io();
+    const std::string io = absl::StrCat(" (I/O: ", std::string((*userspace)->io()), ")");
+    c.io = std::string((*userspace)->io());
     c.datapath = *std::move(userspace);
     c.name = "userspace";
     c.message = requested == "auto"

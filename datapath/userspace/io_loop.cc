@@ -137,6 +137,7 @@ void IoLoop::Run(IoMode mode, Uring::Buffers buffers, std::promise<absl::Status>
       uring_status_ = ring.status();
     }
   }
+  uses_uring_ = uring_ != nullptr;
   started->set_value(absl::OkStatus());  // `started` is gone after this
   if (uring_) {
     RunUring();

@@ -1,7 +1,8 @@
 // One I/O thread. It waits for events in one of two ways:
-//   io_uring  (Linux 6.7+): the TAP paths read through the thread's Uring
-//             (multishot reads, see uring.h); every other fd (sockets,
-//             timer, wake-up) stays on an epoll set, which the ring polls.
+//   io_uring  (Linux 6.7+): TAPs and tunnel sockets are read through the
+//             thread's Uring (multishot reads and receives, see uring.h);
+//             the other fds (reorder timer, wake-up) stay on an epoll set,
+//             which the ring polls.
 //   epoll     everything on the epoll set; used where io_uring is missing
 //             or refused (e.g. by a container's seccomp profile).
 // Everything the loop's objects hold is touched only on this thread; the
@@ -56,6 +57,8 @@ class IoLoop {
 
   // The thread's ring; null in epoll mode. Loop thread only.
   Uring* uring() { return uring_.get(); }
+  // Whether the thread runs on io_uring (set before Start returns).
+  bool uses_uring() const { return uses_uring_; }
   // Why io_uring is not used (OK when it is, or when epoll was asked for).
   const absl::Status& uring_status() const { return uring_status_; }
 
@@ -112,6 +115,7 @@ class IoLoop {
   uint64_t epoll_token_ = 0;
   bool epoll_again_ = false;
   std::unique_ptr<Uring> uring_;
+  bool uses_uring_ = false;
   absl::Status uring_status_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

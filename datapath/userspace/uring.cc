@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<Uring>> Uring::Create(const Buffers& buffers) {
 absl::Status Uring::Init(const Buffers& buffers) {
   if (buffers.count == 0 || (buffers.count & (buffers.count - 1)) || buffers.count > 32768 ||
       buffers.size <= buffers.headroom) {
-    return absl::InvalidArgumentError("io_uring buffers: count must be a power of two");
+    return absl::InvalidArgumentError(
+        "io_uring buffers: count must be a power of two up to 32768, size above the headroom");
   }
   buffers_ = buffers;
   ring_ = std::make_unique<io_uring>();

@@ -53,13 +53,21 @@ absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int
     }
     dp->loops_.push_back(std::move(ctx));
   }
-  const absl::Status& ring = dp->loops_.front()->loop.uring_status();
-  dp->io_ = ring.ok() && io_mode != IoMode::kEpoll ? "io_uring" : "epoll";
-  if (!ring.ok()) {
-    L2TP_LOG(kInfo) << "userspace datapath: io_uring unusable (" << ring.message()
-                    << "); reading TAPs with epoll and read()";
+  for (const auto& ctx : dp->loops_) {
+    if (const absl::Status& ring = ctx->loop.uring_status(); !ring.ok()) {
+      L2TP_LOG(kInfo) << "userspace datapath: io_uring unusable (" << ring.message()
+                      << "); reading TAPs and sockets with epoll";
+      break;
+    }
   }
   return dp;
+}
+
+std::string_view UserspaceDatapath::io() const {
+  for (const auto& ctx : loops_) {
+    if (!ctx->loop.uses_uring()) return "epoll";
+  }
+  return "io_uring";
 }
 
 UserspaceDatapath::~UserspaceDatapath() {
@@ -81,7 +89,7 @@ UserspaceDatapath::~UserspaceDatapath() {
 
 std::vector<std::string> UserspaceDatapath::Capabilities() const {
   return {"encap/udp", "encap/ip",   "ipv4",       "ipv6",       "pseudowire/eth",
-          "cookies",   "sequencing", "reordering", "io/" + io_};
+          "cookies",   "sequencing", "reordering", "io/" + std::string(io())};
 }
 
 void UserspaceDatapath::ReapDeadSessions() {

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "datapath/datapath.h"
@@ -37,7 +38,7 @@ class UserspaceDatapath : public Datapath {
 
   std::string_view Name() const override { return "userspace"; }
   // "io_uring" or "epoll": what the I/O threads use.
-  const std::string& io() const { return io_; }
+  std::string_view io() const;
   std::vector<std::string> Capabilities() const override;
   absl::StatusOr<Observation> Observe() override;
   absl::Status CreateTunnel(const TunnelConfig& config) override;
@@ -59,7 +60,6 @@ class UserspaceDatapath : public Datapath {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LoopContext>> loops_;
   std::map<uint32_t, TunnelEntry> tunnels_;
-  std::string io_;
 };
 
 }  // namespace l2tp::userspace
