@@ -24,9 +24,9 @@ absl::Status ReadConfig(const std::string& file, std::istream* in, v1::Config* c
       return absl::InvalidArgumentError(absl::StrCat(file, ": is a directory, not a config file"));
     return LoadConfigFile(file, config);
   }
-  std::stringstream text;
-  text << in->rdbuf();
-  absl::Status st = ParseConfigText(text.str(), config);
+  auto text = ReadConfigStream(*in, "<stdin>");  // bounded, like a file
+  if (!text.ok()) return text.status();
+  absl::Status st = ParseConfigText(*text, config);
   if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("<stdin>: ", st.message()));
   return st;
 }
