@@ -3,31 +3,64 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/server_context.h"
 
 namespace l2tp {
 namespace {
 
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::ServerRpcInfo;
+
 constexpr char kOwnService[] = "/l2tpagent.v1.L2tpAgent/";
 
 class GateInterceptor final : public grpc::experimental::Interceptor {
  public:
-  GateInterceptor(CallGate* gate, grpc::experimental::ServerRpcInfo* info) : gate_(gate), info_(info) {}
+  GateInterceptor(CallGate* gate, ServerRpcInfo* info) : gate_(gate), info_(info) {
+    method_ = info->method();
+    if (absl::StartsWith(method_, "/")) method_.erase(0, 1);
+    gated_ = !absl::StartsWith(info->method(), kOwnService);
+    // Calls whose one request is read before the handler runs: the only ones
+    // where a failed read means the request did not parse.
+    one_request_ = info->type() == ServerRpcInfo::Type::UNARY ||
+                   info->type() == ServerRpcInfo::Type::SERVER_STREAMING;
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
-      std::string method = info_->method();
-      if (absl::StartsWith(method, "/")) method.erase(0, 1);
+    if (gated_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       // The ticket lives as long as the call (this interceptor).
-      if (!gate_->Admit(*info_->server_context(), method, &ticket_).ok()) info_->server_context()->TryCancel();
+      if (!gate_->Admit(*info_->server_context(), method_, &ticket_).ok()) info_->server_context()->TryCancel();
+    }
+    // gRPC hands the interceptor no message when the body failed to parse.
+    if (one_request_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      request_unparsed_ = true;
+    }
+    if (request_unparsed_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      ReplaceParseFailure(methods);
     }
     methods->Proceed();
   }
 
  private:
+  // gRPC answers an unparsable body with INTERNAL and an empty message, a
+  // missing one with INTERNAL and a reason of its own; the caller is at
+  // fault either way, so say so.
+  void ReplaceParseFailure(grpc::experimental::InterceptorBatchMethods* methods) const {
+    const grpc::Status sent = methods->GetSendStatus();
+    if (sent.error_code() != grpc::StatusCode::INTERNAL) return;
+    const std::string why =
+        sent.error_message().empty() ? "protobuf parse failed" : absl::StrCat("gRPC: ", sent.error_message());
+    methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                           absl::StrCat("request body is not a valid ", method_, " request (", why, ")")));
+  }
+
   CallGate* gate_;
-  grpc::experimental::ServerRpcInfo* info_;
+  ServerRpcInfo* info_;
+  std::string method_;  // "package.Service/Method"
+  bool gated_ = false;
+  bool one_request_ = false;
+  bool request_unparsed_ = false;
   CallGate::Ticket ticket_;
 };
 
@@ -35,8 +68,8 @@ class GateInterceptorFactory final : public grpc::experimental::ServerIntercepto
  public:
   explicit GateInterceptorFactory(CallGate* gate) : gate_(gate) {}
 
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
-    if (info->method() == nullptr || absl::StartsWith(info->method(), kOwnService)) return nullptr;
+  grpc::experimental::Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
+    if (info->method() == nullptr) return nullptr;  // unknown method: gRPC answers UNIMPLEMENTED
     return new GateInterceptor(gate_, info);
   }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/names.h"
 #include "agent/plan.h"
 #include "agent/spec_defaults.h"
 #include "agent/validation.h"
@@ -53,13 +54,13 @@ template <typename R>
 absl::Status CheckVersion(const std::string& path, const R& requested, const R* stored) {
   if (requested.resource_version().empty()) return absl::OkStatus();
   if (stored == nullptr) {
-    return absl::AbortedError(absl::StrCat(path, ".resource_version: \"", requested.resource_version(),
-                                           "\" given, but \"", requested.name(), "\" does not exist"));
+    return absl::AbortedError(absl::StrCat(path, ".resource_version: ", Quote(requested.resource_version()),
+                                           " given, but ", Quote(requested.name()), " does not exist"));
   }
   if (stored->resource_version() != requested.resource_version()) {
-    return absl::AbortedError(absl::StrCat(path, ".resource_version: stale: \"", requested.name(),
-                                           "\" is at version ", stored->resource_version(),
-                                           ", the request names ", requested.resource_version(),
+    return absl::AbortedError(absl::StrCat(path, ".resource_version: stale: ", Quote(requested.name()),
+                                           " is at version ", stored->resource_version(),
+                                           ", the request names ", Quote(requested.resource_version()),
                                            "; get it again and retry"));
   }
   return absl::OkStatus();
@@ -134,14 +135,14 @@ absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& 
     auto v = ValidateTunnel(request.tunnels(i), path);
     invalid.insert(invalid.end(), v.begin(), v.end());
     auto [it, fresh] = paths.emplace(TunnelKey(request.tunnels(i).name()), path);
-    if (!fresh) invalid.push_back({path + ".name", absl::StrCat("\"", request.tunnels(i).name(), "\" appears twice (also ", it->second, ")")});
+    if (!fresh) invalid.push_back({path + ".name", absl::StrCat(Quote(request.tunnels(i).name()), " appears twice (also ", it->second, ")")});
   }
   for (int i = 0; i < request.sessions_size(); ++i) {
     std::string path = absl::StrCat("sessions[", i, "]");
     auto v = ValidateSession(request.sessions(i), path);
     invalid.insert(invalid.end(), v.begin(), v.end());
     auto [it, fresh] = paths.emplace(SessionNameKey(request.sessions(i).name()), path);
-    if (!fresh) invalid.push_back({path + ".name", absl::StrCat("\"", request.sessions(i).name(), "\" appears twice (also ", it->second, ")")});
+    if (!fresh) invalid.push_back({path + ".name", absl::StrCat(Quote(request.sessions(i).name()), " appears twice (also ", it->second, ")")});
   }
   if (auto st = ViolationsToStatus(absl::StatusCode::kInvalidArgument, invalid); !st.ok()) return st;
 
@@ -180,7 +181,7 @@ absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& 
     const v1::Tunnel* tunnel = Find(next.tunnels, s.spec().tunnel());
     if (tunnel == nullptr) {
       missing.push_back({absl::StrCat("sessions[", i, "].spec.tunnel"),
-                         absl::StrCat("tunnel \"", s.spec().tunnel(), "\" does not exist",
+                         absl::StrCat("tunnel ", Quote(s.spec().tunnel()), " does not exist",
                                       request.prune() ? " in this request (prune)" : "")});
       continue;
     }
@@ -192,13 +193,17 @@ absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& 
   if (config != nullptr) {  // a session from the API may use a dropped tunnel
     for (const auto& [name, sess] : next.sessions) {
       if (Find(next.tunnels, sess.spec().tunnel()) != nullptr) continue;
-      missing.push_back({"tunnels", absl::StrCat("tunnel \"", sess.spec().tunnel(),
-                                                 "\" is no longer in the config file, but session \"", name,
-                                                 "\" still uses it; delete the session first")});
+      missing.push_back({"tunnels", absl::StrCat("tunnel ", Quote(sess.spec().tunnel()),
+                                                 " is no longer in the config file, but session ", Quote(name),
+                                                 " still uses it; delete the session first")});
     }
   }
   if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, missing); !st.ok()) return st;
   if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, FindCollisions(next, paths)); !st.ok()) return st;
+  if (!shared_udp_ports_) {
+    auto shared = FindSharedLocalPorts(next, paths);
+    if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, shared); !st.ok()) return st;
+  }
   if (next.tunnels.size() > limits_.max_tunnels || next.sessions.size() > limits_.max_sessions) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the apply would leave ", next.tunnels.size(), " tunnels and ", next.sessions.size(),

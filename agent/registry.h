@@ -31,6 +31,11 @@ class Registry {
 
   Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name, Limits limits);
 
+  // Whether the datapath lets UDP tunnels share a local address and port
+  // (capability "udp/shared-local-port"); without it, Apply refuses such
+  // tunnels with FAILED_PRECONDITION. Set before serving.
+  void set_shared_udp_ports(bool shared) { shared_udp_ports_ = shared; }
+
   absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
   // Applies the whole content of the --config file: like Apply, and in the
   // same commit deletes what the file's previous version declared and this
@@ -103,6 +108,7 @@ class Registry {
   std::map<Key, v1::ResourceStatus> status_;
   DesiredState deleting_;
   std::function<void()> on_change_;
+  bool shared_udp_ports_ = true;
 };
 
 }  // namespace l2tp

@@ -5,9 +5,16 @@
 
 namespace l2tp {
 
+std::string BoundedMessage(std::string_view message) {
+  if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
+  return absl::StrCat(absl::string_view(message.data(), kMaxStatusMessageBytes), "... (", message.size(),
+                      " bytes in all)");
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  const absl::string_view m = status.message();
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), BoundedMessage({m.data(), m.size()}));
 }
 
 namespace {
@@ -16,8 +23,9 @@ template <typename Fn>
 grpc::Status Handle(const char* method, Fn fn) {
   absl::Status st = fn();
   if (!st.ok()) {
+    const absl::string_view m = st.message();
     L2TP_LOG(kInfo) << "rpc " << method << " rejected: " << absl::StatusCodeToString(st.code())
-                    << ": " << st.message();
+                    << ": " << BoundedMessage({m.data(), m.size()});
   }
   return ToGrpc(st);
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "agent/call_gate.h"
 #include "agent/event_log.h"
@@ -62,7 +63,14 @@ class AgentService final : public v1::L2tpAgent::Service {
   size_t max_apply_resources_ = 0;
 };
 
-// absl::Status -> grpc::Status with the same code and message.
+// A backstop on what one error sends and logs: validation already cuts quoted
+// values and lists at most 20 problems (validation.h); this bounds the rest,
+// such as a NOT_FOUND that names a huge unknown name.
+inline constexpr size_t kMaxStatusMessageBytes = 16 * 1024;
+// `message`, cut to kMaxStatusMessageBytes and marked when longer.
+std::string BoundedMessage(std::string_view message);
+
+// absl::Status -> grpc::Status with the same code and message (bounded).
 grpc::Status ToGrpc(const absl::Status& status);
 
 }  // namespace l2tp

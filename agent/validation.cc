@@ -1,5 +1,6 @@
 #include "agent/validation.h"
 
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -7,10 +8,13 @@
 #include "absl/strings/str_join.h"
 #include "agent/names.h"
 #include "datapath/ip_address.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace l2tp {
 namespace v1 = ::l2tpagent::v1;
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 class Checker {
  public:
@@ -24,6 +28,21 @@ class Checker {
   std::vector<Violation>* out_;
 };
 
+// Why `a` cannot be a tunnel endpoint, or empty when it can. Loopback
+// addresses are allowed: tests and single-host setups use them.
+std::string EndpointError(const IpAddress& a) {
+  if (a.IsUnspecified()) return "must be a concrete address, got the unspecified address";
+  if (a.IsMulticast()) return "must be a unicast address, got a multicast address";
+  if (a.IsLimitedBroadcast()) return "must be a unicast address, got the broadcast address";
+  if (a.IsLinkLocal()) {
+    return "link-local addresses are not supported: there is no way to give a scope (the interface)";
+  }
+  // One endpoint, one spelling: the mapped form would dodge the family and
+  // collision checks, and IP encapsulation cannot use it at all.
+  if (a.IsV4Mapped()) return "must not be an IPv4-mapped IPv6 address; write the IPv4 address itself";
+  return "";
+}
+
 void CheckAddress(Checker& c, const char* field, const std::string& text,
                   std::optional<IpAddress>* out) {
   if (text.empty()) {
@@ -32,14 +51,40 @@ void CheckAddress(Checker& c, const char* field, const std::string& text,
   }
   *out = IpAddress::Parse(text);
   if (!*out) {
-    c.Fail(field, absl::StrCat("must be an IPv4 or IPv6 address, got \"", text, "\""));
-  } else if ((*out)->IsUnspecified()) {
-    c.Fail(field, absl::StrCat("must be a concrete address, got the unspecified address \"", text, "\""));
-    out->reset();
-  } else if ((*out)->IsMulticast()) {
-    c.Fail(field, absl::StrCat("must be a unicast address, got \"", text, "\""));
+    c.Fail(field, absl::StrCat("must be an IPv4 or IPv6 address, got ", Quote(text)));
+  } else if (auto e = EndpointError(**out); !e.empty()) {
+    c.Fail(field, absl::StrCat(e, " ", Quote(text)));
     out->reset();
   }
+}
+
+// Rules on the pair of valid addresses, reported on the remote.
+void CheckEndpoints(Checker& c, const IpAddress& local, const IpAddress& remote, const v1::TunnelSpec& s) {
+  if (local.family != remote.family) {
+    c.Fail("spec.remote", absl::StrCat("must be of the same address family as local (", Quote(s.local()),
+                                       "), got ", Quote(s.remote())));
+  } else if (local == remote) {
+    c.Fail("spec.remote", absl::StrCat("must differ from local, got ", Quote(s.remote()), " for both"));
+  }
+}
+
+void CheckReorderTimeout(Checker& c, const google::protobuf::Duration& d) {
+  constexpr int64_t kMaxSeconds = 3600;  // 1h inclusive: 3600.000000001s is over
+  if (d.seconds() < 0 || d.nanos() < 0) {
+    c.Fail("spec.reorder_timeout", "must not be negative");
+  } else if (d.nanos() > 999'999'999) {
+    c.Fail("spec.reorder_timeout", absl::StrCat("nanos must be below one second, got ", d.nanos()));
+  } else if (d.seconds() > kMaxSeconds || (d.seconds() == kMaxSeconds && d.nanos() > 0)) {
+    c.Fail("spec.reorder_timeout", absl::StrCat("must be at most 1h, got ", TimeUtil::ToString(d)));
+  }
+}
+
+// Two tunnels with these equal would need the same socket: the 5-tuple for
+// UDP, the address pair for IP encapsulation (normalised specs).
+std::string EndpointKey(const v1::TunnelSpec& s) {
+  if (s.encap() == v1::ENCAPSULATION_IP) return absl::StrCat("IP from ", s.local(), " to ", s.remote());
+  return absl::StrCat("UDP from ", s.local(), " port ", s.udp_source_port(), " to ", s.remote(), " port ",
+                      s.udp_destination_port());
 }
 
 }  // namespace
@@ -71,10 +116,7 @@ std::vector<Violation> ValidateTunnel(const v1::Tunnel& tunnel, std::string_view
   std::optional<IpAddress> local, remote;
   CheckAddress(c, "spec.local", s.local(), &local);
   CheckAddress(c, "spec.remote", s.remote(), &remote);
-  if (local && remote && local->family != remote->family) {
-    c.Fail("spec.remote", absl::StrCat("must be of the same address family as local (", s.local(),
-                                       "), got ", s.remote()));
-  }
+  if (local && remote) CheckEndpoints(c, *local, *remote, s);
 
   for (auto [field, value] : {std::pair{"spec.udp_source_port", s.udp_source_port()},
                               std::pair{"spec.udp_destination_port", s.udp_destination_port()}}) {
@@ -120,11 +162,7 @@ std::vector<Violation> ValidateSession(const v1::Session& session, std::string_v
     c.Fail("spec.l2_specific_sublayer",
            absl::StrCat("unknown sublayer ", s.l2_specific_sublayer(), "; use NONE or DEFAULT"));
   }
-  if (s.has_reorder_timeout()) {
-    const auto& d = s.reorder_timeout();
-    if (d.seconds() < 0 || d.nanos() < 0) c.Fail("spec.reorder_timeout", "must not be negative");
-    else if (d.seconds() > 3600) c.Fail("spec.reorder_timeout", "must be at most 1h");
-  }
+  if (s.has_reorder_timeout()) CheckReorderTimeout(c, s.reorder_timeout());
   if (s.has_mtu() && (s.mtu() < 68 || s.mtu() > 65535)) {
     c.Fail("spec.mtu", absl::StrCat("must be between 68 and 65535, got ", s.mtu()));
   }
@@ -138,21 +176,39 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
     auto it = paths.find(key);
     return it == paths.end() ? nullptr : &it->second;
   };
-  // Report a clash on the side the write touched (the first one found that it did).
+  // A clash between `a` and `b` is reported on the side the write touched
+  // (`b` when both): its path, its name and the other's name.
+  struct Side {
+    const std::string* path;
+    const std::string& self;
+    const std::string& other;
+  };
+  auto touched = [&](const std::string& kind, const std::string& a, const std::string& b) -> std::optional<Side> {
+    if (const std::string* pb = path_of(kind + "/" + b)) return Side{pb, b, a};
+    if (const std::string* pa = path_of(kind + "/" + a)) return Side{pa, a, b};
+    return std::nullopt;
+  };
   auto report = [&](const std::string& kind, const std::string& a, const std::string& b,
                     const std::string& field, const std::string& what) {
-    const std::string* pa = path_of(kind + "/" + a);
-    const std::string* pb = path_of(kind + "/" + b);
-    const std::string* p = pb ? pb : pa;
-    const std::string& other = pb ? a : b;
-    if (p == nullptr) return;
-    out.push_back({absl::StrCat(*p, ".", field), absl::StrCat(what, " is already used by ", kind, " \"", other, "\"")});
+    if (auto side = touched(kind, a, b)) {
+      out.push_back({absl::StrCat(*side->path, ".", field),
+                     absl::StrCat(what, " is already used by ", kind, " ", Quote(side->other))});
+    }
   };
 
   std::map<uint32_t, std::string> tunnel_ids;
+  std::map<std::string, std::string> endpoints;
   for (const auto& [name, t] : next.tunnels) {
     auto [it, fresh] = tunnel_ids.emplace(t.spec().tunnel_id(), name);
     if (!fresh) report("tunnel", it->second, name, "spec.tunnel_id", absl::StrCat("tunnel_id ", t.spec().tunnel_id()));
+    const std::string key = EndpointKey(t.spec());
+    auto [ep_it, ep_fresh] = endpoints.emplace(key, name);
+    auto side = ep_fresh ? std::nullopt : touched("tunnel", ep_it->second, name);
+    if (side) {  // named both ways: either may be the one to change
+      out.push_back({absl::StrCat(*side->path, ".spec.remote"),
+                     absl::StrCat("tunnel ", Quote(side->self), " has the same endpoints as tunnel ",
+                                  Quote(side->other), " (", key, "); one of them needs another address or port")});
+    }
   }
 
   std::map<std::pair<std::string, uint32_t>, std::string> in_tunnel;  // (tunnel, sid)
@@ -163,7 +219,7 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
     auto [it, fresh] = in_tunnel.emplace(std::pair{spec.tunnel(), spec.session_id()}, name);
     if (!fresh) {
       report("session", it->second, name, "spec.session_id",
-             absl::StrCat("session_id ", spec.session_id(), " in tunnel \"", spec.tunnel(), "\""));
+             absl::StrCat("session_id ", spec.session_id(), " in tunnel ", Quote(spec.tunnel())));
     }
     auto tunnel = next.tunnels.find(spec.tunnel());
     if (fresh && tunnel != next.tunnels.end() &&
@@ -178,8 +234,34 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
     auto [if_it, if_fresh] = ifnames.emplace(spec.interface_name(), name);
     if (!if_fresh) {
       report("session", if_it->second, name, "spec.interface_name",
-             absl::StrCat("interface \"", spec.interface_name(), "\""));
+             absl::StrCat("interface ", Quote(spec.interface_name())));
     }
+  }
+  return out;
+}
+
+std::vector<Violation> FindSharedLocalPorts(const DesiredState& next,
+                                            const std::map<std::string, std::string>& paths) {
+  std::vector<Violation> out;
+  std::map<std::string, std::string> ports;  // "ADDRESS port N" -> first tunnel
+  for (const auto& [name, t] : next.tunnels) {
+    const v1::TunnelSpec& s = t.spec();
+    if (s.encap() == v1::ENCAPSULATION_IP) continue;
+    const std::string key = absl::StrCat(s.local(), " port ", s.udp_source_port());
+    auto [it, fresh] = ports.emplace(key, name);
+    if (fresh) continue;
+    auto path = paths.find("tunnel/" + name);
+    const std::string* other = &it->second;
+    if (path == paths.end()) {  // only the first was touched: report it
+      path = paths.find("tunnel/" + it->second);
+      other = &name;
+    }
+    if (path == paths.end()) continue;
+    out.push_back({absl::StrCat(path->second, ".spec.udp_source_port"),
+                   absl::StrCat("local ", key, " is already used by tunnel ", Quote(*other),
+                                ": this datapath gives every tunnel a UDP socket of its own, so tunnels cannot "
+                                "share a local port; give one another udp_source_port (the userspace datapath "
+                                "lets tunnels to different remotes share one)")});
   }
   return out;
 }
@@ -187,7 +269,12 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
 absl::Status ViolationsToStatus(absl::StatusCode code, const std::vector<Violation>& violations) {
   if (violations.empty()) return absl::OkStatus();
   std::vector<std::string> parts;
-  for (const auto& v : violations) parts.push_back(absl::StrCat(v.field, ": ", v.reason));
+  for (size_t i = 0; i < violations.size() && i < kMaxListedViolations; ++i) {
+    parts.push_back(absl::StrCat(violations[i].field, ": ", violations[i].reason));
+  }
+  if (violations.size() > kMaxListedViolations) {
+    parts.push_back(absl::StrCat("and ", violations.size() - kMaxListedViolations, " more problems"));
+  }
   return absl::Status(code, absl::StrJoin(parts, "; "));
 }
 

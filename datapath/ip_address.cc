@@ -8,6 +8,8 @@
 namespace l2tp {
 
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
+  // inet_pton reads up to the first NUL; "10.0.1.1\0junk" is not an address.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::string s(text);  // inet_pton needs a NUL-terminated string
   IpAddress a;
   if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
@@ -35,6 +37,17 @@ bool IpAddress::IsUnspecified() const {
 
 bool IpAddress::IsMulticast() const {
   return is_v4() ? (bytes[0] & 0xf0) == 0xe0 : bytes[0] == 0xff;
+}
+
+bool IpAddress::IsLimitedBroadcast() const {
+  return is_v4() && std::all_of(bytes.begin(), bytes.begin() + 4, [](uint8_t b) { return b == 0xff; });
+}
+
+bool IpAddress::IsLinkLocal() const { return is_v6() && bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
+
+bool IpAddress::IsV4Mapped() const {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return is_v6() && std::equal(bytes.begin(), bytes.begin() + 12, kPrefix);
 }
 
 socklen_t IpAddress::ToSockaddr(uint16_t port, sockaddr_storage* out) const {

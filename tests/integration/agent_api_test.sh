@@ -83,6 +83,86 @@ ctl events | grep -qE "CREATED +tunnel/t1 +created" || fail "events lack the cre
 ctl events | grep -qE "DELETED +session/s2 +removed from the datapath" || fail "events lack the deletion of s2"
 [[ $(ctl events --limit 2 -o json | jq '.events | length') == 2 ]] || fail "events --limit"
 ok "events show what the agent did, newest first"
+
+# ---- Issue 11: hardening of what Apply accepts (items 3, 4, 8, 9, 10)
+
+# Item 10: a body that is not protobuf is the caller's error, not INTERNAL.
+# A raw HTTP/2 gRPC request: a 5-byte frame header, then field 1 claiming 5
+# bytes of which 1 follows.
+printf '\x00\x00\x00\x00\x03\x0a\x05a' >"$WORK/garbage.bin"
+raw_grpc() {  # $1: method path; prints the response headers and trailers
+  curl -sS --http2-prior-knowledge --unix-socket "$SOCK" -H 'content-type: application/grpc' -H 'te: trailers' \
+    --data-binary @"$WORK/garbage.bin" -D - -o /dev/null "http://localhost/$1" | tr -d '\r'
+}
+for m in Apply GetInfo Watch; do
+  hdrs=$(raw_grpc "l2tpagent.v1.L2tpAgent/$m")
+  grep -qi '^grpc-status: 3$' <<<"$hdrs" || fail "garbage $m body: want grpc-status 3 (INVALID_ARGUMENT): $hdrs"
+  grep -qi "^grpc-message: request body is not a valid l2tpagent.v1.L2tpAgent/$m request (protobuf parse failed)$" <<<"$hdrs" \
+    || fail "garbage $m body: message: $hdrs"
+done
+hdrs=$(raw_grpc grpc.health.v1.Health/Check)
+grep -qi '^grpc-status: 3$' <<<"$hdrs" || fail "garbage health body: $hdrs"
+ctl info >/dev/null || fail "the agent serves on after garbage bodies"
+ok "a body that does not parse is INVALID_ARGUMENT naming the method"
+
+# Items 3 and 8: input the kernel or the datapath would misread.
+cat >"$WORK/misread.json" <<'JSON'
+{"tunnels": [
+  {"name": "bc", "spec": {"tunnelId": 900, "peerTunnelId": 900, "local": "192.0.2.1", "remote": "255.255.255.255"}},
+  {"name": "self", "spec": {"tunnelId": 901, "peerTunnelId": 901, "local": "192.0.2.1", "remote": "192.0.2.1"}},
+  {"name": "ll", "spec": {"tunnelId": 902, "peerTunnelId": 902, "local": "fe80::1", "remote": "2001:db8::2"}},
+  {"name": "nul", "spec": {"tunnelId": 903, "peerTunnelId": 903, "local": "10.0.1.1\u0000junk", "remote": "10.0.1.2"}}],
+ "sessions": [
+  {"name": "tmpl", "spec": {"tunnel": "t1", "sessionId": 900, "peerSessionId": 900, "interfaceName": "tap%d"}},
+  {"name": "all", "spec": {"tunnel": "t1", "sessionId": 901, "peerSessionId": 901, "interfaceName": "all"}},
+  {"name": "colons", "spec": {"tunnel": "t1", "sessionId": 902, "peerSessionId": 902, "cookie": ":::", "peerCookie": "0x"}},
+  {"name": "hour", "spec": {"tunnel": "t1", "sessionId": 903, "peerSessionId": 903, "reorderTimeout": "3600.999999999s"}}]}
+JSON
+before=$(ctl get sessions -o json | jq -c '[.sessions[] | {name, spec, generation}]')
+err=$(expect_fail INVALID_ARGUMENT ctl apply -f "$WORK/misread.json")
+for want in 'tunnels\[0\].spec.remote: must be a unicast address, got the broadcast address' \
+            'tunnels\[1\].spec.remote: must differ from local' \
+            'tunnels\[2\].spec.local: link-local addresses are not supported: there is no way to give a scope' \
+            'tunnels\[3\].spec.local: must be an IPv4 or IPv6 address, got "10.0.1.1\\x00junk"' \
+            "sessions\[0\].spec.interface_name: must not contain '%'" \
+            'sessions\[1\].spec.interface_name: must not be "all"' \
+            'sessions\[2\].spec.cookie: colon-separated cookies' \
+            'sessions\[2\].spec.peer_cookie: must be 4 or 8 bytes of hex' \
+            'sessions\[3\].spec.reorder_timeout: must be at most 1h, got 3600.999999999s'; do
+  grep -q -- "$want" <<<"$err" || fail "misread input: want '$want' in: $err"
+done
+after=$(ctl get sessions -o json | jq -c '[.sessions[] | {name, spec, generation}]')
+[[ "$before" == "$after" ]] || fail "a rejected apply changed state"
+ok "templates, reserved names, broadcast, self, link-local, NUL, bare cookies and >1h are rejected by field"
+
+# Item 4: a second tunnel on t1's endpoints (192.0.2.1:1701 -> 192.0.2.2:1701).
+printf 'tunnels:\n  - name: twin\n    spec: {tunnelId: 950, peerTunnelId: 950, local: 192.0.2.1, remote: 192.0.2.2}\n' >"$WORK/twin.yaml"
+err=$(expect_fail ALREADY_EXISTS ctl apply -f "$WORK/twin.yaml")
+grep -q 'tunnels\[0\].spec.remote: tunnel "twin" has the same endpoints as tunnel "t1"' <<<"$err" || fail "endpoint clash: $err"
+sed -i 's/remote: 192.0.2.2/remote: 192.0.2.3/' "$WORK/twin.yaml"
+ctl apply -f "$WORK/twin.yaml" | grep -q "tunnel/twin created" || fail "another remote on t1's local port"
+ctl delete tunnel twin >/dev/null
+ok "two tunnels on the same endpoints are ALREADY_EXISTS naming both; another remote is fine"
+
+# Item 9: a 4.3 MB bad request gets a short error and a short log line (buf
+# curl sends it as is, whatever l2tpctl allows in a file).
+BUF="${BUF:-$(cd "$HERE/../.." && pwd)/.tools/node_modules/.bin/buf}"
+[[ -x "$BUF" ]] || fail "buf not installed at $BUF (scripts/setup.sh installs it)"
+{ printf '{"tunnels":[{"name":"'; head -c 4300000 /dev/zero | tr '\0' A
+  printf '","spec":{"tunnelId":1,"peerTunnelId":1,"local":"192.0.2.1","remote":"192.0.2.2"}}],"sessions":['
+  for i in $(seq 1 30); do printf '%s{"name":"h%d","spec":{"tunnel":"t1","sessionId":%d,"peerSessionId":1,"cookie":"zz"}}' \
+    "$([[ $i -gt 1 ]] && echo ,)" "$i" "$((960 + i))"; done
+  printf ']}'; } >"$WORK/huge.json"
+rc=0
+"$BUF" curl --protocol grpc --http2-prior-knowledge --unix-socket "$SOCK" -d @"$WORK/huge.json" \
+  http://localhost/l2tpagent.v1.L2tpAgent/Apply >"$WORK/huge.out" 2>&1 || rc=$?
+[[ $rc -eq 24 ]] || fail "huge bad Apply: want exit 24 (INVALID_ARGUMENT), got $rc: $(head -c 2000 "$WORK/huge.out")"
+grep -q '(4300000 bytes)' "$WORK/huge.out" || fail "huge value not cut with its length: $(head -c 2000 "$WORK/huge.out")"
+grep -q 'and 11 more problems' "$WORK/huge.out" || fail "problems not capped at 20: $(head -c 4000 "$WORK/huge.out")"
+[[ $(wc -c <"$WORK/huge.out") -lt 8000 ]] || fail "error is $(wc -c <"$WORK/huge.out") bytes"
+longest=$(awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' "$AGENT_LOG")
+[[ $longest -lt 20000 ]] || fail "the agent logged a $longest-byte line"
+ok "a 4.3 MB bad request gets a short error and log line"
 stop_agent
 ok "SIGTERM exits 0"
 finish

@@ -23,7 +23,7 @@ publish() {
 
 cat >"$WORK/v1.yaml" <<'YAML'
 tunnels:
-  - {name: a, spec: {tunnelId: 1, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.2}}
+  - {name: a, spec: {tunnelId: 1, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.9}}
   - {name: b, spec: {tunnelId: 3, peerTunnelId: 4, local: 192.0.2.1, remote: 192.0.2.3}}
 sessions:
   - {name: a1, spec: {tunnel: a, sessionId: 1, peerSessionId: 2}}
@@ -31,13 +31,13 @@ sessions:
 YAML
 cat >"$WORK/v2.yaml" <<'YAML'
 tunnels:
-  - {name: a, spec: {tunnelId: 1, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.2}}
+  - {name: a, spec: {tunnelId: 1, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.9}}
 sessions:
   - {name: a1, spec: {tunnel: a, sessionId: 1, peerSessionId: 2, mtu: 1400}}
 YAML
 cat >"$WORK/broken.yaml" <<'YAML'
 tunnels:
-  - {name: a, spec: {tunnelId: 0, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.2}}
+  - {name: a, spec: {tunnelId: 0, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.9}}
 YAML
 
 names() { phases | sed 's/=.*//' | sort | tr '\n' ' '; }

@@ -96,7 +96,7 @@ TEST_F(ConfigReloaderTest, ResourcesAppliedThroughTheApiAreLeftAlone) {
   Write(kTwoTunnels);
   ASSERT_TRUE(reloader_->CheckNow().ok());
   v1::ApplyRequest api;
-  *api.add_tunnels() = MakeTunnel("api-t", 50);
+  *api.add_tunnels() = MakeTunnel("api-t", 50, "192.0.2.1", "192.0.2.9");
   *api.add_sessions() = MakeSession("api-s", "api-t", 5);
   ASSERT_TRUE(registry_->Apply(api).ok());
   Write(kOneTunnel);

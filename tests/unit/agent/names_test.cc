@@ -1,6 +1,7 @@
 #include "agent/names.h"
 
 #include "agent/spec_defaults.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_resources.h"
 
@@ -27,6 +28,56 @@ TEST(NamesTest, CookiesParseInEveryAcceptedSpelling) {
   EXPECT_TRUE(ParseCookie("", &err)->empty());
   EXPECT_FALSE(ParseCookie("001122", &err));
   EXPECT_EQ(err, "must be 0, 4 or 8 bytes, got 3");
+}
+
+// Issue 11, item 8: no spelling of "no cookie" but the empty string.
+TEST(NamesTest, CookiesAreFourOrEightBytesOrEmpty) {
+  std::string err;
+  for (const char* bad : {":::", ":", "0x", "0X", "a1:b2:c3:d4:", ":a1:b2:c3:d4", "a1::b2:c3:d4", "a1b2:c3d4",
+                          "a:1b:2c:3d", "0x:a1:b2:c3:d4"}) {
+    err.clear();
+    EXPECT_FALSE(ParseCookie(bad, &err)) << bad;
+    EXPECT_FALSE(err.empty()) << bad;
+  }
+  EXPECT_FALSE(ParseCookie("a1:b2:c3", &err));
+  EXPECT_EQ(err, "must be 0, 4 or 8 bytes, got 3");
+  ASSERT_TRUE(ParseCookie("0xa1:b2:c3:d4", &err));
+  EXPECT_EQ(FormatCookie(*ParseCookie("0xa1:b2:c3:d4", &err)), "a1b2c3d4");
+  EXPECT_FALSE(ParseCookie(std::string("a1b2c3d4\0", 9), &err));
+}
+
+// Issue 11, item 3: names the kernel would take differently, or that are not ours to take.
+TEST(NamesTest, InterfaceNamesAreCheckedAsTheKernelDoesAndStricter) {
+  for (const char* bad : {"tap%d", "%", "a/b", "a:b", "a b", "a\tb", "a\nb", "a\x01", "a\x7f", ".", "..", "all",
+                          "default", "lo"}) {
+    EXPECT_NE(InterfaceNameError(bad), "") << bad;
+  }
+  EXPECT_NE(InterfaceNameError(std::string("pw\0x", 4)), "");
+  EXPECT_EQ(InterfaceNameError("tap%d"),
+            "must not contain '%' (the kernel would expand it as a template such as \"tap%d\"), got \"tap%d\"");
+  EXPECT_THAT(InterfaceNameError("all"), ::testing::HasSubstr("reserved"));
+  for (const char* good : {"pw0", "eth0", "lo0", "all1", "l2tp-a.b_c", "abcdefghijklmno"}) {
+    EXPECT_EQ(InterfaceNameError(good), "") << good;
+  }
+}
+
+// Issue 11, item 9: one quoting function, cut and escaped.
+TEST(NamesTest, QuoteCutsAndEscapes) {
+  EXPECT_EQ(Quote("pw0"), "\"pw0\"");
+  EXPECT_EQ(Quote(""), "\"\"");
+  EXPECT_EQ(Quote(std::string("a\"b\\c\n\r\t\0\x1b\x7f\xc3", 12)), "\"a\\\"b\\\\c\\n\\r\\t\\x00\\x1b\\x7f\\xc3\"");
+  const std::string exact(kMaxQuotedBytes, 'a');
+  EXPECT_EQ(Quote(exact), "\"" + exact + "\"");
+  EXPECT_EQ(Quote(exact + "b"), "\"" + exact + "...\" (65 bytes)");
+  const std::string huge = Quote(std::string(4'300'000, 'z'));
+  EXPECT_EQ(huge, "\"" + std::string(kMaxQuotedBytes, 'z') + "...\" (4300000 bytes)");
+  // Error messages that quote go through it.
+  EXPECT_EQ(DnsLabelError(std::string(100, 'A')),
+            "must be at most 63 characters, got 100 (\"" + std::string(64, 'A') + "...\" (100 bytes))");
+  EXPECT_LT(InterfaceNameError(std::string(1'000'000, 'x')).size(), 200u);
+  std::string err;
+  ParseCookie(std::string(1'000'000, 'g'), &err);
+  EXPECT_LT(err.size(), 200u);
 }
 
 TEST(SpecDefaultsTest, NormalisationFillsDefaults) {

@@ -125,6 +125,90 @@ TEST_F(RegistryTest, IdCollisionsAreAlreadyExists) {
   EXPECT_THAT(r.status().message(), HasSubstr("sessions[0].spec.session_id"));
 }
 
+// Issue 11, item 4: compared in normalised form, so another spelling of the
+// same addresses and ports still collides.
+TEST_F(RegistryTest, TunnelsWithTheSameEndpointsAreAlreadyExists) {
+  v1::ApplyRequest first;
+  *first.add_tunnels() = MakeTunnel("t1", 1, "2001:db8::1", "2001:db8::2");
+  ASSERT_TRUE(registry_->Apply(first).ok());
+  v1::ApplyRequest b;
+  *b.add_tunnels() = MakeTunnel("t2", 2, "2001:db8:0::1", "2001:0db8::2");
+  b.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1701);
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("tunnels[0].spec.remote: tunnel \"t2\" has the same endpoints as tunnel \"t1\" "
+                        "(UDP from 2001:db8::1 port 1701 to 2001:db8::2 port 1701)"));
+  EXPECT_EQ(All().tunnels_size(), 1);
+  b.mutable_tunnels(0)->mutable_spec()->set_remote("2001:db8::3");
+  EXPECT_TRUE(registry_->Apply(b).ok()) << "another remote on the same local port";
+}
+
+// A datapath that gives every tunnel its own socket (static kernel tunnels)
+// cannot let two share a local UDP port: FAILED_PRECONDITION naming the other.
+TEST_F(RegistryTest, SharedLocalPortIsRefusedWhereTheDatapathCannotShare) {
+  v1::ApplyRequest first;
+  *first.add_tunnels() = MakeTunnel("hub-a", 1, "192.0.2.1", "192.0.2.21");
+  ASSERT_TRUE(registry_->Apply(first).ok());
+  v1::ApplyRequest second;
+  *second.add_tunnels() = MakeTunnel("hub-b", 2, "192.0.2.1", "192.0.2.22");
+  registry_->set_shared_udp_ports(false);
+  auto r = registry_->Apply(second);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("tunnels[0].spec.udp_source_port: local 192.0.2.1 port 1701 is already used by tunnel \"hub-a\""));
+  EXPECT_EQ(All().tunnels_size(), 1);
+  second.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1702);
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "another local port";
+  second.mutable_tunnels(0)->mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+  second.mutable_tunnels(0)->mutable_spec()->clear_udp_source_port();
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "IP encapsulation has no ports";
+  registry_->set_shared_udp_ports(true);
+  *second.add_tunnels() = MakeTunnel("hub-c", 3, "192.0.2.1", "192.0.2.23");
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "a datapath that shares";
+}
+
+// Issue 11, items 3 and 8, through Apply: rejected as a whole, nothing stored.
+TEST_F(RegistryTest, InputTheDatapathWouldMisreadIsInvalid) {
+  auto b = Batch();
+  b.mutable_sessions(0)->mutable_spec()->set_interface_name("tap%d");
+  b.mutable_sessions(1)->mutable_spec()->set_cookie(":::");
+  b.mutable_tunnels(0)->mutable_spec()->set_remote(std::string("192.0.2.2\0junk", 14));
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string m(r.status().message());
+  EXPECT_THAT(m, HasSubstr("tunnels[0].spec.remote: must be an IPv4 or IPv6 address, got \"192.0.2.2\\x00junk\""));
+  EXPECT_THAT(m, HasSubstr("sessions[0].spec.interface_name: must not contain '%'"));
+  EXPECT_THAT(m, HasSubstr("sessions[1].spec.cookie: colon-separated cookies"));
+  EXPECT_EQ(All().tunnels_size(), 0);
+}
+
+// Issue 11, item 9: a 4.3 MB bad request used to come back as a 9 MB error.
+TEST_F(RegistryTest, AHugeBadRequestGetsAShortError) {
+  v1::ApplyRequest b;
+  const std::string huge(4'300'000, 'A');
+  *b.add_tunnels() = MakeTunnel(huge, 1, huge, huge);
+  *b.add_tunnels() = MakeTunnel(huge, 2);
+  for (int i = 0; i < 40; ++i) {
+    *b.add_sessions() = MakeSession("s" + std::to_string(i), "t1", i + 1);
+    b.mutable_sessions(i)->mutable_spec()->set_cookie(huge);
+  }
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string m(r.status().message());
+  EXPECT_LT(m.size(), 8000u);
+  EXPECT_THAT(m, HasSubstr("tunnels[0].name: must be at most 63 characters, got 4300000 (\"AAAA"));
+  EXPECT_THAT(m, HasSubstr("...\" (4300000 bytes)"));
+  EXPECT_THAT(m, HasSubstr("more problems"));
+
+  v1::ApplyRequest stale;  // a precondition on a name that does not exist
+  *stale.add_tunnels() = MakeTunnel("t9", 9);
+  stale.mutable_tunnels(0)->set_resource_version(huge);
+  r = registry_->Apply(stale);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted);
+  EXPECT_LT(r.status().message().size(), 300u);
+}
+
 TEST_F(RegistryTest, DuplicateNamesInOneRequestAreInvalid) {
   auto b = Batch();
   *b.add_sessions() = MakeSession("s1", "t1", 12);
