@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/crc32c.h"
+#include "agent/state_check.h"
 #include "common/log.h"
 
 namespace l2tp {
@@ -93,6 +94,46 @@ absl::Status MakeDirs(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// A temp file is only ever complete between its fsync and the rename that
+// follows; one found at start is the partial write of a commit that never
+// happened (ENOSPC, kill -9). Nothing reads it; remove it so it is not
+// mistaken for state and does not hold disk space.
+void RemoveLeftoverTemp(const std::string& tmp, Store::LoadReport* report) {
+  if (unlink(tmp.c_str()) == 0) {
+    report->removed_temp = tmp;
+    L2TP_LOG(kWarning) << "state: removed " << tmp << ", left by a commit that did not finish";
+  } else if (errno != ENOENT) {
+    L2TP_LOG(kWarning) << "state: cannot remove the leftover " << tmp << ": " << std::strerror(errno);
+  }
+}
+
+// Reads one state file and checks its frame and its content. NotFound: the
+// file does not exist; DataLoss: it is bad (the message says why); anything
+// else: it could not be read.
+absl::StatusOr<storev1::State> LoadStateFile(const std::string& path) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  auto state = Store::Decode(*bytes);
+  if (!state.ok()) return state.status();
+  if (auto problems = CheckStoredState(*state); !problems.empty()) {
+    return absl::DataLossError(absl::StrCat("invalid content, ", SummarizeViolations(problems)));
+  }
+  return state;
+}
+
+bool IsBadOrMissing(const absl::Status& st) { return absl::IsNotFound(st) || absl::IsDataLoss(st); }
+
+// Why the agent refuses to start: `problem` (the current file) and why the
+// previous state cannot stand in for it.
+absl::Status NoGoodState(const std::string& problem, const std::string& prev, const absl::Status& prev_status) {
+  if (absl::IsNotFound(prev_status)) {
+    return absl::DataLossError(absl::StrCat(problem, "; no previous good state to fall back on (", prev,
+                                            " does not exist). Move the file away to start with an empty state."));
+  }
+  return absl::DataLossError(absl::StrCat(problem, "; and the previous state cannot be used either (", prev, ": ",
+                                          prev_status.message(), ")"));
+}
+
 }  // namespace
 
 std::string Store::Encode(const storev1::State& state) {
@@ -135,36 +176,24 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, LoadR
   std::unique_ptr<Store> store(new Store(dir));
   const std::string current = store->path();
   const std::string prev = current + ".prev";
+  RemoveLeftoverTemp(current + ".tmp", report);
 
-  auto bytes = ReadFile(current);
-  if (!bytes.ok() && !absl::IsNotFound(bytes.status())) return bytes.status();
-  if (bytes.ok()) {
-    auto state = Decode(*bytes);
-    if (state.ok()) {
-      store->state_ = *std::move(state);
-      return store;
-    }
-    report->problem = absl::StrCat(current, ": ", state.status().message());
+  auto state = LoadStateFile(current);
+  if (state.ok()) {
+    store->state_ = *std::move(state);
+    return store;
   }
-
-  auto prev_bytes = ReadFile(prev);
-  if (!bytes.ok() && absl::IsNotFound(prev_bytes.status())) {
+  if (!IsBadOrMissing(state.status())) return state.status();  // unreadable: do not guess
+  auto prev_state = LoadStateFile(prev);
+  if (absl::IsNotFound(state.status()) && absl::IsNotFound(prev_state.status())) {
     report->fresh = true;  // first start
     return store;
   }
-  if (!bytes.ok()) report->problem = absl::StrCat(current, ": missing");
-  if (!prev_bytes.ok()) {
-    return absl::DataLossError(absl::StrCat(report->problem, "; and no previous good state (",
-                                            prev, ": ", prev_bytes.status().message(),
-                                            "). Move the file away to start with an empty state."));
-  }
-  auto prev_state = Decode(*prev_bytes);
-  if (!prev_state.ok()) {
-    return absl::DataLossError(absl::StrCat(report->problem, "; and the previous state is bad too (",
-                                            prev, ": ", prev_state.status().message(), ")"));
-  }
+  report->problem = absl::StrCat(current, ": ", absl::IsNotFound(state.status()) ? "missing" : state.status().message());
+  if (!prev_state.ok()) return NoGoodState(report->problem, prev, prev_state.status());
+
   // Keep the bad file for inspection, and make the good one current again.
-  if (bytes.ok()) {
+  if (!absl::IsNotFound(state.status())) {
     std::string aside = absl::StrCat(current, ".corrupt-", time(nullptr));
     if (rename(current.c_str(), aside.c_str()) == 0) {
       report->problem += absl::StrCat(" (kept as ", aside, ")");

@@ -25,7 +25,8 @@ struct TcpListenConfig {
   bool client_certificates = false;  // mTLS
 };
 
-// Checks the flag combination and reads the PEM files. Errors name the flag.
+// Checks the flag combination, reads the PEM files and checks that the key
+// belongs to the certificate. Errors name the flag (both, for a mismatch).
 absl::StatusOr<TcpListenConfig> MakeTcpListenConfig(const TcpListenFlags& flags);
 
 // True for 127.0.0.0/8, [::1] and localhost, with a port.

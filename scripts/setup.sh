@@ -8,7 +8,7 @@ APT_PACKAGES=(
   # build
   build-essential cmake pkg-config bazel-bootstrap
   # libraries (Debian's packaged builds)
-  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev libssl-dev
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev liburing-dev
   libgtest-dev libgmock-dev
   # tests and the demo: namespaces, traffic, JSON, fuzzing
