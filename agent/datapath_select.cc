@@ -1,6 +1,10 @@
 #include "agent/datapath_select.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/crc32c.h"
 #include "datapath/kernel/kernel_datapath.h"
 #include "datapath/memory/memory_datapath.h"
 #include "datapath/userspace/userspace_datapath.h"
@@ -9,7 +13,8 @@ namespace l2tp {
 
 absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
                                               const KernelL2tpProbe& kernel,
-                                              const std::string& userspace_io) {
+                                              const std::string& userspace_io,
+                                              const std::string& device_owner) {
   auto io_mode = userspace::ParseIoMode(userspace_io);
   if (!io_mode.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--userspace-io: ", io_mode.status().message()));
@@ -45,7 +50,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
   }
   if (requested == "userspace" || requested == "auto") {
     // auto without a usable kernel L2TP: userspace.
-    auto userspace = userspace::UserspaceDatapath::Create(0, *io_mode);
+    auto userspace = userspace::UserspaceDatapath::Create(0, *io_mode, device_owner);
     if (!userspace.ok()) {
       if (requested == "userspace") {
         return absl::FailedPreconditionError(absl::StrCat("--datapath=userspace: ", userspace.status().message()));
@@ -66,6 +71,14 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
   }
   return absl::InvalidArgumentError(
       absl::StrCat("--datapath: must be auto, kernel, userspace or memory, got \"", requested, "\""));
+}
+
+std::string DeviceOwnerTag(const std::string& state_dir) {
+  // The same directory however it is spelled (relative, trailing slash).
+  std::error_code ec;
+  std::string path = std::filesystem::weakly_canonical(state_dir, ec).string();
+  if (ec) path = state_dir;
+  return absl::StrFormat("%08x", Crc32c(path.data(), path.size()));
 }
 
 }  // namespace l2tp

@@ -20,8 +20,16 @@ struct DatapathChoice {
 // `requested`: auto | kernel | userspace | memory. An explicit backend that
 // cannot run is an error; `auto` falls back and says why. `userspace_io`
 // (auto | io_uring | epoll) is how the userspace datapath's threads do I/O.
+// `device_owner` goes into the ownership mark of the userspace datapath's
+// TAPs (DeviceOwnerTag).
 absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
                                               const KernelL2tpProbe& kernel,
-                                              const std::string& userspace_io = "auto");
+                                              const std::string& userspace_io = "auto",
+                                              const std::string& device_owner = "default");
+
+// The owner tag of this agent's devices: 8 hex digits of a hash of its state
+// directory, so every run of one agent has the same tag and two agents that
+// share a network namespace (with two state directories) have different ones.
+std::string DeviceOwnerTag(const std::string& state_dir);
 
 }  // namespace l2tp

@@ -106,13 +106,6 @@ int Run() {
   const int max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   if (max_message_bytes < 1024) return Fail("--max-message-bytes: must be at least 1024");
 
-  // Block the shutdown signals in every thread; one thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   Store::LoadReport report;
   auto store = Store::Open(absl::GetFlag(FLAGS_state_dir), &report);
   if (!store.ok()) return Fail(absl::StrCat("state: ", store.status().message()));
@@ -123,7 +116,8 @@ int Run() {
                   << (*store)->state().sessions_size() << " sessions loaded from " << (*store)->path();
 
   const KernelL2tpProbe kernel = ProbeKernelL2tp();
-  auto choice = SelectDatapath(absl::GetFlag(FLAGS_datapath), kernel, absl::GetFlag(FLAGS_userspace_io));
+  auto choice = SelectDatapath(absl::GetFlag(FLAGS_datapath), kernel, absl::GetFlag(FLAGS_userspace_io),
+                               DeviceOwnerTag(absl::GetFlag(FLAGS_state_dir)));
   if (!choice.ok()) return Fail(std::string(choice.status().message()));
   LogMessage(choice->datapath ? LogLevel::kInfo : LogLevel::kWarning)
       << "datapath: " << choice->name << ": " << choice->message;

@@ -160,6 +160,12 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
                          .Name("l2tp_agent_drift_repairs_total")
                          .Help("Datapath objects restored after they were changed or removed behind the agent's back")
                          .Register(*registry_)),
+      strays_removed_(prometheus::BuildCounter()
+                          .Name("l2tp_agent_stray_interfaces_removed_total")
+                          .Help("Devices carrying the agent's ownership mark that no desired session used, removed "
+                                "(left behind by a session deleted while the agent was down or by a crash)")
+                          .Register(*registry_)
+                          .Add({})),
       datapath_errors_(prometheus::BuildCounter()
                            .Name("l2tp_agent_datapath_errors_total")
                            .Help("Failed datapath operations, by operation")
@@ -184,7 +190,11 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
                                  .Name("l2tp_agent_config_last_reload_successful")
                                  .Help("1 if the last version of the --config file read was applied, 0 if refused")
                                  .Register(*registry_)
-                                 .Add({})) {
+                                 .Add({})),
+      connections_refused_(prometheus::BuildCounter()
+                               .Name("l2tp_agent_connections_refused_total")
+                               .Help("API connections closed by a connection limit, by listener and limit")
+                               .Register(*registry_)) {
   prometheus::BuildGauge().Name("l2tp_agent_build_info").Help("The agent's version (value 1)")
       .Register(*registry_).Add({{"version", version}}).Set(1);
   std::map<std::string, std::string> datapath_labels{{"datapath", datapath}};
@@ -197,7 +207,9 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
   reconcile_total_.Add({{"result", "failure"}});
   drift_repairs_.Add({{"kind", "tunnel"}});
   drift_repairs_.Add({{"kind", "session"}});
-  for (const char* op : {"create_tunnel", "delete_tunnel", "create_session", "modify_session", "delete_session", "observe"}) {
+  for (const char* reason : {"per_peer", "total"}) connections_refused_.Add({{"listener", "unix"}, {"reason", reason}});
+  for (const char* op : {"create_tunnel", "delete_tunnel", "create_session", "modify_session", "delete_session", "observe",
+                         "remove_stray_interface"}) {
     datapath_errors_.Add({{"op", op}});
   }
   for (const char* method : {"Apply", "Delete"}) authz_denied_.Add({{"method", method}, {"role", "admin"}});
@@ -217,7 +229,12 @@ void AgentMetrics::ObservePass(const Reconciler::PassResult& pass) {
   reconcile_duration_.Observe(pass.seconds);
   if (pass.tunnel_repairs) drift_repairs_.Add({{"kind", "tunnel"}}).Increment(pass.tunnel_repairs);
   if (pass.session_repairs) drift_repairs_.Add({{"kind", "session"}}).Increment(pass.session_repairs);
+  if (pass.strays_removed) strays_removed_.Increment(pass.strays_removed);
   for (const auto& [op, n] : pass.errors_by_op) datapath_errors_.Add({{"op", op}}).Increment(n);
+}
+
+void AgentMetrics::ObserveConnectionRefused(const std::string& listener, const std::string& reason) {
+  connections_refused_.Add({{"listener", listener}, {"reason", reason}}).Increment();
 }
 
 void AgentMetrics::ObserveAuthzDenied(const std::string& method, const std::string& role) {

@@ -39,6 +39,9 @@ class AgentMetrics {
   void ObserveAuthzDenied(const std::string& method, const std::string& role);
   // A changed --config file was applied (ok) or refused.
   void ObserveConfigReload(bool ok);
+  // A connection closed at once by a connection limit: the listener
+  // ("unix") and which limit ("per_peer", "total").
+  void ObserveConnectionRefused(const std::string& listener, const std::string& reason);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -46,12 +49,14 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>& reconcile_total_;
   prometheus::Histogram& reconcile_duration_;
   prometheus::Family<prometheus::Counter>& drift_repairs_;
+  prometheus::Counter& strays_removed_;
   prometheus::Family<prometheus::Counter>& datapath_errors_;
   prometheus::Family<prometheus::Counter>& grpc_requests_;
   prometheus::Family<prometheus::Histogram>& grpc_duration_;
   prometheus::Family<prometheus::Counter>& authz_denied_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
   prometheus::Gauge& config_last_reload_ok_;
+  prometheus::Family<prometheus::Counter>& connections_refused_;
 };
 
 // Builds the scrape-time families from registry rows (exposed for tests).

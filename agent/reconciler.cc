@@ -319,6 +319,8 @@ Reconciler::PassResult Reconciler::Pass() {
            &result.sessions_ready);
   }
 
+  RemoveStrayInterfaces(after, snap, &result);
+
   // Deleted resources are done once the datapath no longer holds them (or
   // the ids now belong to another resource).
   for (const auto& [name, t] : snap.deleting.tunnels) {
@@ -362,6 +364,30 @@ Reconciler::PassResult Reconciler::Pass() {
     next_retry_ = next_retry;
   }
   return result;
+}
+
+void Reconciler::RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap,
+                                       PassResult* result) {
+  if (observed.stray_interfaces.empty()) return;
+  // A stray whose name a desired session uses is that session's device,
+  // waiting to be attached again (its tunnel may not be up yet): keep it.
+  std::set<std::string> wanted;
+  for (const auto& [name, s] : snap.desired.sessions) {
+    auto tunnel = snap.desired.tunnels.find(s.spec().tunnel());
+    if (tunnel == snap.desired.tunnels.end()) continue;
+    wanted.insert(ToSessionConfig(tunnel->second.spec(), s.spec()).interface_name);
+  }
+  for (const std::string& name : observed.stray_interfaces) {
+    if (wanted.count(name)) continue;
+    if (auto st = datapath_->RemoveStrayInterface(name); !st.ok()) {
+      ++result->errors_by_op["remove_stray_interface"];
+      L2TP_LOG(kError) << "reconcile: cannot remove the leftover interface " << name << ": " << st.message();
+      continue;
+    }
+    ++result->strays_removed;
+    L2TP_LOG(kInfo) << "reconcile: removed interface " << name
+                    << ": it carries this agent's mark and no desired session uses it";
+  }
 }
 
 }  // namespace l2tp

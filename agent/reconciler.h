@@ -27,6 +27,7 @@ class Reconciler {
     int repairs = 0;       // objects restored after drifting
     int tunnel_repairs = 0;
     int session_repairs = 0;
+    int strays_removed = 0;  // devices with our mark that no session wanted
     bool observe_failed = false;
     std::map<std::string, int> errors_by_op;  // "create_tunnel", ..., "observe"
     double seconds = 0;                        // how long the pass took
@@ -60,6 +61,8 @@ class Reconciler {
  private:
   void Loop();
   PassResult Pass();
+  // Removes the datapath's stray interfaces that no desired session names.
+  void RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap, PassResult* result);
   bool InBackoff(const std::string& key, Clock::time_point now) const;
   void Event(v1::ResourceKind kind, const std::string& name, v1::Event::Reason reason,
              const std::string& message);

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "datapath/ip_address.h"
 
 namespace l2tp {
@@ -81,6 +82,10 @@ struct ObservedSession {
 struct Observation {
   std::vector<ObservedTunnel> tunnels;
   std::vector<ObservedSession> sessions;
+  // Devices that carry this agent's ownership mark but belong to no session
+  // the datapath holds: left behind by a session removed while the agent was
+  // down or before a crash. The agent removes those no session wants.
+  std::vector<std::string> stray_interfaces;
 };
 
 class Datapath {
@@ -104,6 +109,12 @@ class Datapath {
   // the session as created; the agent replaces the session for anything else.
   virtual absl::Status ModifySession(const SessionConfig& config) = 0;
   virtual absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) = 0;
+
+  // Removes a device Observe() listed in stray_interfaces, after checking
+  // again that it carries this agent's mark and no session holds it.
+  virtual absl::Status RemoveStrayInterface(const std::string& name) {
+    return absl::UnimplementedError(absl::StrCat("the ", std::string(Name()), " datapath leaves no stray interfaces (", name, ")"));
+  }
 };
 
 // The fields ModifySession may change.

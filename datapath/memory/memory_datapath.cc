@@ -5,7 +5,7 @@
 namespace l2tp {
 
 std::vector<std::string> MemoryDatapath::Capabilities() const {
-  return {"encap/udp", "encap/ip", "ipv4", "ipv6", "pseudowire/eth", "cookies", "sequencing"};
+  return {"encap/udp", "encap/ip", "ipv4", "ipv6", "pseudowire/eth", "cookies", "sequencing", "udp/shared-local-port"};
 }
 
 absl::Status MemoryDatapath::MaybeFail() {
@@ -22,7 +22,19 @@ absl::StatusOr<Observation> MemoryDatapath::Observe() {
   Observation obs;
   for (const auto& [id, t] : tunnels_) obs.tunnels.push_back(t);
   for (const auto& [key, s] : sessions_) obs.sessions.push_back(s);
+  obs.stray_interfaces.assign(strays_.begin(), strays_.end());
   return obs;
+}
+
+absl::Status MemoryDatapath::RemoveStrayInterface(const std::string& name) {
+  std::lock_guard lock(mu_);
+  if (strays_.erase(name) == 0) return absl::NotFoundError(absl::StrCat("no stray interface ", name));
+  return absl::OkStatus();
+}
+
+void MemoryDatapath::AddStrayInterface(const std::string& name) {
+  std::lock_guard lock(mu_);
+  strays_.insert(name);
 }
 
 absl::Status MemoryDatapath::CreateTunnel(const TunnelConfig& config) {

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <mutex>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "datapath/datapath.h"
@@ -21,11 +23,14 @@ class MemoryDatapath : public Datapath {
   absl::Status CreateSession(const SessionConfig& config) override;
   absl::Status ModifySession(const SessionConfig& config) override;
   absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) override;
+  absl::Status RemoveStrayInterface(const std::string& name) override;
 
   // Test hooks.
   void FailNextWrites(int count, absl::Status status);  // next `count` writes fail
   int writes() const;                                     // successful writes so far
   void SetSessionCounters(uint32_t tunnel_id, uint32_t session_id, const Counters& c);
+  // A device left behind with this agent's mark (as by a crash).
+  void AddStrayInterface(const std::string& name);
 
  private:
   absl::Status MaybeFail();
@@ -36,6 +41,7 @@ class MemoryDatapath : public Datapath {
   int fail_count_ = 0;
   absl::Status fail_status_;
   int writes_ = 0;
+  std::set<std::string> strays_;
 };
 
 }  // namespace l2tp

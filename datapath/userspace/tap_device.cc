@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "datapath/userspace/link_control.h"
 
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
@@ -42,7 +43,7 @@ absl::Status InterfaceIoctl(unsigned long request, ifreq* ifr, const std::string
 
 }  // namespace
 
-absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso) {
+absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std::string_view alias) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     return absl::InvalidArgumentError(absl::StrCat("bad interface name '", name, "'"));
   }
@@ -61,6 +62,9 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso) {
     }
     return Errno("TUNSETIFF", name);
   }
+  tap.ifindex_ = static_cast<int>(if_nametoindex(name.c_str()));
+  if (tap.ifindex_ == 0) return Errno("if_nametoindex", name);
+  if (auto st = SetLinkAlias(tap.ifindex_, alias); !st.ok()) return st;
   if (ioctl(tap.fd_, TUNSETPERSIST, 1) < 0) return Errno("TUNSETPERSIST", name);
   unsigned offloads = tso ? (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) : 0;
   // Kernels that know the USO offload flags (6.2+) also take GSO_UDP_L4
@@ -72,8 +76,6 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso) {
     // Not fatal: without offloads the kernel segments and checksums for us.
     L2TP_LOG(kWarning) << "userspace datapath: no TAP offloads on " << name << ", errno " << errno;
   }
-  tap.ifindex_ = static_cast<int>(if_nametoindex(name.c_str()));
-  if (tap.ifindex_ == 0) return Errno("if_nametoindex", name);
   return tap;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -17,8 +18,11 @@ namespace l2tp::userspace {
 class TapDevice {
  public:
   // Creates (or re-attaches to) the TAP `name`, non-blocking, persistent.
-  // `tso`: accept TCP segmentation/checksum offload from the kernel.
-  static absl::StatusOr<TapDevice> Open(const std::string& name, bool tso);
+  // `tso`: accept TCP segmentation/checksum offload from the kernel. `alias`
+  // (the ownership mark, device_mark.h) is set before the device is made
+  // persistent, so a crash can never leave an unmarked TAP behind: until
+  // then the device lives only as long as our file descriptor.
+  static absl::StatusOr<TapDevice> Open(const std::string& name, bool tso, std::string_view alias);
 
   TapDevice() = default;
   TapDevice(TapDevice&& o) noexcept;

@@ -95,6 +95,12 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
     SetInt(s.fd_, SOL_SOCKET, SO_SNDBUF, kSocketBuffer, "SO_SNDBUF").IgnoreError();
   }
 
+  if (udp) {
+    // Tunnels to different peers may share a local address and port, as on
+    // an L2TP hub: each socket is connected to its peer, and the kernel hands
+    // a datagram to the connected socket whose peer sent it.
+    if (auto st = SetInt(s.fd_, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"); !st.ok()) return st;
+  }
   sockaddr_storage local, remote;
   socklen_t local_len = c.local.ToSockaddr(udp ? c.udp_source_port : 0, &local);
   socklen_t remote_len = c.remote.ToSockaddr(udp ? c.udp_destination_port : 0, &remote);

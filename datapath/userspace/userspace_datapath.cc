@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "datapath/userspace/device_mark.h"
+#include "datapath/userspace/link_control.h"
 #include "datapath/userspace/loop_context.h"
 #include "datapath/userspace/session_path.h"
 #include "datapath/userspace/tunnel_path.h"
@@ -31,10 +33,15 @@ Uring::Buffers TapReadBuffers() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads,
-                                                                           IoMode io_mode) {
+                                                                           IoMode io_mode,
+                                                                           std::string owner) {
+  if (owner.empty() || owner.find_first_of(" \t\n") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("the TAP owner tag must be one word, got \"", owner, "\""));
+  }
   int n = io_threads > 0 ? io_threads
                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::unique_ptr<UserspaceDatapath> dp(new UserspaceDatapath());
+  dp->owner_ = std::move(owner);
   for (int i = 0; i < n; ++i) {
     auto ctx = std::make_unique<LoopContext>();
     if (auto st = ctx->timer.Attach(&ctx->loop); !st.ok()) return st;
@@ -89,7 +96,7 @@ UserspaceDatapath::~UserspaceDatapath() {
 
 std::vector<std::string> UserspaceDatapath::Capabilities() const {
   return {"encap/udp", "encap/ip",   "ipv4",       "ipv6",       "pseudowire/eth",
-          "cookies",   "sequencing", "reordering", "io/" + std::string(io())};
+          "cookies",   "sequencing", "reordering", "udp/shared-local-port", "io/" + std::string(io())};
 }
 
 void UserspaceDatapath::ReapDeadSessions() {
@@ -130,7 +137,52 @@ absl::StatusOr<Observation> UserspaceDatapath::Observe() {
     return std::pair(a.config.tunnel_id, a.config.session_id) <
            std::pair(b.config.tunnel_id, b.config.session_id);
   });
+  if (auto st = ListStrays(&obs); !st.ok()) return st;
   return obs;
+}
+
+bool UserspaceDatapath::HoldsInterface(const std::string& name) const {
+  for (const auto& [tid, t] : tunnels_) {
+    for (const auto& [sid, s] : t.path->sessions()) {
+      if (s->config().interface_name == name) return true;
+    }
+  }
+  return false;
+}
+
+absl::Status UserspaceDatapath::ListStrays(Observation* obs) const {
+  auto links = ListLinks();
+  if (!links.ok()) return links.status();
+  for (const LinkInfo& link : *links) {
+    if (link.kind == "tun" && IsMarkedBy(link.alias, owner_) && !HoldsInterface(link.name)) {
+      obs->stray_interfaces.push_back(link.name);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UserspaceDatapath::CheckInterfaceIsOurs(const std::string& name) const {
+  auto link = FindLink(name);
+  if (!link.ok()) return link.status();
+  if (!link->has_value() || IsMarkedBy((*link)->alias, owner_)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "interface ", name, " exists and is not this agent's (",
+      (*link)->alias.empty() ? "it has no alias" : absl::StrCat("its alias is \"", (*link)->alias, "\""),
+      ", not an l2tp-agent mark); it is left untouched: choose another interface_name or remove the device"));
+}
+
+absl::Status UserspaceDatapath::RemoveStrayInterface(const std::string& name) {
+  std::lock_guard lock(mu_);
+  if (HoldsInterface(name)) {
+    return absl::FailedPreconditionError(absl::StrCat("interface ", name, " belongs to a session"));
+  }
+  auto link = FindLink(name);
+  if (!link.ok()) return link.status();
+  if (!link->has_value()) return absl::OkStatus();  // gone already
+  if ((*link)->kind != "tun" || !IsMarkedBy((*link)->alias, owner_)) {
+    return absl::FailedPreconditionError(absl::StrCat("interface ", name, " is not this agent's; left untouched"));
+  }
+  return DeleteLink((*link)->ifindex);
 }
 
 absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
@@ -219,10 +271,13 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
   }
   if (!ids.ok()) return ids;
 
-  // A TAP we create and then fail to use is removed; one that was there
-  // already (re-attach after restart) is left as it was.
+  // Only a device that is ours may be attached to (after a restart); anyone
+  // else's is never touched. A TAP we create and then fail to use is
+  // removed; one that was there already is left as it was.
+  if (auto st = CheckInterfaceIsOurs(config.interface_name); !st.ok()) return st;
   const bool existed = if_nametoindex(config.interface_name.c_str()) != 0;
-  auto tap = TapDevice::Open(config.interface_name, /*tso=*/true);
+  auto tap = TapDevice::Open(config.interface_name, /*tso=*/true,
+                             FormatDeviceMark(owner_, config.tunnel_id, config.session_id));
   if (!tap.ok()) return tap.status();
   uint32_t mtu = config.mtu ? config.mtu : DefaultSessionMtu(t.path->config(), config);
   if (auto st = tap->Configure(mtu); !st.ok()) {

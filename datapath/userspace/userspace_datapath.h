@@ -12,11 +12,19 @@
 // them, which makes a fresh TAP. Sessions whose TAP still exists after an
 // agent restart are not observed either (the process state is gone), and
 // CreateSession re-attaches to the persistent device.
+//
+// Ownership: every TAP created carries the mark of device_mark.h (its alias)
+// from before it is made persistent. CreateSession attaches only to a device
+// that carries this datapath's mark, and fails, leaving the device untouched,
+// when the name belongs to anyone else. Observe() lists marked TAPs no
+// session holds as stray_interfaces, so the agent can remove the ones left
+// behind by a session deleted while it was down or by a crash.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,8 +40,11 @@ class UserspaceDatapath : public Datapath {
  public:
   // io_threads 0 = one per core. `io_mode`: how the threads wait and read
   // TAPs (io_loop.h); kAuto takes io_uring where the kernel allows it.
+  // `owner` goes into the ownership mark of every TAP: the same for every
+  // run of one agent, different for agents sharing a network namespace.
   static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0,
-                                                                 IoMode io_mode = IoMode::kAuto);
+                                                                 IoMode io_mode = IoMode::kAuto,
+                                                                 std::string owner = "default");
   ~UserspaceDatapath() override;  // stops I/O; TAPs stay (persistent)
 
   std::string_view Name() const override { return "userspace"; }
@@ -46,6 +57,7 @@ class UserspaceDatapath : public Datapath {
   absl::Status CreateSession(const SessionConfig& config) override;
   absl::Status ModifySession(const SessionConfig& config) override;
   absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) override;
+  absl::Status RemoveStrayInterface(const std::string& name) override;
 
  private:
   struct TunnelEntry {
@@ -56,6 +68,12 @@ class UserspaceDatapath : public Datapath {
   UserspaceDatapath() = default;
   absl::Status CheckSessionIds(const SessionConfig& config) const;
   void ReapDeadSessions();  // mu_ held
+  bool HoldsInterface(const std::string& name) const;  // mu_ held
+  // Fails when `name` exists and is not ours (mu_ held).
+  absl::Status CheckInterfaceIsOurs(const std::string& name) const;
+  absl::Status ListStrays(Observation* obs) const;  // mu_ held
+
+  std::string owner_;
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LoopContext>> loops_;

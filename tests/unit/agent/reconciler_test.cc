@@ -212,6 +212,16 @@ TEST_F(ReconcilerTest, LeavesUnownedObjectsAlone) {
   EXPECT_EQ(dp_.Observe()->tunnels.size(), 2u);
 }
 
+TEST_F(ReconcilerTest, RemovesStrayInterfacesNoSessionWants) {
+  ApplyBasic();  // s1's interface is l2tp1-10
+  dp_.AddStrayInterface("l2tp9-9");   // left by a session deleted while the agent was down
+  dp_.AddStrayInterface("l2tp1-10");  // a wanted session's device, waiting to be attached
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.strays_removed, 1);
+  EXPECT_THAT(dp_.Observe()->stray_interfaces, ::testing::ElementsAre("l2tp1-10"));
+  EXPECT_EQ(reconciler_->RunOnce().strays_removed, 0);
+}
+
 TEST_F(ReconcilerTest, WithoutDatapathSaysWhy) {
   Reconciler none(registry_.get(), nullptr, "kernel L2TP unavailable", {});
   ApplyBasic();
