@@ -22,9 +22,11 @@
 #include "datapath/kernel/kernel_datapath.h"
 #include "agent/metrics.h"
 #include "agent/metrics_server.h"
+#include "agent/process_limits.h"
 #include "agent/reconciler.h"
 #include "agent/registry.h"
 #include "agent/service.h"
+#include "agent/shutdown_signal.h"
 #include "agent/store.h"
 #include "agent/tls_options.h"
 #include "agent/unix_listener.h"
@@ -54,6 +56,11 @@ ABSL_FLAG(int32_t, max_message_bytes, 256 << 20, "Largest request message in byt
 ABSL_FLAG(uint32_t, max_apply_resources, 0, "At most this many tunnels plus sessions in one Apply (0: no limit)");
 ABSL_FLAG(uint64_t, max_tunnels, 100000, "At most this many tunnels in the desired state");
 ABSL_FLAG(uint64_t, max_sessions, 1000000, "At most this many sessions in the desired state");
+ABSL_FLAG(uint32_t, max_connections, 512,
+          "At most this many open connections on the unix socket (root and the agent's uid may use 16 more; 0: no limit)");
+ABSL_FLAG(uint32_t, max_connections_per_peer, 32, "At most this many open unix-socket connections per uid (0: no limit)");
+ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
+          "Close a TCP connection that has not finished its TLS handshake in this time");
 ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, 64,
           "At most this many calls in flight per client identity, Watch streams included (0: no limit)");
 ABSL_FLAG(std::string, config, "", "Desired state file (JSON or YAML of l2tpagent.v1.Config), applied at start and followed");
@@ -75,12 +82,13 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int Run() {
+int Run(ShutdownSignal& shutdown) {
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     return Fail("--log-level: must be debug, info, warning or error");
   }
   SetLogLevel(level);
+  L2TP_LOG(kInfo) << RaiseOpenFileLimit();
   const std::string socket_path = absl::GetFlag(FLAGS_socket);
   const std::string listen = absl::GetFlag(FLAGS_listen);
   TcpListenFlags tcp_flags{listen, absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
@@ -161,6 +169,11 @@ int Run() {
     }
   }
 
+  if (choice->datapath) {
+    const auto caps = choice->datapath->Capabilities();
+    registry.set_shared_udp_ports(std::find(caps.begin(), caps.end(), "udp/shared-local-port") != caps.end());
+  }
+
   AgentInfo info;
   info.version = kAgentVersion;
   info.datapath = choice->name;
@@ -174,7 +187,12 @@ int Run() {
   });
   service.set_max_apply_resources(absl::GetFlag(FLAGS_max_apply_resources));
 
-  auto unix_listener = UnixListener::Create(socket_path, socket_group);
+  ConnectionLimits connection_limits;
+  connection_limits.total = absl::GetFlag(FLAGS_max_connections);
+  connection_limits.per_peer = absl::GetFlag(FLAGS_max_connections_per_peer);
+  auto unix_listener = UnixListener::Create(socket_path, socket_group, connection_limits, [&metrics](const char* reason) {
+    metrics.ObserveConnectionRefused("unix", reason);
+  });
   if (!unix_listener.ok()) return Fail(std::string(unix_listener.status().message()));
   const bool default_policy = policy.is_default();
   CallGate::Options gate_options;
@@ -217,6 +235,9 @@ int Run() {
       L2TP_LOG(kInfo) << "serving mTLS on " << listen << " (client certificates required and verified)";
     }
     builder.AddListeningPort(listen, tcp->credentials);
+    // A client that connects and never finishes TLS holds a file descriptor.
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_tls_handshake_timeout))));
   }
   builder.RegisterService(&service);
   {  // health and reflection go through the same gate
@@ -241,8 +262,8 @@ int Run() {
     config_reloader->Start(std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_config_reload_interval))));
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  shutdown.Serving();
+  const int sig = shutdown.Wait();
   L2TP_LOG(kInfo) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
                   << ": stopping; datapath objects stay in place";
   (*unix_listener)->Stop();  // no new connections; removes the socket
@@ -278,6 +299,8 @@ std::vector<std::string> DashesToUnderscores(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First, before any thread: SIGTERM stops the agent at any moment.
+  l2tp::ShutdownSignal shutdown;
   std::vector<std::string> args = DashesToUnderscores(argc, argv);
   std::vector<char*> argv2;
   for (auto& a : args) argv2.push_back(a.data());
@@ -295,5 +318,5 @@ int main(int argc, char** argv) {
       "[--authz-policy=FILE] [--config=FILE] [--resync-interval=10s] [--log-level=info]\n"
       "(flag names take - or _ alike: --state-dir is --state_dir)");
   absl::ParseCommandLine(argc, argv);
-  return l2tp::Run();
+  return l2tp::Run(shutdown);
 }

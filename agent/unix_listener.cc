@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <string_view>
 #include <cstring>
 #include <vector>
 
@@ -63,7 +65,9 @@ absl::StatusOr<gid_t> ParseSocketGroup(const std::string& text) {
 }
 
 absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Create(const std::string& path,
-                                                                   std::optional<gid_t> group) {
+                                                                   std::optional<gid_t> group,
+                                                                   ConnectionLimits limits,
+                                                                   RefusalObserver on_refused) {
   if (auto st = PrepareUnixSocketPath(path); !st.ok()) return st;  // also checks the length
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -92,7 +96,10 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Create(const std::st
   if (listen(fd, 128) != 0) return fail("cannot listen on");
   int wake[2];
   if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return fail("pipe for");
-  return std::unique_ptr<UnixListener>(new UnixListener(path, fd, wake[0], wake[1]));
+  std::unique_ptr<UnixListener> listener(new UnixListener(path, fd, wake[0], wake[1]));
+  listener->limits_ = limits;
+  listener->on_refused_ = std::move(on_refused);
+  return listener;
 }
 
 UnixListener::~UnixListener() {
@@ -136,9 +143,25 @@ void UnixListener::AcceptLoop(grpc::Server* server) {
       close(conn);
       continue;
     }
+    if (const char* refused = RefusalReason(*peer)) {
+      close(conn);
+      if (on_refused_) on_refused_(refused);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_refusal_log_ > std::chrono::seconds(1)) {  // a flood must not flood the log
+        last_refusal_log_ = now;
+        L2TP_LOG(kWarning) << "unix socket: closed a connection from uid " << peer->uid << " (pid " << peer->pid
+                           << "): " << (std::string_view(refused) == "total" ? "too many connections in all"
+                                                                             : "too many connections from this uid")
+                           << " (--max-connections " << limits_.total << ", --max-connections-per-peer "
+                           << limits_.per_peer << ")";
+      }
+      continue;
+    }
+    struct stat info{};
+    fstat(conn, &info);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      peers_[conn] = *peer;  // before gRPC sees the fd: no call on it exists yet
+      peers_[conn] = {*peer, info.st_ino};  // before gRPC sees the fd: no call on it exists yet
     }
     L2TP_LOG(kDebug) << "unix socket: connection fd " << conn << " from uid " << peer->uid << " gid "
                      << peer->gid << " pid " << peer->pid;
@@ -146,11 +169,36 @@ void UnixListener::AcceptLoop(grpc::Server* server) {
   }
 }
 
+void UnixListener::ForgetClosed() {
+  // gRPC closes a connection's fd without telling us: an entry whose fd is
+  // closed, or now names another file, is a connection that has ended.
+  std::erase_if(peers_, [](const auto& entry) {
+    struct stat info{};
+    return fstat(entry.first, &info) != 0 || info.st_ino != entry.second.inode;
+  });
+}
+
+const char* UnixListener::RefusalReason(const UnixPeer& peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ForgetClosed();
+  if (limits_.per_peer > 0) {
+    uint32_t from_peer = 0;
+    for (const auto& [fd, c] : peers_) from_peer += c.peer.uid == peer.uid;
+    if (from_peer >= limits_.per_peer) return "per_peer";
+  }
+  if (limits_.total > 0) {
+    const bool operator_uid = peer.uid == 0 || peer.uid == geteuid();
+    const uint64_t bound = uint64_t{limits_.total} + (operator_uid ? limits_.reserve : 0);
+    if (peers_.size() >= bound) return "total";
+  }
+  return nullptr;
+}
+
 std::optional<UnixPeer> UnixListener::PeerOf(int fd) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = peers_.find(fd);
   if (it == peers_.end()) return std::nullopt;
-  return it->second;
+  return it->second.peer;
 }
 
 }  // namespace l2tp

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,13 +35,28 @@ namespace l2tp {
 // "NAME" or a numeric gid; errors name --socket-group.
 absl::StatusOr<gid_t> ParseSocketGroup(const std::string& text);
 
+// Bounds on open connections, so that no caller can use up the agent's file
+// descriptors and lock everyone out. A connection over a bound is closed at
+// once. Root and the agent's own uid may go `reserve` connections past
+// `total`, so an operator can always reach the agent.
+struct ConnectionLimits {
+  uint32_t per_peer = 32;  // per uid; 0: no bound
+  uint32_t total = 512;    // 0: no bound
+  uint32_t reserve = 16;
+};
+
 class UnixListener {
  public:
+  // "per_peer" or "total": which bound closed a connection.
+  using RefusalObserver = std::function<void(const char* reason)>;
+
   // Prepares `path` (PrepareUnixSocketPath: parent directory, stale socket,
   // refusals), then binds and listens on it: mode 0660, owner the agent's
   // uid, group `group` (nullopt: the agent's gid).
   static absl::StatusOr<std::unique_ptr<UnixListener>> Create(const std::string& path,
-                                                              std::optional<gid_t> group);
+                                                              std::optional<gid_t> group,
+                                                              ConnectionLimits limits = {},
+                                                              RefusalObserver on_refused = nullptr);
   ~UnixListener();
 
   // Accepts connections on a thread of its own and hands them to `server`,
@@ -55,9 +72,18 @@ class UnixListener {
   }
 
  private:
+  struct Connection {
+    UnixPeer peer;
+    ino_t inode;  // tells the connection from a later file that reuses the fd number
+  };
+
   UnixListener(std::string path, int fd, int wake_read, int wake_write)
       : path_(std::move(path)), fd_(fd), wake_read_(wake_read), wake_write_(wake_write) {}
   void AcceptLoop(grpc::Server* server);
+  // Why `peer` may not have one more connection, or null when it may.
+  const char* RefusalReason(const UnixPeer& peer);
+  // Forgets connections gRPC has closed (mu_ held).
+  void ForgetClosed();
 
   const std::string path_;
   const int fd_;
@@ -65,7 +91,10 @@ class UnixListener {
   std::thread thread_;
   std::atomic<bool> stopped_{false};
   mutable std::mutex mu_;
-  std::map<int, UnixPeer> peers_;  // by fd; replaced when a number is reused
+  std::map<int, Connection> peers_;  // by fd; replaced when a number is reused
+  ConnectionLimits limits_;
+  RefusalObserver on_refused_;
+  std::chrono::steady_clock::time_point last_refusal_log_;  // accept thread only
 };
 
 }  // namespace l2tp
