@@ -18,6 +18,7 @@ namespace l2tp::userspace {
 namespace {
 
 constexpr size_t kEthernetHeaderLength = 14;
+constexpr size_t kVlanTagLength = 4;
 constexpr int kTapBatchesPerWakeup = 4;  // fairness between sessions of a thread
 constexpr size_t kMaxGsoSegments = 64;   // UDP_MAX_SEGMENTS
 constexpr size_t kMaxGsoBytes = 65000;   // stays under the 64 KiB datagram limit
@@ -30,6 +31,8 @@ Sequencer::Config SequencerConfig(const SessionConfig& c) {
 }
 
 }  // namespace
+
+size_t MaxReceivedFrame(uint32_t mtu) { return size_t{mtu} + kEthernetHeaderLength + kVlanTagLength; }
 
 uint32_t DefaultSessionMtu(const TunnelConfig& tunnel, const SessionConfig& session) {
   uint32_t overhead = (tunnel.local.is_v6() ? 40 : 20) + (tunnel.encap == Encap::kUdp ? 8 : 0) +
@@ -49,7 +52,8 @@ SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath*
           HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)),
       coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
       udp_coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
-      udp_gso_(tap_.accepts_uso()) {}
+      udp_gso_(tap_.accepts_uso()),
+      max_rx_frame_(MaxReceivedFrame(config.mtu ? config.mtu : DefaultSessionMtu(tunnel->config(), config))) {}
 
 SessionPath::~SessionPath() { ctx_->timer.Untrack(this); }
 
@@ -100,6 +104,7 @@ absl::Status SessionPath::Modify(const SessionConfig& config) {
     if (auto st = tap_.Configure(mtu); !st.ok()) return st;
   }
   config_ = config;
+  max_rx_frame_ = MaxReceivedFrame(mtu);
   sequencer_.Reconfigure(SequencerConfig(config));
   return absl::OkStatus();
 }
@@ -333,6 +338,13 @@ void SessionPath::Receive(std::span<const uint8_t> packet, size_t offset) {
   auto frame = packet.subspan(d.payload_offset);
   if (frame.size() < kEthernetHeaderLength) {
     ++tunnel_->counters().rx_invalid;
+    return;
+  }
+  if (frame.size() > max_rx_frame_) {
+    // Linux's l2tp_eth drops these too (dev_forward_skb: longer than the
+    // device's MTU plus its header and a VLAN tag) and counts an error.
+    ++counters_.rx_errors;
+    ++tunnel_->counters().rx_errors;
     return;
   }
   switch (sequencer_.OnReceive(d.has_sequence, d.sequence, frame)) {

@@ -104,10 +104,14 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // one of the two coalescers holds frames at any time (frame order is kept).
   UdpCoalescer udp_coalescer_;
   bool udp_gso_;
+  size_t max_rx_frame_;  // MaxReceivedFrame of the TAP's MTU
   Counters counters_;
 };
 
 // The MTU the kernel's l2tp_eth would pick on a 1500-byte underlay.
 uint32_t DefaultSessionMtu(const TunnelConfig& tunnel, const SessionConfig& session);
+// The longest frame a session with this MTU writes to its TAP: the MTU, the
+// Ethernet header and one VLAN tag, as Linux's l2tp_eth forwards.
+size_t MaxReceivedFrame(uint32_t mtu);
 
 }  // namespace l2tp::userspace

@@ -119,8 +119,10 @@ void TunnelPath::OnCompletion(const Completion& c) {
     uring_->Recycle(c.buffer);
   }
   if (c.more || !watched_) return;
+  // A datagram was delivered and the request ended with it (as after a
+  // zero-length datagram): receive on.
+  if (c.result >= 0) return ArmReceive();
   switch (-c.result) {
-    case 0:
     case ENOBUFS:  // out of buffers: this batch's sends give them back
     // A reported ICMP error ends the request; the failed receive cleared it.
     case ECONNREFUSED:
@@ -134,7 +136,7 @@ void TunnelPath::OnCompletion(const Completion& c) {
     default:
       // Something io_uring cannot do with this socket: carry on with epoll.
       L2TP_LOG(kWarning) << "userspace datapath: tunnel " << config_.tunnel_id
-                         << ": io_uring receive failed (" << strerror(-c.result)
+                         << ": io_uring receive failed (" << strerror(-c.result) << ", errno " << -c.result
                          << "); receiving with recvmmsg instead";
       uring_->Unregister(uring_token_);
       WatchWithEpoll();
@@ -160,6 +162,10 @@ void TunnelPath::ProcessRingBuffer(uint8_t* data, size_t length) {
 }
 
 void TunnelPath::ProcessDatagram(std::span<const uint8_t> data, size_t segment) {
+  if (data.empty()) {  // a zero-length datagram: not even an L2TP header
+    ++counters_.rx_invalid;
+    return;
+  }
   if (segment == 0) segment = data.size();
   for (size_t at = 0; at < data.size(); at += segment) {
     ProcessPacket(data.subspan(at, std::min(segment, data.size() - at)));

@@ -208,7 +208,52 @@ kill -TERM "${PEER_PIDS[@]}"
 for pid in "${PEER_PIDS[@]}"; do timeout 20 tail --pid="$pid" -f /dev/null || true; done
 stop
 
-# --- 5. SIGTERM while starting (a large --config takes seconds to apply)
+# --- 5. hostile packets from the peer's address and port: zero-length
+# datagrams are counted as invalid and leave the receive path on io_uring;
+# frames far longer than the session's MTU are dropped and counted as errors.
+start
+cat >"$RUN/packets.yaml" <<'YAML'
+tunnels:
+  - {name: t9, spec: {tunnelId: 90, peerTunnelId: 91, local: 192.0.2.1, remote: 192.0.2.2, udpSourcePort: 1709, udpDestinationPort: 1709}}
+sessions:
+  - {name: s9, spec: {tunnel: t9, sessionId: 900, peerSessionId: 901, interfaceName: pw900, mtu: 1400}}
+YAML
+ctl apply -f "$RUN/packets.yaml" >/dev/null
+for _ in $(seq 1 100); do [[ $(ctl get sessions s9 -o json | jq -r .status.phase) == PHASE_READY ]] && break; sleep 0.1; done
+counter() {  # counter tunnels|sessions NAME FIELD (after a resync pass)
+  ctl get "$1" "$2" -o json | jq -r ".status.counters.$3 // \"0\""
+}
+# send ZEROS SIZES...: from 192.0.2.2:1709, ZEROS empty datagrams, then one
+# L2TPv3 data packet for session 900 (default sublayer) per Ethernet frame size.
+send() {
+  ip netns exec "$NS_PEER" /usr/bin/python3 - "$@" <<'PY'
+import socket, struct, sys, time
+zeros, sizes = int(sys.argv[1]), [int(a) for a in sys.argv[2:]]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.2", 1709))
+for _ in range(zeros):
+    s.sendto(b"", ("192.0.2.1", 1709))
+for size in sizes:
+    frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00" + bytes(size - 14)
+    s.sendto(struct.pack("!HHI", 3, 0, 900) + b"\x00" * 4 + frame, ("192.0.2.1", 1709))
+    time.sleep(0.05)
+PY
+}
+send 5 100
+sleep 1.5  # a resync pass refreshes the counters
+[[ $(counter tunnels t9 rxInvalid) -ge 5 ]] || fail "zero-length datagrams not counted: rxInvalid $(counter tunnels t9 rxInvalid)"
+! grep -q "io_uring receive failed" "$LOG" || fail "a zero-length datagram moved the receive path off io_uring: $(grep 'io_uring receive failed' "$LOG")"
+[[ $(counter sessions s9 rxPackets) -eq 1 ]] || fail "the frame after them was not received: rxPackets $(counter sessions s9 rxPackets)"
+ok "zero-length datagrams are counted as invalid; the receive path stays on io_uring and receives on"
+send 0 60000 1418 1419
+sleep 1.5
+[[ $(counter sessions s9 rxErrors) -eq 2 ]] || fail "oversized frames: rxErrors $(counter sessions s9 rxErrors), expected 2"
+[[ $(counter sessions s9 rxPackets) -eq 2 ]] || fail "rxPackets $(counter sessions s9 rxPackets), expected 2 (the 1418-byte frame fits MTU 1400 + 14 + a VLAN tag)"
+ok "frames longer than the MTU plus Ethernet header and VLAN tag are dropped and counted as errors"
+ctl delete tunnel t9 --cascade >/dev/null
+stop
+
+# --- 6. SIGTERM while starting (a large --config takes seconds to apply)
 write_config "$RUN/big.yaml" 1 60000
 rm -rf "$RUN/state"
 ip netns exec "$NS" "$AGENT" --socket="$SOCK" --state-dir="$RUN/state" --datapath=memory --metrics-addr= \
@@ -225,7 +270,7 @@ PID=""
 grep -q "received SIGTERM while starting" "$LOG" || fail "no start-up SIGTERM message"
 ok "SIGTERM during start-up stops the agent at once"
 
-# --- 6. connection limits on the unix socket
+# --- 7. connection limits on the unix socket
 rm -rf "$RUN/state"
 start --max-connections=12 --max-connections-per-peer=8
 hard=$(awk '/Max open files/ {print $5}' "/proc/$PID/limits")
