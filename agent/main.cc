@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/authz_policy.h"
@@ -27,6 +28,7 @@
 #include "agent/registry.h"
 #include "agent/service.h"
 #include "agent/shutdown_signal.h"
+#include "agent/tcp_connection_limits.h"
 #include "agent/store.h"
 #include "agent/tls_options.h"
 #include "agent/unix_listener.h"
@@ -57,8 +59,10 @@ ABSL_FLAG(uint32_t, max_apply_resources, 0, "At most this many tunnels plus sess
 ABSL_FLAG(uint64_t, max_tunnels, 100000, "At most this many tunnels in the desired state");
 ABSL_FLAG(uint64_t, max_sessions, 1000000, "At most this many sessions in the desired state");
 ABSL_FLAG(uint32_t, max_connections, 512,
-          "At most this many open connections on the unix socket (root and the agent's uid may use 16 more; 0: no limit)");
-ABSL_FLAG(uint32_t, max_connections_per_peer, 32, "At most this many open unix-socket connections per uid (0: no limit)");
+          "At most this many open connections on each listener (on the unix socket, root and the agent's uid may "
+          "use 16 more; 0: no limit)");
+ABSL_FLAG(uint32_t, max_connections_per_peer, 32,
+          "At most this many open connections per uid on the unix socket, per address on --listen (0: no limit)");
 ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
           "Close a TCP connection that has not finished its TLS handshake in this time");
 ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, 64,
@@ -254,6 +258,15 @@ int Run(ShutdownSignal& shutdown) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return Fail(absl::StrCat("cannot serve on ", listen));
   (*unix_listener)->Start(server.get());
+  std::unique_ptr<TcpConnectionWatcher> tcp_watcher;
+  if (tcp->credentials) {
+    uint32_t port = 0;
+    absl::SimpleAtoi(listen.substr(listen.rfind(':') + 1), &port);  // MakeTcpListenConfig checked it
+    tcp_watcher = std::make_unique<TcpConnectionWatcher>(static_cast<uint16_t>(port), connection_limits,
+                                                         [&metrics](const char* reason) {
+                                                           metrics.ObserveConnectionRefused("tcp", reason);
+                                                         });
+  }
   server->GetHealthCheckService()->SetServingStatus("l2tpagent.v1.L2tpAgent", true);
   L2TP_LOG(kInfo) << "l2tp-agent " << kAgentVersion << " serving on unix:" << socket_path;
 
@@ -267,6 +280,7 @@ int Run(ShutdownSignal& shutdown) {
   L2TP_LOG(kInfo) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
                   << ": stopping; datapath objects stay in place";
   (*unix_listener)->Stop();  // no new connections; removes the socket
+  tcp_watcher.reset();
   service.Shutdown();
   server->GetHealthCheckService()->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

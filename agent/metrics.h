@@ -40,7 +40,7 @@ class AgentMetrics {
   // A changed --config file was applied (ok) or refused.
   void ObserveConfigReload(bool ok);
   // A connection closed at once by a connection limit: the listener
-  // ("unix") and which limit ("per_peer", "total").
+  // ("unix", "tcp") and which limit ("per_peer", "total").
   void ObserveConnectionRefused(const std::string& listener, const std::string& reason);
 
  private:

@@ -216,4 +216,37 @@ kill "$WATCH_PID"; wait "$WATCH_PID" 2>/dev/null || true
 wait_for "root's slot to free up" ctl get tunnels
 ok "--max-concurrent-rpcs-per-client=1: an open Watch holds root's slot, a second root call gets RESOURCE_EXHAUSTED, uid 65534 is unaffected; the slot frees when the stream ends"
 stop_agent
+
+# TCP connections that never start TLS: the newest beyond
+# --max-connections-per-peer (one address) are shut down within about a
+# second, the rest when --tls-handshake-timeout runs out; mTLS still works.
+METRICS_ADDR="127.0.0.1:$mport" start_agent "${TLS[@]}" --max-connections-per-peer=4 --tls-handshake-timeout=3s
+/usr/bin/python3 - "$port" >"$WORK/idle.out" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
+def closed():
+    n = 0
+    for s in conns:
+        s.setblocking(False)
+        try:
+            n += s.recv(1) == b""
+        except BlockingIOError:
+            pass
+        except OSError:
+            n += 1
+    return n
+time.sleep(2.5)
+print(closed(), flush=True)
+time.sleep(3)
+print(closed(), flush=True)
+PY
+mapfile -t idle <"$WORK/idle.out"
+[[ ${idle[0]} == 6 ]] || fail "after 2.5 s ${idle[0]} of 10 idle connections were closed, expected 6 (per-address limit 4)"
+[[ ${idle[1]} == 10 ]] || fail "after 5.5 s ${idle[1]} of 10 were closed, expected all (TLS handshake timeout 3 s)"
+refused=$(curl -fsS "http://127.0.0.1:$mport/metrics" | grep '^l2tp_agent_connections_refused_total{listener="tcp",reason="per_peer"}' | awk '{print $2}')
+[[ $refused == 6 ]] || fail "tcp per_peer refusals counted: '$refused'"
+tcp admin get tunnels >/dev/null || fail "mTLS after the idle connections"
+ok "TCP: idle connections over --max-connections-per-peer are shut down and counted; the rest end at --tls-handshake-timeout; mTLS works on"
+stop_agent
 finish
