@@ -79,10 +79,10 @@ void CheckReorderTimeout(Checker& c, const google::protobuf::Duration& d) {
   }
 }
 
-// Two tunnels with these equal would need the same socket: the 5-tuple for
-// UDP, the address pair for IP encapsulation (normalised specs).
+// Two UDP tunnels with this equal would need the same connected socket: the
+// 5-tuple (normalised specs). IP-encapsulated tunnels between the same two
+// addresses are fine: sessions, unique per host, tell their packets apart.
 std::string EndpointKey(const v1::TunnelSpec& s) {
-  if (s.encap() == v1::ENCAPSULATION_IP) return absl::StrCat("IP from ", s.local(), " to ", s.remote());
   return absl::StrCat("UDP from ", s.local(), " port ", s.udp_source_port(), " to ", s.remote(), " port ",
                       s.udp_destination_port());
 }
@@ -201,6 +201,7 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
   for (const auto& [name, t] : next.tunnels) {
     auto [it, fresh] = tunnel_ids.emplace(t.spec().tunnel_id(), name);
     if (!fresh) report("tunnel", it->second, name, "spec.tunnel_id", absl::StrCat("tunnel_id ", t.spec().tunnel_id()));
+    if (t.spec().encap() == v1::ENCAPSULATION_IP) continue;
     const std::string key = EndpointKey(t.spec());
     auto [ep_it, ep_fresh] = endpoints.emplace(key, name);
     auto side = ep_fresh ? std::nullopt : touched("tunnel", ep_it->second, name);
