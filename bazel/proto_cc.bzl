@@ -15,7 +15,7 @@ def _strip_proto(path):
     return path[:-len(".proto")]
 
 def cc_grpc_proto_library(name, srcs, grpc_srcs = [], deps = [], visibility = None):
-    """A cc_library of the messages in `srcs` and the services in `grpc_srcs`.
+    """cc_library NAME of the messages in `srcs`; NAME_grpc of the services in `grpc_srcs`.
 
     The package directory is the import root: a file at
     <package>/a/b.proto is imported as "a/b.proto" and its header is
@@ -37,9 +37,10 @@ def cc_grpc_proto_library(name, srcs, grpc_srcs = [], deps = [], visibility = No
     for src in srcs:
         hdrs.append(_strip_proto(src) + ".pb.h")
         cc_srcs.append(_strip_proto(src) + ".pb.cc")
+    grpc_hdrs, grpc_cc_srcs = [], []
     for src in grpc_srcs:
-        hdrs.append(_strip_proto(src) + ".grpc.pb.h")
-        cc_srcs.append(_strip_proto(src) + ".grpc.pb.cc")
+        grpc_hdrs.append(_strip_proto(src) + ".grpc.pb.h")
+        grpc_cc_srcs.append(_strip_proto(src) + ".grpc.pb.cc")
 
     protoc_args = " ".join([
         "--proto_path=" + root,
@@ -62,21 +63,29 @@ def cc_grpc_proto_library(name, srcs, grpc_srcs = [], deps = [], visibility = No
     native.genrule(
         name = name + "_generate",
         srcs = srcs + [_WELL_KNOWN],
-        outs = hdrs + cc_srcs,
+        outs = hdrs + cc_srcs + grpc_hdrs + grpc_cc_srcs,
         cmd = cmd,
         tools = [_PROTOC, _GRPC_PLUGIN],
         message = "Generating C++ from .proto files in //" + native.package_name(),
     )
 
+    # The messages alone link protobuf and no gRPC; the stubs are a library
+    # of their own (NAME_grpc) for the code that serves or calls the API.
     native.cc_library(
         name = name,
         srcs = cc_srcs,
         hdrs = hdrs,
         # Makes the generated headers includable relative to the import root.
         includes = ["."],
-        deps = deps + [
-            "@system_libs//:protobuf",
-            "@system_libs//:grpc",
-        ],
+        deps = deps + ["@system_libs//:protobuf"],
         visibility = visibility,
     )
+    if grpc_srcs:
+        native.cc_library(
+            name = name + "_grpc",
+            srcs = grpc_cc_srcs,
+            hdrs = grpc_hdrs,
+            includes = ["."],
+            deps = [":" + name, "@system_libs//:grpc"],
+            visibility = visibility,
+        )

@@ -1,0 +1,252 @@
+#include "agent/metrics/metrics.h"
+
+#include <array>
+#include <map>
+
+#include "prometheus/collectable.h"
+
+namespace l2tp {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+// The ten L2TP counters, as metric-name suffixes and accessors.
+struct CounterField {
+  const char* suffix;
+  const char* help;
+  uint64_t (v1::Counters::*get)() const;
+};
+constexpr std::array<CounterField, 10> kCounterFields = {{
+    {"rx_packets_total", "Packets received", &v1::Counters::rx_packets},
+    {"rx_bytes_total", "Bytes received (L2TP header included, as the kernel counts)", &v1::Counters::rx_bytes},
+    {"tx_packets_total", "Packets sent", &v1::Counters::tx_packets},
+    {"tx_bytes_total", "Bytes sent (L2TP header included, as the kernel counts)", &v1::Counters::tx_bytes},
+    {"rx_errors_total", "Receive errors (all session-level discards)", &v1::Counters::rx_errors},
+    {"tx_errors_total", "Transmit errors", &v1::Counters::tx_errors},
+    {"rx_seq_discards_total", "Packets dropped for sequencing (missing or out of order)", &v1::Counters::rx_seq_discards},
+    {"rx_oos_packets_total", "Packets received out of sequence", &v1::Counters::rx_oos_packets},
+    {"rx_cookie_discards_total", "Packets dropped for a cookie mismatch", &v1::Counters::rx_cookie_discards},
+    {"rx_invalid_total", "Malformed packets dropped", &v1::Counters::rx_invalid},
+}};
+
+const char* PhaseLabel(v1::Phase p) {
+  switch (p) {
+    case v1::PHASE_READY: return "ready";
+    case v1::PHASE_FAILED: return "failed";
+    case v1::PHASE_DELETING: return "deleting";
+    default: return "pending";
+  }
+}
+
+ClientMetric Sample(std::vector<ClientMetric::Label> labels, double value, MetricType type) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (type == MetricType::Counter) m.counter.value = value;
+  else m.gauge.value = value;
+  return m;
+}
+
+class ResourceCollector : public prometheus::Collectable {
+ public:
+  ResourceCollector(const Registry* registry, MetricsOptions options)
+      : registry_(registry), options_(options) {}
+  std::vector<MetricFamily> Collect() const override {
+    return ResourceFamilies(registry_->MetricsSnapshot(), options_);
+  }
+
+ private:
+  const Registry* registry_;
+  MetricsOptions options_;
+};
+
+}  // namespace
+
+std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRow>& rows,
+                                           const MetricsOptions& options) {
+  std::vector<MetricFamily> out;
+
+  // Resources by kind and phase; every combination present so alerts see 0s.
+  MetricFamily resources{"l2tp_agent_resources", "Tunnels and sessions by phase", MetricType::Gauge, {}};
+  std::map<std::pair<std::string, std::string>, double> by_phase;
+  for (const char* kind : {"tunnel", "session"}) {
+    for (const char* phase : {"pending", "ready", "failed", "deleting"}) by_phase[{kind, phase}] = 0;
+  }
+  for (const auto& r : rows) {
+    ++by_phase[{r.kind == v1::RESOURCE_KIND_TUNNEL ? "tunnel" : "session", PhaseLabel(r.phase)}];
+  }
+  for (const auto& [key, n] : by_phase) {
+    resources.metric.push_back(Sample({{"kind", key.first}, {"phase", key.second}}, n, MetricType::Gauge));
+  }
+  out.push_back(std::move(resources));
+
+  // Per tunnel: the sum over its sessions, plus what only the tunnel counts
+  // (malformed packets that belong to no session).
+  std::map<std::string, v1::Counters> per_tunnel;
+  for (const auto& r : rows) {
+    if (r.kind == v1::RESOURCE_KIND_TUNNEL) {
+      per_tunnel[r.name].set_rx_invalid(per_tunnel[r.name].rx_invalid() + r.counters.rx_invalid());
+    }
+  }
+  for (const auto& r : rows) {
+    if (r.kind != v1::RESOURCE_KIND_SESSION || !per_tunnel.count(r.tunnel)) continue;
+    auto& t = per_tunnel[r.tunnel];
+    t.set_rx_packets(t.rx_packets() + r.counters.rx_packets());
+    t.set_rx_bytes(t.rx_bytes() + r.counters.rx_bytes());
+    t.set_tx_packets(t.tx_packets() + r.counters.tx_packets());
+    t.set_tx_bytes(t.tx_bytes() + r.counters.tx_bytes());
+    t.set_rx_errors(t.rx_errors() + r.counters.rx_errors());
+    t.set_tx_errors(t.tx_errors() + r.counters.tx_errors());
+    t.set_rx_seq_discards(t.rx_seq_discards() + r.counters.rx_seq_discards());
+    t.set_rx_oos_packets(t.rx_oos_packets() + r.counters.rx_oos_packets());
+    t.set_rx_cookie_discards(t.rx_cookie_discards() + r.counters.rx_cookie_discards());
+    t.set_rx_invalid(t.rx_invalid() + r.counters.rx_invalid());
+  }
+  for (const auto& f : kCounterFields) {
+    MetricFamily fam{std::string("l2tp_tunnel_") + f.suffix, std::string(f.help) + ", summed over the tunnel's sessions",
+                     MetricType::Counter, {}};
+    for (const auto& [name, c] : per_tunnel) {
+      fam.metric.push_back(Sample({{"tunnel", name}}, static_cast<double>((c.*f.get)()), MetricType::Counter));
+    }
+    out.push_back(std::move(fam));
+  }
+
+  if (!options.session_metrics) return out;
+  std::vector<const Registry::MetricsRow*> sessions;
+  size_t total = 0;
+  for (const auto& r : rows) {
+    if (r.kind != v1::RESOURCE_KIND_SESSION) continue;
+    ++total;
+    if (sessions.size() < options.session_metrics_limit) sessions.push_back(&r);
+  }
+  MetricFamily info{"l2tp_session_info", "Descriptive labels of each session, for joins (value 1)", MetricType::Gauge, {}};
+  for (const auto* r : sessions) {
+    info.metric.push_back(Sample({{"interface", r->interface}, {"pseudowire", "eth"}, {"session", r->name}, {"tunnel", r->tunnel}},
+                                 1, MetricType::Gauge));
+  }
+  out.push_back(std::move(info));
+  for (const auto& f : kCounterFields) {
+    MetricFamily fam{std::string("l2tp_session_") + f.suffix, f.help, MetricType::Counter, {}};
+    for (const auto* r : sessions) {
+      fam.metric.push_back(Sample({{"session", r->name}, {"tunnel", r->tunnel}},
+                                  static_cast<double>((r->counters.*f.get)()), MetricType::Counter));
+    }
+    out.push_back(std::move(fam));
+  }
+  MetricFamily truncated{"l2tp_agent_session_metrics_truncated",
+                         "1 when --session-metrics-limit left sessions out of the per-session metrics",
+                         MetricType::Gauge, {}};
+  truncated.metric.push_back(Sample({}, total > sessions.size() ? 1 : 0, MetricType::Gauge));
+  out.push_back(std::move(truncated));
+  return out;
+}
+
+AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapath,
+                           const Registry* registry, MetricsOptions options)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      resources_(std::make_shared<ResourceCollector>(registry, options)),
+      reconcile_total_(prometheus::BuildCounter()
+                           .Name("l2tp_agent_reconcile_total")
+                           .Help("Reconcile passes, by result (failure: a datapath write or observation failed)")
+                           .Register(*registry_)),
+      reconcile_duration_(prometheus::BuildHistogram()
+                              .Name("l2tp_agent_reconcile_duration_seconds")
+                              .Help("Time a reconcile pass takes")
+                              .Register(*registry_)
+                              .Add({}, prometheus::Histogram::BucketBoundaries{
+                                           0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      drift_repairs_(prometheus::BuildCounter()
+                         .Name("l2tp_agent_drift_repairs_total")
+                         .Help("Datapath objects restored after they were changed or removed behind the agent's back")
+                         .Register(*registry_)),
+      strays_removed_(prometheus::BuildCounter()
+                          .Name("l2tp_agent_stray_interfaces_removed_total")
+                          .Help("Devices carrying the agent's ownership mark that no desired session used, removed "
+                                "(left behind by a session deleted while the agent was down or by a crash)")
+                          .Register(*registry_)
+                          .Add({})),
+      datapath_errors_(prometheus::BuildCounter()
+                           .Name("l2tp_agent_datapath_errors_total")
+                           .Help("Failed datapath operations, by operation")
+                           .Register(*registry_)),
+      grpc_requests_(prometheus::BuildCounter()
+                         .Name("l2tp_agent_grpc_requests_total")
+                         .Help("API calls, by method and status code")
+                         .Register(*registry_)),
+      grpc_duration_(prometheus::BuildHistogram()
+                         .Name("l2tp_agent_grpc_request_duration_seconds")
+                         .Help("API call latency, by method")
+                         .Register(*registry_)),
+      authz_denied_(prometheus::BuildCounter()
+                        .Name("l2tp_agent_authz_denied_total")
+                        .Help("API calls refused by the authorization policy, by method and the role it needs")
+                        .Register(*registry_)),
+      config_reloads_(prometheus::BuildCounter()
+                          .Name("l2tp_agent_config_reloads_total")
+                          .Help("Changed versions of the --config file, by result (failed: refused, nothing changed)")
+                          .Register(*registry_)),
+      config_last_reload_ok_(prometheus::BuildGauge()
+                                 .Name("l2tp_agent_config_last_reload_successful")
+                                 .Help("1 if the last version of the --config file read was applied, 0 if refused")
+                                 .Register(*registry_)
+                                 .Add({})),
+      connections_refused_(prometheus::BuildCounter()
+                               .Name("l2tp_agent_connections_refused_total")
+                               .Help("API connections closed by a connection limit, by listener and limit")
+                               .Register(*registry_)) {
+  prometheus::BuildGauge().Name("l2tp_agent_build_info").Help("The agent's version (value 1)")
+      .Register(*registry_).Add({{"version", version}}).Set(1);
+  std::map<std::string, std::string> datapath_labels{{"datapath", datapath}};
+  if (!options.datapath_io.empty()) datapath_labels["io"] = options.datapath_io;
+  prometheus::BuildGauge().Name("l2tp_agent_datapath_info")
+      .Help("The datapath in use and, for the userspace one, how its threads do I/O (value 1)")
+      .Register(*registry_).Add(datapath_labels).Set(1);
+  // Series that alerts use exist from the start, at 0.
+  reconcile_total_.Add({{"result", "success"}});
+  reconcile_total_.Add({{"result", "failure"}});
+  drift_repairs_.Add({{"kind", "tunnel"}});
+  drift_repairs_.Add({{"kind", "session"}});
+  for (const char* reason : {"per_peer", "total"}) connections_refused_.Add({{"listener", "unix"}, {"reason", reason}});
+  for (const char* op : {"create_tunnel", "delete_tunnel", "create_session", "modify_session", "delete_session", "observe",
+                         "remove_stray_interface"}) {
+    datapath_errors_.Add({{"op", op}});
+  }
+  for (const char* method : {"Apply", "Delete"}) authz_denied_.Add({{"method", method}, {"role", "admin"}});
+  config_reloads_.Add({{"result", "applied"}});
+  config_reloads_.Add({{"result", "failed"}});
+  config_last_reload_ok_.Set(1);  // no file, or none refused yet
+}
+
+void AgentMetrics::ObserveConfigReload(bool ok) {
+  config_reloads_.Add({{"result", ok ? "applied" : "failed"}}).Increment();
+  config_last_reload_ok_.Set(ok ? 1 : 0);
+}
+
+void AgentMetrics::ObservePass(const Reconciler::PassResult& pass) {
+  const bool failed = pass.failures > 0 || pass.observe_failed;
+  reconcile_total_.Add({{"result", failed ? "failure" : "success"}}).Increment();
+  reconcile_duration_.Observe(pass.seconds);
+  if (pass.tunnel_repairs) drift_repairs_.Add({{"kind", "tunnel"}}).Increment(pass.tunnel_repairs);
+  if (pass.session_repairs) drift_repairs_.Add({{"kind", "session"}}).Increment(pass.session_repairs);
+  if (pass.strays_removed) strays_removed_.Increment(pass.strays_removed);
+  for (const auto& [op, n] : pass.errors_by_op) datapath_errors_.Add({{"op", op}}).Increment(n);
+}
+
+void AgentMetrics::ObserveConnectionRefused(const std::string& listener, const std::string& reason) {
+  connections_refused_.Add({{"listener", listener}, {"reason", reason}}).Increment();
+}
+
+void AgentMetrics::ObserveAuthzDenied(const std::string& method, const std::string& role) {
+  authz_denied_.Add({{"method", method}, {"role", role}}).Increment();
+}
+
+void AgentMetrics::ObserveRpc(const std::string& method, const std::string& code, double seconds) {
+  grpc_requests_.Add({{"method", method}, {"code", code}}).Increment();
+  grpc_duration_
+      .Add({{"method", method}}, prometheus::Histogram::BucketBoundaries{
+                                     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})
+      .Observe(seconds);
+}
+
+}  // namespace l2tp

@@ -1,0 +1,110 @@
+#include "agent/reconcile/reconcile_plan.h"
+
+namespace l2tp {
+
+const char* OpName(DatapathAction::Op op) {
+  switch (op) {
+    case DatapathAction::Op::kDeleteSession: return "delete session";
+    case DatapathAction::Op::kDeleteTunnel: return "delete tunnel";
+    case DatapathAction::Op::kCreateTunnel: return "create tunnel";
+    case DatapathAction::Op::kCreateSession: return "create session";
+    case DatapathAction::Op::kModifySession: return "modify session";
+  }
+  return "?";
+}
+
+const char* OpMetricName(DatapathAction::Op op) {
+  switch (op) {
+    case DatapathAction::Op::kDeleteSession: return "delete_session";
+    case DatapathAction::Op::kDeleteTunnel: return "delete_tunnel";
+    case DatapathAction::Op::kCreateTunnel: return "create_tunnel";
+    case DatapathAction::Op::kCreateSession: return "create_session";
+    case DatapathAction::Op::kModifySession: return "modify_session";
+  }
+  return "unknown";
+}
+
+namespace {
+// The observed session with the unobservable fields taken from `want`.
+SessionConfig Comparable(const SessionConfig& want, const ObservedSession& have) {
+  SessionConfig c = have.config;
+  if (!have.l2spec_known) c.l2spec = want.l2spec;
+  if (!have.mtu_known) c.mtu = want.mtu;
+  return c;
+}
+}  // namespace
+
+bool SessionMatches(const SessionConfig& want, const ObservedSession& have) {
+  return Comparable(want, have) == want;
+}
+
+ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observation& observed,
+                                   const OwnedSet& owned, bool prune_unowned) {
+  using Op = DatapathAction::Op;
+  ReconcilePlan plan;
+  std::vector<DatapathAction> session_deletes, tunnel_deletes, tunnel_creates, session_creates,
+      modifies;
+
+  std::map<uint32_t, const ObservedTunnel*> have_tunnels;
+  for (const auto& t : observed.tunnels) have_tunnels[t.config.tunnel_id] = &t;
+  std::map<SessionKey, const ObservedSession*> have_sessions;
+  for (const auto& s : observed.sessions) {
+    have_sessions[{s.config.tunnel_id, s.config.session_id}] = &s;
+  }
+
+  // Tunnels: which are gone (or going) from the datapath after this plan.
+  std::set<uint32_t> tunnels_removed;
+  for (const auto& [id, have] : have_tunnels) {
+    auto want = desired.tunnels.find(id);
+    const bool mine = owned.tunnels.count(id) || prune_unowned;
+    if (want == desired.tunnels.end()) {
+      if (mine) {
+        tunnel_deletes.push_back({Op::kDeleteTunnel, "", have->config, {}, "not desired"});
+        tunnels_removed.insert(id);
+      }
+    } else if (!(have->config == want->second.config)) {
+      tunnel_deletes.push_back({Op::kDeleteTunnel, want->second.name, have->config, {}, "differs from the spec"});
+      tunnel_creates.push_back({Op::kCreateTunnel, want->second.name, want->second.config, {}, "replace"});
+      tunnels_removed.insert(id);
+    } else if (!owned.tunnels.count(id)) {
+      plan.adopt.tunnels.insert(id);
+    }
+  }
+  for (const auto& [id, want] : desired.tunnels) {
+    if (!have_tunnels.count(id)) {
+      tunnel_creates.push_back({Op::kCreateTunnel, want.name, want.config, {}, "missing"});
+    }
+  }
+
+  // Sessions. Those in a removed tunnel vanish with it.
+  for (const auto& [key, have] : have_sessions) {
+    if (tunnels_removed.count(key.first)) continue;
+    auto want = desired.sessions.find(key);
+    const bool mine = owned.sessions.count(key) || prune_unowned;
+    if (want == desired.sessions.end()) {
+      if (mine) session_deletes.push_back({Op::kDeleteSession, "", {}, have->config, "not desired"});
+      continue;
+    }
+    const SessionConfig& w = want->second.config;
+    if (SessionMatches(w, *have)) {
+      if (!owned.sessions.count(key)) plan.adopt.sessions.insert(key);
+    } else if (SessionDiffersOnlyInModifiable(Comparable(w, *have), w)) {
+      modifies.push_back({Op::kModifySession, want->second.name, {}, w, "differs in place"});
+    } else {
+      session_deletes.push_back({Op::kDeleteSession, want->second.name, {}, have->config, "differs from the spec"});
+      session_creates.push_back({Op::kCreateSession, want->second.name, {}, w, "replace"});
+    }
+  }
+  for (const auto& [key, want] : desired.sessions) {
+    if (!have_sessions.count(key) || tunnels_removed.count(key.first)) {
+      session_creates.push_back({Op::kCreateSession, want.name, {}, want.config, "missing"});
+    }
+  }
+
+  for (auto* group : {&session_deletes, &tunnel_deletes, &tunnel_creates, &session_creates, &modifies}) {
+    for (auto& a : *group) plan.actions.push_back(std::move(a));
+  }
+  return plan;
+}
+
+}  // namespace l2tp

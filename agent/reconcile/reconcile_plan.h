@@ -1,0 +1,58 @@
+// What to do to the datapath to make it match the desired state: a pure
+// function of (desired objects, observed objects, ownership).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/state/owned_set.h"
+#include "datapath/datapath.h"
+
+namespace l2tp {
+
+struct DesiredObjects {
+  struct Tunnel {
+    std::string name;
+    TunnelConfig config;
+  };
+  struct Session {
+    std::string name;
+    SessionConfig config;
+  };
+  std::map<uint32_t, Tunnel> tunnels;      // by tunnel id
+  std::map<SessionKey, Session> sessions;  // by (tunnel id, session id)
+};
+
+struct DatapathAction {
+  enum class Op { kDeleteSession, kDeleteTunnel, kCreateTunnel, kCreateSession, kModifySession };
+  Op op;
+  std::string name;    // resource name; empty for an object nobody asked for
+  TunnelConfig tunnel;    // kCreateTunnel, kDeleteTunnel (tunnel_id)
+  SessionConfig session;  // session ops
+  std::string reason;     // "missing", "differs: ...", "not desired"
+};
+
+struct ReconcilePlan {
+  std::vector<DatapathAction> actions;  // in execution order
+  // Objects that already match the desired state and become owned without a
+  // single datapath write.
+  OwnedSet adopt;
+};
+
+// Deletes come first (sessions, then tunnels), then creates (tunnels, then
+// sessions), then in-place modifies. A tunnel that differs is replaced, which
+// takes its sessions with it. Objects not desired are deleted only when owned
+// or when `prune_unowned`.
+ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observation& observed,
+                                   const OwnedSet& owned, bool prune_unowned);
+
+// Equality as far as the datapath can observe (see ObservedSession).
+bool SessionMatches(const SessionConfig& want, const ObservedSession& have);
+
+const char* OpName(DatapathAction::Op op);        // "create tunnel"
+const char* OpMetricName(DatapathAction::Op op);  // "create_tunnel"
+
+}  // namespace l2tp

@@ -1,0 +1,95 @@
+// Drives the datapath towards the desired state: observe, plan, act, record
+// status. Runs on its own thread, woken by writes, by the resync interval
+// (to repair drift) and by retry deadlines of failed resources.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/reconcile/backoff.h"
+#include "agent/state/event_log.h"
+#include "agent/state/registry.h"
+#include "datapath/datapath.h"
+
+namespace l2tp {
+
+class Reconciler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct PassResult {
+    int actions = 0;       // datapath writes attempted
+    int failures = 0;      // of which failed
+    int repairs = 0;       // objects restored after drifting
+    int tunnel_repairs = 0;
+    int session_repairs = 0;
+    int strays_removed = 0;  // devices with our mark that no session wanted
+    bool observe_failed = false;
+    std::map<std::string, int> errors_by_op;  // "create_tunnel", ..., "observe"
+    double seconds = 0;                        // how long the pass took
+    int tunnels = 0, tunnels_ready = 0;        // desired, and of those READY after the pass
+    int sessions = 0, sessions_ready = 0;
+  };
+  struct Options {
+    std::chrono::milliseconds resync_interval{10000};
+    Backoff backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
+    bool prune_unowned = false;
+    std::function<void(const PassResult&)> on_pass;  // after every pass (metrics)
+    EventLog* events = nullptr;                       // where events are kept, if anywhere
+  };
+
+  // `datapath` may be null: no backend; resources stay PENDING, saying why.
+  Reconciler(Registry* registry, Datapath* datapath, std::string no_datapath_reason, Options options);
+  ~Reconciler();
+
+  void Start();
+  void Trigger();  // wake now
+  // Finishes the pass in progress, then stops. Leaves datapath objects alone.
+  void Stop();
+
+  // One pass, synchronously (the thread calls this; tests too).
+  PassResult RunOnce();
+  uint64_t passes() const;
+  bool first_pass_done() const;
+  // Blocks until a pass that started after this call has finished.
+  bool WaitForPass(std::chrono::milliseconds timeout);
+
+ private:
+  void Loop();
+  PassResult Pass();
+  // Removes the datapath's stray interfaces that no desired session names.
+  void RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap, PassResult* result);
+  bool InBackoff(const std::string& key, Clock::time_point now) const;
+  void Event(v1::ResourceKind kind, const std::string& name, v1::Event::Reason reason,
+             const std::string& message);
+  void RecordFailure(const std::string& key, Clock::time_point now);
+
+  Registry* registry_;
+  Datapath* datapath_;
+  std::string no_datapath_reason_;
+  Options options_;
+
+  struct Retry {
+    int failures = 0;
+    Clock::time_point next;
+  };
+  std::map<std::string, Retry> retries_;  // only touched by RunOnce
+  // The generation each resource was last READY at: a datapath that differs
+  // from that same generation has drifted; from a newer one, the user asked.
+  std::map<std::string, uint64_t> ready_generation_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool triggered_ = false;
+  bool stopping_ = false;
+  uint64_t passes_ = 0;
+  uint64_t started_ = 0;
+  Clock::time_point next_retry_ = Clock::time_point::max();  // earliest retry due
+  std::thread thread_;
+};
+
+}  // namespace l2tp

@@ -1,0 +1,28 @@
+// The plan of a write: how the desired state changes, resource by resource.
+// Pure functions; what Apply's dry run returns and what Apply then does.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/state/desired_state.h"
+
+namespace l2tp {
+
+// Spec fields (proto names) whose values differ between a and b.
+std::vector<std::string> ChangedFields(const google::protobuf::Message& a,
+                                       const google::protobuf::Message& b);
+
+// True when a session whose spec fields `changed` differ can be changed in
+// place (sequencing options, LNS mode, reorder timeout, MTU): the kernel's
+// SESSION_MODIFY set plus the interface MTU. Anything else is a replace.
+bool SessionChangeIsInPlace(const std::vector<std::string>& changed);
+
+// Actions taking `before` to `after`, in the order they apply: session
+// deletes, tunnel deletes, tunnels, sessions. Unchanged resources that the
+// request mentions (`mentioned`, "tunnel/NAME" / "session/NAME") are listed
+// as UNCHANGED; others are left out.
+l2tpagent::v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
+                                const std::vector<std::string>& mentioned);
+
+}  // namespace l2tp

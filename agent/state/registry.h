@@ -1,0 +1,114 @@
+// The agent's resources: desired state (persisted through Store), observed
+// status (in memory), and the change feed for Watch. Implements the semantics
+// of every API call; the gRPC service is a thin adapter over it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/state/desired_state.h"
+#include "agent/state/owned_set.h"
+#include "agent/state/store.h"
+#include "agent/state/watch_hub.h"
+#include "l2tpagent/v1/l2tpagent.pb.h"
+
+namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
+
+class Registry {
+ public:
+  struct Limits {
+    size_t max_tunnels = 100000;
+    size_t max_sessions = 1000000;
+  };
+
+  Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name, Limits limits);
+
+  // Whether the datapath lets UDP tunnels share a local address and port
+  // (capability "udp/shared-local-port"); without it, Apply refuses such
+  // tunnels with FAILED_PRECONDITION. Set before serving.
+  void set_shared_udp_ports(bool shared) { shared_udp_ports_ = shared; }
+
+  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
+  // Applies the whole content of the --config file: like Apply, and in the
+  // same commit deletes what the file's previous version declared and this
+  // one no longer does (resources applied through the API are left alone).
+  absl::StatusOr<v1::ApplyResponse> ApplyConfigFile(const v1::ApplyRequest& request);
+  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request);
+  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
+  absl::StatusOr<v1::ListResponse> List(const v1::ListRequest& request) const;
+  // Every resource as an ADDED event, then a SYNCED marker, in `snapshot`;
+  // later changes arrive on the returned subscription, none lost in between.
+  std::shared_ptr<WatchSubscription> Watch(std::vector<v1::WatchEvent>* snapshot);
+  void Unwatch(const std::shared_ptr<WatchSubscription>& sub);
+  size_t tunnel_count() const;
+  size_t session_count() const;
+
+  // Called after every committed change (to wake the reconciler).
+  void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
+
+  // ---- for metrics: one compact row per resource, read at scrape time
+  struct MetricsRow {
+    v1::ResourceKind kind;
+    std::string name;
+    std::string tunnel;     // sessions: their tunnel
+    std::string interface;  // sessions
+    v1::Phase phase;
+    v1::Counters counters;
+  };
+  std::vector<MetricsRow> MetricsSnapshot() const;
+
+  // ---- for the reconciler
+  struct Snapshot {
+    DesiredState desired;
+    OwnedSet owned;
+    DesiredState deleting;  // deleted resources not yet gone from the datapath
+  };
+  Snapshot SnapshotForReconcile() const;
+  // Records what the reconciler saw for a resource. Publishes MODIFIED when
+  // the phase, message or observed generation changed; counters silently.
+  void SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase,
+                 const std::string& message, uint64_t observed_generation,
+                 const v1::Counters& counters);
+  // Replaces the owned set (persisted when it changed).
+  absl::Status SetOwned(const OwnedSet& owned);
+  // The datapath no longer holds these deleted resources: publish DELETED.
+  void FinishDeleting(v1::ResourceKind kind, const std::string& name);
+
+ private:
+  using Key = std::string;  // "tunnel/NAME" or "session/NAME"
+  struct ConfigNames {
+    std::set<std::string> tunnels, sessions;
+  };
+  absl::StatusOr<v1::ApplyResponse> ApplyLocked(const v1::ApplyRequest& request, const ConfigNames* config);
+  // Persists `next`; `config` replaces the recorded config-file names (null: keep them).
+  absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
+                            const ConfigNames* config = nullptr);
+  v1::ResourceStatus StatusLocked(const Key& key, uint64_t generation) const;
+  v1::Tunnel TunnelWithStatus(const v1::Tunnel& t) const;
+  v1::Session SessionWithStatus(const v1::Session& s) const;
+  void PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, const std::string& name);
+  void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
+
+  mutable std::mutex mu_;
+  std::unique_ptr<Store> store_;
+  WatchHub* hub_;
+  std::string datapath_name_;
+  Limits limits_;
+  DesiredState desired_;  // mirrors store_->state()
+  OwnedSet owned_;
+  ConfigNames config_names_;  // what the --config file declared last (persisted)
+  std::map<Key, v1::ResourceStatus> status_;
+  DesiredState deleting_;
+  std::function<void()> on_change_;
+  bool shared_udp_ports_ = true;
+};
+
+}  // namespace l2tp

@@ -1,0 +1,63 @@
+#include "agent/state/spec_defaults.h"
+
+#include "agent/state/names.h"
+#include "datapath/ip_address.h"
+
+namespace l2tp {
+namespace {
+
+std::string CanonicalAddress(const std::string& text) {
+  auto addr = IpAddress::Parse(text);
+  return addr ? addr->ToString() : text;
+}
+
+std::string CanonicalCookie(const std::string& text) {
+  std::string error;
+  auto bytes = ParseCookie(text, &error);
+  return bytes ? FormatCookie(*bytes) : text;
+}
+
+}  // namespace
+
+void NormalizeTunnelSpec(v1::TunnelSpec* spec) {
+  if (spec->version() == 0) spec->set_version(3);
+  if (spec->encap() == v1::ENCAPSULATION_UNSPECIFIED) spec->set_encap(v1::ENCAPSULATION_UDP);
+  if (spec->encap() == v1::ENCAPSULATION_UDP) {
+    if (spec->udp_source_port() == 0) spec->set_udp_source_port(kDefaultL2tpPort);
+    if (spec->udp_destination_port() == 0) spec->set_udp_destination_port(kDefaultL2tpPort);
+  }
+  spec->set_local(CanonicalAddress(spec->local()));
+  spec->set_remote(CanonicalAddress(spec->remote()));
+}
+
+void NormalizeSessionSpec(const v1::TunnelSpec& tunnel, v1::SessionSpec* spec) {
+  if (spec->pseudowire() == v1::PSEUDOWIRE_UNSPECIFIED) spec->set_pseudowire(v1::PSEUDOWIRE_ETH);
+  if (spec->l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_UNSPECIFIED) {
+    spec->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_DEFAULT);
+  }
+  spec->set_cookie(CanonicalCookie(spec->cookie()));
+  spec->set_peer_cookie(CanonicalCookie(spec->peer_cookie()));
+  if (spec->interface_name().empty()) {
+    spec->set_interface_name(DefaultInterfaceName(tunnel.tunnel_id(), spec->session_id()));
+  }
+  if (spec->has_reorder_timeout() && spec->reorder_timeout().seconds() == 0 &&
+      spec->reorder_timeout().nanos() == 0) {
+    spec->clear_reorder_timeout();  // 0 and unset mean the same
+  }
+}
+
+uint32_t EncapsulationOverhead(const v1::TunnelSpec& tunnel, const v1::SessionSpec& session) {
+  auto local = IpAddress::Parse(tunnel.local());
+  uint32_t ip = (local && local->is_v6()) ? 40 : 20;
+  uint32_t udp = tunnel.encap() == v1::ENCAPSULATION_IP ? 0 : 8 + 4;  // UDP + flags word
+  uint32_t cookie = static_cast<uint32_t>(session.cookie().size() / 2);
+  uint32_t sublayer = session.l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_NONE ? 0 : 4;
+  return ip + udp + 4 /* session id */ + cookie + sublayer + 14 /* inner Ethernet */;
+}
+
+uint32_t EffectiveMtu(const v1::TunnelSpec& tunnel, const v1::SessionSpec& session) {
+  if (session.has_mtu()) return session.mtu();
+  return kUnderlayMtu - EncapsulationOverhead(tunnel, session);
+}
+
+}  // namespace l2tp

@@ -1,0 +1,121 @@
+#include "agent/reconcile/reconcile_plan.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace l2tp {
+namespace {
+
+using Op = DatapathAction::Op;
+
+TunnelConfig Tunnel(uint32_t id) {
+  TunnelConfig t;
+  t.tunnel_id = id;
+  t.peer_tunnel_id = id + 100;
+  t.local = *IpAddress::Parse("192.0.2.1");
+  t.remote = *IpAddress::Parse("192.0.2.2");
+  t.udp_source_port = t.udp_destination_port = 1701;
+  return t;
+}
+
+SessionConfig Session(uint32_t tid, uint32_t sid) {
+  SessionConfig s;
+  s.tunnel_id = tid;
+  s.session_id = sid;
+  s.peer_session_id = sid + 100;
+  s.interface_name = "pw" + std::to_string(sid);
+  s.mtu = 1446;
+  return s;
+}
+
+DesiredObjects Want() {
+  DesiredObjects d;
+  d.tunnels[1] = {"t1", Tunnel(1)};
+  d.sessions[{1, 10}] = {"s10", Session(1, 10)};
+  return d;
+}
+
+std::vector<Op> Ops(const ReconcilePlan& p) {
+  std::vector<Op> out;
+  for (const auto& a : p.actions) out.push_back(a.op);
+  return out;
+}
+
+TEST(ReconcilePlanTest, CreatesWhatIsMissing) {
+  auto plan = ComputeReconcilePlan(Want(), {}, {}, false);
+  EXPECT_THAT(Ops(plan), ::testing::ElementsAre(Op::kCreateTunnel, Op::kCreateSession));
+}
+
+TEST(ReconcilePlanTest, AdoptsMatchingObjectsWithoutWrites) {
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(1), {}});
+  obs.sessions.push_back({Session(1, 10), {}});
+  auto plan = ComputeReconcilePlan(Want(), obs, {}, false);
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_EQ(plan.adopt.tunnels, std::set<uint32_t>{1});
+  EXPECT_EQ(plan.adopt.sessions.size(), 1u);
+}
+
+TEST(ReconcilePlanTest, UnobservableFieldsAreNotCompared) {
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(1), {}});
+  ObservedSession s{Session(1, 10), {}};
+  s.config.l2spec = L2Spec::kNone;  // what a kernel dump cannot tell
+  s.config.mtu = 0;
+  s.l2spec_known = false;
+  s.mtu_known = false;
+  obs.sessions.push_back(s);
+  EXPECT_TRUE(ComputeReconcilePlan(Want(), obs, {}, false).actions.empty());
+}
+
+TEST(ReconcilePlanTest, UnownedObjectsAreLeftAloneUnlessPruning) {
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(7), {}});
+  obs.sessions.push_back({Session(7, 70), {}});
+  DesiredObjects none;
+  EXPECT_TRUE(ComputeReconcilePlan(none, obs, {}, false).actions.empty());
+  EXPECT_THAT(Ops(ComputeReconcilePlan(none, obs, {}, true)), ::testing::ElementsAre(Op::kDeleteTunnel));
+  OwnedSet owned;
+  owned.sessions.insert({7, 70});
+  EXPECT_THAT(Ops(ComputeReconcilePlan(none, obs, owned, false)), ::testing::ElementsAre(Op::kDeleteSession));
+}
+
+TEST(ReconcilePlanTest, DifferentTunnelIsReplacedWithItsSessions) {
+  Observation obs;
+  TunnelConfig changed = Tunnel(1);
+  changed.udp_destination_port = 9999;
+  obs.tunnels.push_back({changed, {}});
+  obs.sessions.push_back({Session(1, 10), {}});
+  auto plan = ComputeReconcilePlan(Want(), obs, {}, false);
+  EXPECT_THAT(Ops(plan), ::testing::ElementsAre(Op::kDeleteTunnel, Op::kCreateTunnel, Op::kCreateSession));
+}
+
+TEST(ReconcilePlanTest, SequencingDriftIsModifiedInPlaceOtherDriftReplaced) {
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(1), {}});
+  ObservedSession s{Session(1, 10), {}};
+  s.config.send_sequence = true;
+  obs.sessions.push_back(s);
+  EXPECT_THAT(Ops(ComputeReconcilePlan(Want(), obs, {}, false)), ::testing::ElementsAre(Op::kModifySession));
+  obs.sessions[0].config.peer_cookie = {1, 2, 3, 4};
+  EXPECT_THAT(Ops(ComputeReconcilePlan(Want(), obs, {}, false)),
+              ::testing::ElementsAre(Op::kDeleteSession, Op::kCreateSession));
+}
+
+TEST(ReconcilePlanTest, OrderIsDeletesThenCreatesThenModifies) {
+  DesiredObjects want = Want();
+  want.sessions[{1, 11}] = {"s11", Session(1, 11)};
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(1), {}});
+  obs.tunnels.push_back({Tunnel(2), {}});
+  ObservedSession s10{Session(1, 10), {}};
+  s10.config.lns_mode = true;
+  obs.sessions.push_back(s10);
+  obs.sessions.push_back({Session(2, 20), {}});
+  OwnedSet owned{{1, 2}, {{1, 10}, {2, 20}}};
+  EXPECT_THAT(Ops(ComputeReconcilePlan(want, obs, owned, false)),
+              ::testing::ElementsAre(Op::kDeleteTunnel, Op::kCreateSession, Op::kModifySession));
+}
+
+}  // namespace
+}  // namespace l2tp

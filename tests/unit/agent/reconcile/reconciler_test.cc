@@ -1,0 +1,269 @@
+#include "agent/reconcile/reconciler.h"
+
+#include <filesystem>
+
+#include "datapath/memory/memory_datapath.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/agent/testing/test_resources.h"
+
+namespace l2tp {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/l2tp-reconciler-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Open();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Open() {
+    reconciler_.reset();
+    registry_.reset();
+    Store::LoadReport report;
+    registry_ = std::make_unique<Registry>(*Store::Open(dir_, &report), &hub_, "memory", Registry::Limits{});
+    Reconciler::Options options;
+    options.backoff = Backoff(std::chrono::milliseconds(50), std::chrono::milliseconds(200));
+    options.events = &events_;
+    reconciler_ = std::make_unique<Reconciler>(registry_.get(), &dp_, "", options);
+  }
+  std::vector<std::string> EventLines() {
+    std::vector<std::string> out;
+    const v1::ListEventsResponse events = events_.List(0);
+    for (const auto& e : events.events()) {
+      out.push_back(v1::Event::Reason_Name(e.reason()) + " " + e.name() + ": " + e.message());
+    }
+    return out;
+  }
+  void ApplyBasic() {
+    v1::ApplyRequest r;
+    *r.add_tunnels() = testing::MakeTunnel("t1", 1);
+    *r.add_sessions() = testing::MakeSession("s1", "t1", 10);
+    ASSERT_TRUE(registry_->Apply(r).ok());
+  }
+  v1::ResourceStatus Status(v1::ResourceKind kind, const std::string& name) {
+    v1::GetRequest g;
+    g.set_kind(kind);
+    g.set_name(name);
+    auto r = registry_->Get(g);
+    return kind == v1::RESOURCE_KIND_TUNNEL ? r->tunnel().status() : r->session().status();
+  }
+
+  std::string dir_;
+  WatchHub hub_;
+  MemoryDatapath dp_;
+  EventLog events_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+TEST_F(ReconcilerTest, ConvergesAndReportsReady) {
+  ApplyBasic();
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.actions, 2);
+  EXPECT_EQ(r.failures, 0);
+  auto obs = *dp_.Observe();
+  ASSERT_EQ(obs.sessions.size(), 1u);
+  EXPECT_EQ(obs.sessions[0].config.interface_name, "l2tp1-10");
+  EXPECT_EQ(obs.sessions[0].config.mtu, 1446u);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").observed_generation(), 1u);
+  // The pass counts what it left READY (logged; bench/kernel-scale.sh waits on it).
+  EXPECT_EQ(r.tunnels, 1);
+  EXPECT_EQ(r.tunnels_ready, 1);
+  EXPECT_EQ(r.sessions, 1);
+  EXPECT_EQ(r.sessions_ready, 1);
+  // Nothing to do the second time.
+  EXPECT_EQ(reconciler_->RunOnce().actions, 0);
+}
+
+TEST_F(ReconcilerTest, PassCountsWhatIsNotReady) {
+  ApplyBasic();
+  dp_.FailNextWrites(1, absl::UnavailableError("injected"));  // the tunnel's create
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.tunnels, 1);
+  EXPECT_EQ(r.tunnels_ready, 0);
+  EXPECT_EQ(r.sessions, 1);
+  EXPECT_EQ(r.sessions_ready, 0);
+}
+
+TEST_F(ReconcilerTest, WatchersStillSeeStatusChanges) {
+  // Status events are only built while someone watches; a watcher that
+  // subscribes before the pass gets them.
+  ApplyBasic();
+  std::vector<v1::WatchEvent> snapshot;
+  auto sub = registry_->Watch(&snapshot);
+  reconciler_->RunOnce();
+  int ready = 0;
+  v1::WatchEvent e;
+  while (sub->Next(&e, std::chrono::milliseconds(10))) {
+    if (e.has_session() && e.session().status().phase() == v1::PHASE_READY) ++ready;
+  }
+  EXPECT_EQ(ready, 1);
+  registry_->Unwatch(sub);
+}
+
+TEST_F(ReconcilerTest, RestartAdoptsWithZeroWrites) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  const int writes = dp_.writes();
+  Open();  // a new agent process over the same state and datapath
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.actions, 0);
+  EXPECT_EQ(dp_.writes(), writes);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_TUNNEL, "t1").phase(), v1::PHASE_READY);
+}
+
+TEST_F(ReconcilerTest, RepairsDrift) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  ASSERT_TRUE(dp_.DeleteTunnel(1).ok());  // behind the agent's back
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.repairs, 2);
+  EXPECT_EQ(dp_.Observe()->sessions.size(), 1u);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
+}
+
+TEST_F(ReconcilerTest, AChangeTheUserAppliedIsNotDrift) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  v1::ApplyRequest r;
+  *r.add_tunnels() = testing::MakeTunnel("t1", 1);
+  auto s = testing::MakeSession("s1", "t1", 10);
+  s.mutable_spec()->set_send_sequence(true);  // modified in place
+  *r.add_sessions() = s;
+  auto s2 = testing::MakeSession("s2", "t1", 11);
+  *r.add_sessions() = s2;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  reconciler_->RunOnce();
+  s2.mutable_spec()->set_cookie("01020304");  // a replace
+  *r.mutable_sessions(1) = s2;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  auto pass = reconciler_->RunOnce();
+  EXPECT_EQ(pass.actions, 2);  // delete + create of s2
+  EXPECT_EQ(pass.repairs, 0);
+  EXPECT_THAT(EventLines(), ::testing::Not(::testing::Contains(HasSubstr("REPAIRED"))));
+}
+
+TEST_F(ReconcilerTest, AReplaceThatRepairsDriftCountsOnce) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  SessionConfig changed = dp_.Observe()->sessions[0].config;
+  changed.cookie = {1, 2, 3, 4};  // not modifiable in place: the agent replaces it
+  ASSERT_TRUE(dp_.DeleteSession(1, 10).ok());
+  ASSERT_TRUE(dp_.CreateSession(changed).ok());
+  auto pass = reconciler_->RunOnce();
+  EXPECT_EQ(pass.actions, 2);
+  EXPECT_EQ(pass.repairs, 1);
+  EXPECT_EQ(pass.session_repairs, 1);
+  EXPECT_THAT(EventLines(), ::testing::Contains("REASON_REPAIRED s1: changed behind the agent's back; replaced"));
+}
+
+TEST_F(ReconcilerTest, FailuresAreReportedAndRetriedWithBackoff) {
+  ApplyBasic();
+  dp_.FailNextWrites(1, absl::PermissionDeniedError("operation not permitted"));
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.failures, 1);
+  auto st = Status(v1::RESOURCE_KIND_TUNNEL, "t1");
+  EXPECT_EQ(st.phase(), v1::PHASE_FAILED);
+  EXPECT_THAT(st.message(), HasSubstr("create tunnel failed: operation not permitted"));
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_PENDING);
+  // Within the backoff nothing is retried.
+  EXPECT_EQ(reconciler_->RunOnce().actions, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(reconciler_->RunOnce().actions, 2);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
+}
+
+TEST_F(ReconcilerTest, ModifiesInPlaceAndDeletes) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  v1::ApplyRequest r;
+  *r.add_tunnels() = testing::MakeTunnel("t1", 1);
+  auto s = testing::MakeSession("s1", "t1", 10);
+  s.mutable_spec()->set_send_sequence(true);
+  *r.add_sessions() = s;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  const int writes = dp_.writes();
+  reconciler_->RunOnce();
+  EXPECT_EQ(dp_.writes(), writes + 1);  // one modify, not a replace
+  EXPECT_TRUE(dp_.Observe()->sessions[0].config.send_sequence);
+
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_TUNNEL);
+  d.set_name("t1");
+  d.set_cascade(true);
+  ASSERT_TRUE(registry_->Delete(d).ok());
+  reconciler_->RunOnce();
+  EXPECT_TRUE(dp_.Observe()->tunnels.empty());
+  EXPECT_EQ(registry_->List({})->tunnels_size(), 0);
+}
+
+TEST_F(ReconcilerTest, LeavesUnownedObjectsAlone) {
+  TunnelConfig foreign;
+  foreign.tunnel_id = 99;
+  foreign.peer_tunnel_id = 99;
+  ASSERT_TRUE(dp_.CreateTunnel(foreign).ok());
+  ApplyBasic();
+  reconciler_->RunOnce();
+  EXPECT_EQ(dp_.Observe()->tunnels.size(), 2u);
+}
+
+TEST_F(ReconcilerTest, RemovesStrayInterfacesNoSessionWants) {
+  ApplyBasic();  // s1's interface is l2tp1-10
+  dp_.AddStrayInterface("l2tp9-9");   // left by a session deleted while the agent was down
+  dp_.AddStrayInterface("l2tp1-10");  // a wanted session's device, waiting to be attached
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.strays_removed, 1);
+  EXPECT_THAT(dp_.Observe()->stray_interfaces, ::testing::ElementsAre("l2tp1-10"));
+  EXPECT_EQ(reconciler_->RunOnce().strays_removed, 0);
+}
+
+TEST_F(ReconcilerTest, WithoutDatapathSaysWhy) {
+  Reconciler none(registry_.get(), nullptr, "kernel L2TP unavailable", {});
+  ApplyBasic();
+  none.RunOnce();
+  auto st = Status(v1::RESOURCE_KIND_TUNNEL, "t1");
+  EXPECT_EQ(st.phase(), v1::PHASE_PENDING);
+  EXPECT_EQ(st.message(), "no datapath: kernel L2TP unavailable");
+}
+
+TEST_F(ReconcilerTest, RecordsEventsNewestFirst) {
+  ApplyBasic();
+  dp_.FailNextWrites(1, absl::PermissionDeniedError("operation not permitted"));
+  reconciler_->RunOnce();
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  reconciler_->RunOnce();
+  ASSERT_TRUE(dp_.DeleteSession(1, 10).ok());
+  reconciler_->RunOnce();
+  // A fresh agent (new state directory) finds the same objects: adoption.
+  std::filesystem::remove_all(dir_);
+  char tmpl[] = "/tmp/l2tp-reconciler-test-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  Open();
+  ApplyBasic();
+  const int writes = dp_.writes();
+  reconciler_->RunOnce();
+  EXPECT_EQ(dp_.writes(), writes);
+  EXPECT_THAT(EventLines(), ::testing::ElementsAre(
+      "REASON_ADOPTED s1: session 1/10 already matched the spec; taken over without changes",
+      "REASON_ADOPTED t1: tunnel id 1 already matched the spec; taken over without changes",
+      "REASON_REPAIRED s1: disappeared from the datapath; recreated",
+      "REASON_CREATED s1: created",
+      "REASON_CREATED t1: created",
+      "REASON_FAILED t1: create tunnel failed: operation not permitted"));
+}
+
+TEST_F(ReconcilerTest, ThreadRunsOnTriggerAndStops) {
+  reconciler_->Start();
+  ApplyBasic();
+  ASSERT_TRUE(reconciler_->WaitForPass(std::chrono::seconds(5)));
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_TUNNEL, "t1").phase(), v1::PHASE_READY);
+  reconciler_->Stop();
+}
+
+}  // namespace
+}  // namespace l2tp

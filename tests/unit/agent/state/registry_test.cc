@@ -1,0 +1,317 @@
+#include "agent/state/registry.h"
+
+#include <filesystem>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/agent/testing/test_resources.h"
+
+namespace l2tp {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::MakeSession;
+using testing::MakeTunnel;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/l2tp-registry-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Reopen();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Reopen() {
+    registry_.reset();
+    Store::LoadReport report;
+    auto store = Store::Open(dir_, &report);
+    ASSERT_TRUE(store.ok());
+    registry_ = std::make_unique<Registry>(*std::move(store), &hub_, "memory", limits_);
+  }
+  v1::ApplyRequest Batch() {
+    v1::ApplyRequest r;
+    *r.add_tunnels() = MakeTunnel("t1", 1);
+    *r.add_sessions() = MakeSession("s1", "t1", 10);
+    *r.add_sessions() = MakeSession("s2", "t1", 11);
+    return r;
+  }
+  v1::ListResponse All() { return *registry_->List({}); }
+
+  std::string dir_;
+  WatchHub hub_;
+  Registry::Limits limits_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(RegistryTest, ApplyCreatesAndIsIdempotent) {
+  auto r = registry_->Apply(Batch());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->plan().actions_size(), 3);
+  EXPECT_EQ(r->sessions(0).generation(), 1u);
+  EXPECT_EQ(r->sessions(0).spec().interface_name(), "l2tp1-10");
+  const std::string rv = r->tunnels(0).resource_version();
+
+  auto again = registry_->Apply(Batch());
+  ASSERT_TRUE(again.ok());
+  for (const auto& a : again->plan().actions()) EXPECT_EQ(a.operation(), v1::PlanAction::OPERATION_UNCHANGED);
+  EXPECT_EQ(again->tunnels(0).resource_version(), rv);
+  EXPECT_EQ(again->tunnels(0).generation(), 1u);
+}
+
+TEST_F(RegistryTest, SpecChangeBumpsGenerationAndVersion) {
+  auto first = registry_->Apply(Batch());
+  auto b = Batch();
+  b.mutable_sessions(0)->mutable_spec()->set_send_sequence(true);
+  auto r = registry_->Apply(b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->sessions(0).generation(), 2u);
+  EXPECT_NE(r->sessions(0).resource_version(), first->sessions(0).resource_version());
+  EXPECT_EQ(r->sessions(1).generation(), 1u);
+}
+
+TEST_F(RegistryTest, DryRunChangesNothing) {
+  auto b = Batch();
+  b.set_dry_run(true);
+  auto r = registry_->Apply(b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->plan().actions_size(), 3);
+  EXPECT_EQ(All().tunnels_size(), 0);
+  Reopen();
+  EXPECT_EQ(All().tunnels_size(), 0);
+}
+
+TEST_F(RegistryTest, StateSurvivesReopen) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  Reopen();
+  auto all = All();
+  EXPECT_EQ(all.tunnels_size(), 1);
+  EXPECT_EQ(all.sessions_size(), 2);
+  EXPECT_EQ(all.sessions(0).status().phase(), v1::PHASE_PENDING);
+}
+
+TEST_F(RegistryTest, RejectedBatchChangesNothing) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  auto before = All();
+  auto b = Batch();
+  b.mutable_tunnels(0)->mutable_spec()->set_remote("192.0.2.77");
+  b.mutable_sessions(1)->mutable_spec()->set_cookie("aabbcc");
+  auto r = registry_->Apply(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "sessions[1].spec.cookie: must be 0, 4 or 8 bytes, got 3");
+  EXPECT_EQ(All().DebugString(), before.DebugString());
+}
+
+TEST_F(RegistryTest, SessionWithoutTunnelIsFailedPrecondition) {
+  v1::ApplyRequest b;
+  *b.add_sessions() = MakeSession("s1", "nope", 10);
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("sessions[0].spec.tunnel: tunnel \"nope\" does not exist"));
+}
+
+TEST_F(RegistryTest, IdCollisionsAreAlreadyExists) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  v1::ApplyRequest b;
+  *b.add_tunnels() = MakeTunnel("t2", 1);
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(), HasSubstr("tunnels[0].spec.tunnel_id: tunnel_id 1 is already used by tunnel \"t1\""));
+
+  v1::ApplyRequest s;
+  *s.add_sessions() = MakeSession("s9", "t1", 10);
+  r = registry_->Apply(s);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(), HasSubstr("sessions[0].spec.session_id"));
+}
+
+// Issue 11, item 4: compared in normalised form, so another spelling of the
+// same addresses and ports still collides.
+TEST_F(RegistryTest, TunnelsWithTheSameEndpointsAreAlreadyExists) {
+  v1::ApplyRequest first;
+  *first.add_tunnels() = MakeTunnel("t1", 1, "2001:db8::1", "2001:db8::2");
+  ASSERT_TRUE(registry_->Apply(first).ok());
+  v1::ApplyRequest b;
+  *b.add_tunnels() = MakeTunnel("t2", 2, "2001:db8:0::1", "2001:0db8::2");
+  b.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1701);
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("tunnels[0].spec.remote: tunnel \"t2\" has the same endpoints as tunnel \"t1\" "
+                        "(UDP from 2001:db8::1 port 1701 to 2001:db8::2 port 1701)"));
+  EXPECT_EQ(All().tunnels_size(), 1);
+  b.mutable_tunnels(0)->mutable_spec()->set_remote("2001:db8::3");
+  EXPECT_TRUE(registry_->Apply(b).ok()) << "another remote on the same local port";
+}
+
+// A datapath that gives every tunnel its own socket (static kernel tunnels)
+// cannot let two share a local UDP port: FAILED_PRECONDITION naming the other.
+TEST_F(RegistryTest, SharedLocalPortIsRefusedWhereTheDatapathCannotShare) {
+  v1::ApplyRequest first;
+  *first.add_tunnels() = MakeTunnel("hub-a", 1, "192.0.2.1", "192.0.2.21");
+  ASSERT_TRUE(registry_->Apply(first).ok());
+  v1::ApplyRequest second;
+  *second.add_tunnels() = MakeTunnel("hub-b", 2, "192.0.2.1", "192.0.2.22");
+  registry_->set_shared_udp_ports(false);
+  auto r = registry_->Apply(second);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("tunnels[0].spec.udp_source_port: local 192.0.2.1 port 1701 is already used by tunnel \"hub-a\""));
+  EXPECT_EQ(All().tunnels_size(), 1);
+  second.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1702);
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "another local port";
+  second.mutable_tunnels(0)->mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+  second.mutable_tunnels(0)->mutable_spec()->clear_udp_source_port();
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "IP encapsulation has no ports";
+  registry_->set_shared_udp_ports(true);
+  *second.add_tunnels() = MakeTunnel("hub-c", 3, "192.0.2.1", "192.0.2.23");
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "a datapath that shares";
+}
+
+// Issue 11, items 3 and 8, through Apply: rejected as a whole, nothing stored.
+TEST_F(RegistryTest, InputTheDatapathWouldMisreadIsInvalid) {
+  auto b = Batch();
+  b.mutable_sessions(0)->mutable_spec()->set_interface_name("tap%d");
+  b.mutable_sessions(1)->mutable_spec()->set_cookie(":::");
+  b.mutable_tunnels(0)->mutable_spec()->set_remote(std::string("192.0.2.2\0junk", 14));
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string m(r.status().message());
+  EXPECT_THAT(m, HasSubstr("tunnels[0].spec.remote: must be an IPv4 or IPv6 address, got \"192.0.2.2\\x00junk\""));
+  EXPECT_THAT(m, HasSubstr("sessions[0].spec.interface_name: must not contain '%'"));
+  EXPECT_THAT(m, HasSubstr("sessions[1].spec.cookie: colon-separated cookies"));
+  EXPECT_EQ(All().tunnels_size(), 0);
+}
+
+// Issue 11, item 9: a 4.3 MB bad request used to come back as a 9 MB error.
+TEST_F(RegistryTest, AHugeBadRequestGetsAShortError) {
+  v1::ApplyRequest b;
+  const std::string huge(4'300'000, 'A');
+  *b.add_tunnels() = MakeTunnel(huge, 1, huge, huge);
+  *b.add_tunnels() = MakeTunnel(huge, 2);
+  for (int i = 0; i < 40; ++i) {
+    *b.add_sessions() = MakeSession("s" + std::to_string(i), "t1", i + 1);
+    b.mutable_sessions(i)->mutable_spec()->set_cookie(huge);
+  }
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string m(r.status().message());
+  EXPECT_LT(m.size(), 8000u);
+  EXPECT_THAT(m, HasSubstr("tunnels[0].name: must be at most 63 characters, got 4300000 (\"AAAA"));
+  EXPECT_THAT(m, HasSubstr("...\" (4300000 bytes)"));
+  EXPECT_THAT(m, HasSubstr("more problems"));
+
+  v1::ApplyRequest stale;  // a precondition on a name that does not exist
+  *stale.add_tunnels() = MakeTunnel("t9", 9);
+  stale.mutable_tunnels(0)->set_resource_version(huge);
+  r = registry_->Apply(stale);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted);
+  EXPECT_LT(r.status().message().size(), 300u);
+}
+
+TEST_F(RegistryTest, DuplicateNamesInOneRequestAreInvalid) {
+  auto b = Batch();
+  *b.add_sessions() = MakeSession("s1", "t1", 12);
+  auto r = registry_->Apply(b);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("sessions[2].name: \"s1\" appears twice (also sessions[0])"));
+}
+
+TEST_F(RegistryTest, StaleResourceVersionIsAborted) {
+  auto first = registry_->Apply(Batch());
+  auto b = Batch();
+  b.mutable_sessions(0)->mutable_spec()->set_lns_mode(true);
+  ASSERT_TRUE(registry_->Apply(b).ok());
+  auto stale = Batch();
+  stale.mutable_sessions(0)->set_resource_version(first->sessions(0).resource_version());
+  auto r = registry_->Apply(stale);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(r.status().message(), HasSubstr("sessions[0].resource_version: stale"));
+  // The current version is accepted.
+  auto current = Batch();
+  current.mutable_sessions(0)->set_resource_version(registry_->Get([] {
+    v1::GetRequest g;
+    g.set_kind(v1::RESOURCE_KIND_SESSION);
+    g.set_name("s1");
+    return g;
+  }())->session().resource_version());
+  EXPECT_TRUE(registry_->Apply(current).ok());
+}
+
+TEST_F(RegistryTest, PruneDeletesWhatTheBatchDoesNotMention) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  v1::ApplyRequest b;
+  *b.add_tunnels() = MakeTunnel("t1", 1);
+  *b.add_sessions() = MakeSession("s2", "t1", 11);
+  b.set_prune(true);
+  auto r = registry_->Apply(b);
+  ASSERT_TRUE(r.ok()) << r.status();
+  bool deleted_s1 = false;
+  for (const auto& a : r->plan().actions()) {
+    if (a.name() == "s1") deleted_s1 = a.operation() == v1::PlanAction::OPERATION_DELETE;
+  }
+  EXPECT_TRUE(deleted_s1);
+  Reopen();
+  EXPECT_EQ(All().sessions_size(), 1);
+}
+
+TEST_F(RegistryTest, DeleteTunnelWithSessionsNeedsCascade) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_TUNNEL);
+  d.set_name("t1");
+  auto r = registry_->Delete(d);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("s1, s2"));
+  d.set_cascade(true);
+  r = registry_->Delete(d);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->plan().actions_size(), 3);
+  // Listed as DELETING until the reconciler removes them from the datapath.
+  auto all = All();
+  ASSERT_EQ(all.tunnels_size(), 1);
+  EXPECT_EQ(all.tunnels(0).status().phase(), v1::PHASE_DELETING);
+  registry_->FinishDeleting(v1::RESOURCE_KIND_TUNNEL, "t1");
+  EXPECT_EQ(All().tunnels_size(), 0);
+}
+
+TEST_F(RegistryTest, GetAndDeleteUnknownAreNotFound) {
+  v1::GetRequest g;
+  g.set_kind(v1::RESOURCE_KIND_TUNNEL);
+  g.set_name("ghost");
+  EXPECT_EQ(registry_->Get(g).status().code(), absl::StatusCode::kNotFound);
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_SESSION);
+  d.set_name("ghost");
+  EXPECT_EQ(registry_->Delete(d).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, WatchGivesSnapshotMarkerThenChanges) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  std::vector<v1::WatchEvent> snapshot;
+  auto sub = registry_->Watch(&snapshot);
+  ASSERT_EQ(snapshot.size(), 4u);
+  EXPECT_EQ(snapshot.back().type(), v1::WatchEvent::TYPE_SYNCED);
+  registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PHASE_READY, "", 1, {});
+  v1::WatchEvent e;
+  ASSERT_TRUE(sub->Next(&e, std::chrono::milliseconds(100)));
+  EXPECT_EQ(e.type(), v1::WatchEvent::TYPE_MODIFIED);
+  EXPECT_EQ(e.tunnel().status().phase(), v1::PHASE_READY);
+  // Counters alone do not make an event.
+  v1::Counters c;
+  c.set_rx_packets(5);
+  registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PHASE_READY, "", 1, c);
+  EXPECT_FALSE(sub->Next(&e, std::chrono::milliseconds(20)));
+  registry_->Unwatch(sub);
+}
+
+TEST_F(RegistryTest, LimitsAreResourceExhausted) {
+  limits_.max_sessions = 1;
+  Reopen();
+  auto r = registry_->Apply(Batch());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(All().tunnels_size(), 0);
+}
+
+}  // namespace
+}  // namespace l2tp
