@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/state/names.h"
 #include "agent/state/apply_plan.h"
+#include "agent/state/names.h"
+#include "agent/state/resource_traits.h"
 #include "agent/state/spec_defaults.h"
 #include "agent/state/validation.h"
-#include "agent/state/resource_key.h"
 #include "common/log.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -18,22 +18,30 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-std::string KindKey(v1::ResourceKind kind, const std::string& name) {
-  return kind == v1::RESOURCE_KIND_TUNNEL ? TunnelKey(name) : SessionNameKey(name);
+template <typename M>
+const typename M::mapped_type* Find(const M& map, const std::string& name) {
+  auto it = map.find(name);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+// "tunnels[2]": where a resource sits in a request.
+template <typename R>
+std::string RequestPath(int i) {
+  return absl::StrCat(ResourceTraits<R>::kField, "[", i, "]");
+}
+
+template <typename R>
+absl::Status NotFound(const std::string& name) {
+  return absl::NotFoundError(absl::StrCat(ResourceTraits<R>::kName, " \"", name, "\" not found"));
 }
 
 // Only the spec and the name come from the caller; metadata is the agent's.
-v1::Tunnel CleanTunnel(const v1::Tunnel& in) {
-  v1::Tunnel t;
-  t.set_name(in.name());
-  *t.mutable_spec() = in.spec();
-  return t;
-}
-v1::Session CleanSession(const v1::Session& in) {
-  v1::Session s;
-  s.set_name(in.name());
-  *s.mutable_spec() = in.spec();
-  return s;
+template <typename R>
+R Clean(const R& in) {
+  R out;
+  out.set_name(in.name());
+  *out.mutable_spec() = in.spec();
+  return out;
 }
 
 // Carries generation and resource_version over from `old` when the spec is
@@ -66,10 +74,115 @@ absl::Status CheckVersion(const std::string& path, const R& requested, const R* 
   return absl::OkStatus();
 }
 
-template <typename M>
-const typename M::mapped_type* Find(const M& map, const std::string& name) {
-  auto it = map.find(name);
-  return it == map.end() ? nullptr : &it->second;
+// Each resource of R's kind on its own, and its name not used before in the
+// request (`paths`, which this fills).
+template <typename R>
+void ValidateKind(const v1::ApplyRequest& request, std::map<std::string, std::string>* paths,
+                  std::vector<Violation>* invalid) {
+  using T = ResourceTraits<R>;
+  const auto& items = T::Repeated(request);
+  for (int i = 0; i < items.size(); ++i) {
+    const std::string path = RequestPath<R>(i);
+    auto v = T::Validate(items[i], path);
+    invalid->insert(invalid->end(), v.begin(), v.end());
+    auto [it, fresh] = paths->emplace(T::Key(items[i].name()), path);
+    if (!fresh) {
+      invalid->push_back({path + ".name", absl::StrCat(Quote(items[i].name()), " appears twice (also ",
+                                                       it->second, ")")});
+    }
+  }
+}
+
+// Defaults a spec. A tunnel needs nothing else.
+bool Normalize(const DesiredState&, bool, int, v1::Tunnel* t, std::vector<Violation>*) {
+  NormalizeTunnelSpec(t->mutable_spec());
+  return true;
+}
+// A session's defaults come from its tunnel, which must be in `next` (so
+// tunnels are overlaid first).
+bool Normalize(const DesiredState& next, bool prune, int i, v1::Session* s, std::vector<Violation>* missing) {
+  const v1::Tunnel* tunnel = Find(next.tunnels, s->spec().tunnel());
+  if (tunnel == nullptr) {
+    missing->push_back({RequestPath<v1::Session>(i) + ".spec.tunnel",
+                        absl::StrCat("tunnel ", Quote(s->spec().tunnel()), " does not exist",
+                                     prune ? " in this request (prune)" : "")});
+    return false;
+  }
+  NormalizeSessionSpec(tunnel->spec(), s->mutable_spec());
+  return true;
+}
+
+// Puts the request's resources of R's kind into `next`: cleaned, normalised
+// and stamped against what is stored.
+template <typename R>
+void Overlay(const v1::ApplyRequest& request, const DesiredState& stored, uint64_t revision,
+             DesiredState* next, std::vector<Violation>* missing) {
+  using T = ResourceTraits<R>;
+  const auto& items = T::Repeated(request);
+  for (int i = 0; i < items.size(); ++i) {
+    R r = Clean(items[i]);
+    if (!Normalize(*next, request.prune(), i, &r, missing)) continue;
+    Stamp(Find(T::Of(stored), r.name()), &r, revision);
+    T::Of(*next)[r.name()] = std::move(r);
+  }
+}
+
+// With the config file's tunnels dropped, a session applied through the API
+// may be left without its tunnel.
+void FindOrphans(const DesiredState& next, std::vector<Violation>* missing) {
+  for (const auto& [name, sess] : next.sessions) {
+    if (Find(next.tunnels, sess.spec().tunnel()) != nullptr) continue;
+    missing->push_back({"tunnels", absl::StrCat("tunnel ", Quote(sess.spec().tunnel()),
+                                                " is no longer in the config file, but session ", Quote(name),
+                                                " still uses it; delete the session first")});
+  }
+}
+
+std::vector<std::string> Keys(const std::map<std::string, std::string>& paths) {
+  std::vector<std::string> keys;
+  for (const auto& [key, path] : paths) keys.push_back(key);
+  return keys;
+}
+
+bool HasChanges(const v1::Plan& plan) {
+  for (const auto& a : plan.actions()) {
+    if (a.operation() != v1::PlanAction::OPERATION_UNCHANGED) return true;
+  }
+  return false;
+}
+
+// What goes with a deleted resource: a tunnel's sessions, with cascade only.
+absl::Status DeleteDependents(const v1::Tunnel& tunnel, bool cascade, DesiredState* next) {
+  std::vector<std::string> children;
+  for (const auto& [name, s] : next->sessions) {
+    if (s.spec().tunnel() == tunnel.name()) children.push_back(name);
+  }
+  if (!children.empty() && !cascade) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tunnel \"", tunnel.name(), "\" still has sessions ", absl::StrJoin(children, ", "),
+        ": delete them first, or delete with cascade"));
+  }
+  for (const auto& name : children) next->sessions.erase(name);
+  return absl::OkStatus();
+}
+absl::Status DeleteDependents(const v1::Session&, bool, DesiredState*) { return absl::OkStatus(); }
+
+// Takes the request's resource of R's kind out of `next` (the stored state),
+// if it exists at the version the request names.
+template <typename R>
+absl::Status Remove(const v1::DeleteRequest& request, DesiredState* next) {
+  using T = ResourceTraits<R>;
+  const R* stored = Find(T::Of(*next), request.name());
+  // A stored resource always has a version (state_check.cc): none is "not found".
+  if (stored == nullptr || stored->resource_version().empty()) return NotFound<R>(request.name());
+  if (!request.resource_version().empty() && request.resource_version() != stored->resource_version()) {
+    return absl::AbortedError(absl::StrCat("resource_version: stale: ", T::kName, " \"", request.name(),
+                                           "\" is at version ", stored->resource_version(),
+                                           ", the request names ", request.resource_version()));
+  }
+  if (auto st = DeleteDependents(*stored, request.cascade(), next); !st.ok()) return st;
+  T::Of(*next).erase(request.name());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -77,25 +190,28 @@ const typename M::mapped_type* Find(const M& map, const std::string& name) {
 Registry::Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name,
                    Limits limits)
     : store_(std::move(store)), hub_(hub), datapath_name_(std::move(datapath_name)), limits_(limits) {
-  for (const auto& t : store_->state().tunnels()) desired_.tunnels[t.name()] = t;
-  for (const auto& s : store_->state().sessions()) desired_.sessions[s.name()] = s;
-  for (const auto& o : store_->state().owned()) {
+  const storev1::State& state = store_->state();
+  ForEachKind([&]<typename R>() {
+    using T = ResourceTraits<R>;
+    for (const R& r : T::Repeated(state)) T::Of(desired_)[r.name()] = r;
+    T::Of(config_names_).insert(T::ConfigNames(state).begin(), T::ConfigNames(state).end());
+  });
+  for (const auto& o : state.owned()) {
     if (o.session_id() == 0) owned_.tunnels.insert(o.tunnel_id());
     else owned_.sessions.insert({o.tunnel_id(), o.session_id()});
   }
-  config_names_.tunnels.insert(store_->state().config_tunnels().begin(), store_->state().config_tunnels().end());
-  config_names_.sessions.insert(store_->state().config_sessions().begin(), store_->state().config_sessions().end());
 }
 
 absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& owned,
                                     uint64_t revision, const ConfigNames* config) {
   if (config == nullptr) config = &config_names_;
   storev1::State state;
-  for (const auto& name : config->tunnels) state.add_config_tunnels(name);
-  for (const auto& name : config->sessions) state.add_config_sessions(name);
   state.set_revision(revision);
-  for (const auto& [name, t] : next.tunnels) *state.add_tunnels() = t;
-  for (const auto& [name, s] : next.sessions) *state.add_sessions() = s;
+  ForEachKind([&]<typename R>() {
+    using T = ResourceTraits<R>;
+    for (const auto& name : T::Of(*config)) *T::AddConfigName(&state) = name;
+    for (const auto& [name, r] : T::Of(next)) *T::Add(&state) = r;
+  });
   for (uint32_t id : owned.tunnels) state.add_owned()->set_tunnel_id(id);
   for (const auto& [tid, sid] : owned.sessions) {
     auto* o = state.add_owned();
@@ -120,85 +236,85 @@ absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& reques
 absl::StatusOr<v1::ApplyResponse> Registry::ApplyConfigFile(const v1::ApplyRequest& request) {
   std::lock_guard lock(mu_);
   ConfigNames names;
-  for (const auto& t : request.tunnels()) names.tunnels.insert(t.name());
-  for (const auto& s : request.sessions()) names.sessions.insert(s.name());
+  ForEachKind([&]<typename R>() {
+    for (const R& r : ResourceTraits<R>::Repeated(request)) ResourceTraits<R>::Of(names).insert(r.name());
+  });
   return ApplyLocked(request, &names);
 }
 
+// An Apply, whole batch or nothing, in five steps: validate the request,
+// check its resource versions, build the next desired state, plan, then
+// (unless a dry run, or nothing changes) commit and publish.
 absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& request,
                                                         const ConfigNames* config) {
-  // 1. Each resource on its own, and names unique within the request.
-  std::vector<Violation> invalid;
-  std::map<std::string, std::string> paths;  // "tunnel/NAME" -> request path
-  for (int i = 0; i < request.tunnels_size(); ++i) {
-    std::string path = absl::StrCat("tunnels[", i, "]");
-    auto v = ValidateTunnel(request.tunnels(i), path);
-    invalid.insert(invalid.end(), v.begin(), v.end());
-    auto [it, fresh] = paths.emplace(TunnelKey(request.tunnels(i).name()), path);
-    if (!fresh) invalid.push_back({path + ".name", absl::StrCat(Quote(request.tunnels(i).name()), " appears twice (also ", it->second, ")")});
-  }
-  for (int i = 0; i < request.sessions_size(); ++i) {
-    std::string path = absl::StrCat("sessions[", i, "]");
-    auto v = ValidateSession(request.sessions(i), path);
-    invalid.insert(invalid.end(), v.begin(), v.end());
-    auto [it, fresh] = paths.emplace(SessionNameKey(request.sessions(i).name()), path);
-    if (!fresh) invalid.push_back({path + ".name", absl::StrCat(Quote(request.sessions(i).name()), " appears twice (also ", it->second, ")")});
-  }
-  if (auto st = ViolationsToStatus(absl::StatusCode::kInvalidArgument, invalid); !st.ok()) return st;
-
-  // 2. Optimistic concurrency.
-  for (int i = 0; i < request.tunnels_size(); ++i) {
-    const auto& t = request.tunnels(i);
-    if (auto st = CheckVersion(absl::StrCat("tunnels[", i, "]"), t, Find(desired_.tunnels, t.name())); !st.ok()) return st;
-  }
-  for (int i = 0; i < request.sessions_size(); ++i) {
-    const auto& s = request.sessions(i);
-    if (auto st = CheckVersion(absl::StrCat("sessions[", i, "]"), s, Find(desired_.sessions, s.name())); !st.ok()) return st;
-  }
-
-  // 3. The would-be desired state.
+  RequestPaths paths;
+  if (auto st = Validate(request, &paths); !st.ok()) return st;
+  if (auto st = CheckVersionsLocked(request); !st.ok()) return st;
   const uint64_t revision = store_->state().revision() + 1;
+  auto next = NextStateLocked(request, config, paths, revision);
+  if (!next.ok()) return next.status();
+  v1::ApplyResponse response;
+  *response.mutable_plan() = ComputeApplyPlan(desired_, *next, Keys(paths));
+  if (!request.dry_run()) {
+    if (auto st = CommitAndPublishLocked(response.plan(), *next, revision, config); !st.ok()) return st;
+  }
+  AddRequestedLocked(request.dry_run() ? *next : desired_, paths, &response);
+  return response;
+}
+
+// First, so that nothing else looks at a malformed resource
+// (INVALID_ARGUMENT). Fills `paths`, by which later steps report problems.
+absl::Status Registry::Validate(const v1::ApplyRequest& request, RequestPaths* paths) {
+  std::vector<Violation> invalid;
+  ForEachKind([&]<typename R>() { ValidateKind<R>(request, paths, &invalid); });
+  return ViolationsToStatus(absl::StatusCode::kInvalidArgument, invalid);
+}
+
+// Optimistic concurrency: a resource_version given must still be the stored
+// one, else the caller works from a stale read (ABORTED).
+absl::Status Registry::CheckVersionsLocked(const v1::ApplyRequest& request) const {
+  absl::Status status;
+  ForEachKind([&]<typename R>() {
+    using T = ResourceTraits<R>;
+    const auto& items = T::Repeated(request);
+    for (int i = 0; i < items.size() && status.ok(); ++i) {
+      status = CheckVersion(RequestPath<R>(i), items[i], Find(T::Of(desired_), items[i].name()));
+    }
+  });
+  return status;
+}
+
+// The desired state as it would be after the request, checked whole, since
+// ids and names must be unique across everything stored: the stored state
+// (or nothing, with prune) less what the config file dropped, with the
+// request's resources put over it.
+absl::StatusOr<DesiredState> Registry::NextStateLocked(const v1::ApplyRequest& request,
+                                                       const ConfigNames* config,
+                                                       const RequestPaths& paths,
+                                                       uint64_t revision) const {
   DesiredState next = request.prune() ? DesiredState{} : desired_;
-  if (config != nullptr) {  // what the file dropped since its last version goes
-    for (const auto& name : config_names_.tunnels) {
-      if (!config->tunnels.count(name)) next.tunnels.erase(name);
-    }
-    for (const auto& name : config_names_.sessions) {
-      if (!config->sessions.count(name)) next.sessions.erase(name);
-    }
-  }
-  std::vector<std::string> mentioned;
-  for (const auto& in : request.tunnels()) {
-    v1::Tunnel t = CleanTunnel(in);
-    NormalizeTunnelSpec(t.mutable_spec());
-    Stamp(Find(desired_.tunnels, t.name()), &t, revision);
-    next.tunnels[t.name()] = std::move(t);
-    mentioned.push_back(TunnelKey(in.name()));
-  }
+  if (config != nullptr) DropUndeclaredLocked(*config, &next);
   std::vector<Violation> missing;
-  for (int i = 0; i < request.sessions_size(); ++i) {
-    v1::Session s = CleanSession(request.sessions(i));
-    const v1::Tunnel* tunnel = Find(next.tunnels, s.spec().tunnel());
-    if (tunnel == nullptr) {
-      missing.push_back({absl::StrCat("sessions[", i, "].spec.tunnel"),
-                         absl::StrCat("tunnel ", Quote(s.spec().tunnel()), " does not exist",
-                                      request.prune() ? " in this request (prune)" : "")});
-      continue;
-    }
-    NormalizeSessionSpec(tunnel->spec(), s.mutable_spec());
-    Stamp(Find(desired_.sessions, s.name()), &s, revision);
-    next.sessions[s.name()] = std::move(s);
-    mentioned.push_back(SessionNameKey(request.sessions(i).name()));
-  }
-  if (config != nullptr) {  // a session from the API may use a dropped tunnel
-    for (const auto& [name, sess] : next.sessions) {
-      if (Find(next.tunnels, sess.spec().tunnel()) != nullptr) continue;
-      missing.push_back({"tunnels", absl::StrCat("tunnel ", Quote(sess.spec().tunnel()),
-                                                 " is no longer in the config file, but session ", Quote(name),
-                                                 " still uses it; delete the session first")});
-    }
-  }
+  ForEachKind([&]<typename R>() { Overlay<R>(request, desired_, revision, &next, &missing); });
+  if (config != nullptr) FindOrphans(next, &missing);
   if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, missing); !st.ok()) return st;
+  if (auto st = CheckNextState(next, paths); !st.ok()) return st;
+  return next;
+}
+
+// What the config file declared last time and no longer does goes; what was
+// applied through the API stays.
+void Registry::DropUndeclaredLocked(const ConfigNames& config, DesiredState* next) const {
+  ForEachKind([&]<typename R>() {
+    for (const auto& name : ResourceTraits<R>::Of(config_names_)) {
+      if (!ResourceTraits<R>::Of(config).count(name)) ResourceTraits<R>::Of(*next).erase(name);
+    }
+  });
+}
+
+// Rules across resources: collisions (ALREADY_EXISTS), local ports the
+// datapath cannot share (FAILED_PRECONDITION), limits (RESOURCE_EXHAUSTED).
+absl::Status Registry::CheckNextState(const DesiredState& next, const RequestPaths& paths) const {
   if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, FindCollisions(next, paths)); !st.ok()) return st;
   if (!shared_udp_ports_) {
     auto shared = FindSharedLocalPorts(next, paths);
@@ -210,119 +326,90 @@ absl::StatusOr<v1::ApplyResponse> Registry::ApplyLocked(const v1::ApplyRequest& 
         " sessions; the limits are --max-tunnels=", limits_.max_tunnels, " and --max-sessions=",
         limits_.max_sessions));
   }
+  return absl::OkStatus();
+}
 
-  // 4. The plan; commit unless it is a dry run or there is nothing to do.
-  v1::ApplyResponse response;
-  *response.mutable_plan() = ComputeApplyPlan(desired_, next, mentioned);
-  bool changes = false;
-  for (const auto& a : response.plan().actions()) {
-    if (a.operation() != v1::PlanAction::OPERATION_UNCHANGED) changes = true;
-  }
+// Persists `next` when the plan changes something (or the config file's
+// names changed), then tells watchers and wakes the reconciler. Persisted
+// first: nothing is announced that a crash could undo.
+absl::Status Registry::CommitAndPublishLocked(const v1::Plan& plan, const DesiredState& next,
+                                              uint64_t revision, const ConfigNames* config) {
+  const bool changes = HasChanges(plan);
   const bool config_names_changed = config != nullptr && (config->tunnels != config_names_.tunnels ||
                                                           config->sessions != config_names_.sessions);
-  if (!request.dry_run() && (changes || config_names_changed)) {
-    DesiredState before = desired_;
-    if (auto st = CommitLocked(next, owned_, revision, config); !st.ok()) return st;
-    for (const auto& a : response.plan().actions()) {
-      const char* op = v1::PlanAction::Operation_Name(a.operation()).c_str() + strlen("OPERATION_");
-      L2TP_LOG(kInfo) << "apply: " << (a.kind() == v1::RESOURCE_KIND_TUNNEL ? "tunnel/" : "session/")
-                      << a.name() << " " << op;
+  if (!changes && !config_names_changed) return absl::OkStatus();
+  DesiredState before = desired_;
+  if (auto st = CommitLocked(next, owned_, revision, config); !st.ok()) return st;
+  for (const auto& a : plan.actions()) {
+    const char* op = v1::PlanAction::Operation_Name(a.operation()).c_str() + strlen("OPERATION_");
+    L2TP_LOG(kInfo) << "apply: " << KindKey(a.kind(), a.name()) << " " << op;
+  }
+  MarkDeletingLocked(before, next);
+  for (const auto& a : plan.actions()) {
+    if (a.operation() == v1::PlanAction::OPERATION_UNCHANGED || a.operation() == v1::PlanAction::OPERATION_DELETE) continue;
+    auto type = a.operation() == v1::PlanAction::OPERATION_CREATE ? v1::WatchEvent::TYPE_ADDED
+                                                                  : v1::WatchEvent::TYPE_MODIFIED;
+    PublishLocked(type, a.kind(), a.name());
+  }
+  if (changes && on_change_) on_change_();
+  return absl::OkStatus();
+}
+
+// The response lists the resources the request named, as stored (or as
+// they would be, for a dry run).
+void Registry::AddRequestedLocked(const DesiredState& state, const RequestPaths& paths,
+                                  v1::ApplyResponse* response) const {
+  ForEachKind([&]<typename R>() {
+    using T = ResourceTraits<R>;
+    for (const auto& [name, r] : T::Of(state)) {
+      if (paths.count(T::Key(name))) *T::Add(response) = WithStatusLocked(r);
     }
-    MarkDeletingLocked(before, next);
-    for (const auto& a : response.plan().actions()) {
-      if (a.operation() == v1::PlanAction::OPERATION_UNCHANGED || a.operation() == v1::PlanAction::OPERATION_DELETE) continue;
-      auto type = a.operation() == v1::PlanAction::OPERATION_CREATE ? v1::WatchEvent::TYPE_ADDED
-                                                                    : v1::WatchEvent::TYPE_MODIFIED;
-      PublishLocked(type, a.kind(), a.name());
-    }
-  }
-  for (const auto& [name, t] : (request.dry_run() ? next : desired_).tunnels) {
-    if (paths.count(TunnelKey(name))) *response.add_tunnels() = TunnelWithStatus(t);
-  }
-  for (const auto& [name, s] : (request.dry_run() ? next : desired_).sessions) {
-    if (paths.count(SessionNameKey(name))) *response.add_sessions() = SessionWithStatus(s);
-  }
-  if (!request.dry_run() && changes && on_change_) on_change_();
-  return response;
+  });
 }
 
 void Registry::MarkDeletingLocked(const DesiredState& before, const DesiredState& after) {
-  auto now = TimeUtil::GetCurrentTime();
-  auto mark = [&](v1::ResourceKind kind, const std::string& name, uint64_t generation) {
-    auto& st = status_[KindKey(kind, name)];
-    st.set_phase(v1::PHASE_DELETING);
-    st.set_message("being removed from the datapath");
-    st.set_observed_generation(generation);
-    *st.mutable_last_transition_time() = now;
-  };
-  for (const auto& [name, s] : before.sessions) {
-    if (after.sessions.count(name)) continue;
-    deleting_.sessions[name] = s;
-    mark(v1::RESOURCE_KIND_SESSION, name, s.generation());
-    PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_SESSION, name);
-  }
-  for (const auto& [name, t] : before.tunnels) {
-    if (after.tunnels.count(name)) continue;
-    deleting_.tunnels[name] = t;
-    mark(v1::RESOURCE_KIND_TUNNEL, name, t.generation());
-    PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_TUNNEL, name);
-  }
+  const auto now = TimeUtil::GetCurrentTime();
+  ForEachKindChildrenFirst([&]<typename R>() {
+    using T = ResourceTraits<R>;
+    for (const auto& [name, r] : T::Of(before)) {
+      if (T::Of(after).count(name)) continue;
+      T::Of(deleting_)[name] = r;
+      auto& st = status_[T::Key(name)];
+      st.set_phase(v1::PHASE_DELETING);
+      st.set_message("being removed from the datapath");
+      st.set_observed_generation(r.generation());
+      *st.mutable_last_transition_time() = now;
+      PublishLocked(v1::WatchEvent::TYPE_MODIFIED, T::kKind, name);
+    }
+  });
   // A name applied again is no longer being deleted.
-  for (const auto& [name, t] : after.tunnels) {
-    if (deleting_.tunnels.erase(name)) status_.erase(TunnelKey(name));
-  }
-  for (const auto& [name, s] : after.sessions) {
-    if (deleting_.sessions.erase(name)) status_.erase(SessionNameKey(name));
-  }
+  ForEachKind([&]<typename R>() {
+    using T = ResourceTraits<R>;
+    for (const auto& [name, r] : T::Of(after)) {
+      if (T::Of(deleting_).erase(name)) status_.erase(T::Key(name));
+    }
+  });
 }
 
 absl::StatusOr<v1::DeleteResponse> Registry::Delete(const v1::DeleteRequest& request) {
   std::lock_guard lock(mu_);
-  const bool tunnel = request.kind() == v1::RESOURCE_KIND_TUNNEL;
-  if (!tunnel && request.kind() != v1::RESOURCE_KIND_SESSION) {
-    return absl::InvalidArgumentError("kind: must be TUNNEL or SESSION");
-  }
-  const char* kind = tunnel ? "tunnel" : "session";
-  const std::string stored_version = tunnel
-      ? (Find(desired_.tunnels, request.name()) ? desired_.tunnels.at(request.name()).resource_version() : "")
-      : (Find(desired_.sessions, request.name()) ? desired_.sessions.at(request.name()).resource_version() : "");
-  if (stored_version.empty()) {
-    return absl::NotFoundError(absl::StrCat(kind, " \"", request.name(), "\" not found"));
-  }
-  if (!request.resource_version().empty() && request.resource_version() != stored_version) {
-    return absl::AbortedError(absl::StrCat("resource_version: stale: ", kind, " \"", request.name(),
-                                           "\" is at version ", stored_version, ", the request names ",
-                                           request.resource_version()));
-  }
   DesiredState next = desired_;
-  if (tunnel) {
-    std::vector<std::string> children;
-    for (const auto& [name, s] : desired_.sessions) {
-      if (s.spec().tunnel() == request.name()) children.push_back(name);
-    }
-    if (!children.empty() && !request.cascade()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "tunnel \"", request.name(), "\" still has sessions ", absl::StrJoin(children, ", "),
-          ": delete them first, or delete with cascade"));
-    }
-    for (const auto& name : children) next.sessions.erase(name);
-    next.tunnels.erase(request.name());
-  } else {
-    next.sessions.erase(request.name());
-  }
+  absl::Status removed = absl::InvalidArgumentError("kind: must be TUNNEL or SESSION");
+  ForKind(request.kind(), [&]<typename R>() { removed = Remove<R>(request, &next); });
+  if (!removed.ok()) return removed;
   v1::DeleteResponse response;
   *response.mutable_plan() = ComputeApplyPlan(desired_, next, {});
   DesiredState before = desired_;
   if (auto st = CommitLocked(next, owned_, store_->state().revision() + 1); !st.ok()) return st;
   for (const auto& a : response.plan().actions()) {
-    L2TP_LOG(kInfo) << "delete: " << (a.kind() == v1::RESOURCE_KIND_TUNNEL ? "tunnel/" : "session/") << a.name();
+    L2TP_LOG(kInfo) << "delete: " << KindKey(a.kind(), a.name());
   }
   MarkDeletingLocked(before, next);
   if (on_change_) on_change_();
   return response;
 }
 
-v1::ResourceStatus Registry::StatusLocked(const Key& key, uint64_t generation) const {
+v1::ResourceStatus Registry::StatusLocked(const Key& key) const {
   auto it = status_.find(key);
   if (it != status_.end()) {
     v1::ResourceStatus st = it->second;
@@ -336,34 +423,31 @@ v1::ResourceStatus Registry::StatusLocked(const Key& key, uint64_t generation) c
   return st;
 }
 
-v1::Tunnel Registry::TunnelWithStatus(const v1::Tunnel& t) const {
-  v1::Tunnel out = t;
-  *out.mutable_status() = StatusLocked(TunnelKey(t.name()), t.generation());
-  return out;
+template <typename R>
+const R* Registry::FindLocked(const std::string& name) const {
+  const R* r = Find(ResourceTraits<R>::Of(desired_), name);
+  return r != nullptr ? r : Find(ResourceTraits<R>::Of(deleting_), name);
 }
 
-v1::Session Registry::SessionWithStatus(const v1::Session& s) const {
-  v1::Session out = s;
-  *out.mutable_status() = StatusLocked(SessionNameKey(s.name()), s.generation());
+template <typename R>
+R Registry::WithStatusLocked(const R& resource) const {
+  R out = resource;
+  *out.mutable_status() = StatusLocked(ResourceTraits<R>::Key(resource.name()));
   return out;
 }
 
 absl::StatusOr<v1::GetResponse> Registry::Get(const v1::GetRequest& request) const {
   std::lock_guard lock(mu_);
-  v1::GetResponse response;
-  if (request.kind() == v1::RESOURCE_KIND_TUNNEL) {
-    const auto* t = Find(desired_.tunnels, request.name());
-    if (!t) t = Find(deleting_.tunnels, request.name());
-    if (!t) return absl::NotFoundError(absl::StrCat("tunnel \"", request.name(), "\" not found"));
-    *response.mutable_tunnel() = TunnelWithStatus(*t);
-  } else if (request.kind() == v1::RESOURCE_KIND_SESSION) {
-    const auto* s = Find(desired_.sessions, request.name());
-    if (!s) s = Find(deleting_.sessions, request.name());
-    if (!s) return absl::NotFoundError(absl::StrCat("session \"", request.name(), "\" not found"));
-    *response.mutable_session() = SessionWithStatus(*s);
-  } else {
-    return absl::InvalidArgumentError("kind: must be TUNNEL or SESSION");
-  }
+  absl::StatusOr<v1::GetResponse> response = absl::InvalidArgumentError("kind: must be TUNNEL or SESSION");
+  ForKind(request.kind(), [&]<typename R>() {
+    const R* found = FindLocked<R>(request.name());
+    if (found == nullptr) {
+      response = NotFound<R>(request.name());
+      return;
+    }
+    response = v1::GetResponse();
+    *ResourceTraits<R>::Set(&*response) = WithStatusLocked(*found);
+  });
   return response;
 }
 
@@ -375,18 +459,13 @@ absl::StatusOr<v1::ListResponse> Registry::List(const v1::ListRequest& request) 
     return absl::InvalidArgumentError(absl::StrCat("kind: unknown kind ", request.kind()));
   }
   for (const auto* set : {&desired_, &deleting_}) {
-    if (all || request.kind() == v1::RESOURCE_KIND_TUNNEL) {
-      for (const auto& [name, t] : set->tunnels) {
-        if (request.tunnel().empty() || request.tunnel() == name) *response.add_tunnels() = TunnelWithStatus(t);
+    ForEachKind([&]<typename R>() {
+      using T = ResourceTraits<R>;
+      if (!all && request.kind() != T::kKind) return;
+      for (const auto& [name, r] : T::Of(*set)) {
+        if (request.tunnel().empty() || request.tunnel() == T::TunnelOf(r)) *T::Add(&response) = WithStatusLocked(r);
       }
-    }
-    if (all || request.kind() == v1::RESOURCE_KIND_SESSION) {
-      for (const auto& [name, s] : set->sessions) {
-        if (request.tunnel().empty() || request.tunnel() == s.spec().tunnel()) {
-          *response.add_sessions() = SessionWithStatus(s);
-        }
-      }
-    }
+    });
   }
   response.set_resource_version(std::to_string(store_->state().revision()));
   return response;
@@ -395,16 +474,13 @@ absl::StatusOr<v1::ListResponse> Registry::List(const v1::ListRequest& request) 
 std::shared_ptr<WatchSubscription> Registry::Watch(std::vector<v1::WatchEvent>* snapshot) {
   std::lock_guard lock(mu_);
   for (const auto* set : {&desired_, &deleting_}) {
-    for (const auto& [name, t] : set->tunnels) {
-      auto& e = snapshot->emplace_back();
-      e.set_type(v1::WatchEvent::TYPE_ADDED);
-      *e.mutable_tunnel() = TunnelWithStatus(t);
-    }
-    for (const auto& [name, s] : set->sessions) {
-      auto& e = snapshot->emplace_back();
-      e.set_type(v1::WatchEvent::TYPE_ADDED);
-      *e.mutable_session() = SessionWithStatus(s);
-    }
+    ForEachKind([&]<typename R>() {
+      for (const auto& [name, r] : ResourceTraits<R>::Of(*set)) {
+        auto& e = snapshot->emplace_back();
+        e.set_type(v1::WatchEvent::TYPE_ADDED);
+        *ResourceTraits<R>::Set(&e) = WithStatusLocked(r);
+      }
+    });
   }
   snapshot->emplace_back().set_type(v1::WatchEvent::TYPE_SYNCED);
   return hub_->Subscribe();  // under mu_: no event can slip in between
@@ -426,20 +502,14 @@ void Registry::PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, c
   // Building the event copies the resource: skip it when no one watches (a
   // Watch subscribes under mu_, so it cannot miss an event skipped here).
   if (hub_->subscribers() == 0) return;
-  v1::WatchEvent e;
-  e.set_type(type);
-  if (kind == v1::RESOURCE_KIND_TUNNEL) {
-    const auto* t = Find(desired_.tunnels, name);
-    if (!t) t = Find(deleting_.tunnels, name);
-    if (!t) return;
-    *e.mutable_tunnel() = TunnelWithStatus(*t);
-  } else {
-    const auto* s = Find(desired_.sessions, name);
-    if (!s) s = Find(deleting_.sessions, name);
-    if (!s) return;
-    *e.mutable_session() = SessionWithStatus(*s);
-  }
-  hub_->Publish(e);
+  ForKind(kind, [&]<typename R>() {
+    const R* r = FindLocked<R>(name);
+    if (r == nullptr) return;
+    v1::WatchEvent e;
+    e.set_type(type);
+    *ResourceTraits<R>::Set(&e) = WithStatusLocked(*r);
+    hub_->Publish(e);
+  });
 }
 
 std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
@@ -447,21 +517,15 @@ std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
   std::vector<MetricsRow> rows;
   rows.reserve(desired_.tunnels.size() + desired_.sessions.size() + deleting_.tunnels.size() +
                deleting_.sessions.size());
-  auto status = [&](const Key& key) -> const v1::ResourceStatus* {
-    auto it = status_.find(key);
-    return it == status_.end() ? nullptr : &it->second;
-  };
   for (const auto* set : {&desired_, &deleting_}) {
-    for (const auto& [name, t] : set->tunnels) {
-      const auto* st = status(TunnelKey(name));
-      rows.push_back({v1::RESOURCE_KIND_TUNNEL, name, name, "", st ? st->phase() : v1::PHASE_PENDING,
-                      st ? st->counters() : v1::Counters{}});
-    }
-    for (const auto& [name, s] : set->sessions) {
-      const auto* st = status(SessionNameKey(name));
-      rows.push_back({v1::RESOURCE_KIND_SESSION, name, s.spec().tunnel(), s.spec().interface_name(),
-                      st ? st->phase() : v1::PHASE_PENDING, st ? st->counters() : v1::Counters{}});
-    }
+    ForEachKind([&]<typename R>() {
+      using T = ResourceTraits<R>;
+      for (const auto& [name, r] : T::Of(*set)) {
+        const auto* st = Find(status_, T::Key(name));
+        rows.push_back({T::kKind, name, T::TunnelOf(r), T::InterfaceOf(r),
+                        st ? st->phase() : v1::PHASE_PENDING, st ? st->counters() : v1::Counters{}});
+      }
+    });
   }
   return rows;
 }
@@ -475,8 +539,8 @@ void Registry::SetStatus(v1::ResourceKind kind, const std::string& name, v1::Pha
                          const std::string& message, uint64_t observed_generation,
                          const v1::Counters& counters) {
   std::lock_guard lock(mu_);
-  const bool exists = kind == v1::RESOURCE_KIND_TUNNEL ? desired_.tunnels.count(name) > 0
-                                                       : desired_.sessions.count(name) > 0;
+  bool exists = false;
+  ForKind(kind, [&]<typename R>() { exists = ResourceTraits<R>::Of(desired_).count(name) > 0; });
   if (!exists) return;  // deleted meanwhile
   auto& st = status_[KindKey(kind, name)];
   const bool changed = st.phase() != phase || st.message() != message ||
@@ -499,23 +563,18 @@ absl::Status Registry::SetOwned(const OwnedSet& owned) {
 
 void Registry::FinishDeleting(v1::ResourceKind kind, const std::string& name) {
   std::lock_guard lock(mu_);
-  v1::WatchEvent e;
-  e.set_type(v1::WatchEvent::TYPE_DELETED);
-  if (kind == v1::RESOURCE_KIND_TUNNEL) {
-    auto it = deleting_.tunnels.find(name);
-    if (it == deleting_.tunnels.end()) return;
-    *e.mutable_tunnel() = TunnelWithStatus(it->second);
-    deleting_.tunnels.erase(it);
-  } else {
-    auto it = deleting_.sessions.find(name);
-    if (it == deleting_.sessions.end()) return;
-    *e.mutable_session() = SessionWithStatus(it->second);
-    deleting_.sessions.erase(it);
-  }
-  status_.erase(KindKey(kind, name));
-  L2TP_LOG(kInfo) << (kind == v1::RESOURCE_KIND_TUNNEL ? "tunnel/" : "session/") << name
-                  << " deleted from the datapath";
-  hub_->Publish(e);
+  ForKind(kind, [&]<typename R>() {
+    using T = ResourceTraits<R>;
+    auto it = T::Of(deleting_).find(name);
+    if (it == T::Of(deleting_).end()) return;
+    v1::WatchEvent e;
+    e.set_type(v1::WatchEvent::TYPE_DELETED);
+    *T::Set(&e) = WithStatusLocked(it->second);
+    T::Of(deleting_).erase(it);
+    status_.erase(T::Key(name));
+    L2TP_LOG(kInfo) << T::Key(name) << " deleted from the datapath";
+    hub_->Publish(e);
+  });
 }
 
 }  // namespace l2tp

@@ -84,18 +84,36 @@ class Registry {
 
  private:
   using Key = std::string;  // "tunnel/NAME" or "session/NAME"
+  using RequestPaths = std::map<Key, std::string>;  // -> "tunnels[2]"
   struct ConfigNames {
     std::set<std::string> tunnels, sessions;
   };
+
+  // The steps of an Apply (see ApplyLocked).
   absl::StatusOr<v1::ApplyResponse> ApplyLocked(const v1::ApplyRequest& request, const ConfigNames* config);
+  static absl::Status Validate(const v1::ApplyRequest& request, RequestPaths* paths);
+  absl::Status CheckVersionsLocked(const v1::ApplyRequest& request) const;
+  absl::StatusOr<DesiredState> NextStateLocked(const v1::ApplyRequest& request, const ConfigNames* config,
+                                               const RequestPaths& paths, uint64_t revision) const;
+  void DropUndeclaredLocked(const ConfigNames& config, DesiredState* next) const;
+  absl::Status CheckNextState(const DesiredState& next, const RequestPaths& paths) const;
+  absl::Status CommitAndPublishLocked(const v1::Plan& plan, const DesiredState& next, uint64_t revision,
+                                      const ConfigNames* config);
+  void AddRequestedLocked(const DesiredState& state, const RequestPaths& paths,
+                          v1::ApplyResponse* response) const;
+
   // Persists `next`; `config` replaces the recorded config-file names (null: keep them).
   absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
                             const ConfigNames* config = nullptr);
-  v1::ResourceStatus StatusLocked(const Key& key, uint64_t generation) const;
-  v1::Tunnel TunnelWithStatus(const v1::Tunnel& t) const;
-  v1::Session SessionWithStatus(const v1::Session& s) const;
+  v1::ResourceStatus StatusLocked(const Key& key) const;
   void PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, const std::string& name);
   void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
+
+  // Per kind, R being v1::Tunnel or v1::Session (resource_traits.h).
+  template <typename R>
+  const R* FindLocked(const std::string& name) const;  // desired, else being deleted
+  template <typename R>
+  R WithStatusLocked(const R& resource) const;
 
   mutable std::mutex mu_;
   std::unique_ptr<Store> store_;

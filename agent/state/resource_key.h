@@ -6,7 +6,10 @@
 
 namespace l2tp {
 
-inline std::string TunnelKey(const std::string& name) { return "tunnel/" + name; }
-inline std::string SessionNameKey(const std::string& name) { return "session/" + name; }
+inline constexpr char kTunnelKeyPrefix[] = "tunnel/";
+inline constexpr char kSessionKeyPrefix[] = "session/";
+
+inline std::string TunnelKey(const std::string& name) { return kTunnelKeyPrefix + name; }
+inline std::string SessionNameKey(const std::string& name) { return kSessionKeyPrefix + name; }
 
 }  // namespace l2tp

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
+#include "agent/state/resource_traits.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/agent/testing/test_resources.h"
@@ -311,6 +313,109 @@ TEST_F(RegistryTest, LimitsAreResourceExhausted) {
   auto r = registry_->Apply(Batch());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(All().tunnels_size(), 0);
+}
+
+// Issue 12, item 4: one traits type per kind, and the run-time dispatch.
+TEST(ResourceTraitsTest, NameEachKind) {
+  using TunnelTraits = ResourceTraits<v1::Tunnel>;
+  using SessionTraits = ResourceTraits<v1::Session>;
+  EXPECT_EQ(TunnelTraits::kKind, v1::RESOURCE_KIND_TUNNEL);
+  EXPECT_EQ(SessionTraits::kKind, v1::RESOURCE_KIND_SESSION);
+  EXPECT_EQ(TunnelTraits::Key("a"), TunnelKey("a"));
+  EXPECT_EQ(SessionTraits::Key("a"), SessionNameKey("a"));
+  EXPECT_EQ(KindKey(v1::RESOURCE_KIND_SESSION, "a"), "session/a");
+  EXPECT_EQ(KindKey(v1::RESOURCE_KIND_UNSPECIFIED, "a"), "");
+  std::vector<v1::ResourceKind> order;
+  ForEachKind([&]<typename R>() { order.push_back(ResourceTraits<R>::kKind); });
+  ForEachKindChildrenFirst([&]<typename R>() { order.push_back(ResourceTraits<R>::kKind); });
+  EXPECT_EQ(order, (std::vector<v1::ResourceKind>{v1::RESOURCE_KIND_TUNNEL, v1::RESOURCE_KIND_SESSION,
+                                                  v1::RESOURCE_KIND_SESSION, v1::RESOURCE_KIND_TUNNEL}));
+  EXPECT_FALSE(ForKind(v1::RESOURCE_KIND_UNSPECIFIED, []<typename R>() { FAIL(); }));
+  v1::Session s = MakeSession("s1", "t1", 10);
+  EXPECT_EQ(SessionTraits::TunnelOf(s), "t1");
+}
+
+// Get, Delete and List behave the same for both kinds.
+TEST_F(RegistryTest, GetDeleteAndListTreatBothKindsAlike) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  v1::GetRequest g;
+  g.set_kind(v1::RESOURCE_KIND_SESSION);
+  g.set_name("s2");
+  auto got = registry_->Get(g);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->session().spec().tunnel(), "t1");
+  g.set_kind(v1::RESOURCE_KIND_UNSPECIFIED);
+  EXPECT_EQ(registry_->Get(g).status().message(), "kind: must be TUNNEL or SESSION");
+
+  v1::ListRequest l;
+  l.set_kind(v1::RESOURCE_KIND_SESSION);
+  l.set_tunnel("t1");
+  EXPECT_EQ(registry_->List(l)->sessions_size(), 2);
+  EXPECT_EQ(registry_->List(l)->tunnels_size(), 0);
+  l.set_tunnel("other");
+  EXPECT_EQ(registry_->List(l)->sessions_size(), 0);
+
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_SESSION);
+  d.set_name("s1");
+  d.set_resource_version("999");
+  auto r = registry_->Delete(d);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(r.status().message(), HasSubstr("resource_version: stale: session \"s1\" is at version 1"));
+  d.clear_resource_version();
+  r = registry_->Delete(d);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->plan().actions_size(), 1);
+  EXPECT_EQ(r->plan().actions(0).kind(), v1::RESOURCE_KIND_SESSION);
+  g.set_kind(v1::RESOURCE_KIND_SESSION);
+  g.set_name("s1");
+  EXPECT_EQ(registry_->Get(g)->session().status().phase(), v1::PHASE_DELETING);
+}
+
+// A cascade delete announces the sessions before their tunnel, and each
+// resource's DELETED once the datapath lets it go.
+TEST_F(RegistryTest, DeletesAreWatchedSessionsFirst) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  std::vector<v1::WatchEvent> snapshot;
+  auto sub = registry_->Watch(&snapshot);
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_TUNNEL);
+  d.set_name("t1");
+  d.set_cascade(true);
+  ASSERT_TRUE(registry_->Delete(d).ok());
+  registry_->FinishDeleting(v1::RESOURCE_KIND_SESSION, "s1");
+  std::vector<std::string> seen;
+  v1::WatchEvent e;
+  while (sub->Next(&e, std::chrono::milliseconds(20))) {
+    seen.push_back(absl::StrCat(v1::WatchEvent::Type_Name(e.type()), " ",
+                                e.has_tunnel() ? e.tunnel().name() : e.session().name(), " ",
+                                v1::Phase_Name(e.has_tunnel() ? e.tunnel().status().phase()
+                                                              : e.session().status().phase())));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"TYPE_MODIFIED s1 PHASE_DELETING", "TYPE_MODIFIED s2 PHASE_DELETING",
+                                            "TYPE_MODIFIED t1 PHASE_DELETING", "TYPE_DELETED s1 PHASE_DELETING"}));
+  registry_->Unwatch(sub);
+}
+
+// The config file's names are persisted per kind, and a session from the API
+// keeps the tunnel the file dropped.
+TEST_F(RegistryTest, ConfigFileNamesSurviveAReopen) {
+  ASSERT_TRUE(registry_->ApplyConfigFile(Batch()).ok());
+  v1::ApplyRequest api;
+  *api.add_sessions() = MakeSession("s9", "t1", 19);
+  ASSERT_TRUE(registry_->Apply(api).ok());
+  Reopen();
+  auto r = registry_->ApplyConfigFile(v1::ApplyRequest());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("tunnels: tunnel \"t1\" is no longer in the config file, but session \"s9\" still uses it"));
+  v1::ApplyRequest keep;
+  *keep.add_tunnels() = MakeTunnel("t1", 1);
+  r = registry_->ApplyConfigFile(keep);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto all = All();
+  ASSERT_EQ(all.sessions_size(), 3);  // s1 and s2 being deleted, s9 kept
+  EXPECT_EQ(all.sessions(0).name(), "s9");
 }
 
 }  // namespace
