@@ -24,6 +24,17 @@ const char* OpMetricName(DatapathAction::Op op) {
   return "unknown";
 }
 
+const char* ReasonText(DatapathAction::Reason reason) {
+  switch (reason) {
+    case DatapathAction::Reason::kMissing: return "missing";
+    case DatapathAction::Reason::kNotDesired: return "not desired";
+    case DatapathAction::Reason::kDiffers: return "differs from the spec";
+    case DatapathAction::Reason::kReplace: return "replace";
+    case DatapathAction::Reason::kDiffersInPlace: return "differs in place";
+  }
+  return "?";
+}
+
 namespace {
 // The observed session with the unobservable fields taken from `want`.
 SessionConfig Comparable(const SessionConfig& want, const ObservedSession& have) {
@@ -41,6 +52,7 @@ bool SessionMatches(const SessionConfig& want, const ObservedSession& have) {
 ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observation& observed,
                                    const OwnedSet& owned, bool prune_unowned) {
   using Op = DatapathAction::Op;
+  using Reason = DatapathAction::Reason;
   ReconcilePlan plan;
   std::vector<DatapathAction> session_deletes, tunnel_deletes, tunnel_creates, session_creates,
       modifies;
@@ -59,12 +71,12 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
     const bool mine = owned.tunnels.count(id) || prune_unowned;
     if (want == desired.tunnels.end()) {
       if (mine) {
-        tunnel_deletes.push_back({Op::kDeleteTunnel, "", have->config, {}, "not desired"});
+        tunnel_deletes.push_back({Op::kDeleteTunnel, "", have->config, {}, Reason::kNotDesired});
         tunnels_removed.insert(id);
       }
     } else if (!(have->config == want->second.config)) {
-      tunnel_deletes.push_back({Op::kDeleteTunnel, want->second.name, have->config, {}, "differs from the spec"});
-      tunnel_creates.push_back({Op::kCreateTunnel, want->second.name, want->second.config, {}, "replace"});
+      tunnel_deletes.push_back({Op::kDeleteTunnel, want->second.name, have->config, {}, Reason::kDiffers});
+      tunnel_creates.push_back({Op::kCreateTunnel, want->second.name, want->second.config, {}, Reason::kReplace});
       tunnels_removed.insert(id);
     } else if (!owned.tunnels.count(id)) {
       plan.adopt.tunnels.insert(id);
@@ -72,7 +84,7 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
   }
   for (const auto& [id, want] : desired.tunnels) {
     if (!have_tunnels.count(id)) {
-      tunnel_creates.push_back({Op::kCreateTunnel, want.name, want.config, {}, "missing"});
+      tunnel_creates.push_back({Op::kCreateTunnel, want.name, want.config, {}, Reason::kMissing});
     }
   }
 
@@ -82,22 +94,22 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
     auto want = desired.sessions.find(key);
     const bool mine = owned.sessions.count(key) || prune_unowned;
     if (want == desired.sessions.end()) {
-      if (mine) session_deletes.push_back({Op::kDeleteSession, "", {}, have->config, "not desired"});
+      if (mine) session_deletes.push_back({Op::kDeleteSession, "", {}, have->config, Reason::kNotDesired});
       continue;
     }
     const SessionConfig& w = want->second.config;
     if (SessionMatches(w, *have)) {
       if (!owned.sessions.count(key)) plan.adopt.sessions.insert(key);
     } else if (SessionDiffersOnlyInModifiable(Comparable(w, *have), w)) {
-      modifies.push_back({Op::kModifySession, want->second.name, {}, w, "differs in place"});
+      modifies.push_back({Op::kModifySession, want->second.name, {}, w, Reason::kDiffersInPlace});
     } else {
-      session_deletes.push_back({Op::kDeleteSession, want->second.name, {}, have->config, "differs from the spec"});
-      session_creates.push_back({Op::kCreateSession, want->second.name, {}, w, "replace"});
+      session_deletes.push_back({Op::kDeleteSession, want->second.name, {}, have->config, Reason::kDiffers});
+      session_creates.push_back({Op::kCreateSession, want->second.name, {}, w, Reason::kReplace});
     }
   }
   for (const auto& [key, want] : desired.sessions) {
     if (!have_sessions.count(key) || tunnels_removed.count(key.first)) {
-      session_creates.push_back({Op::kCreateSession, want.name, {}, want.config, "missing"});
+      session_creates.push_back({Op::kCreateSession, want.name, {}, want.config, Reason::kMissing});
     }
   }
 

@@ -28,11 +28,19 @@ struct DesiredObjects {
 
 struct DatapathAction {
   enum class Op { kDeleteSession, kDeleteTunnel, kCreateTunnel, kCreateSession, kModifySession };
+  // Why the plan holds the action; ReasonText() gives the logged text.
+  enum class Reason {
+    kMissing,         // "missing": desired, not held (or in a replaced tunnel); create
+    kNotDesired,      // "not desired": held, ours (or pruning), nobody asks for it; delete
+    kDiffers,         // "differs from the spec": the delete of a replace
+    kReplace,         // "replace": the create of a replace
+    kDiffersInPlace,  // "differs in place": only modifiable fields differ; modify
+  };
   Op op;
   std::string name;    // resource name; empty for an object nobody asked for
   TunnelConfig tunnel;    // kCreateTunnel, kDeleteTunnel (tunnel_id)
   SessionConfig session;  // session ops
-  std::string reason;     // "missing", "differs: ...", "not desired"
+  Reason reason = Reason::kMissing;
 };
 
 struct ReconcilePlan {
@@ -54,5 +62,6 @@ bool SessionMatches(const SessionConfig& want, const ObservedSession& have);
 
 const char* OpName(DatapathAction::Op op);        // "create tunnel"
 const char* OpMetricName(DatapathAction::Op op);  // "create_tunnel"
+const char* ReasonText(DatapathAction::Reason reason);  // "differs in place"
 
 }  // namespace l2tp

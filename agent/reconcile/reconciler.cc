@@ -2,21 +2,102 @@
 
 #include <malloc.h>
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "agent/reconcile/datapath_config.h"
-#include "agent/reconcile/reconcile_plan.h"
-#include "agent/state/resource_key.h"
+#include "agent/state/resource_traits.h"
 #include "common/log.h"
 
 namespace l2tp {
+namespace reconciler_internal {
+
+// Who an action is for.
+struct Target {
+  v1::ResourceKind kind;
+  std::string key;          // "tunnel/NAME"; empty for an object nobody asked for
+  uint64_t generation = 0;  // of the desired resource, if any
+  int Reconciler::PassResult::*repairs;
+};
+
+// What executing the plan leaves for the status step.
+struct Outcome {
+  std::map<std::string, std::string> failed;   // key -> message (FAILED)
+  std::map<std::string, std::string> waiting;  // key -> message (PENDING)
+};
+
+// What the datapath holds, by id.
+struct Held {
+  std::map<uint32_t, const ObservedTunnel*> tunnels;
+  std::map<SessionKey, const ObservedSession*> sessions;
+};
+
+}  // namespace reconciler_internal
+
 namespace {
 
+using Op = DatapathAction::Op;
+using Reason = DatapathAction::Reason;
+using PassResult = Reconciler::PassResult;
+using reconciler_internal::Held;
+using reconciler_internal::Target;
 
-bool IsSessionOp(DatapathAction::Op op) {
-  return op == DatapathAction::Op::kCreateSession || op == DatapathAction::Op::kDeleteSession ||
-         op == DatapathAction::Op::kModifySession;
+// What the reconciler needs to know of a kind beyond ResourceTraits<R>
+// (agent/state/resource_traits.h: kind, key, Of()), so that each step is
+// written once for tunnels and sessions.
+template <typename R>
+struct DatapathKind;
+
+template <>
+struct DatapathKind<v1::Tunnel> {
+  using Id = uint32_t;  // how the datapath keys it
+  static constexpr int PassResult::*kTotal = &PassResult::tunnels;
+  static constexpr int PassResult::*kReady = &PassResult::tunnels_ready;
+  static constexpr int PassResult::*kRepairs = &PassResult::tunnel_repairs;
+  static bool Matches(const TunnelConfig& want, const ObservedTunnel& have) { return have.config == want; }
+  static std::string IdText(Id id) { return absl::StrCat("tunnel id ", id); }
+  static std::string AdoptedLog(Id id) { return absl::StrCat(" (tunnel id ", id, ")"); }
+  // The datapath id a deleted tunnel had.
+  static std::optional<Id> DeletedId(const v1::Tunnel& t, const Registry::Snapshot&) {
+    return t.spec().tunnel_id();
+  }
+};
+
+template <>
+struct DatapathKind<v1::Session> {
+  using Id = SessionKey;
+  static constexpr int PassResult::*kTotal = &PassResult::sessions;
+  static constexpr int PassResult::*kReady = &PassResult::sessions_ready;
+  static constexpr int PassResult::*kRepairs = &PassResult::session_repairs;
+  static bool Matches(const SessionConfig& want, const ObservedSession& have) { return SessionMatches(want, have); }
+  static std::string IdText(Id id) { return absl::StrCat("session ", id.first, "/", id.second); }
+  static std::string AdoptedLog(Id) { return ""; }
+  // The datapath id a deleted session had; unknown once its tunnel is gone too.
+  static std::optional<Id> DeletedId(const v1::Session& s, const Registry::Snapshot& snap) {
+    const v1::Tunnel* tunnel = nullptr;
+    if (auto it = snap.desired.tunnels.find(s.spec().tunnel()); it != snap.desired.tunnels.end()) tunnel = &it->second;
+    if (auto it = snap.deleting.tunnels.find(s.spec().tunnel()); !tunnel && it != snap.deleting.tunnels.end()) tunnel = &it->second;
+    if (tunnel == nullptr) return std::nullopt;
+    return SessionKey{tunnel->spec().tunnel_id(), s.spec().session_id()};
+  }
+};
+
+bool IsSessionOp(Op op) {
+  return op == Op::kCreateSession || op == Op::kDeleteSession || op == Op::kModifySession;
+}
+
+template <typename R>
+Target TargetFor(const DatapathAction& a, const DesiredState& desired) {
+  using K = ResourceTraits<R>;
+  Target t{K::kKind, a.name.empty() ? "" : K::Key(a.name), 0, DatapathKind<R>::kRepairs};
+  if (auto it = K::Of(desired).find(a.name); it != K::Of(desired).end()) t.generation = it->second.generation();
+  return t;
+}
+
+// The resource an action is for, whatever its kind.
+Target TargetOf(const DatapathAction& a, const DesiredState& desired) {
+  return IsSessionOp(a.op) ? TargetFor<v1::Session>(a, desired) : TargetFor<v1::Tunnel>(a, desired);
 }
 
 std::string Describe(const DatapathAction& a) {
@@ -26,6 +107,76 @@ std::string Describe(const DatapathAction& a) {
   }
   return absl::StrCat(OpName(a.op), " ", a.tunnel.tunnel_id,
                       a.name.empty() ? "" : absl::StrCat(" (tunnel/", a.name, ")"));
+}
+
+// How the drift log line ends, by why the object is rewritten.
+const char* DriftText(Reason reason) {
+  switch (reason) {
+    case Reason::kMissing: return " disappeared from the datapath; recreating";
+    case Reason::kDiffersInPlace: return " was modified behind the agent's back; restoring";
+    case Reason::kNotDesired:
+    case Reason::kDiffers:
+    case Reason::kReplace: break;
+  }
+  return " was changed behind the agent's back; replacing";
+}
+
+struct DoneEvent {
+  v1::Event::Reason reason;
+  const char* message;
+};
+// The event a successful write makes; deletes make theirs when finished.
+std::optional<DoneEvent> EventFor(const DatapathAction& a, bool drifted) {
+  switch (a.op) {
+    case Op::kModifySession:
+      if (drifted) return DoneEvent{v1::Event::REASON_REPAIRED, "modified behind the agent's back; restored in place"};
+      return DoneEvent{v1::Event::REASON_MODIFIED, "changed in place"};
+    case Op::kCreateTunnel:
+    case Op::kCreateSession:
+      if (drifted) {
+        return DoneEvent{v1::Event::REASON_REPAIRED, a.reason == Reason::kMissing
+                                                         ? "disappeared from the datapath; recreated"
+                                                         : "changed behind the agent's back; replaced"};
+      }
+      return DoneEvent{v1::Event::REASON_CREATED, a.reason == Reason::kReplace ? "replaced to match the spec" : "created"};
+    case Op::kDeleteSession:
+    case Op::kDeleteTunnel: break;
+  }
+  return std::nullopt;
+}
+
+// Ownership follows what the agent created and deleted.
+void UpdateOwned(const DatapathAction& a, OwnedSet* owned) {
+  switch (a.op) {
+    case Op::kCreateTunnel: owned->tunnels.insert(a.tunnel.tunnel_id); break;
+    case Op::kCreateSession: owned->sessions.insert({a.session.tunnel_id, a.session.session_id}); break;
+    case Op::kDeleteSession: owned->sessions.erase({a.session.tunnel_id, a.session.session_id}); break;
+    case Op::kDeleteTunnel:
+      owned->tunnels.erase(a.tunnel.tunnel_id);
+      std::erase_if(owned->sessions, [&](const SessionKey& k) { return k.first == a.tunnel.tunnel_id; });
+      break;
+    case Op::kModifySession: break;
+  }
+}
+
+// What we want, keyed the datapath's way.
+DesiredObjects Want(const DesiredState& desired) {
+  DesiredObjects want;
+  for (const auto& [name, t] : desired.tunnels) {
+    want.tunnels[t.spec().tunnel_id()] = {name, ToTunnelConfig(t.spec())};
+  }
+  for (const auto& [name, s] : desired.sessions) {
+    const auto& tunnel = desired.tunnels.at(s.spec().tunnel());
+    want.sessions[{tunnel.spec().tunnel_id(), s.spec().session_id()}] = {name, ToSessionConfig(tunnel.spec(), s.spec())};
+  }
+  return want;
+}
+
+Held Index(const Observation& observed) {
+  Held held;
+  for (const auto& t : observed.tunnels) held.tunnels[t.config.tunnel_id] = &t;
+  for (const auto& s : observed.sessions) held.sessions[{s.config.tunnel_id, s.config.session_id}] = &s;
+  return held;
 }
 
 }  // namespace
@@ -125,34 +276,17 @@ Reconciler::PassResult Reconciler::RunOnce() {
   return result;
 }
 
+// A pass, in order: want (the desired state keyed the datapath's way),
+// observe and plan, adopt, execute, observe again, record statuses, remove
+// stray interfaces, finish deletes, persist ownership, schedule retries.
 Reconciler::PassResult Reconciler::Pass() {
   PassResult result;
   const Registry::Snapshot snap = registry_->SnapshotForReconcile();
-
   if (datapath_ == nullptr) {
-    const std::string msg = absl::StrCat("no datapath: ", no_datapath_reason_);
-    for (const auto& [name, t] : snap.desired.tunnels) {
-      registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, name, v1::PHASE_PENDING, msg, t.generation(), {});
-    }
-    for (const auto& [name, s] : snap.desired.sessions) {
-      registry_->SetStatus(v1::RESOURCE_KIND_SESSION, name, v1::PHASE_PENDING, msg, s.generation(), {});
-    }
-    for (const auto& [name, t] : snap.deleting.tunnels) registry_->FinishDeleting(v1::RESOURCE_KIND_TUNNEL, name);
-    for (const auto& [name, s] : snap.deleting.sessions) registry_->FinishDeleting(v1::RESOURCE_KIND_SESSION, name);
+    ReportNoDatapath(snap);
     return result;
   }
-
-  // What we want, keyed the datapath's way.
-  DesiredObjects want;
-  for (const auto& [name, t] : snap.desired.tunnels) {
-    want.tunnels[t.spec().tunnel_id()] = {name, ToTunnelConfig(t.spec())};
-  }
-  for (const auto& [name, s] : snap.desired.sessions) {
-    const auto& tunnel = snap.desired.tunnels.at(s.spec().tunnel());
-    want.sessions[{tunnel.spec().tunnel_id(), s.spec().session_id()}] = {
-        name, ToSessionConfig(tunnel.spec(), s.spec())};
-  }
-
+  const DesiredObjects want = Want(snap.desired);
   auto observed = datapath_->Observe();
   if (!observed.ok()) {
     result.observe_failed = true;
@@ -161,210 +295,223 @@ Reconciler::PassResult Reconciler::Pass() {
                      << " datapath: " << observed.status().message();
     return result;
   }
-  ReconcilePlan plan = ComputeReconcilePlan(want, *observed, snap.owned, options_.prune_unowned);
-
+  const ReconcilePlan plan = ComputeReconcilePlan(want, *observed, snap.owned, options_.prune_unowned);
   OwnedSet owned = snap.owned;
-  for (uint32_t id : plan.adopt.tunnels) {
-    owned.tunnels.insert(id);
-    L2TP_LOG(kInfo) << "reconcile: tunnel/" << want.tunnels.at(id).name << " adopted (tunnel id " << id << ")";
-    Event(v1::RESOURCE_KIND_TUNNEL, want.tunnels.at(id).name, v1::Event::REASON_ADOPTED,
-          absl::StrCat("tunnel id ", id, " already matched the spec; taken over without changes"));
-  }
-  for (const auto& key : plan.adopt.sessions) {
-    owned.sessions.insert(key);
-    L2TP_LOG(kInfo) << "reconcile: session/" << want.sessions.at(key).name << " adopted";
-    Event(v1::RESOURCE_KIND_SESSION, want.sessions.at(key).name, v1::Event::REASON_ADOPTED,
-          absl::StrCat("session ", key.first, "/", key.second, " already matched the spec; taken over without changes"));
-  }
+  Adopt(plan.adopt, want, &owned);
+  Outcome outcome;
+  Execute(plan, snap.desired, &owned, &outcome, &result);
+  const Observation after = ObserveAfter(*observed, result);
+  const Held held = Index(after);
+  RecordStatuses(snap, want, held, outcome, &result);
+  RemoveStrayInterfaces(after, snap, &result);
+  FinishDeletes(snap, want, held);
+  PersistOwnership(std::move(owned), held);
+  ScheduleRetries(snap.desired);
+  return result;
+}
 
+// Without a backend nothing can become READY; say why, and let deletes finish.
+void Reconciler::ReportNoDatapath(const Registry::Snapshot& snap) {
+  const std::string msg = absl::StrCat("no datapath: ", no_datapath_reason_);
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    for (const auto& [name, r] : K::Of(snap.desired)) {
+      registry_->SetStatus(K::kKind, name, v1::PHASE_PENDING, msg, r.generation(), {});
+    }
+  });
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    for (const auto& [name, r] : K::Of(snap.deleting)) registry_->FinishDeleting(K::kKind, name);
+  });
+}
+
+// Objects that already match become ours without a write.
+void Reconciler::Adopt(const OwnedSet& adopt, const DesiredObjects& want, OwnedSet* owned) {
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    using D = DatapathKind<R>;
+    for (const auto& id : K::Of(adopt)) {
+      K::Of(*owned).insert(id);
+      const std::string& name = K::Of(want).at(id).name;
+      L2TP_LOG(kInfo) << "reconcile: " << K::Key(name) << " adopted" << D::AdoptedLog(id);
+      Event(K::kKind, name, v1::Event::REASON_ADOPTED,
+            absl::StrCat(D::IdText(id), " already matched the spec; taken over without changes"));
+    }
+  });
+}
+
+// Runs the plan's writes in order; a session waits while its tunnel is unavailable.
+void Reconciler::Execute(const ReconcilePlan& plan, const DesiredState& desired, OwnedSet* owned, Outcome* out,
+                         PassResult* result) {
   const Clock::time_point now = Clock::now();
-  std::map<std::string, std::string> failed;   // key -> reason (FAILED)
-  std::map<std::string, std::string> waiting;  // key -> reason (PENDING)
-  std::set<uint32_t> unavailable_tunnels;      // tunnel create skipped or failed
-  std::set<std::string> repaired;              // keys counted as drift repairs
+  std::set<uint32_t> unavailable_tunnels;  // tunnel create skipped or failed
+  std::set<std::string> repaired;          // keys counted as drift repairs
   for (const DatapathAction& a : plan.actions) {
-    const bool session_op = IsSessionOp(a.op);
-    const std::string key = a.name.empty() ? "" : (session_op ? SessionNameKey(a.name) : TunnelKey(a.name));
-    if (session_op && unavailable_tunnels.count(a.session.tunnel_id)) {
-      if (!key.empty()) waiting[key] = "waiting for its tunnel";
+    const Target t = TargetOf(a, desired);
+    if (IsSessionOp(a.op) && unavailable_tunnels.count(a.session.tunnel_id)) {
+      if (!t.key.empty()) out->waiting[t.key] = "waiting for its tunnel";
       continue;
     }
-    if (!key.empty() && InBackoff(key, now)) {
-      if (a.op == DatapathAction::Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);
+    if (!t.key.empty() && InBackoff(t.key, now)) {
+      if (a.op == Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);
       continue;  // keeps its FAILED status until the retry is due
     }
-    uint64_t generation = 0;
-    if (session_op) {
-      if (auto it = snap.desired.sessions.find(a.name); it != snap.desired.sessions.end()) generation = it->second.generation();
-    } else if (auto it = snap.desired.tunnels.find(a.name); it != snap.desired.tunnels.end()) {
-      generation = it->second.generation();
-    }
-    auto ready_at = key.empty() ? ready_generation_.end() : ready_generation_.find(key);
-    const bool drifted = ready_at != ready_generation_.end() && ready_at->second == generation;
+    const bool drifted = Drifted(t);
     // A replace is a delete and a create: one repair, logged once.
-    if (drifted && repaired.insert(key).second) {
-      ++result.repairs;
-      ++(session_op ? result.session_repairs : result.tunnel_repairs);
-      L2TP_LOG(kWarning) << "drift: " << key
-                         << (a.reason == "missing" ? " disappeared from the datapath; recreating"
-                             : a.reason == "differs in place"
-                                 ? " was modified behind the agent's back; restoring"
-                                 : " was changed behind the agent's back; replacing");
-    }
-
-    absl::Status st;
-    switch (a.op) {
-      case DatapathAction::Op::kDeleteSession: st = datapath_->DeleteSession(a.session.tunnel_id, a.session.session_id); break;
-      case DatapathAction::Op::kDeleteTunnel: st = datapath_->DeleteTunnel(a.tunnel.tunnel_id); break;
-      case DatapathAction::Op::kCreateTunnel: st = datapath_->CreateTunnel(a.tunnel); break;
-      case DatapathAction::Op::kCreateSession: st = datapath_->CreateSession(a.session); break;
-      case DatapathAction::Op::kModifySession: st = datapath_->ModifySession(a.session); break;
-    }
-    ++result.actions;
+    if (drifted && repaired.insert(t.key).second) CountRepair(a, t, result);
+    const absl::Status st = Write(a);
+    ++result->actions;
     if (st.ok()) {
-      L2TP_LOG(kInfo) << "reconcile: " << Describe(a) << ": done (" << a.reason << ")";
-      if (!key.empty()) retries_.erase(key);
-      const v1::ResourceKind kind = session_op ? v1::RESOURCE_KIND_SESSION : v1::RESOURCE_KIND_TUNNEL;
-      if (a.op == DatapathAction::Op::kModifySession) {
-        Event(kind, a.name, drifted ? v1::Event::REASON_REPAIRED : v1::Event::REASON_MODIFIED,
-              drifted ? "modified behind the agent's back; restored in place" : "changed in place");
-      } else if (a.op == DatapathAction::Op::kCreateTunnel || a.op == DatapathAction::Op::kCreateSession) {
-        if (drifted) {
-          Event(kind, a.name, v1::Event::REASON_REPAIRED,
-                a.reason == "missing" ? "disappeared from the datapath; recreated"
-                                      : "changed behind the agent's back; replaced");
-        } else {
-          Event(kind, a.name, v1::Event::REASON_CREATED, a.reason == "replace" ? "replaced to match the spec" : "created");
-        }
-      }
-      switch (a.op) {
-        case DatapathAction::Op::kCreateTunnel: owned.tunnels.insert(a.tunnel.tunnel_id); break;
-        case DatapathAction::Op::kCreateSession: owned.sessions.insert({a.session.tunnel_id, a.session.session_id}); break;
-        case DatapathAction::Op::kDeleteSession: owned.sessions.erase({a.session.tunnel_id, a.session.session_id}); break;
-        case DatapathAction::Op::kDeleteTunnel:
-          owned.tunnels.erase(a.tunnel.tunnel_id);
-          std::erase_if(owned.sessions, [&](const SessionKey& k) { return k.first == a.tunnel.tunnel_id; });
-          break;
-        case DatapathAction::Op::kModifySession: break;
-      }
+      Succeeded(a, t, drifted, owned);
       continue;
     }
-    ++result.failures;
-    ++result.errors_by_op[OpMetricName(a.op)];
-    const std::string reason = absl::StrCat(OpName(a.op), " failed: ", st.message());
-    L2TP_LOG(kError) << "reconcile: " << Describe(a) << ": " << st.message();
-    if (a.op == DatapathAction::Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);
-    if (!key.empty()) {
-      failed[key] = reason;
-      RecordFailure(key, now);
-      Event(session_op ? v1::RESOURCE_KIND_SESSION : v1::RESOURCE_KIND_TUNNEL, a.name,
-            v1::Event::REASON_FAILED, reason);
-    }
+    if (a.op == Op::kCreateTunnel) unavailable_tunnels.insert(a.tunnel.tunnel_id);
+    Failed(a, t, st, now, out, result);
   }
+}
 
-  // Status from what the datapath holds now.
-  Observation after = *observed;
+// Differing from the generation it was READY at is drift; from a newer one, the user asked.
+bool Reconciler::Drifted(const Target& t) const {
+  if (t.key.empty()) return false;
+  auto ready_at = ready_generation_.find(t.key);
+  return ready_at != ready_generation_.end() && ready_at->second == t.generation;
+}
+
+// Drift is counted and logged once per resource and pass.
+void Reconciler::CountRepair(const DatapathAction& a, const Target& t, PassResult* result) {
+  ++result->repairs;
+  ++(result->*t.repairs);
+  L2TP_LOG(kWarning) << "drift: " << t.key << DriftText(a.reason);
+}
+
+// The one datapath call an action makes.
+absl::Status Reconciler::Write(const DatapathAction& a) {
+  switch (a.op) {
+    case Op::kDeleteSession: return datapath_->DeleteSession(a.session.tunnel_id, a.session.session_id);
+    case Op::kDeleteTunnel: return datapath_->DeleteTunnel(a.tunnel.tunnel_id);
+    case Op::kCreateTunnel: return datapath_->CreateTunnel(a.tunnel);
+    case Op::kCreateSession: return datapath_->CreateSession(a.session);
+    case Op::kModifySession: return datapath_->ModifySession(a.session);
+  }
+  return absl::InternalError("unknown datapath action");
+}
+
+// A write that worked: log it, forget its retries, tell, and own the result.
+void Reconciler::Succeeded(const DatapathAction& a, const Target& t, bool drifted, OwnedSet* owned) {
+  L2TP_LOG(kInfo) << "reconcile: " << Describe(a) << ": done (" << ReasonText(a.reason) << ")";
+  if (!t.key.empty()) retries_.erase(t.key);
+  if (auto e = EventFor(a, drifted)) Event(t.kind, a.name, e->reason, e->message);
+  UpdateOwned(a, owned);
+}
+
+// A write that failed: the resource is FAILED and retried after a backoff.
+void Reconciler::Failed(const DatapathAction& a, const Target& t, const absl::Status& st, Clock::time_point now,
+                        Outcome* out, PassResult* result) {
+  ++result->failures;
+  ++result->errors_by_op[OpMetricName(a.op)];
+  const std::string reason = absl::StrCat(OpName(a.op), " failed: ", st.message());
+  L2TP_LOG(kError) << "reconcile: " << Describe(a) << ": " << st.message();
+  if (t.key.empty()) return;
+  out->failed[t.key] = reason;
+  RecordFailure(t.key, now);
+  Event(t.kind, a.name, v1::Event::REASON_FAILED, reason);
+}
+
+// Status comes from what the datapath holds after the writes.
+Observation Reconciler::ObserveAfter(const Observation& before, const PassResult& result) {
   if (result.actions > 0) {
     auto again = datapath_->Observe();
-    if (again.ok()) after = *std::move(again);
+    if (again.ok()) return *std::move(again);
   }
-  std::map<uint32_t, const ObservedTunnel*> have_tunnels;
-  for (const auto& t : after.tunnels) have_tunnels[t.config.tunnel_id] = &t;
-  std::map<SessionKey, const ObservedSession*> have_sessions;
-  for (const auto& s : after.sessions) have_sessions[{s.config.tunnel_id, s.config.session_id}] = &s;
+  return before;
+}
 
-  auto phase_for = [&](const std::string& key, bool matches, std::string* message) {
-    if (matches) {
-      message->clear();
-      return v1::PHASE_READY;
+// Sets each desired resource's phase and counters; remembers the generation it is READY at.
+void Reconciler::RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
+                                const Outcome& out, PassResult* result) {
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    using D = DatapathKind<R>;
+    for (const auto& [id, w] : K::Of(want)) {
+      auto it = K::Of(held).find(id);
+      const bool found = it != K::Of(held).end();
+      const std::string key = K::Key(w.name);
+      const uint64_t generation = K::Of(snap.desired).at(w.name).generation();
+      std::string message;
+      const v1::Phase phase = PhaseFor(key, found && D::Matches(w.config, *it->second), out, &message);
+      ++(result->*D::kTotal);
+      if (phase == v1::PHASE_READY) {
+        ready_generation_[key] = generation;
+        ++(result->*D::kReady);
+      } else {
+        ready_generation_.erase(key);
+      }
+      registry_->SetStatus(K::kKind, w.name, phase, message, generation,
+                           found ? ToProtoCounters(it->second->counters) : v1::Counters{});
     }
-    if (auto it = failed.find(key); it != failed.end()) {
-      *message = it->second;
-      return v1::PHASE_FAILED;
-    }
-    if (auto it = retries_.find(key); it != retries_.end()) {
-      *message = absl::StrCat("retrying after ", it->second.failures, " failure(s)");
-      return v1::PHASE_FAILED;
-    }
-    auto it = waiting.find(key);
-    *message = it != waiting.end() ? it->second : "not in the datapath yet";
-    return v1::PHASE_PENDING;
-  };
-  // Records one resource's status; remembers the generation it is READY at.
-  auto record = [&](v1::ResourceKind kind, const std::string& name, const std::string& key, bool matches,
-                    uint64_t generation, const v1::Counters& counters, int* total, int* ready) {
-    std::string message;
-    const v1::Phase phase = phase_for(key, matches, &message);
-    ++*total;
-    if (phase == v1::PHASE_READY) {
-      ready_generation_[key] = generation;
-      ++*ready;
-    } else {
-      ready_generation_.erase(key);
-    }
-    registry_->SetStatus(kind, name, phase, message, generation, counters);
-  };
-  for (const auto& [id, w] : want.tunnels) {
-    auto it = have_tunnels.find(id);
-    const bool matches = it != have_tunnels.end() && it->second->config == w.config;
-    record(v1::RESOURCE_KIND_TUNNEL, w.name, TunnelKey(w.name), matches, snap.desired.tunnels.at(w.name).generation(),
-           it != have_tunnels.end() ? ToProtoCounters(it->second->counters) : v1::Counters{}, &result.tunnels,
-           &result.tunnels_ready);
-  }
-  for (const auto& [k, w] : want.sessions) {
-    auto it = have_sessions.find(k);
-    const bool matches = it != have_sessions.end() && SessionMatches(w.config, *it->second);
-    record(v1::RESOURCE_KIND_SESSION, w.name, SessionNameKey(w.name), matches,
-           snap.desired.sessions.at(w.name).generation(),
-           it != have_sessions.end() ? ToProtoCounters(it->second->counters) : v1::Counters{}, &result.sessions,
-           &result.sessions_ready);
-  }
+  });
+}
 
-  RemoveStrayInterfaces(after, snap, &result);
-
-  // Deleted resources are done once the datapath no longer holds them (or
-  // the ids now belong to another resource).
-  for (const auto& [name, t] : snap.deleting.tunnels) {
-    const uint32_t id = t.spec().tunnel_id();
-    if (!have_tunnels.count(id) || want.tunnels.count(id)) {
-      registry_->FinishDeleting(v1::RESOURCE_KIND_TUNNEL, name);
-      Event(v1::RESOURCE_KIND_TUNNEL, name, v1::Event::REASON_DELETED, "removed from the datapath");
-      ready_generation_.erase(TunnelKey(name));
-      retries_.erase(TunnelKey(name));
-    }
+// READY when it matches; else FAILED (this pass or still retrying) or PENDING.
+v1::Phase Reconciler::PhaseFor(const std::string& key, bool matches, const Outcome& out,
+                               std::string* message) const {
+  if (matches) {
+    message->clear();
+    return v1::PHASE_READY;
   }
-  for (const auto& [name, s] : snap.deleting.sessions) {
-    const v1::Tunnel* tunnel = nullptr;
-    if (auto it = snap.desired.tunnels.find(s.spec().tunnel()); it != snap.desired.tunnels.end()) tunnel = &it->second;
-    if (auto it = snap.deleting.tunnels.find(s.spec().tunnel()); !tunnel && it != snap.deleting.tunnels.end()) tunnel = &it->second;
-    const SessionKey k = tunnel ? SessionKey{tunnel->spec().tunnel_id(), s.spec().session_id()} : SessionKey{0, 0};
-    if (!tunnel || !have_sessions.count(k) || want.sessions.count(k)) {
-      registry_->FinishDeleting(v1::RESOURCE_KIND_SESSION, name);
-      Event(v1::RESOURCE_KIND_SESSION, name, v1::Event::REASON_DELETED, "removed from the datapath");
-      ready_generation_.erase(SessionNameKey(name));
-      retries_.erase(SessionNameKey(name));
-    }
+  if (auto it = out.failed.find(key); it != out.failed.end()) {
+    *message = it->second;
+    return v1::PHASE_FAILED;
   }
+  if (auto it = retries_.find(key); it != retries_.end()) {
+    *message = absl::StrCat("retrying after ", it->second.failures, " failure(s)");
+    return v1::PHASE_FAILED;
+  }
+  auto it = out.waiting.find(key);
+  *message = it != out.waiting.end() ? it->second : "not in the datapath yet";
+  return v1::PHASE_PENDING;
+}
 
-  // Ownership covers what exists; persist it so a restart knows what is ours.
-  std::erase_if(owned.tunnels, [&](uint32_t id) { return !have_tunnels.count(id); });
-  std::erase_if(owned.sessions, [&](const SessionKey& k) { return !have_sessions.count(k); });
+// Deleted resources are done once the datapath no longer holds them (or the
+// ids now belong to another resource).
+void Reconciler::FinishDeletes(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held) {
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    using D = DatapathKind<R>;
+    for (const auto& [name, r] : K::Of(snap.deleting)) {
+      const auto id = D::DeletedId(r, snap);
+      if (id && K::Of(held).count(*id) && !K::Of(want).count(*id)) continue;
+      registry_->FinishDeleting(K::kKind, name);
+      Event(K::kKind, name, v1::Event::REASON_DELETED, "removed from the datapath");
+      ready_generation_.erase(K::Key(name));
+      retries_.erase(K::Key(name));
+    }
+  });
+}
+
+// Ownership covers what exists; persist it so a restart knows what is ours.
+void Reconciler::PersistOwnership(OwnedSet owned, const Held& held) {
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    std::erase_if(K::Of(owned), [&](const auto& id) { return !K::Of(held).count(id); });
+  });
   if (auto st = registry_->SetOwned(owned); !st.ok()) {
     L2TP_LOG(kError) << "reconcile: cannot persist ownership: " << st.message();
   }
-  // Forget retry state of resources that no longer exist.
-  std::erase_if(retries_, [&](const auto& kv) {
-    const std::string& key = kv.first;
-    if (key.rfind("tunnel/", 0) == 0) return !snap.desired.tunnels.count(key.substr(7));
-    return !snap.desired.sessions.count(key.substr(8));
+}
+
+// Forgets the retries of resources that no longer exist; wakes the loop for the earliest one left.
+void Reconciler::ScheduleRetries(const DesiredState& desired) {
+  std::set<std::string> keys;
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    for (const auto& [name, r] : K::Of(desired)) keys.insert(K::Key(name));
   });
+  std::erase_if(retries_, [&](const auto& kv) { return !keys.count(kv.first); });
   Clock::time_point next_retry = Clock::time_point::max();
   for (const auto& [key, r] : retries_) next_retry = std::min(next_retry, r.next);
-  {
-    std::lock_guard lock(mu_);
-    next_retry_ = next_retry;
-  }
-  return result;
+  std::lock_guard lock(mu_);
+  next_retry_ = next_retry;
 }
 
 void Reconciler::RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap,

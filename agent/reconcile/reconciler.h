@@ -12,11 +12,18 @@
 #include <thread>
 
 #include "agent/reconcile/backoff.h"
+#include "agent/reconcile/reconcile_plan.h"
 #include "agent/state/event_log.h"
 #include "agent/state/registry.h"
 #include "datapath/datapath.h"
 
 namespace l2tp {
+
+namespace reconciler_internal {  // the pass's own types (reconciler.cc)
+struct Target;
+struct Outcome;
+struct Held;
+}  // namespace reconciler_internal
 
 class Reconciler {
  public:
@@ -59,10 +66,35 @@ class Reconciler {
   bool WaitForPass(std::chrono::milliseconds timeout);
 
  private:
+  using Target = reconciler_internal::Target;
+  using Outcome = reconciler_internal::Outcome;
+  using Held = reconciler_internal::Held;
+
   void Loop();
   PassResult Pass();
+  // The steps of a pass, in pass order (see Pass()).
+  void ReportNoDatapath(const Registry::Snapshot& snap);
+  void Adopt(const OwnedSet& adopt, const DesiredObjects& want, OwnedSet* owned);
+  void Execute(const ReconcilePlan& plan, const DesiredState& desired, OwnedSet* owned, Outcome* out,
+               PassResult* result);
+  Observation ObserveAfter(const Observation& before, const PassResult& result);
+  void RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
+                      const Outcome& out, PassResult* result);
   // Removes the datapath's stray interfaces that no desired session names.
   void RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap, PassResult* result);
+  void FinishDeletes(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held);
+  void PersistOwnership(OwnedSet owned, const Held& held);
+  void ScheduleRetries(const DesiredState& desired);
+
+  // Parts of Execute(), for one action.
+  bool Drifted(const Target& t) const;
+  void CountRepair(const DatapathAction& a, const Target& t, PassResult* result);
+  absl::Status Write(const DatapathAction& a);
+  void Succeeded(const DatapathAction& a, const Target& t, bool drifted, OwnedSet* owned);
+  void Failed(const DatapathAction& a, const Target& t, const absl::Status& st, Clock::time_point now,
+              Outcome* out, PassResult* result);
+  v1::Phase PhaseFor(const std::string& key, bool matches, const Outcome& out, std::string* message) const;
+
   bool InBackoff(const std::string& key, Clock::time_point now) const;
   void Event(v1::ResourceKind kind, const std::string& name, v1::Event::Reason reason,
              const std::string& message);

@@ -7,6 +7,7 @@ namespace l2tp {
 namespace {
 
 using Op = DatapathAction::Op;
+using Reason = DatapathAction::Reason;
 
 TunnelConfig Tunnel(uint32_t id) {
   TunnelConfig t;
@@ -38,6 +39,12 @@ DesiredObjects Want() {
 std::vector<Op> Ops(const ReconcilePlan& p) {
   std::vector<Op> out;
   for (const auto& a : p.actions) out.push_back(a.op);
+  return out;
+}
+
+std::vector<Reason> Reasons(const ReconcilePlan& p) {
+  std::vector<Reason> out;
+  for (const auto& a : p.actions) out.push_back(a.reason);
   return out;
 }
 
@@ -115,6 +122,39 @@ TEST(ReconcilePlanTest, OrderIsDeletesThenCreatesThenModifies) {
   OwnedSet owned{{1, 2}, {{1, 10}, {2, 20}}};
   EXPECT_THAT(Ops(ComputeReconcilePlan(want, obs, owned, false)),
               ::testing::ElementsAre(Op::kDeleteTunnel, Op::kCreateSession, Op::kModifySession));
+}
+
+TEST(ReconcilePlanTest, ReasonTextIsWhatTheLogSays) {
+  EXPECT_STREQ(ReasonText(Reason::kMissing), "missing");
+  EXPECT_STREQ(ReasonText(Reason::kNotDesired), "not desired");
+  EXPECT_STREQ(ReasonText(Reason::kDiffers), "differs from the spec");
+  EXPECT_STREQ(ReasonText(Reason::kReplace), "replace");
+  EXPECT_STREQ(ReasonText(Reason::kDiffersInPlace), "differs in place");
+}
+
+TEST(ReconcilePlanTest, EachActionSaysWhy) {
+  EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), {}, {}, false)),
+              ::testing::ElementsAre(Reason::kMissing, Reason::kMissing));
+
+  // A replaced tunnel: its sessions are missing afterwards.
+  Observation obs;
+  TunnelConfig changed = Tunnel(1);
+  changed.udp_destination_port = 9999;
+  obs.tunnels.push_back({changed, {}});
+  obs.sessions.push_back({Session(1, 10), {}});
+  EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), obs, {}, false)),
+              ::testing::ElementsAre(Reason::kDiffers, Reason::kReplace, Reason::kMissing));
+
+  obs.tunnels[0] = {Tunnel(1), {}};
+  obs.sessions[0].config.send_sequence = true;
+  EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), obs, {}, false)), ::testing::ElementsAre(Reason::kDiffersInPlace));
+  obs.sessions[0].config.peer_cookie = {1, 2, 3, 4};
+  EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), obs, {}, false)),
+              ::testing::ElementsAre(Reason::kDiffers, Reason::kReplace));
+
+  OwnedSet owned{{1}, {{1, 10}}};
+  EXPECT_THAT(Reasons(ComputeReconcilePlan(DesiredObjects{}, obs, owned, false)),
+              ::testing::ElementsAre(Reason::kNotDesired));
 }
 
 }  // namespace

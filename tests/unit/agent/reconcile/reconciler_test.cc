@@ -162,6 +162,49 @@ TEST_F(ReconcilerTest, AReplaceThatRepairsDriftCountsOnce) {
   EXPECT_THAT(EventLines(), ::testing::Contains("REASON_REPAIRED s1: changed behind the agent's back; replaced"));
 }
 
+TEST_F(ReconcilerTest, InPlaceDriftIsRestoredAndLoggedWithItsReason) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  SessionConfig changed = dp_.Observe()->sessions[0].config;
+  changed.send_sequence = true;  // modifiable in place
+  ASSERT_TRUE(dp_.ModifySession(changed).ok());
+  ::testing::internal::CaptureStderr();
+  auto pass = reconciler_->RunOnce();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(pass.actions, 1);
+  EXPECT_EQ(pass.repairs, 1);
+  EXPECT_EQ(pass.session_repairs, 1);
+  EXPECT_EQ(pass.tunnel_repairs, 0);
+  EXPECT_THAT(log, HasSubstr("drift: session/s1 was modified behind the agent's back; restoring"));
+  EXPECT_THAT(log, HasSubstr("reconcile: modify session 1/10 (session/s1): done (differs in place)"));
+  EXPECT_THAT(EventLines(),
+              ::testing::Contains("REASON_REPAIRED s1: modified behind the agent's back; restored in place"));
+}
+
+TEST_F(ReconcilerTest, EventsSayWhyAndDeletesFinishForBothKinds) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  v1::ApplyRequest r;
+  *r.add_tunnels() = testing::MakeTunnel("t1", 1);
+  auto s = testing::MakeSession("s1", "t1", 10);
+  s.mutable_spec()->set_cookie("01020304");  // the user asks for a replace
+  *r.add_sessions() = s;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  reconciler_->RunOnce();
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_TUNNEL);
+  d.set_name("t1");
+  d.set_cascade(true);
+  ASSERT_TRUE(registry_->Delete(d).ok());
+  reconciler_->RunOnce();
+  EXPECT_THAT(EventLines(), ::testing::ElementsAre(
+      "REASON_DELETED s1: removed from the datapath",
+      "REASON_DELETED t1: removed from the datapath",
+      "REASON_CREATED s1: replaced to match the spec",
+      "REASON_CREATED s1: created",
+      "REASON_CREATED t1: created"));
+}
+
 TEST_F(ReconcilerTest, FailuresAreReportedAndRetriedWithBackoff) {
   ApplyBasic();
   dp_.FailNextWrites(1, absl::PermissionDeniedError("operation not permitted"));
