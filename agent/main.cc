@@ -162,14 +162,17 @@ int Run(ShutdownSignal& shutdown) {
   options.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
   Reconciler reconciler(&registry, choice->datapath.get(), choice->message, options);
   registry.set_on_change([&reconciler] { reconciler.Trigger(); });
-  // Kernel datapath: reconcile at once when someone else changes L2TP objects.
-  std::unique_ptr<kernel::L2tpEventWatcher> l2tp_events;
-  if (auto* kernel_dp = dynamic_cast<KernelDatapath*>(choice->datapath.get())) {
-    auto watcher = kernel_dp->WatchExternalChanges([&reconciler] { reconciler.Trigger(); });
-    if (watcher.ok()) {
-      l2tp_events = *std::move(watcher);
+  // Reconcile at once when someone else changes the datapath's objects, where
+  // the datapath can tell (the kernel's can); otherwise the resync finds them.
+  std::unique_ptr<ExternalChangeWatch> external_changes;
+  if (choice->datapath) {
+    auto watch = choice->datapath->WatchExternalChanges([&reconciler] { reconciler.Trigger(); });
+    if (watch.ok()) {
+      external_changes = *std::move(watch);
+    } else if (absl::IsUnimplemented(watch.status())) {
+      L2TP_LOG(kDebug) << "datapath: " << watch.status().message() << "; drift is found by the resync";
     } else {
-      L2TP_LOG(kWarning) << "datapath: no early wake-up on external L2TP changes: " << watcher.status().message();
+      L2TP_LOG(kWarning) << "datapath: no early wake-up on external changes: " << watch.status().message();
     }
   }
 

@@ -16,14 +16,4 @@ Counters& Counters::operator+=(const Counters& o) {
   return *this;
 }
 
-bool SessionDiffersOnlyInModifiable(const SessionConfig& a, const SessionConfig& b) {
-  SessionConfig x = a;
-  x.send_sequence = b.send_sequence;
-  x.require_sequence = b.require_sequence;
-  x.lns_mode = b.lns_mode;
-  x.reorder_timeout_ms = b.reorder_timeout_ms;
-  x.mtu = b.mtu;
-  return x == b;
-}
-
 }  // namespace l2tp

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +90,16 @@ struct Observation {
   std::vector<std::string> stray_interfaces;
 };
 
+// Notifications of changes made by others (see Datapath::WatchExternalChanges)
+// flow while this handle lives; destroying it stops them.
+class ExternalChangeWatch {
+ public:
+  virtual ~ExternalChangeWatch() = default;
+};
+
+// Every backend enforces the rules of datapath/contract.h (ids, cookie
+// lengths, what ModifySession may change) with the messages defined there;
+// tests/unit/datapath/datapath_contract.* checks each backend against them.
 class Datapath {
  public:
   virtual ~Datapath() = default;
@@ -99,14 +111,19 @@ class Datapath {
   // What the datapath holds now, with counters.
   virtual absl::StatusOr<Observation> Observe() = 0;
 
+  // ALREADY_EXISTS when the tunnel id is taken; INVALID_ARGUMENT for what
+  // CheckTunnelConfig refuses.
   virtual absl::Status CreateTunnel(const TunnelConfig& config) = 0;
-  // Deletes the tunnel and every session in it.
+  // Deletes the tunnel and every session in it. NOT_FOUND when there is none.
   virtual absl::Status DeleteTunnel(uint32_t tunnel_id) = 0;
 
+  // NOT_FOUND when the tunnel does not exist; ALREADY_EXISTS when the session
+  // does; INVALID_ARGUMENT for what CheckSessionConfig refuses.
   virtual absl::Status CreateSession(const SessionConfig& config) = 0;
-  // Changes an existing session in place. Only send_sequence,
-  // require_sequence, lns_mode, reorder_timeout_ms and mtu may differ from
-  // the session as created; the agent replaces the session for anything else.
+  // Changes an existing session in place. Only the fields of
+  // kModifiableSessionFields (contract.h) may differ from the session as
+  // created: INVALID_ARGUMENT with InPlaceChangeMessage() otherwise (the
+  // agent replaces the session for anything else). NOT_FOUND when missing.
   virtual absl::Status ModifySession(const SessionConfig& config) = 0;
   virtual absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) = 0;
 
@@ -115,9 +132,22 @@ class Datapath {
   virtual absl::Status RemoveStrayInterface(const std::string& name) {
     return absl::UnimplementedError(absl::StrCat("the ", std::string(Name()), " datapath leaves no stray interfaces (", name, ")"));
   }
+
+  // Calls `on_change` (on a thread of the backend's) soon after another
+  // program changes the datapath's objects, so the agent can reconcile early
+  // rather than at the next periodic resync. The backend's own changes are
+  // not reported. The calls stop when the returned handle is destroyed.
+  // UNIMPLEMENTED (the default) when the backend cannot tell.
+  virtual absl::StatusOr<std::unique_ptr<ExternalChangeWatch>> WatchExternalChanges(
+      std::function<void()> on_change) {
+    (void)on_change;
+    return absl::UnimplementedError(
+        absl::StrCat("the ", std::string(Name()), " datapath does not report external changes"));
+  }
 };
 
-// The fields ModifySession may change.
+// The fields ModifySession may change (kModifiableSessionFields); defined
+// with the rest of the contract in contract.cc.
 bool SessionDiffersOnlyInModifiable(const SessionConfig& a, const SessionConfig& b);
 
 }  // namespace l2tp

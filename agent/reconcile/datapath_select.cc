@@ -21,7 +21,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
   }
   DatapathChoice c;
   if (requested == "memory") {
-    c.datapath = std::make_unique<MemoryDatapath>();
+    c.datapath = std::make_unique<memory::MemoryDatapath>();
     c.name = "memory";
     c.message = "in-memory datapath (moves no packets; for tests and config dry runs)";
     return c;
@@ -30,7 +30,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
       kernel.available ? "the kernel has L2TP" : absl::StrCat("kernel L2TP unavailable: ", kernel.detail);
   if (requested == "kernel") {
     if (!kernel.available) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", kernel_state));
-    auto dp = KernelDatapath::Create();
+    auto dp = kernel::KernelDatapath::Create();
     if (!dp.ok()) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", dp.status().message()));
     c.datapath = *std::move(dp);
     c.name = "kernel";
@@ -39,7 +39,7 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
   }
   std::string kernel_failure;
   if (requested == "auto" && kernel.available) {
-    auto dp = KernelDatapath::Create();
+    auto dp = kernel::KernelDatapath::Create();
     if (dp.ok()) {
       c.datapath = *std::move(dp);
       c.name = "kernel";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "datapath/contract.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace l2tp {
@@ -29,11 +30,11 @@ std::vector<std::string> ChangedFields(const Message& a, const Message& b) {
   return out;
 }
 
+// The datapath contract names its modifiable fields as SessionSpec does
+// (datapath/contract.h), so the proto field names compare directly.
 bool SessionChangeIsInPlace(const std::vector<std::string>& changed) {
-  static const std::set<std::string> kInPlace = {"send_sequence", "require_sequence", "lns_mode",
-                                                 "reorder_timeout", "mtu"};
   return std::all_of(changed.begin(), changed.end(),
-                     [](const std::string& f) { return kInPlace.count(f) > 0; });
+                     [](const std::string& f) { return IsModifiableSessionField(f); });
 }
 
 namespace {
@@ -104,7 +105,7 @@ v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
       sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_MODIFY, changed));
     } else {
       sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_REPLACE,
-                                changed, "only sequencing, LNS mode, reorder timeout and MTU change in place"));
+                                changed, InPlaceChangeMessage()));
     }
   }
   for (auto* group : {&session_deletes, &tunnel_deletes, &tunnels, &sessions}) {

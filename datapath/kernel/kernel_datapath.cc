@@ -1,33 +1,34 @@
 #include "datapath/kernel/kernel_datapath.h"
 
 #include <linux/l2tp.h>
+#include <netlink/genl/genl.h>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "datapath/contract.h"
 #include "datapath/kernel/l2tp_replies.h"
 #include "datapath/kernel/module_loader.h"
 
-namespace l2tp {
-
-using kernel::KernelOp;
+namespace l2tp::kernel {
 
 absl::StatusOr<std::unique_ptr<KernelDatapath>> KernelDatapath::Create() {
-  if (auto failed = kernel::LoadL2tpModules(); !failed.empty()) {
+  if (auto failed = LoadL2tpModules(); !failed.empty()) {
     L2TP_LOG(kDebug) << "kernel: modprobe could not load " << absl::StrJoin(failed, ", ")
                      << " (fine when built in or autoloaded)";
   }
-  auto genl = kernel::GenlL2tpSocket::Open();
+  auto genl = GenlL2tpSocket::Open();
   if (!genl.ok()) return genl.status();
-  auto links = kernel::LinkControl::Open();
+  auto links = LinkControl::Open();
   if (!links.ok()) return links.status();
   // Resolving the family needs no privilege, every L2TP request does: try a
   // dump now so that a process without CAP_NET_ADMIN fails here (and `auto`
   // can fall back) instead of at every reconcile pass.
-  auto dump = kernel::BuildDump((*genl)->family(), L2TP_CMD_TUNNEL_GET);
+  auto dump = BuildDump((*genl)->family(), L2TP_CMD_TUNNEL_GET);
   if (!dump.ok()) return dump.status();
   if (auto st = (*genl)->Query(*std::move(dump), KernelOp::kDump, "list tunnels",
                                [](nlmsghdr*) { return absl::OkStatus(); });
@@ -51,28 +52,34 @@ void KernelDatapath::CountWrite(const std::string& what) {
   L2TP_LOG(kDebug) << "kernel: write " << writes_ << ": " << what;
 }
 
-absl::StatusOr<std::unique_ptr<kernel::L2tpEventWatcher>> KernelDatapath::WatchExternalChanges(
-    std::function<void()> on_change) {
+absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> KernelDatapath::WatchL2tpEvents(std::function<void()> on_change) {
   std::lock_guard lock(mu_);
-  return kernel::L2tpEventWatcher::Start(genl_->port(), std::move(on_change));
+  return L2tpEventWatcher::Start(genl_->port(), std::move(on_change));
+}
+
+absl::StatusOr<std::unique_ptr<ExternalChangeWatch>> KernelDatapath::WatchExternalChanges(
+    std::function<void()> on_change) {
+  auto watcher = WatchL2tpEvents(std::move(on_change));
+  if (!watcher.ok()) return watcher.status();
+  return std::unique_ptr<ExternalChangeWatch>(*std::move(watcher));
 }
 
 absl::StatusOr<Observation> KernelDatapath::Observe() {
   std::lock_guard lock(mu_);
   Observation obs;
-  auto tunnels = kernel::BuildDump(genl_->family(), L2TP_CMD_TUNNEL_GET);
+  auto tunnels = BuildDump(genl_->family(), L2TP_CMD_TUNNEL_GET);
   if (!tunnels.ok()) return tunnels.status();
   absl::Status st = genl_->Query(*std::move(tunnels), KernelOp::kDump, "list tunnels", [&](nlmsghdr* h) {
-    auto t = kernel::ParseTunnelReply(h);
+    auto t = ParseTunnelReply(h);
     if (!t.ok()) return t.status();
     obs.tunnels.push_back(*std::move(t));
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  auto sessions = kernel::BuildDump(genl_->family(), L2TP_CMD_SESSION_GET);
+  auto sessions = BuildDump(genl_->family(), L2TP_CMD_SESSION_GET);
   if (!sessions.ok()) return sessions.status();
   st = genl_->Query(*std::move(sessions), KernelOp::kDump, "list sessions", [&](nlmsghdr* h) {
-    auto s = kernel::ParseSessionReply(h);
+    auto s = ParseSessionReply(h);
     if (!s.ok()) return s.status();
     if (s->has_value()) obs.sessions.push_back(**std::move(s));
     return absl::OkStatus();
@@ -92,9 +99,10 @@ absl::StatusOr<Observation> KernelDatapath::Observe() {
 }
 
 absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
+  if (auto st = CheckTunnelConfig(config); !st.ok()) return st;
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("create tunnel ", config.tunnel_id);
-  auto msg = kernel::BuildTunnelCreate(genl_->family(), config);
+  auto msg = BuildTunnelCreate(genl_->family(), config);
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   return genl_->Execute(*std::move(msg), KernelOp::kCreateTunnel, what);
@@ -103,7 +111,7 @@ absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
 absl::Status KernelDatapath::DeleteTunnel(uint32_t tunnel_id) {
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("delete tunnel ", tunnel_id);
-  auto msg = kernel::BuildTunnelDelete(genl_->family(), tunnel_id);
+  auto msg = BuildTunnelDelete(genl_->family(), tunnel_id);
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   if (auto st = genl_->Execute(*std::move(msg), KernelOp::kDeleteTunnel, what); !st.ok()) return st;
@@ -117,7 +125,7 @@ absl::Status KernelDatapath::WaitTunnelGone(uint32_t tunnel_id) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   const std::string what = absl::StrCat("get tunnel ", tunnel_id);
   while (true) {
-    auto msg = kernel::BuildTunnelGet(genl_->family(), tunnel_id);
+    auto msg = BuildTunnelGet(genl_->family(), tunnel_id);
     if (!msg.ok()) return msg.status();
     absl::Status st = genl_->Query(*std::move(msg), KernelOp::kGetTunnel, what,
                                    [](nlmsghdr*) { return absl::OkStatus(); });
@@ -131,9 +139,10 @@ absl::Status KernelDatapath::WaitTunnelGone(uint32_t tunnel_id) {
 }
 
 absl::Status KernelDatapath::CreateSession(const SessionConfig& config) {
+  if (auto st = CheckSessionConfig(config); !st.ok()) return st;
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("create session ", config.tunnel_id, "/", config.session_id);
-  auto msg = kernel::BuildSessionCreate(genl_->family(), config);
+  auto msg = BuildSessionCreate(genl_->family(), config);
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   if (auto st = genl_->Execute(*std::move(msg), KernelOp::kCreateSession, what); !st.ok()) return st;
@@ -142,7 +151,7 @@ absl::Status KernelDatapath::CreateSession(const SessionConfig& config) {
   if (link.ok()) return link;
   // A session whose interface is down would look healthy to Observe; undo it
   // so the agent retries the whole create.
-  auto undo = kernel::BuildSessionDelete(genl_->family(), config.tunnel_id, config.session_id);
+  auto undo = BuildSessionDelete(genl_->family(), config.tunnel_id, config.session_id);
   if (undo.ok()) {
     CountWrite(absl::StrCat("delete session ", config.tunnel_id, "/", config.session_id, " (undo)"));
     (void)genl_->Execute(*std::move(undo), KernelOp::kDeleteSession, what);
@@ -150,10 +159,51 @@ absl::Status KernelDatapath::CreateSession(const SessionConfig& config) {
   return absl::Status(link.code(), absl::StrCat(what, ": ", link.message(), "; session removed again"));
 }
 
+namespace {
+
+// SESSION_GET for one session. (l2tp_messages.cc builds the other requests.)
+absl::StatusOr<NlMsgPtr> BuildSessionGet(int family, uint32_t tunnel_id, uint32_t session_id) {
+  NlMsgPtr msg(nlmsg_alloc());
+  if (!msg) return absl::ResourceExhaustedError("cannot allocate a netlink message");
+  if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, L2TP_CMD_SESSION_GET, L2TP_GENL_VERSION) ==
+          nullptr ||
+      nla_put_u32(msg.get(), L2TP_ATTR_CONN_ID, tunnel_id) != 0 ||
+      nla_put_u32(msg.get(), L2TP_ATTR_SESSION_ID, session_id) != 0) {
+    return absl::InternalError("netlink message too small for its attributes");
+  }
+  return msg;
+}
+
+}  // namespace
+
+absl::StatusOr<SessionConfig> KernelDatapath::GetSession(uint32_t tunnel_id, uint32_t session_id) {
+  const std::string what = absl::StrCat("get session ", tunnel_id, "/", session_id);
+  auto msg = BuildSessionGet(genl_->family(), tunnel_id, session_id);
+  if (!msg.ok()) return msg.status();
+  std::optional<SessionConfig> found;
+  absl::Status st = genl_->Query(*std::move(msg), KernelOp::kGetSession, what, [&](nlmsghdr* h) {
+    auto s = ParseSessionReply(h);
+    if (!s.ok()) return s.status();
+    if (s->has_value()) found = (*s)->config;
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat(what, ": not an Ethernet pseudowire session"));
+  }
+  return *found;
+}
+
 absl::Status KernelDatapath::ModifySession(const SessionConfig& config) {
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("modify session ", config.tunnel_id, "/", config.session_id);
-  auto msg = kernel::BuildSessionModify(genl_->family(), config);
+  // The kernel's SESSION_MODIFY ignores what it cannot change; refuse such a
+  // request the way every backend does instead of half-applying it.
+  auto current = GetSession(config.tunnel_id, config.session_id);
+  if (!current.ok()) return current.status();
+  current->l2spec = config.l2spec;  // not reported by the kernel
+  if (auto st = CheckSessionModify(*current, config); !st.ok()) return st;
+  auto msg = BuildSessionModify(genl_->family(), config);
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   if (auto st = genl_->Execute(*std::move(msg), KernelOp::kModifySession, what); !st.ok()) return st;
@@ -167,10 +217,10 @@ absl::Status KernelDatapath::ModifySession(const SessionConfig& config) {
 absl::Status KernelDatapath::DeleteSession(uint32_t tunnel_id, uint32_t session_id) {
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("delete session ", tunnel_id, "/", session_id);
-  auto msg = kernel::BuildSessionDelete(genl_->family(), tunnel_id, session_id);
+  auto msg = BuildSessionDelete(genl_->family(), tunnel_id, session_id);
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   return genl_->Execute(*std::move(msg), KernelOp::kDeleteSession, what);
 }
 
-}  // namespace l2tp
+}  // namespace l2tp::kernel

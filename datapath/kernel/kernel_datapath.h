@@ -13,7 +13,7 @@
 #include "datapath/kernel/l2tp_event_watcher.h"
 #include "datapath/kernel/link_control.h"
 
-namespace l2tp {
+namespace l2tp::kernel {
 
 class KernelDatapath : public Datapath {
  public:
@@ -36,23 +36,27 @@ class KernelDatapath : public Datapath {
   // debug level as "kernel: write N: <what>".
   uint64_t writes() const;
 
-  // Calls `on_change` (on a thread of its own) soon after another program
-  // changes a kernel L2TP tunnel or session through netlink, so the agent can
-  // reconcile early (e.g. Reconciler::Trigger). This datapath's own requests
-  // are not reported. The calls stop when the returned watcher is destroyed.
-  absl::StatusOr<std::unique_ptr<kernel::L2tpEventWatcher>> WatchExternalChanges(
-      std::function<void()> on_change);
+  // Datapath::WatchExternalChanges: `on_change` runs (on a thread of its
+  // own) soon after another program changes a kernel L2TP tunnel or session
+  // through netlink. This datapath's own requests are not reported.
+  absl::StatusOr<std::unique_ptr<ExternalChangeWatch>> WatchExternalChanges(
+      std::function<void()> on_change) override;
+  // The same, returning the watcher itself (its notification count, for tests).
+  absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> WatchL2tpEvents(std::function<void()> on_change);
 
  private:
-  KernelDatapath(std::unique_ptr<kernel::GenlL2tpSocket> genl, std::unique_ptr<kernel::LinkControl> links)
+  KernelDatapath(std::unique_ptr<GenlL2tpSocket> genl, std::unique_ptr<LinkControl> links)
       : genl_(std::move(genl)), links_(std::move(links)) {}
   void CountWrite(const std::string& what);
   absl::Status WaitTunnelGone(uint32_t tunnel_id);
+  // The session as the kernel holds it (mu_ held): what ModifySession checks
+  // the contract against. MTU and L2SPEC_TYPE are not reported.
+  absl::StatusOr<SessionConfig> GetSession(uint32_t tunnel_id, uint32_t session_id);
 
   mutable std::mutex mu_;  // the sockets are not thread-safe
-  std::unique_ptr<kernel::GenlL2tpSocket> genl_;
-  std::unique_ptr<kernel::LinkControl> links_;
+  std::unique_ptr<GenlL2tpSocket> genl_;
+  std::unique_ptr<LinkControl> links_;
   uint64_t writes_ = 0;
 };
 
-}  // namespace l2tp
+}  // namespace l2tp::kernel

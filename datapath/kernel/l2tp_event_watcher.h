@@ -14,17 +14,19 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "datapath/datapath.h"
 
 namespace l2tp::kernel {
 
-class L2tpEventWatcher {
+// What KernelDatapath::WatchExternalChanges hands out.
+class L2tpEventWatcher : public ExternalChangeWatch {
  public:
   // `on_change` runs on the watcher's thread, once per batch of
   // notifications not caused by the netlink socket whose port is
   // `ignore_port` (the datapath's own requests), and after lost notifications.
   static absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> Start(uint32_t ignore_port,
                                                                   std::function<void()> on_change);
-  ~L2tpEventWatcher();  // stops and joins the thread
+  ~L2tpEventWatcher() override;  // stops and joins the thread
 
   uint64_t notifications() const { return notifications_.load(); }  // seen, own excluded
 

@@ -1,8 +1,9 @@
 #include "datapath/memory/memory_datapath.h"
 
 #include "absl/strings/str_cat.h"
+#include "datapath/contract.h"
 
-namespace l2tp {
+namespace l2tp::memory {
 
 std::vector<std::string> MemoryDatapath::Capabilities() const {
   return {"encap/udp", "encap/ip", "ipv4", "ipv6", "pseudowire/eth", "cookies", "sequencing", "udp/shared-local-port"};
@@ -38,6 +39,7 @@ void MemoryDatapath::AddStrayInterface(const std::string& name) {
 }
 
 absl::Status MemoryDatapath::CreateTunnel(const TunnelConfig& config) {
+  if (auto st = CheckTunnelConfig(config); !st.ok()) return st;
   std::lock_guard lock(mu_);
   if (tunnels_.count(config.tunnel_id)) {
     return absl::AlreadyExistsError(absl::StrCat("tunnel ", config.tunnel_id, " exists"));
@@ -59,6 +61,7 @@ absl::Status MemoryDatapath::DeleteTunnel(uint32_t tunnel_id) {
 }
 
 absl::Status MemoryDatapath::CreateSession(const SessionConfig& config) {
+  if (auto st = CheckSessionConfig(config); !st.ok()) return st;
   std::lock_guard lock(mu_);
   if (!tunnels_.count(config.tunnel_id)) {
     return absl::NotFoundError(absl::StrCat("tunnel ", config.tunnel_id, " not found"));
@@ -83,9 +86,7 @@ absl::Status MemoryDatapath::ModifySession(const SessionConfig& config) {
   if (it == sessions_.end()) {
     return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
   }
-  if (!SessionDiffersOnlyInModifiable(it->second.config, config)) {
-    return absl::InvalidArgumentError("only sequencing, lns_mode, reorder timeout and mtu change in place");
-  }
+  if (auto st = CheckSessionModify(it->second.config, config); !st.ok()) return st;
   if (auto st = MaybeFail(); !st.ok()) return st;
   it->second.config = config;
   return absl::OkStatus();
@@ -120,4 +121,4 @@ void MemoryDatapath::SetSessionCounters(uint32_t tunnel_id, uint32_t session_id,
   if (it != sessions_.end()) it->second.counters = c;
 }
 
-}  // namespace l2tp
+}  // namespace l2tp::memory

@@ -1,6 +1,7 @@
 // A datapath that keeps objects in memory and moves no packets. Used by unit
 // tests and by `--datapath=memory` (integration tests, dry runs of configs);
-// it enforces the same id rules the kernel does so plans are exercised.
+// it enforces the datapath contract (contract.h) and the id rules the
+// kernel does, so plans are exercised.
 #pragma once
 
 #include <map>
@@ -11,7 +12,7 @@
 
 #include "datapath/datapath.h"
 
-namespace l2tp {
+namespace l2tp::memory {
 
 class MemoryDatapath : public Datapath {
  public:
@@ -44,4 +45,4 @@ class MemoryDatapath : public Datapath {
   std::set<std::string> strays_;
 };
 
-}  // namespace l2tp
+}  // namespace l2tp::memory

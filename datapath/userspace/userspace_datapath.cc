@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "datapath/contract.h"
 #include "datapath/userspace/device_mark.h"
 #include "datapath/userspace/link_control.h"
 #include "datapath/userspace/loop_context.h"
@@ -16,8 +17,6 @@
 
 namespace l2tp::userspace {
 namespace {
-
-bool ValidCookieLength(size_t n) { return n == 0 || n == 4 || n == 8; }
 
 // Where the TAP is read through io_uring: each frame lands in a buffer of
 // the thread's ring with room in front for the L2TP header (the virtio-net
@@ -186,10 +185,7 @@ absl::Status UserspaceDatapath::RemoveStrayInterface(const std::string& name) {
 }
 
 absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
-  if (config.version != 3) {
-    return absl::InvalidArgumentError("the userspace datapath speaks L2TPv3 only");
-  }
-  if (config.tunnel_id == 0) return absl::InvalidArgumentError("tunnel id 0 is reserved");
+  if (auto st = CheckTunnelConfig(config); !st.ok()) return st;
   std::lock_guard lock(mu_);
   if (tunnels_.count(config.tunnel_id)) {
     return absl::AlreadyExistsError(absl::StrCat("tunnel ", config.tunnel_id, " exists"));
@@ -251,10 +247,7 @@ absl::Status UserspaceDatapath::CheckSessionIds(const SessionConfig& config) con
 }
 
 absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
-  if (config.session_id == 0) return absl::InvalidArgumentError("session id 0 is reserved");
-  if (!ValidCookieLength(config.cookie.size()) || !ValidCookieLength(config.peer_cookie.size())) {
-    return absl::InvalidArgumentError("cookies are 0, 4 or 8 bytes");
-  }
+  if (auto st = CheckSessionConfig(config); !st.ok()) return st;
   std::lock_guard lock(mu_);
   auto it = tunnels_.find(config.tunnel_id);
   if (it == tunnels_.end()) {
@@ -311,10 +304,7 @@ absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
   return t.ctx->loop.RunSync([&]() -> absl::Status {
     SessionPath* s = t.path->FindSession(config.session_id);
     if (!s) return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
-    if (!SessionDiffersOnlyInModifiable(s->config(), config)) {
-      return absl::InvalidArgumentError(
-          "only sequencing, lns_mode, reorder timeout and mtu change in place");
-    }
+    if (auto st = CheckSessionModify(s->config(), config); !st.ok()) return st;
     return s->Modify(config);
   });
 }

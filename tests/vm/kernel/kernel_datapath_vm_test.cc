@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datapath/kernel/kernel_datapath.h"
+#include "tests/unit/datapath/datapath_contract.h"
 #include "tests/vm/kernel/vm_shell.h"
 
 namespace l2tp {
@@ -22,7 +23,7 @@ using vmtest::FindByNumber;
 using vmtest::InNetns;
 using vmtest::IpJson;
 
-std::unique_ptr<KernelDatapath> g_a, g_b;  // datapaths in namespaces a and b
+std::unique_ptr<kernel::KernelDatapath> g_a, g_b;  // datapaths in namespaces a and b
 
 class Namespaces : public ::testing::Environment {
  public:
@@ -38,12 +39,12 @@ class Namespaces : public ::testing::Environment {
       ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
     }
     InNetns("a", [] {
-      auto dp = KernelDatapath::Create();
+      auto dp = kernel::KernelDatapath::Create();
       ASSERT_TRUE(dp.ok()) << dp.status();
       g_a = *std::move(dp);
     });
     InNetns("b", [] {
-      auto dp = KernelDatapath::Create();
+      auto dp = kernel::KernelDatapath::Create();
       ASSERT_TRUE(dp.ok()) << dp.status();
       g_b = *std::move(dp);
     });
@@ -100,7 +101,7 @@ const ObservedSession* FindSession(const Observation& o, uint32_t tunnel, uint32
   return nullptr;
 }
 
-Observation MustObserve(KernelDatapath* dp) {
+Observation MustObserve(kernel::KernelDatapath* dp) {
   auto o = dp->Observe();
   EXPECT_TRUE(o.ok()) << o.status();
   return o.ok() ? *o : Observation{};
@@ -400,7 +401,7 @@ TEST(Kernel, WritesAreCounted) {
 
 TEST(Kernel, WatcherWakesOnOthersChangesNotOnOwn) {
   std::atomic<int> calls{0};
-  auto watcher = g_a->WatchExternalChanges([&] { ++calls; });
+  auto watcher = g_a->WatchL2tpEvents([&] { ++calls; });
   ASSERT_TRUE(watcher.ok()) << watcher.status();
   ASSERT_TRUE(g_a->CreateTunnel(Tunnel(195, 595, {Encap::kIp, false}, 'a')).ok());
   ASSERT_TRUE(g_a->DeleteTunnel(195).ok());
@@ -422,7 +423,7 @@ TEST(Kernel, WithoutCapNetAdminCreateFailsWithPermissionDenied) {
   if (pid == 0) {
     // Leaving uid 0 drops every capability.
     if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
-    auto dp = KernelDatapath::Create();
+    auto dp = kernel::KernelDatapath::Create();
     if (dp.ok()) _exit(3);
     const bool named = dp.status().message().find("CAP_NET_ADMIN") != absl::string_view::npos;
     _exit(dp.status().code() == absl::StatusCode::kPermissionDenied && named ? 0 : 4);
@@ -432,6 +433,25 @@ TEST(Kernel, WithoutCapNetAdminCreateFailsWithPermissionDenied) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: cannot drop privileges, 3: Create succeeded, 4: wrong status";
 }
+
+// The datapath contract suite (tests/unit/datapath/datapath_contract.h), the
+// same cases memory and userspace pass, on a KernelDatapath of the VM's root
+// namespace (loopback up: tests/vm/init.sh).
+contract_test::ContractBackend KernelBackend() {
+  contract_test::ContractBackend b;
+  b.name = "Kernel";
+  b.make = []() -> absl::StatusOr<std::unique_ptr<Datapath>> {
+    auto dp = kernel::KernelDatapath::Create();
+    if (!dp.ok()) return dp.status();
+    return std::unique_ptr<Datapath>(*std::move(dp));
+  };
+  b.reports_external_changes = true;
+  return b;
+}
+
+using contract_test::DatapathContractTest;
+INSTANTIATE_TEST_SUITE_P(Kernel, DatapathContractTest, ::testing::Values(KernelBackend()),
+                         contract_test::ContractBackendName);
 
 }  // namespace
 }  // namespace l2tp

@@ -54,7 +54,7 @@ class ReconcilerTest : public ::testing::Test {
 
   std::string dir_;
   WatchHub hub_;
-  MemoryDatapath dp_;
+  memory::MemoryDatapath dp_;
   EventLog events_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Reconciler> reconciler_;
