@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -13,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -271,7 +274,10 @@ class StrictWalk {
  private:
   // Google's well-known types (Duration, Timestamp, Struct, ...) have JSON
   // forms of their own; protobuf's parser checks those.
-  static bool IsWellKnown(const pb::Descriptor* type) { return type->file()->package() == "google.protobuf"; }
+  template <typename Type>
+  static bool IsWellKnown(const Type* type) {
+    return type->file()->package() == "google.protobuf";
+  }
 
   // The proto3 JSON mapping accepts a field's json_name (tunnelId) and its
   // name (tunnel_id).
@@ -360,6 +366,9 @@ class StrictWalk {
         return Message(node, field->message_type());
       case pb::FieldDescriptor::CPPTYPE_BOOL:
         return Bool(node);
+      case pb::FieldDescriptor::CPPTYPE_ENUM:
+        if (IsWellKnown(field->enum_type())) return Scalar(node);  // NullValue: JSON null
+        return Enum(node, field->enum_type());
       default:
         if (node.IsMap() || node.IsSequence()) Fail(node.Mark(), "expected a single value, not a map or list");
         return Scalar(node);
@@ -385,6 +394,141 @@ class StrictWalk {
       Fail(node.Mark(), absl::StrCat("\"", Shown(v), "\" is a quoted string, not a boolean; write true or false, unquoted"));
     }
     Fail(node.Mark(), "expected true or false, not a map or list");
+  }
+
+  // An enum value: its full name (ENCAPSULATION_UDP), its short name (UDP),
+  // either in any case, or the number of a defined value. Written out as the
+  // full name; anything else is refused here, listing the names that work.
+  void Enum(const YAML::Node& node, const pb::EnumDescriptor* type) {
+    if (node.IsNull()) return Null();
+    if (!node.IsScalar()) Fail(node.Mark(), "expected a single value, not a map or list");
+    const std::string& v = node.Scalar();
+    if (std::regex_match(v, IntegerPattern())) {
+      // The proto3 JSON mapping allows numbers; only those of defined values.
+      int number = 0;
+      auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), number);
+      if (error == std::errc() && end == v.data() + v.size() && type->FindValueByNumber(number) != nullptr) {
+        *out_ += v;
+        return;
+      }
+    } else if (const pb::EnumValueDescriptor* value = FindEnumValue(type, v)) {
+      EmitJsonString(value->name(), out_);
+      return;
+    }
+    Fail(node.Mark(), absl::StrCat("\"", Shown(v), "\" is not ", EnumNoun(type), "; ", EnumChoices(type)));
+  }
+
+  static const std::regex& IntegerPattern() {
+    static const std::regex kInteger("-?[0-9]+");
+    return kInteger;
+  }
+
+  // What every value name of `type` starts with, cut after an underscore:
+  // "ENCAPSULATION_" for ENCAPSULATION_UNSPECIFIED, ENCAPSULATION_UDP, ...
+  static std::string EnumPrefix(const pb::EnumDescriptor* type) {
+    if (type->value_count() == 0) return "";
+    std::string prefix(type->value(0)->name());
+    for (int i = 1; i < type->value_count(); ++i) {
+      const std::string name(type->value(i)->name());
+      size_t k = 0;
+      while (k < prefix.size() && k < name.size() && prefix[k] == name[k]) ++k;
+      prefix.resize(k);
+    }
+    size_t underscore = prefix.rfind('_');
+    prefix.resize(underscore == std::string::npos ? 0 : underscore + 1);
+    return prefix;
+  }
+
+  // UDP for ENCAPSULATION_UDP; empty when the name is no more than the prefix.
+  static std::string ShortName(const pb::EnumValueDescriptor* value, const std::string& prefix) {
+    const std::string name(value->name());
+    return name.size() > prefix.size() ? name.substr(prefix.size()) : "";
+  }
+
+  static std::string Upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+    return s;
+  }
+
+  // Full names first, so that a full name is never taken for another
+  // value's short name.
+  static const pb::EnumValueDescriptor* FindEnumValue(const pb::EnumDescriptor* type, const std::string& text) {
+    if (const pb::EnumValueDescriptor* exact = type->FindValueByName(text)) return exact;
+    const std::string upper = Upper(text);
+    for (int i = 0; i < type->value_count(); ++i) {
+      if (Upper(std::string(type->value(i)->name())) == upper) return type->value(i);
+    }
+    const std::string prefix = EnumPrefix(type);
+    for (int i = 0; i < type->value_count(); ++i) {
+      std::string short_name = ShortName(type->value(i), prefix);
+      if (!short_name.empty() && Upper(short_name) == upper) return type->value(i);
+    }
+    return nullptr;
+  }
+
+  // A zero value named *_UNSPECIFIED means "not set" (the field's default
+  // applies); it is accepted but not offered.
+  static bool IsUnset(const pb::EnumValueDescriptor* value) {
+    const std::string name(value->name());
+    return value->number() == 0 && (name == "UNSPECIFIED" || absl::EndsWith(name, "_UNSPECIFIED"));
+  }
+
+  // "an encapsulation", "a pseudowire", "an L2 specific sublayer": the type
+  // name in words, with its article.
+  static std::string EnumNoun(const pb::EnumDescriptor* type) {
+    const std::string name(type->name());
+    std::vector<std::string> words;
+    for (size_t i = 0; i < name.size(); ++i) {
+      const unsigned char c = name[i];
+      const bool starts = i == 0 || (std::isupper(c) && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
+                                                          std::isdigit(static_cast<unsigned char>(name[i - 1]))));
+      if (starts) words.emplace_back();
+      words.back().push_back(static_cast<char>(c));
+    }
+    std::string noun;
+    for (std::string& word : words) {
+      // A word with a second capital or a digit (L2, IP) is an abbreviation: kept.
+      const bool abbreviation = std::any_of(word.begin() + 1, word.end(), [](unsigned char c) {
+        return std::isupper(c) || std::isdigit(c);
+      });
+      if (!abbreviation) word[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(word[0])));
+      if (!noun.empty()) noun.push_back(' ');
+      noun += word;
+    }
+    if (noun.empty()) return "a value";
+    // "an" before a vowel, and before a capital letter whose name starts with one (an L2).
+    const char first = noun[0];
+    const bool an = std::isupper(static_cast<unsigned char>(first)) ? std::strchr("AEFHILMNORSX", first) != nullptr
+                                                                    : std::strchr("aeiou", first) != nullptr;
+    return absl::StrCat(an ? "an " : "a ", noun);
+  }
+
+  // "use UDP or IP (or ENCAPSULATION_UDP, ENCAPSULATION_IP)".
+  static std::string EnumChoices(const pb::EnumDescriptor* type) {
+    const std::string prefix = EnumPrefix(type);
+    std::vector<std::string> shorts, fulls;
+    for (int i = 0; i < type->value_count(); ++i) {
+      const pb::EnumValueDescriptor* value = type->value(i);
+      if (IsUnset(value)) continue;
+      std::string short_name = ShortName(value, prefix);
+      shorts.push_back(short_name.empty() ? std::string(value->name()) : short_name);
+      fulls.emplace_back(value->name());
+    }
+    if (fulls.empty()) return "it has no values to choose from";
+    std::string choices = "use ";
+    for (size_t i = 0; i < shorts.size(); ++i) {
+      if (i > 0) choices += i + 1 == shorts.size() ? " or " : ", ";
+      choices += shorts[i];
+    }
+    if (shorts != fulls) {
+      choices += " (or ";
+      for (size_t i = 0; i < fulls.size(); ++i) {
+        if (i > 0) choices += ", ";
+        choices += fulls[i];
+      }
+      choices += ")";
+    }
+    return choices;
   }
 
   // No schema: any shape, but a key still may not repeat in a map.

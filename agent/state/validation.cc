@@ -79,6 +79,26 @@ void CheckReorderTimeout(Checker& c, const google::protobuf::Duration& d) {
   }
 }
 
+// In L2TPv3 the sequence number rides in the L2-specific sublayer (RFC 3931
+// section 4.6), so with l2_specific_sublayer NONE no frame can carry one.
+// Linux accepts the combination and then discards every frame on the side
+// that requires sequencing. An unset sublayer means DEFAULT (spec_defaults.cc),
+// so only an explicit NONE is refused.
+void CheckSequencing(Checker& c, const v1::SessionSpec& s) {
+  if (s.l2_specific_sublayer() != v1::L2_SPECIFIC_SUBLAYER_NONE) return;
+  constexpr const char* kWhy =
+      "needs the L2-specific sublayer, which carries the sequence number, and l2_specific_sublayer is NONE: ";
+  constexpr const char* kFix = "; set l2_specific_sublayer to DEFAULT (or leave it unset), or turn ";
+  if (s.send_sequence()) {
+    c.Fail("spec.send_sequence", absl::StrCat(kWhy, "no frame could carry a sequence number, and a peer that "
+                                              "requires sequencing would discard every frame", kFix, "send_sequence off"));
+  }
+  if (s.require_sequence()) {
+    c.Fail("spec.require_sequence", absl::StrCat(kWhy, "no frame could carry a sequence number, so every frame "
+                                                 "received would be discarded", kFix, "require_sequence off"));
+  }
+}
+
 // Two UDP tunnels with this equal would need the same connected socket: the
 // 5-tuple (normalised specs). IP-encapsulated tunnels between the same two
 // addresses are fine: sessions, unique per host, tell their packets apart.
@@ -162,6 +182,7 @@ std::vector<Violation> ValidateSession(const v1::Session& session, std::string_v
     c.Fail("spec.l2_specific_sublayer",
            absl::StrCat("unknown sublayer ", s.l2_specific_sublayer(), "; use NONE or DEFAULT"));
   }
+  CheckSequencing(c, s);
   if (s.has_reorder_timeout()) CheckReorderTimeout(c, s.reorder_timeout());
   if (s.has_mtu() && (s.mtu() < 68 || s.mtu() > 65535)) {
     c.Fail("spec.mtu", absl::StrCat("must be between 68 and 65535, got ", s.mtu()));

@@ -19,7 +19,8 @@ struct Violation {
   std::string reason;
 };
 
-// Rules on one resource alone (before defaults are applied).
+// Rules on one resource alone (before defaults are applied: an unset field
+// is judged as its default would be, e.g. an unset sublayer as DEFAULT).
 std::vector<Violation> ValidateTunnel(const l2tpagent::v1::Tunnel& tunnel, std::string_view path);
 std::vector<Violation> ValidateSession(const l2tpagent::v1::Session& session, std::string_view path);
 

@@ -7,6 +7,10 @@
 // arrive as completions, are queued and sent at the end of the batch), or,
 // in epoll mode, with read() in batches. Lives on its tunnel's I/O thread;
 // every method runs there.
+//
+// session_tx.cc holds the transmit half (TAP to tunnel), session_rx.cc the
+// receive half (tunnel to TAP), each opening with its pipeline in order;
+// session_path.cc the rest (construction, start, stop, changes, counters).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,9 @@ struct LoopContext;
 
 class SessionPath : public EventHandler, public CompletionHandler {
  public:
+  // An Ethernet header without a VLAN tag: the shortest frame either way.
+  static constexpr size_t kEthernetHeaderLength = 14;
+
   SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath* tunnel, LoopContext* ctx);
   ~SessionPath() override;
 
@@ -39,12 +46,14 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // Sequencing options and MTU only (see Datapath::ModifySession).
   absl::Status Modify(const SessionConfig& config);
 
+  // Transmit (session_tx.cc).
   // Epoll mode: TAP readable; read, encapsulate and send batches.
   void OnEvent(uint32_t epoll_events) override;
   // io_uring mode: one frame read from the TAP, or the read's end.
   void OnCompletion(const Completion& c) override;
   // End of a batch (io_uring mode): sends the frames queued from the TAP.
   void FlushTx();
+  // Receive (session_rx.cc).
   // A packet for this session; `offset` is just past the session id.
   void Receive(std::span<const uint8_t> packet, size_t offset);
   // Writes frames held for coalescing to the TAP (end of a receive batch).
@@ -59,6 +68,7 @@ class SessionPath : public EventHandler, public CompletionHandler {
   bool TapAlive() const { return tap_watched_ && tap_.StillExists(); }
 
  private:
+  // Transmit (session_tx.cc).
   // One frame read from the TAP (`frame` just past its virtio-net header,
   // `buffer` the io_uring buffer holding it or -1): encapsulated in place and
   // queued, or sent at once (TSO super-frames), or dropped. The buffer goes
@@ -69,8 +79,6 @@ class SessionPath : public EventHandler, public CompletionHandler {
   void SendQueued();
   void ArmTapRead();
   void StopTapRead();
-  void Deliver(std::span<const uint8_t> frame);
-  void WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame);
   void TapFailed(const char* why);
   // Transmit helpers: one frame as is, or a TSO super-frame in segments.
   size_t EncapsulateInPlace(uint8_t* frame, size_t length);
@@ -80,6 +88,9 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // (the last of a run may be shorter) as one UDP GSO send where the tunnel
   // socket can, the rest with sendmmsg.
   void SendFrames(PacketBatch& batch, size_t count, const size_t* lengths);
+  // Receive (session_rx.cc).
+  void Deliver(std::span<const uint8_t> frame);
+  void WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame);
 
   SessionConfig config_;
   TapDevice tap_;

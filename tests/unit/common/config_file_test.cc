@@ -85,6 +85,8 @@ TEST(ConfigFileTest, TheShippedExampleParses) {
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_EQ(c.tunnels_size(), 2);
   EXPECT_EQ(c.sessions(0).spec().cookie(), "0x8a7b6c5d");
+  EXPECT_EQ(c.tunnels(1).spec().encap(), l2tpagent::v1::ENCAPSULATION_IP) << "a short enum name";
+  EXPECT_EQ(c.sessions(1).spec().pseudowire(), l2tpagent::v1::PSEUDOWIRE_ETH) << "a short name in lower case";
 }
 
 TEST(ConfigFileTest, MissingFileIsNamed) {
@@ -315,6 +317,78 @@ TEST(ConfigFileTest, ShapeErrorsNameThePlace) {
   st = Parse("tunnels:\n  - name: t1\n    spec: {tunnelID: 5}\n");
   EXPECT_THAT(st.message(), HasSubstr("line 3, column 12: tunnels[0].spec: unknown field \"tunnelID\" in "
                                       "l2tpagent.v1.TunnelSpec"));
+}
+
+// Issue 12: the short enum names people write, in any case; the full proto
+// names stay what output prints.
+TEST(ConfigFileTest, EnumsTakeShortAndFullNamesInAnyCase) {
+  namespace v1 = ::l2tpagent::v1;
+  for (const char* udp : {"UDP", "udp", "Udp", "ENCAPSULATION_UDP", "encapsulation_udp", "\"UDP\"", "1"}) {
+    l2tpagent::v1::Config c;
+    auto st = ParseConfigText(std::string("tunnels:\n  - name: t1\n    spec: {encap: ") + udp + "}\n", &c);
+    ASSERT_TRUE(st.ok()) << udp << ": " << st;
+    EXPECT_EQ(c.tunnels(0).spec().encap(), v1::ENCAPSULATION_UDP) << udp;
+  }
+  l2tpagent::v1::Config c;
+  auto st = ParseConfigText(
+      "tunnels:\n  - name: t1\n    spec: {encap: IP}\n"
+      "sessions:\n  - name: s1\n    spec: {pseudowire: ETH, l2_specific_sublayer: NONE}\n"
+      "  - name: s2\n    spec: {pseudowire: eth, l2SpecificSublayer: default}\n"
+      "  - name: s3\n    spec: {l2SpecificSublayer: L2_SPECIFIC_SUBLAYER_NONE}\n"
+      "    status: {phase: ready}\n",
+      &c);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(c.tunnels(0).spec().encap(), v1::ENCAPSULATION_IP);
+  EXPECT_EQ(c.sessions(0).spec().pseudowire(), v1::PSEUDOWIRE_ETH);
+  EXPECT_EQ(c.sessions(0).spec().l2_specific_sublayer(), v1::L2_SPECIFIC_SUBLAYER_NONE);
+  EXPECT_EQ(c.sessions(1).spec().l2_specific_sublayer(), v1::L2_SPECIFIC_SUBLAYER_DEFAULT);
+  EXPECT_EQ(c.sessions(2).spec().l2_specific_sublayer(), v1::L2_SPECIFIC_SUBLAYER_NONE);
+  EXPECT_EQ(c.sessions(2).status().phase(), v1::PHASE_READY);
+  // JSON takes the same names.
+  l2tpagent::v1::Config json;
+  ASSERT_TRUE(ParseConfigText(R"({"tunnels": [{"name": "t1", "spec": {"encap": "ip"}}]})", &json).ok());
+  EXPECT_EQ(json.tunnels(0).spec().encap(), v1::ENCAPSULATION_IP);
+  // Output keeps the full names, and reads back.
+  EXPECT_THAT(ToYaml(c), HasSubstr("encap: ENCAPSULATION_IP"));
+  EXPECT_THAT(ToYaml(c), HasSubstr("l2SpecificSublayer: L2_SPECIFIC_SUBLAYER_NONE"));
+  l2tpagent::v1::Config back;
+  ASSERT_TRUE(ParseConfigText(ToYaml(c), &back).ok());
+  EXPECT_EQ(back.DebugString(), c.DebugString());
+  // The unset zero value stays accepted (it is the default), as does null.
+  ASSERT_TRUE(ParseConfigText("tunnels:\n  - name: t1\n    spec: {encap: ENCAPSULATION_UNSPECIFIED}\n", &c).ok());
+  EXPECT_EQ(c.tunnels(0).spec().encap(), v1::ENCAPSULATION_UNSPECIFIED);
+  ASSERT_TRUE(ParseConfigText("tunnels:\n  - name: t1\n    spec: {encap: null}\n", &c).ok());
+  EXPECT_EQ(c.tunnels(0).spec().encap(), v1::ENCAPSULATION_UNSPECIFIED);
+}
+
+TEST(ConfigFileTest, AnUnknownEnumValueListsTheValidNames) {
+  auto st = Parse("tunnels:\n  - name: t1\n    spec:\n      encap: UPD\n");
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(st.message()), "line 4, column 14: tunnels[0].spec.encap: \"UPD\" is not an encapsulation; "
+                          "use UDP or IP (or ENCAPSULATION_UDP, ENCAPSULATION_IP)");
+  st = Parse("sessions:\n  - name: s1\n    spec: {l2SpecificSublayer: NO}\n");
+  EXPECT_EQ(std::string(st.message()), "line 3, column 32: sessions[0].spec.l2_specific_sublayer: \"NO\" is not an L2 specific "
+                          "sublayer; use NONE or DEFAULT (or L2_SPECIFIC_SUBLAYER_NONE, L2_SPECIFIC_SUBLAYER_DEFAULT)");
+  st = Parse(R"({"sessions": [{"name": "s1", "spec": {"pseudowire": "ETHERNET"}}]})");
+  EXPECT_EQ(std::string(st.message()), "line 1, column 53: sessions[0].spec.pseudowire: \"ETHERNET\" is not a pseudowire; "
+                          "use ETH or PPP (or PSEUDOWIRE_ETH, PSEUDOWIRE_PPP)");
+  st = Parse("tunnels:\n  - name: t1\n    status: {phase: up}\n");
+  EXPECT_THAT(st.message(), HasSubstr("tunnels[0].status.phase: \"up\" is not a phase; use PENDING, READY, FAILED or "
+                                      "DELETING (or PHASE_PENDING, PHASE_READY, PHASE_FAILED, PHASE_DELETING)"));
+  // A number names a value only if the enum defines it; a prefix alone is no value.
+  for (const char* bad : {"7", "-1", "true", "1.5", "ENCAPSULATION_", "ENCAPSULATION_UDPX", "\"\""}) {
+    st = Parse(std::string("tunnels:\n  - name: t1\n    spec: {encap: ") + bad + "}\n");
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(st.message(), HasSubstr("is not an encapsulation; use UDP or IP")) << bad;
+    EXPECT_THAT(st.message(), Not(HasSubstr("type.googleapis.com"))) << bad;
+    EXPECT_THAT(st.message(), Not(HasSubstr("UNSPECIFIED"))) << bad;
+  }
+  st = Parse("tunnels:\n  - name: t1\n    spec: {encap: [UDP]}\n");
+  EXPECT_THAT(st.message(), HasSubstr("tunnels[0].spec.encap: expected a single value, not a map or list"));
+  // A huge value is cut in the message.
+  st = Parse("tunnels:\n  - name: t1\n    spec: {encap: " + std::string(5000, 'x') + "}\n");
+  EXPECT_THAT(st.message(), HasSubstr("... (5000 bytes)\" is not an encapsulation"));
+  EXPECT_LT(st.message().size(), 300u);
 }
 
 TEST(ConfigFileTest, WellKnownTypesKeepTheirJsonForms) {

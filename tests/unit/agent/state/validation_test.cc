@@ -120,7 +120,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadSession{"timeout just over 1h", [](v1::Session* s) { auto* d = s->mutable_spec()->mutable_reorder_timeout(); d->set_seconds(3600); d->set_nanos(999999999); }, "sessions[2].spec.reorder_timeout", "must be at most 1h, got 3600.999999999s"},
         BadSession{"timeout 1h plus 1ns", [](v1::Session* s) { auto* d = s->mutable_spec()->mutable_reorder_timeout(); d->set_seconds(3600); d->set_nanos(1); }, "sessions[2].spec.reorder_timeout", "at most 1h"},
         BadSession{"timeout nanos overflow", [](v1::Session* s) { s->mutable_spec()->mutable_reorder_timeout()->set_nanos(1000000000); }, "sessions[2].spec.reorder_timeout", "below one second"},
-        BadSession{"control char in tunnel", [](v1::Session* s) { s->mutable_spec()->set_tunnel("t\n1"); }, "sessions[2].spec.tunnel", "got \"t\\n1\""}));
+        BadSession{"control char in tunnel", [](v1::Session* s) { s->mutable_spec()->set_tunnel("t\n1"); }, "sessions[2].spec.tunnel", "got \"t\\n1\""},
+        // Issue 12: the sequence number rides in the sublayer; NONE has none.
+        BadSession{"send_sequence without sublayer", [](v1::Session* s) { s->mutable_spec()->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_NONE); s->mutable_spec()->set_send_sequence(true); }, "sessions[2].spec.send_sequence", "needs the L2-specific sublayer, which carries the sequence number, and l2_specific_sublayer is NONE"},
+        BadSession{"require_sequence without sublayer", [](v1::Session* s) { s->mutable_spec()->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_NONE); s->mutable_spec()->set_require_sequence(true); }, "sessions[2].spec.require_sequence", "every frame received would be discarded; set l2_specific_sublayer to DEFAULT (or leave it unset), or turn require_sequence off"}));
 
 TEST(ValidationTest, ValidResourcesPass) {
   EXPECT_TRUE(ValidateTunnel(MakeTunnel("t1", 1), "t").empty());
@@ -146,6 +149,31 @@ TEST(ValidationTest, EdgesThatStayValid) {
   s.mutable_spec()->set_peer_cookie("0xa1:b2:c3:d4");
   s.mutable_spec()->set_interface_name("eth0");  // valid by rule; the datapath refuses a device not its own
   EXPECT_TRUE(ValidateSession(s, "s").empty());
+}
+
+// Issue 12: only an explicit NONE sublayer rules sequencing out; unset means DEFAULT.
+TEST(ValidationTest, SequencingNeedsTheSublayer) {
+  v1::Session s = MakeSession("s1", "t1", 5);
+  s.mutable_spec()->set_send_sequence(true);
+  s.mutable_spec()->set_require_sequence(true);
+  EXPECT_TRUE(ValidateSession(s, "s").empty()) << "unset sublayer: DEFAULT";
+  s.mutable_spec()->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_DEFAULT);
+  EXPECT_TRUE(ValidateSession(s, "s").empty());
+
+  s.mutable_spec()->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_NONE);
+  auto v = ValidateSession(s, "sessions[0]");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].field, "sessions[0].spec.send_sequence");
+  EXPECT_EQ(v[1].field, "sessions[0].spec.require_sequence");
+  auto st = ViolationsToStatus(absl::StatusCode::kInvalidArgument, v);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("sessions[0].spec.send_sequence: needs the L2-specific sublayer"));
+
+  s.mutable_spec()->set_send_sequence(false);
+  s.mutable_spec()->set_require_sequence(false);
+  s.mutable_spec()->set_lns_mode(true);
+  s.mutable_spec()->mutable_reorder_timeout()->set_seconds(1);
+  EXPECT_TRUE(ValidateSession(s, "s").empty()) << "NONE without sequencing";
 }
 
 TEST(IpAddressTest, ParseRejectsTrailingBytesAndClassifies) {
