@@ -323,9 +323,16 @@ int main(int argc, char** argv) {
   for (auto& a : args) argv2.push_back(a.data());
   argv2.push_back(nullptr);
   argv = argv2.data();
-  // --help lists the flags defined in this file.
+  // --help lists the flags defined in this file, under its path in the source
+  // tree ("Flags from agent/main.cc:"), not the path it was compiled from
+  // (CMake passes the compiler absolute paths; Bazel relative ones).
   absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) { return absl::EndsWith(file, "agent/main.cc"); };
+  usage.normalize_filename = [](absl::string_view file) {
+    if (absl::EndsWith(file, "/agent/main.cc")) return std::string("agent/main.cc");
+    while (!file.empty() && file.front() == '/') file.remove_prefix(1);  // absl's default
+    return std::string(file);
+  };
+  usage.contains_help_flags = [](absl::string_view file) { return file == "agent/main.cc"; };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   usage.version_string = [] { return std::string("l2tp-agent ") + l2tp::kAgentVersion + "\n"; };
   absl::SetFlagsUsageConfig(usage);

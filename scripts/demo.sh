@@ -17,8 +17,12 @@ ONCE=false
 [[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces and TAP devices)" >&2; exit 1; }
 
 if [[ "${SKIP_BUILD:-}" != 1 ]]; then
+  printf '\n\033[1m== %s\033[0m\n' "Installing what the demo needs (scripts/setup.sh)"
   "$ROOT/scripts/setup.sh"
-  "$ROOT/scripts/build.sh" >/dev/null
+  # Only the two programs the demo runs, not the tests (scripts/test.sh builds
+  # those). The first build compiles the gRPC API and the agent: minutes.
+  printf '\n\033[1m== %s\033[0m\n' "Building l2tp-agent and l2tpctl with CMake (scripts/build.sh, into ${BUILD_DIR:-build/})"
+  "$ROOT/scripts/build.sh" l2tp-agent l2tpctl
 fi
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 AGENT=$BUILD_DIR/agent/l2tp-agent

@@ -7,6 +7,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 APT_PACKAGES=(
   # build
   build-essential cmake pkg-config bazel-bootstrap
+  # build checks (tests/build/): one_truth.py, clang_format_check.sh (clang-format 14)
+  python3 clang-format
   # libraries (Debian's packaged builds)
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev libssl-dev
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev liburing-dev
