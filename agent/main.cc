@@ -41,39 +41,50 @@
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(std::string, socket, "/run/l2tp-agent/agent.sock", "Unix socket to serve the API on (mode 0660)");
-ABSL_FLAG(std::string, socket_group, "", "Group (NAME or GID) of the unix socket; its members may connect (default: the agent's group)");
+ABSL_FLAG(std::string, socket_group, "",
+          "Group (NAME or GID) of the unix socket; its members may connect (default: the agent's group)");
 ABSL_FLAG(std::string, state_dir, "/var/lib/l2tp-agent", "Directory of the persisted desired state");
 ABSL_FLAG(std::string, datapath, "auto", "auto | kernel | userspace | memory (moves no packets; tests)");
 ABSL_FLAG(std::string, userspace_io, "auto",
           "How the userspace datapath reads TAPs and sockets: auto (io_uring where the kernel allows "
           "it, else epoll) | io_uring | epoll");
-ABSL_FLAG(std::string, listen, "", "Also serve on TCP HOST:PORT, with TLS (--tls-cert, --tls-key) or --insecure on loopback");
+ABSL_FLAG(std::string, listen, "",
+          "Also serve on TCP HOST:PORT, with TLS (--tls-cert, --tls-key) or --insecure on loopback");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the TCP listener");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the TCP listener");
-ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA certificates: require and verify client certificates (mTLS)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: require and verify client certificates (mTLS)");
 ABSL_FLAG(bool, insecure, false, "Plaintext TCP on --listen; only on a loopback address");
-ABSL_FLAG(std::string, authz_policy, "", "Authorization policy file (YAML or JSON; see docs/security.md). "
+ABSL_FLAG(std::string, authz_policy, "",
+          "Authorization policy file (YAML or JSON; see docs/security.md). "
           "Without it: unix socket callers and verified client certificates are admin");
-ABSL_FLAG(int32_t, max_message_bytes, 256 << 20, "Largest request message in bytes (larger: RESOURCE_EXHAUSTED)");
-ABSL_FLAG(uint32_t, max_apply_resources, 0, "At most this many tunnels plus sessions in one Apply (0: no limit)");
+ABSL_FLAG(int32_t, max_message_bytes, 256 << 20,
+          "Largest request message in bytes (larger: RESOURCE_EXHAUSTED)");
+ABSL_FLAG(uint32_t, max_apply_resources, 0,
+          "At most this many tunnels plus sessions in one Apply (0: no limit)");
 ABSL_FLAG(uint64_t, max_tunnels, 100000, "At most this many tunnels in the desired state");
 ABSL_FLAG(uint64_t, max_sessions, 1000000, "At most this many sessions in the desired state");
-ABSL_FLAG(uint32_t, max_connections, 512,
-          "At most this many open connections on each listener (on the unix socket, root and the agent's uid may "
-          "use 16 more; 0: no limit)");
-ABSL_FLAG(uint32_t, max_connections_per_peer, 32,
-          "At most this many open connections per uid on the unix socket, per address on --listen (0: no limit)");
+ABSL_FLAG(
+    uint32_t, max_connections, 512,
+    "At most this many open connections on each listener (on the unix socket, root and the agent's uid may "
+    "use 16 more; 0: no limit)");
+ABSL_FLAG(
+    uint32_t, max_connections_per_peer, 32,
+    "At most this many open connections per uid on the unix socket, per address on --listen (0: no limit)");
 ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
           "Close a TCP connection that has not finished its TLS handshake in this time");
 ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, 64,
           "At most this many calls in flight per client identity, Watch streams included (0: no limit)");
-ABSL_FLAG(std::string, config, "", "Desired state file (JSON or YAML of l2tpagent.v1.Config), applied at start and followed");
+ABSL_FLAG(std::string, config, "",
+          "Desired state file (JSON or YAML of l2tpagent.v1.Config), applied at start and followed");
 ABSL_FLAG(absl::Duration, config_reload_interval, absl::Seconds(5),
           "How often to re-read --config; a changed file is applied whole (0: only at start)");
-ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10), "How often to re-observe the datapath and repair drift");
+ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10),
+          "How often to re-observe the datapath and repair drift");
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
-ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9810", "Serve /metrics, /healthz and /readyz on HOST:PORT (empty: off)");
+ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9810",
+          "Serve /metrics, /healthz and /readyz on HOST:PORT (empty: off)");
 ABSL_FLAG(bool, session_metrics, false, "Also export per-session metrics");
 ABSL_FLAG(uint32_t, event_history, 1000, "How many recent events to keep for `l2tpctl events`");
 ABSL_FLAG(uint32_t, session_metrics_limit, 1000, "At most this many sessions in the per-session metrics");
@@ -149,16 +160,19 @@ int Run(ShutdownSignal& shutdown) {
   // --config: applied now (a broken file stops the start), then followed.
   std::unique_ptr<ConfigReloader> config_reloader;
   if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
-    config_reloader = std::make_unique<ConfigReloader>(
-        config, &registry, [&metrics](const absl::Status& st) { metrics.ObserveConfigReload(st.ok()); });
-    if (auto st = config_reloader->CheckNow(); !st.ok()) return Fail(absl::StrCat("--config: ", st.message()));
+    config_reloader = std::make_unique<ConfigReloader>(config, &registry, [&metrics](const absl::Status& st) {
+      metrics.ObserveConfigReload(st.ok());
+    });
+    if (auto st = config_reloader->CheckNow(); !st.ok())
+      return Fail(absl::StrCat("--config: ", st.message()));
   }
 
   EventLog events(absl::GetFlag(FLAGS_event_history));
   Reconciler::Options options;
   options.events = &events;
   options.on_pass = [&metrics](const Reconciler::PassResult& pass) { metrics.ObservePass(pass); };
-  options.resync_interval = std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_resync_interval)));
+  options.resync_interval = std::chrono::milliseconds(
+      absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_resync_interval)));
   options.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
   Reconciler reconciler(&registry, choice->datapath.get(), choice->message, options);
   registry.set_on_change([&reconciler] { reconciler.Trigger(); });
@@ -197,9 +211,10 @@ int Run(ShutdownSignal& shutdown) {
   ConnectionLimits connection_limits;
   connection_limits.total = absl::GetFlag(FLAGS_max_connections);
   connection_limits.per_peer = absl::GetFlag(FLAGS_max_connections_per_peer);
-  auto unix_listener = UnixListener::Create(socket_path, socket_group, connection_limits, [&metrics](const char* reason) {
-    metrics.ObserveConnectionRefused("unix", reason);
-  });
+  auto unix_listener = UnixListener::Create(socket_path, socket_group, connection_limits,
+                                            [&metrics](const char* reason) {
+                                              metrics.ObserveConnectionRefused("unix", reason);
+                                            });
   if (!unix_listener.ok()) return Fail(std::string(unix_listener.status().message()));
   const bool default_policy = policy.is_default();
   CallGate::Options gate_options;
@@ -236,7 +251,8 @@ int Run(ShutdownSignal& shutdown) {
                          << " (--insecure): no encryption, no client authentication"
                          << (default_policy ? "; every TCP client is admin" : "");
     } else if (!tcp->client_certificates) {
-      L2TP_LOG(kWarning) << "serving TLS on " << listen << " without --tls-client-ca: TCP clients are anonymous"
+      L2TP_LOG(kWarning) << "serving TLS on " << listen
+                         << " without --tls-client-ca: TCP clients are anonymous"
                          << " and get no role unless --authz-policy grants default_role";
     } else {
       L2TP_LOG(kInfo) << "serving mTLS on " << listen << " (client certificates required and verified)";
@@ -244,7 +260,8 @@ int Run(ShutdownSignal& shutdown) {
     builder.AddListeningPort(listen, tcp->credentials);
     // A client that connects and never finishes TLS holds a file descriptor.
     builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
-                               static_cast<int>(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_tls_handshake_timeout))));
+                               static_cast<int>(
+                                   absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_tls_handshake_timeout))));
   }
   builder.RegisterService(&service);
   {  // health and reflection go through the same gate
@@ -275,7 +292,8 @@ int Run(ShutdownSignal& shutdown) {
 
   reconciler.Start();
   if (config_reloader && absl::GetFlag(FLAGS_config_reload_interval) > absl::ZeroDuration()) {
-    config_reloader->Start(std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_config_reload_interval))));
+    config_reloader->Start(
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_config_reload_interval))));
   }
 
   shutdown.Serving();

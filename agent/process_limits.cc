@@ -12,7 +12,8 @@ namespace l2tp {
 std::string RaiseOpenFileLimit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return absl::StrCat("getrlimit: ", std::strerror(errno));
-  if (limit.rlim_cur >= limit.rlim_max) return absl::StrCat("open files: ", limit.rlim_cur, " (the hard limit)");
+  if (limit.rlim_cur >= limit.rlim_max)
+    return absl::StrCat("open files: ", limit.rlim_cur, " (the hard limit)");
   const rlim_t before = limit.rlim_cur;
   limit.rlim_cur = limit.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {

@@ -76,15 +76,16 @@ int Send(int argc, char** argv) {
   if (seconds <= 0 || seconds > 600 || payload < 1 || payload > 1400 || threads < 1 || threads > 16) {
     return 2;
   }
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(seconds));
+  auto end = Clock::now() +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::atomic<long> total{0};
   std::atomic<bool> failed{false};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       long n = SendFor(from, to, payload, end);
-      if (n < 0) failed = true; else total += n;
+      if (n < 0) failed = true;
+      else total += n;
     });
   }
   for (auto& w : workers) w.join();
@@ -120,8 +121,8 @@ int Sink(int argc, char** argv) {
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
   long received = 0;
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(seconds));
+  auto end = Clock::now() +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (Clock::now() < end) {
     pollfd p{s, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;

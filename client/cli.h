@@ -13,8 +13,8 @@ struct CliEnvironment {
   std::istream* in;
   std::ostream* out;
   std::ostream* err;
-  const char* env_socket = nullptr;          // value of L2TPCTL_SOCKET, if set
-  absl::Time now = absl::InfinitePast();     // InfinitePast: read the clock
+  const char* env_socket = nullptr;       // value of L2TPCTL_SOCKET, if set
+  absl::Time now = absl::InfinitePast();  // InfinitePast: read the clock
 };
 
 // `args` excludes the program name. Returns the process exit code.

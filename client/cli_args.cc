@@ -21,8 +21,7 @@ const FlagSpec* FindShort(const std::vector<FlagSpec>& flags, char c) {
 absl::StatusOr<std::string> BoolValue(const std::string& shown, const std::string& text) {
   if (text == "true" || text == "1") return std::string("true");
   if (text == "false" || text == "0") return std::string("false");
-  return absl::InvalidArgumentError(
-      absl::StrCat(shown, ": want true or false, got \"", text, "\""));
+  return absl::InvalidArgumentError(absl::StrCat(shown, ": want true or false, got \"", text, "\""));
 }
 
 }  // namespace
@@ -34,8 +33,7 @@ std::string ParsedArgs::Get(const std::string& name, const std::string& fallback
 
 bool ParsedArgs::GetBool(const std::string& name) const { return Get(name) == "true"; }
 
-absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
-                                     const std::vector<FlagSpec>& flags,
+absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args, const std::vector<FlagSpec>& flags,
                                      bool stop_at_first_positional) {
   ParsedArgs out;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -56,7 +54,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     }
 
     const FlagSpec* spec = nullptr;
-    std::string shown;               // the flag as the user wrote it, for errors
+    std::string shown;  // the flag as the user wrote it, for errors
     std::string inline_value;
     bool has_inline_value = false;
     if (arg[1] == '-') {
@@ -94,8 +92,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
       continue;
     }
     if (i + 1 >= args.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("flag ", shown, " needs a value (",
-                                                     spec->value_name, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag ", shown, " needs a value (", spec->value_name, ")"));
     }
     out.values[spec->name] = args[++i];
   }

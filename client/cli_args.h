@@ -13,8 +13,8 @@
 namespace l2tp::cli {
 
 struct FlagSpec {
-  std::string name;        // long name without dashes, e.g. "output"
-  char short_name = 0;     // e.g. 'o'; 0 for none
+  std::string name;     // long name without dashes, e.g. "output"
+  char short_name = 0;  // e.g. 'o'; 0 for none
   bool takes_value = false;
   std::string value_name;  // shown in help, e.g. "FORMAT"
   std::string help;
@@ -33,8 +33,7 @@ struct ParsedArgs {
 // Parses `args` against `flags`. With `stop_at_first_positional`, the first
 // positional argument and everything after it land in `rest` unparsed.
 // Errors (unknown flag, missing value, bad boolean) name the flag.
-absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
-                                     const std::vector<FlagSpec>& flags,
+absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args, const std::vector<FlagSpec>& flags,
                                      bool stop_at_first_positional = false);
 
 }  // namespace l2tp::cli

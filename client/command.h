@@ -18,9 +18,9 @@ inline constexpr int kExitFailure = 1;  // a failed call, an unreadable file
 inline constexpr int kExitUsage = 2;    // bad command line
 
 struct CommandContext {
-  std::string command = {};        // e.g. "get", for usage hints
+  std::string command = {};            // e.g. "get", for usage hints
   std::vector<std::string> args = {};  // positional arguments after the command
-  ParsedArgs flags = {};           // the command's and the global flags
+  ParsedArgs flags = {};               // the command's and the global flags
   ConnectionOptions connection = {};
   std::istream* in = nullptr;
   std::ostream* out = nullptr;
@@ -50,11 +50,11 @@ using Stub = ::l2tpagent::v1::L2tpAgent::Stub;
 
 struct CommandSpec {
   std::string name;
-  std::string summary;      // one line for the command list
-  std::string usage;        // after "l2tpctl ", e.g. "get KIND [NAME] [flags]"
-  std::string description;  // paragraphs for --help
+  std::string summary;          // one line for the command list
+  std::string usage;            // after "l2tpctl ", e.g. "get KIND [NAME] [flags]"
+  std::string description;      // paragraphs for --help
   std::vector<FlagSpec> flags;  // the command's own flags (not the global ones)
-  std::string examples;     // one per line, without the leading indentation
+  std::string examples;         // one per line, without the leading indentation
   std::function<int(const CommandContext&)> run;
 };
 

@@ -18,8 +18,7 @@ absl::Status ReadConfig(const std::string& file, std::istream* in, v1::Config* c
   if (file != "-") {
     // A directory opens as an empty stream and would read as an empty Config.
     std::error_code ec;
-    if (!std::filesystem::exists(file, ec))
-      return absl::NotFoundError(absl::StrCat(file, ": no such file"));
+    if (!std::filesystem::exists(file, ec)) return absl::NotFoundError(absl::StrCat(file, ": no such file"));
     if (std::filesystem::is_directory(file, ec))
       return absl::InvalidArgumentError(absl::StrCat(file, ": is a directory, not a config file"));
     return LoadConfigFile(file, config);
@@ -87,9 +86,10 @@ CommandSpec ApplyCommand() {
                 {"prune", 0, false, "", "delete every tunnel and session FILE does not mention"},
                 {"output", 'o', true, "FORMAT",
                  "json or yaml: print the whole ApplyResponse instead of the plan"}},
-      .examples = "l2tpctl apply -f tunnels.yaml\n"
-                  "l2tpctl apply -f tunnels.yaml --prune --dry-run\n"
-                  "l2tpctl get -o yaml | l2tpctl apply -f -",
+      .examples =
+          "l2tpctl apply -f tunnels.yaml\n"
+          "l2tpctl apply -f tunnels.yaml --prune --dry-run\n"
+          "l2tpctl get -o yaml | l2tpctl apply -f -",
       .run = RunApply,
   };
 }

@@ -55,11 +55,11 @@ CommandSpec DeleteCommand() {
           "its sessions too. --resource-version makes the delete fail (ABORTED) if the\n"
           "resource changed since you read it.",
       .flags = {{"cascade", 0, false, "", "deleting a tunnel also deletes its sessions"},
-                {"resource-version", 0, true, "V",
-                 "only delete if the stored resource version is V"},
+                {"resource-version", 0, true, "V", "only delete if the stored resource version is V"},
                 {"output", 'o', true, "FORMAT", "json or yaml: print the DeleteResponse"}},
-      .examples = "l2tpctl delete session s1\n"
-                  "l2tpctl delete tunnel t1 --cascade",
+      .examples =
+          "l2tpctl delete session s1\n"
+          "l2tpctl delete tunnel t1 --cascade",
       .run = RunDelete,
   };
 }

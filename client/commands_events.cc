@@ -42,7 +42,8 @@ int RunEvents(const CommandContext& ctx) {
   v1::ListEventsRequest request;
   if (const std::string limit = ctx.flags.Get("limit"); !limit.empty()) {
     uint32_t n = 0;
-    if (!absl::SimpleAtoi(limit, &n)) return ctx.UsageError("--limit: must be a whole number, got \"" + limit + "\"");
+    if (!absl::SimpleAtoi(limit, &n))
+      return ctx.UsageError("--limit: must be a whole number, got \"" + limit + "\"");
     request.set_limit(n);
   }
   v1::ListEventsResponse response;
@@ -71,8 +72,9 @@ CommandSpec EventsCommand() {
           "reason. The agent keeps the last --event-history events (default 1000).",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), json or yaml"},
                 {"limit", 0, true, "N", "at most N events (default: all kept)"}},
-      .examples = "l2tpctl events\n"
-                  "l2tpctl events --limit 20 -o json",
+      .examples =
+          "l2tpctl events\n"
+          "l2tpctl events --limit 20 -o json",
       .run = RunEvents,
   };
 }

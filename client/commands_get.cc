@@ -11,8 +11,7 @@ namespace {
 
 namespace v1 = ::l2tpagent::v1;
 
-int GetOne(const CommandContext& ctx, v1::ResourceKind kind, const std::string& name,
-           OutputFormat format) {
+int GetOne(const CommandContext& ctx, v1::ResourceKind kind, const std::string& name, OutputFormat format) {
   v1::GetRequest request;
   request.set_kind(kind);
   request.set_name(name);
@@ -85,9 +84,8 @@ int RunGet(const CommandContext& ctx) {
   if (ctx.args.size() > 2) return ctx.UsageError("unexpected argument \"" + ctx.args[2] + "\"");
   auto kind = ParseKindArg(ctx.args[0], /*allow_all=*/true);
   if (!kind.ok()) return ctx.UsageError(std::string(kind.status().message()));
-  auto format = ParseOutputFormat(ctx.flags.Get("output"),
-                                  {OutputFormat::kTable, OutputFormat::kWide, OutputFormat::kJson,
-                                   OutputFormat::kYaml});
+  auto format = ParseOutputFormat(ctx.flags.Get("output"), {OutputFormat::kTable, OutputFormat::kWide,
+                                                            OutputFormat::kJson, OutputFormat::kYaml});
   if (!format.ok()) return ctx.UsageError(std::string(format.status().message()));
   if (ctx.flags.Has("tunnel") && *kind == v1::RESOURCE_KIND_TUNNEL)
     return ctx.UsageError("--tunnel filters sessions; it does not apply to tunnels");
@@ -114,13 +112,13 @@ CommandSpec GetCommand() {
           "AGE is the time since the phase last changed.\n"
           "json and yaml print the proto3 JSON mapping; a listing prints a Config\n"
           "(tunnels: [...], sessions: [...]) that `l2tpctl apply -f` accepts back.",
-      .flags = {{"output", 'o', true, "FORMAT",
-                 "table (default), wide (more columns), json or yaml"},
+      .flags = {{"output", 'o', true, "FORMAT", "table (default), wide (more columns), json or yaml"},
                 {"tunnel", 0, true, "NAME", "only the sessions of this tunnel"}},
-      .examples = "l2tpctl get tunnels\n"
-                  "l2tpctl get sessions --tunnel t1 -o wide\n"
-                  "l2tpctl get tunnel t1 -o yaml\n"
-                  "l2tpctl get all -o yaml > backup.yaml",
+      .examples =
+          "l2tpctl get tunnels\n"
+          "l2tpctl get sessions --tunnel t1 -o wide\n"
+          "l2tpctl get tunnel t1 -o yaml\n"
+          "l2tpctl get all -o yaml > backup.yaml",
       .run = RunGet,
   };
 }

@@ -21,8 +21,7 @@ std::string RenderInfo(const v1::GetInfoResponse& info) {
       {"Datapath", info.datapath().empty() ? "<none>" : info.datapath()},
       {"Datapath message", info.datapath_message()},
       {"Kernel L2TP", info.kernel_l2tp_available() ? "available" : "not available"},
-      {"Capabilities",
-       info.capabilities().empty() ? "<none>" : absl::StrJoin(info.capabilities(), ", ")},
+      {"Capabilities", info.capabilities().empty() ? "<none>" : absl::StrJoin(info.capabilities(), ", ")},
       {"Tunnels", absl::StrCat(info.tunnels())},
       {"Sessions", absl::StrCat(info.sessions())},
   };
@@ -45,8 +44,7 @@ int RunInfo(const CommandContext& ctx) {
 
   v1::GetInfoResponse response;
   if (int rc = ctx.Call(&Stub::GetInfo, v1::GetInfoRequest(), &response); rc != kExitOk) return rc;
-  *ctx.out << (*format == OutputFormat::kTable ? RenderInfo(response)
-                                               : RenderMessage(response, *format));
+  *ctx.out << (*format == OutputFormat::kTable ? RenderInfo(response) : RenderMessage(response, *format));
   return kExitOk;
 }
 
@@ -62,8 +60,9 @@ CommandSpec InfoCommand() {
           "datapath message says why it was chosen. Kernel L2TP tells whether the\n"
           "kernel's l2tp generic-netlink family is available on this node.",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), json or yaml"}},
-      .examples = "l2tpctl info\n"
-                  "l2tpctl --socket /tmp/agent.sock info -o json",
+      .examples =
+          "l2tpctl info\n"
+          "l2tpctl --socket /tmp/agent.sock info -o json",
       .run = RunInfo,
   };
 }

@@ -36,8 +36,7 @@ std::string CountersJson(const v1::Counters& counters) {
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const auto* field = descriptor->field(i);
     if (i > 0) out += ",";
-    absl::StrAppend(&out, JsonString(field->json_name()), ":",
-                    reflection->GetUInt64(counters, field));
+    absl::StrAppend(&out, JsonString(field->json_name()), ":", reflection->GetUInt64(counters, field));
   }
   return out + "}";
 }
@@ -50,13 +49,12 @@ std::string StatsJson(const std::vector<CounterRow>& rows) {
     for (const auto& r : rows) {
       if (r.kind != kind) continue;
       if (!items.empty()) items += ",";
-      absl::StrAppend(&items, "{\"name\":", JsonString(r.name),
-                      ",\"counters\":", CountersJson(r.counters), "}");
+      absl::StrAppend(&items, "{\"name\":", JsonString(r.name), ",\"counters\":", CountersJson(r.counters),
+                      "}");
     }
     if (items.empty()) continue;
     if (out.size() > 1) out += ",";
-    absl::StrAppend(&out, kind == v1::RESOURCE_KIND_TUNNEL ? "\"tunnels\":[" : "\"sessions\":[",
-                    items, "]");
+    absl::StrAppend(&out, kind == v1::RESOURCE_KIND_TUNNEL ? "\"tunnels\":[" : "\"sessions\":[", items, "]");
   }
   return out + "}";
 }
@@ -79,11 +77,9 @@ int Print(const CommandContext& ctx, const std::vector<CounterRow>& rows, bool n
   }
   Table table = CountersTable();
   for (const auto& r : rows) {
-    std::string name = name_with_kind ? absl::StrCat(r.kind == v1::RESOURCE_KIND_TUNNEL
-                                                         ? "tunnel/"
-                                                         : "session/",
-                                                     r.name)
-                                      : r.name;
+    std::string name = name_with_kind
+                           ? absl::StrCat(r.kind == v1::RESOURCE_KIND_TUNNEL ? "tunnel/" : "session/", r.name)
+                           : r.name;
     AddCountersRow(name, r.counters, &table);
   }
   *ctx.out << table.Render();
@@ -108,11 +104,11 @@ int RunStats(const CommandContext& ctx) {
     v1::GetResponse response;
     if (int rc = ctx.Call(&Stub::Get, request, &response); rc != kExitOk) return rc;
     if (response.has_tunnel())
-      rows.push_back({v1::RESOURCE_KIND_TUNNEL, response.tunnel().name(),
-                      response.tunnel().status().counters()});
+      rows.push_back(
+          {v1::RESOURCE_KIND_TUNNEL, response.tunnel().name(), response.tunnel().status().counters()});
     if (response.has_session())
-      rows.push_back({v1::RESOURCE_KIND_SESSION, response.session().name(),
-                      response.session().status().counters()});
+      rows.push_back(
+          {v1::RESOURCE_KIND_SESSION, response.session().name(), response.session().status().counters()});
   } else {
     v1::ListRequest request;
     request.set_kind(*kind);
@@ -141,9 +137,10 @@ CommandSpec StatsCommand() {
           "Without a kind, tunnels come first, then sessions, named tunnel/NAME and\n"
           "session/NAME. json and yaml print {tunnels: [{name, counters}], sessions: [...]}.",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), json or yaml"}},
-      .examples = "l2tpctl stats\n"
-                  "l2tpctl stats sessions\n"
-                  "l2tpctl stats tunnel t1 -o json",
+      .examples =
+          "l2tpctl stats\n"
+          "l2tpctl stats sessions\n"
+          "l2tpctl stats tunnel t1 -o json",
       .run = RunStats,
   };
 }

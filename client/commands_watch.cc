@@ -14,14 +14,9 @@ namespace v1 = ::l2tpagent::v1;
 // Each event is flushed at once: readers follow the output through a pipe.
 void PrintEvent(const v1::WatchEvent& event, OutputFormat format, std::ostream& out) {
   switch (format) {
-    case OutputFormat::kJson:
-      out << ToJson(event, /*pretty=*/false) << "\n";
-      break;
-    case OutputFormat::kYaml:
-      out << "---\n" << ToYaml(event);
-      break;
-    default:
-      out << WatchEventLine(event) << "\n";
+    case OutputFormat::kJson: out << ToJson(event, /*pretty=*/false) << "\n"; break;
+    case OutputFormat::kYaml: out << "---\n" << ToYaml(event); break;
+    default: out << WatchEventLine(event) << "\n";
   }
   out.flush();
 }
@@ -66,10 +61,10 @@ CommandSpec WatchCommand() {
           "ends the watch successfully). Lines read:\n"
           "  MODIFIED tunnel/t1 phase=READY gen=2 <status message>\n"
           "json prints one compact JSON WatchEvent per line; yaml one document per event.",
-      .flags = {{"output", 'o', true, "FORMAT",
-                 "table (one line per event, default), json or yaml"}},
-      .examples = "l2tpctl watch\n"
-                  "l2tpctl --timeout 30s watch -o json",
+      .flags = {{"output", 'o', true, "FORMAT", "table (one line per event, default), json or yaml"}},
+      .examples =
+          "l2tpctl watch\n"
+          "l2tpctl --timeout 30s watch -o json",
       .run = RunWatch,
   };
 }

@@ -59,7 +59,8 @@ SocketProblem UnixSocketProblem(const std::string& path) {
 absl::StatusOr<std::string> ReadPemFlag(const ParsedArgs& flags, const char* name) {
   const std::string path = flags.Get(name);
   std::ifstream in(path);
-  if (path.empty() || !in) return absl::InvalidArgumentError(absl::StrCat("--", name, ": cannot read \"", path, "\""));
+  if (path.empty() || !in)
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": cannot read \"", path, "\""));
   std::stringstream text;
   text << in.rdbuf();
   if (text.str().find("-----BEGIN ") == std::string::npos) {
@@ -75,8 +76,7 @@ std::string ConnectionOptions::Target() const {
 }
 
 std::string ConnectionOptions::Description() const {
-  return server.empty() ? absl::StrCat("unix socket ", socket_path)
-                        : absl::StrCat("server ", server);
+  return server.empty() ? absl::StrCat("unix socket ", socket_path) : absl::StrCat("server ", server);
 }
 
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
@@ -85,8 +85,8 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
   if (absl::SimpleAtoi(text, &seconds)) {
     d = absl::Seconds(seconds);
   } else if (!absl::ParseDuration(text, &d)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout: \"", text, "\" is not a duration (examples: 10s, 1m30s, 500ms)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeout: \"", text, "\" is not a duration (examples: 10s, 1m30s, 500ms)"));
   }
   if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(
@@ -101,8 +101,7 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& f
   if (flags.Has("socket") && flags.Has("server")) {
     return absl::InvalidArgumentError("--socket and --server: give only one");
   }
-  options.socket_path = (env_socket != nullptr && *env_socket != '\0') ? env_socket
-                                                                       : kDefaultSocket;
+  options.socket_path = (env_socket != nullptr && *env_socket != '\0') ? env_socket : kDefaultSocket;
   if (flags.Has("socket")) {
     options.socket_path = flags.Get("socket");
     if (options.socket_path.empty()) return absl::InvalidArgumentError("--socket: empty path");
@@ -121,7 +120,8 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& f
       return absl::InvalidArgumentError("--tls-ca, --tls-cert, --tls-key and --insecure apply to --server");
     }
   } else if (options.insecure && any_tls) {
-    return absl::InvalidArgumentError("--insecure: plaintext cannot be combined with --tls-ca, --tls-cert or --tls-key");
+    return absl::InvalidArgumentError(
+        "--insecure: plaintext cannot be combined with --tls-ca, --tls-cert or --tls-key");
   } else if (!options.insecure && !flags.Has("tls-ca")) {
     return absl::InvalidArgumentError(
         "--server: the agent serves TCP with TLS: give --tls-ca (and --tls-cert and --tls-key for a client "
@@ -188,9 +188,10 @@ bool Connection::CouldNotConnect(const grpc::Status& status, std::string* reason
   if (channel_->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) return false;
   *reason = absl::StrCat(status.error_message(), ". Is l2tp-agent running and listening there?");
   if (!options_.insecure) {
-    absl::StrAppend(reason, " A failed TLS handshake looks the same: --tls-ca must hold the CA of the agent's "
-                            "certificate (whose SAN must match the --server host), and an agent with "
-                            "--tls-client-ca needs --tls-cert and --tls-key signed by that CA.");
+    absl::StrAppend(reason,
+                    " A failed TLS handshake looks the same: --tls-ca must hold the CA of the agent's "
+                    "certificate (whose SAN must match the --server host), and an agent with "
+                    "--tls-client-ca needs --tls-cert and --tls-key signed by that CA.");
   }
   return true;
 }
@@ -204,8 +205,7 @@ std::string Connection::DescribeError(const grpc::Status& status) const {
 }
 
 std::string Connection::StatusText(const grpc::Status& status) {
-  std::string code =
-      absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+  std::string code = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
   return absl::StrCat(code, ": ", status.error_message());
 }
 

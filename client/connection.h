@@ -39,8 +39,7 @@ struct ConnectionOptions {
 // From --socket, --server, --tls-ca, --tls-cert, --tls-key, --insecure and
 // --timeout; `env_socket` (L2TPCTL_SOCKET, may be
 // null) replaces the default socket path. Errors name the flag.
-absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& flags,
-                                                             const char* env_socket);
+absl::StatusOr<ConnectionOptions> ConnectionOptionsFromFlags(const ParsedArgs& flags, const char* env_socket);
 
 // "10s", "1m30s", "500ms", or a bare number of seconds; must be positive.
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text);

@@ -32,8 +32,7 @@ std::string EventTypeName(v1::WatchEvent::Type type) {
 
 std::string EncapName(v1::Encapsulation encap) {
   if (encap == v1::ENCAPSULATION_UNSPECIFIED) encap = v1::ENCAPSULATION_UDP;
-  return absl::AsciiStrToLower(
-      ShortEnumName(v1::Encapsulation_descriptor(), encap, "ENCAPSULATION_"));
+  return absl::AsciiStrToLower(ShortEnumName(v1::Encapsulation_descriptor(), encap, "ENCAPSULATION_"));
 }
 
 std::string SublayerName(v1::L2SpecificSublayer s) {
@@ -49,8 +48,7 @@ std::string PseudowireName(v1::Pseudowire pw) {
 
 std::string KindName(v1::ResourceKind kind) {
   if (kind == v1::RESOURCE_KIND_UNSPECIFIED) return "resource";
-  return absl::AsciiStrToLower(
-      ShortEnumName(v1::ResourceKind_descriptor(), kind, "RESOURCE_KIND_"));
+  return absl::AsciiStrToLower(ShortEnumName(v1::ResourceKind_descriptor(), kind, "RESOURCE_KIND_"));
 }
 
 std::string ResourceRef(v1::ResourceKind kind, const std::string& name) {

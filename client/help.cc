@@ -44,8 +44,7 @@ std::string TopLevelHelp() {
   size_t width = 4;  // "help"
   for (const auto& c : AllCommands()) width = std::max(width, c.name.size());
   for (const auto& c : AllCommands())
-    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 3, ' '), c.summary,
-                    "\n");
+    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 3, ' '), c.summary, "\n");
   absl::StrAppend(&out, "  help", std::string(width - 4 + 3, ' '), "Show help for a command\n");
   absl::StrAppend(&out, "\nGlobal flags:\n", FlagList(TopLevelFlags()),
                   "\nRun 'l2tpctl COMMAND --help' (or 'l2tpctl help COMMAND') for a command's "

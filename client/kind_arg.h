@@ -10,7 +10,6 @@ namespace l2tp::cli {
 
 // "tunnel"/"tunnels" -> TUNNEL, "session"/"sessions" -> SESSION and, when
 // `allow_all`, "all" -> UNSPECIFIED. Anything else is an error listing the choices.
-absl::StatusOr<::l2tpagent::v1::ResourceKind> ParseKindArg(const std::string& text,
-                                                           bool allow_all);
+absl::StatusOr<::l2tpagent::v1::ResourceKind> ParseKindArg(const std::string& text, bool allow_all);
 
 }  // namespace l2tp::cli

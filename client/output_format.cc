@@ -25,8 +25,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(const std::string& text,
     if (OutputFormatName(f) == text) return f;
   std::vector<std::string> names;
   for (OutputFormat f : allowed) names.push_back(OutputFormatName(f));
-  return absl::InvalidArgumentError(absl::StrCat("--output: unsupported format \"", text,
-                                                 "\" (want ", absl::StrJoin(names, ", "), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--output: unsupported format \"", text, "\" (want ", absl::StrJoin(names, ", "), ")"));
 }
 
 std::string RenderMessage(const google::protobuf::Message& message, OutputFormat format) {

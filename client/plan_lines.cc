@@ -25,8 +25,7 @@ std::string Verb(v1::PlanAction::Operation op) {
 }  // namespace
 
 std::string PlanLine(const v1::PlanAction& action, bool dry_run) {
-  std::string line =
-      absl::StrCat(ResourceRef(action.kind(), action.name()), " ", Verb(action.operation()));
+  std::string line = absl::StrCat(ResourceRef(action.kind(), action.name()), " ", Verb(action.operation()));
   // Field names are the agent's, verbatim, as `-o json` shows them.
   std::vector<std::string> details;
   if (!action.changed_fields().empty()) {

@@ -38,10 +38,9 @@ std::string Interface(const v1::SessionSpec& spec) {
 
 }  // namespace
 
-Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide,
-                  absl::Time now) {
-  std::vector<std::string> headers = {"NAME",   "TUNNEL-ID", "PEER-ID", "ENCAP",
-                                      "LOCAL",  "REMOTE",    "PHASE",   "AGE"};
+Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide, absl::Time now) {
+  std::vector<std::string> headers = {"NAME",  "TUNNEL-ID", "PEER-ID", "ENCAP",
+                                      "LOCAL", "REMOTE",    "PHASE",   "AGE"};
   if (wide) headers.insert(headers.end(), {"PORTS", "GENERATION", "MESSAGE"});
   Table table(std::move(headers));
   for (const auto& t : tunnels) {
@@ -55,8 +54,7 @@ Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels,
                                     PhaseName(t.status().phase()),
                                     FormatAgeSince(t.status().last_transition_time(), now)};
     if (wide) {
-      row.insert(row.end(),
-                 {Ports(spec), absl::StrCat(t.generation()), t.status().message()});
+      row.insert(row.end(), {Ports(spec), absl::StrCat(t.generation()), t.status().message()});
     }
     table.AddRow(std::move(row));
   }
@@ -65,8 +63,7 @@ Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels,
 
 Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessions, bool wide,
                    absl::Time now) {
-  std::vector<std::string> headers = {"NAME",      "TUNNEL", "SESSION-ID", "PEER-ID",
-                                      "INTERFACE", "PHASE",  "AGE"};
+  std::vector<std::string> headers = {"NAME", "TUNNEL", "SESSION-ID", "PEER-ID", "INTERFACE", "PHASE", "AGE"};
   if (wide) headers.insert(headers.end(), {"COOKIE", "SUBLAYER", "SEQ", "MTU", "MESSAGE"});
   Table table(std::move(headers));
   for (const auto& s : sessions) {
@@ -79,10 +76,9 @@ Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessio
                                     PhaseName(s.status().phase()),
                                     FormatAgeSince(s.status().last_transition_time(), now)};
     if (wide) {
-      row.insert(row.end(), {Cookies(spec), SublayerName(spec.l2_specific_sublayer()),
-                             Sequencing(spec),
-                             spec.has_mtu() ? absl::StrCat(spec.mtu()) : std::string("auto"),
-                             s.status().message()});
+      row.insert(row.end(),
+                 {Cookies(spec), SublayerName(spec.l2_specific_sublayer()), Sequencing(spec),
+                  spec.has_mtu() ? absl::StrCat(spec.mtu()) : std::string("auto"), s.status().message()});
     }
     table.AddRow(std::move(row));
   }
@@ -90,14 +86,13 @@ Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessio
 }
 
 Table CountersTable() {
-  return Table({"NAME", "RX-PKTS", "RX-BYTES", "TX-PKTS", "TX-BYTES", "RX-ERR", "TX-ERR",
-                "SEQ-DISCARDS", "OOS", "COOKIE-DISCARDS", "INVALID"});
+  return Table({"NAME", "RX-PKTS", "RX-BYTES", "TX-PKTS", "TX-BYTES", "RX-ERR", "TX-ERR", "SEQ-DISCARDS",
+                "OOS", "COOKIE-DISCARDS", "INVALID"});
 }
 
 void AddCountersRow(const std::string& name, const v1::Counters& c, Table* table) {
-  table->AddRow({name, absl::StrCat(c.rx_packets()), absl::StrCat(c.rx_bytes()),
-                 absl::StrCat(c.tx_packets()), absl::StrCat(c.tx_bytes()),
-                 absl::StrCat(c.rx_errors()), absl::StrCat(c.tx_errors()),
+  table->AddRow({name, absl::StrCat(c.rx_packets()), absl::StrCat(c.rx_bytes()), absl::StrCat(c.tx_packets()),
+                 absl::StrCat(c.tx_bytes()), absl::StrCat(c.rx_errors()), absl::StrCat(c.tx_errors()),
                  absl::StrCat(c.rx_seq_discards()), absl::StrCat(c.rx_oos_packets()),
                  absl::StrCat(c.rx_cookie_discards()), absl::StrCat(c.rx_invalid())});
 }

@@ -14,8 +14,7 @@ namespace v1 = ::l2tpagent::v1;
 
 // NAME TUNNEL-ID PEER-ID ENCAP LOCAL REMOTE PHASE AGE
 // (+ PORTS GENERATION MESSAGE when wide).
-Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide,
-                  absl::Time now);
+Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide, absl::Time now);
 
 // NAME TUNNEL SESSION-ID PEER-ID INTERFACE PHASE AGE
 // (+ COOKIE SUBLAYER SEQ MTU MESSAGE when wide).

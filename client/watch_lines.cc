@@ -11,8 +11,7 @@ namespace v1 = ::l2tpagent::v1;
 template <typename Resource>
 std::string Line(const std::string& type, v1::ResourceKind kind, const Resource& r) {
   std::string line = absl::StrCat(type, " ", ResourceRef(kind, r.name()),
-                                  " phase=", PhaseName(r.status().phase()),
-                                  " gen=", r.generation());
+                                  " phase=", PhaseName(r.status().phase()), " gen=", r.generation());
   if (!r.status().message().empty()) absl::StrAppend(&line, " ", r.status().message());
   return line;
 }
@@ -23,12 +22,9 @@ std::string WatchEventLine(const v1::WatchEvent& event) {
   if (event.type() == v1::WatchEvent::TYPE_SYNCED) return "--- synced ---";
   std::string type = EventTypeName(event.type());
   switch (event.resource_case()) {
-    case v1::WatchEvent::kTunnel:
-      return Line(type, v1::RESOURCE_KIND_TUNNEL, event.tunnel());
-    case v1::WatchEvent::kSession:
-      return Line(type, v1::RESOURCE_KIND_SESSION, event.session());
-    default:
-      return absl::StrCat(type, " (no resource)");
+    case v1::WatchEvent::kTunnel: return Line(type, v1::RESOURCE_KIND_TUNNEL, event.tunnel());
+    case v1::WatchEvent::kSession: return Line(type, v1::RESOURCE_KIND_SESSION, event.session());
+    default: return absl::StrCat(type, " (no resource)");
   }
 }
 

@@ -57,9 +57,7 @@ std::string Shown(const std::string& value) {
   return absl::StrCat(value.substr(0, kMax), "... (", value.size(), " bytes)");
 }
 
-std::string LimitText(uint64_t bytes) {
-  return absl::StrCat(bytes >> 20, " MiB (", bytes, " bytes)");
-}
+std::string LimitText(uint64_t bytes) { return absl::StrCat(bytes >> 20, " MiB (", bytes, " bytes)"); }
 
 absl::Status TooLarge(const std::string& what) {
   return absl::InvalidArgumentError(
@@ -106,8 +104,9 @@ class LimitCheck : public YAML::EventHandler {
  public:
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ > 1) {
-      throw ConfigError{mark, "a second YAML document; a config file holds exactly one "
-                              "(remove the '---' line, or split the file)"};
+      throw ConfigError{mark,
+                        "a second YAML document; a config file holds exactly one "
+                        "(remove the '---' line, or split the file)"};
     }
   }
   void OnDocumentEnd() override {}
@@ -178,10 +177,11 @@ class LimitCheck : public YAML::EventHandler {
     int reached = Depth() + size.levels;
     if (!open_.empty()) open_.back().deepest = std::max(open_.back().deepest, reached);
     if (total_.nodes > kMaxConfigNodes) {
-      throw ConfigError{mark, absl::StrCat("more than ", kMaxConfigNodes,
-                                           " nodes (maps, lists and scalars; a YAML alias counts each time it is "
-                                           "used); config files are limited to ",
-                                           kMaxConfigNodes, " nodes")};
+      throw ConfigError{mark,
+                        absl::StrCat("more than ", kMaxConfigNodes,
+                                     " nodes (maps, lists and scalars; a YAML alias counts each time it is "
+                                     "used); config files are limited to ",
+                                     kMaxConfigNodes, " nodes")};
     }
     if (total_.bytes > kMaxConfigScalarBytes) {
       throw ConfigError{mark, absl::StrCat("more than ", LimitText(kMaxConfigScalarBytes),
@@ -238,9 +238,8 @@ void CheckNoTrailingCommas(std::string_view json) {
     } else if (c == ',') {
       size_t next = json.find_first_not_of(" \t\r\n", i + 1);
       if (next != std::string_view::npos && (json[next] == ']' || json[next] == '}')) {
-        throw ConfigError{MarkAt(line, column),
-                          absl::StrCat("a comma before '", std::string(1, json[next]),
-                                       "'; JSON does not allow trailing commas")};
+        throw ConfigError{MarkAt(line, column), absl::StrCat("a comma before '", std::string(1, json[next]),
+                                                             "'; JSON does not allow trailing commas")};
       }
     }
     if (c == '\n') {
@@ -364,13 +363,13 @@ class StrictWalk {
       case pb::FieldDescriptor::CPPTYPE_MESSAGE:
         if (IsWellKnown(field->message_type())) return Schemaless(node);
         return Message(node, field->message_type());
-      case pb::FieldDescriptor::CPPTYPE_BOOL:
-        return Bool(node);
+      case pb::FieldDescriptor::CPPTYPE_BOOL: return Bool(node);
       case pb::FieldDescriptor::CPPTYPE_ENUM:
         if (IsWellKnown(field->enum_type())) return Scalar(node);  // NullValue: JSON null
         return Enum(node, field->enum_type());
       default:
-        if (node.IsMap() || node.IsSequence()) Fail(node.Mark(), "expected a single value, not a map or list");
+        if (node.IsMap() || node.IsSequence())
+          Fail(node.Mark(), "expected a single value, not a map or list");
         return Scalar(node);
     }
   }
@@ -391,7 +390,8 @@ class StrictWalk {
         }
         Fail(node.Mark(), absl::StrCat(Shown(v), " is not a boolean; write true or false"));
       }
-      Fail(node.Mark(), absl::StrCat("\"", Shown(v), "\" is a quoted string, not a boolean; write true or false, unquoted"));
+      Fail(node.Mark(), absl::StrCat("\"", Shown(v),
+                                     "\" is a quoted string, not a boolean; write true or false, unquoted"));
     }
     Fail(node.Mark(), "expected true or false, not a map or list");
   }
@@ -452,7 +452,8 @@ class StrictWalk {
 
   // Full names first, so that a full name is never taken for another
   // value's short name.
-  static const pb::EnumValueDescriptor* FindEnumValue(const pb::EnumDescriptor* type, const std::string& text) {
+  static const pb::EnumValueDescriptor* FindEnumValue(const pb::EnumDescriptor* type,
+                                                      const std::string& text) {
     if (const pb::EnumValueDescriptor* exact = type->FindValueByName(text)) return exact;
     const std::string upper = Upper(text);
     for (int i = 0; i < type->value_count(); ++i) {
@@ -480,8 +481,9 @@ class StrictWalk {
     std::vector<std::string> words;
     for (size_t i = 0; i < name.size(); ++i) {
       const unsigned char c = name[i];
-      const bool starts = i == 0 || (std::isupper(c) && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
-                                                          std::isdigit(static_cast<unsigned char>(name[i - 1]))));
+      const bool starts = i == 0 ||
+                          (std::isupper(c) && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
+                                               std::isdigit(static_cast<unsigned char>(name[i - 1]))));
       if (starts) words.emplace_back();
       words.back().push_back(static_cast<char>(c));
     }
@@ -498,8 +500,9 @@ class StrictWalk {
     if (noun.empty()) return "a value";
     // "an" before a vowel, and before a capital letter whose name starts with one (an L2).
     const char first = noun[0];
-    const bool an = std::isupper(static_cast<unsigned char>(first)) ? std::strchr("AEFHILMNORSX", first) != nullptr
-                                                                    : std::strchr("aeiou", first) != nullptr;
+    const bool an = std::isupper(static_cast<unsigned char>(first))
+                        ? std::strchr("AEFHILMNORSX", first) != nullptr
+                        : std::strchr("aeiou", first) != nullptr;
     return absl::StrCat(an ? "an " : "a ", noun);
   }
 
@@ -643,7 +646,8 @@ class StrictWalk {
 
 // The checked JSON form of `text` (JSON or YAML) for `type` (nullptr: no schema).
 absl::StatusOr<std::string> ToCheckedJson(std::string_view text, const pb::Descriptor* type) {
-  if (text.size() > kMaxConfigFileBytes) return TooLarge(absl::StrCat("the text is ", text.size(), " bytes,"));
+  if (text.size() > kMaxConfigFileBytes)
+    return TooLarge(absl::StrCat("the text is ", text.size(), " bytes,"));
   try {
     if (LooksLikeJson(text)) CheckNoTrailingCommas(text);
     YAML::Node root = LoadOneDocument(text);
@@ -679,8 +683,7 @@ void EmitYaml(const YAML::Node& node, YAML::Emitter* e) {
       if (node.Tag() == "!" && PlainScalarLiteral(node.Scalar())) *e << YAML::DoubleQuoted << node.Scalar();
       else *e << node.Scalar();
       return;
-    default:
-      *e << YAML::Null;
+    default: *e << YAML::Null;
   }
 }
 
@@ -721,7 +724,8 @@ absl::StatusOr<std::string> ReadConfigStream(std::istream& in, std::string_view 
     text.append(chunk, static_cast<size_t>(in.gcount()));
     if (text.size() > kMaxConfigFileBytes) return TooLarge(absl::StrCat(name, ": is"));
   }
-  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(name, ": read failed: ", std::strerror(errno)));
+  if (in.bad())
+    return absl::InvalidArgumentError(absl::StrCat(name, ": read failed: ", std::strerror(errno)));
   return text;
 }
 
@@ -730,7 +734,8 @@ absl::StatusOr<std::string> ReadConfigText(const std::string& path) {
   if (stat(path.c_str(), &info) != 0) {
     return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
   }
-  if (S_ISDIR(info.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a config file"));
+  if (S_ISDIR(info.st_mode))
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a config file"));
   // Refused before reading; ReadConfigStream also stops at the limit, for a
   // file that grows meanwhile or has no size (a pipe, /dev/zero).
   if (S_ISREG(info.st_mode) && static_cast<uint64_t>(info.st_size) > kMaxConfigFileBytes) {

@@ -17,10 +17,10 @@ namespace l2tp {
 // Limits on a config file. YAML aliases count each time they are used, as if
 // written out: a few hundred bytes of nested aliases can stand for billions of
 // nodes, and a reader must refuse them before expanding anything.
-inline constexpr size_t kMaxConfigFileBytes = 16 << 20;       // the text itself
-inline constexpr uint64_t kMaxConfigNodes = 1'000'000;        // maps, lists and scalars
-inline constexpr uint64_t kMaxConfigScalarBytes = 64 << 20;   // all scalar text
-inline constexpr int kMaxConfigDepth = 64;                    // maps and lists inside each other
+inline constexpr size_t kMaxConfigFileBytes = 16 << 20;      // the text itself
+inline constexpr uint64_t kMaxConfigNodes = 1'000'000;       // maps, lists and scalars
+inline constexpr uint64_t kMaxConfigScalarBytes = 64 << 20;  // all scalar text
+inline constexpr int kMaxConfigDepth = 64;                   // maps and lists inside each other
 
 // YAML (a superset of JSON) to JSON text, within the limits above. Plain
 // scalars that read as YAML booleans, null or decimal numbers become JSON

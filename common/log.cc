@@ -43,8 +43,8 @@ void LogLine(LogLevel level, const std::string& message) {
   char ts[32];
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &t);
   std::lock_guard lock(g_mu);
-  std::fprintf(stderr, "%s.%03ldZ %s %s\n", ts, static_cast<long>(tv.tv_usec / 1000),
-               LevelName(level), message.c_str());
+  std::fprintf(stderr, "%s.%03ldZ %s %s\n", ts, static_cast<long>(tv.tv_usec / 1000), LevelName(level),
+               message.c_str());
   std::fflush(stderr);
 }
 

@@ -32,7 +32,6 @@ class LogMessage {
 
 }  // namespace l2tp
 
-#define L2TP_LOG(level)                                      \
-  if (!::l2tp::LogEnabled(::l2tp::LogLevel::level)) {        \
-  } else                                                     \
-    ::l2tp::LogMessage(::l2tp::LogLevel::level)
+#define L2TP_LOG(level)                               \
+  if (!::l2tp::LogEnabled(::l2tp::LogLevel::level)) { \
+  } else ::l2tp::LogMessage(::l2tp::LogLevel::level)

@@ -9,9 +9,11 @@ namespace l2tp {
 
 const std::array<ModifiableSessionField, 5> kModifiableSessionFields = {{
     {"send_sequence", [](const SessionConfig& f, SessionConfig& t) { t.send_sequence = f.send_sequence; }},
-    {"require_sequence", [](const SessionConfig& f, SessionConfig& t) { t.require_sequence = f.require_sequence; }},
+    {"require_sequence",
+     [](const SessionConfig& f, SessionConfig& t) { t.require_sequence = f.require_sequence; }},
     {"lns_mode", [](const SessionConfig& f, SessionConfig& t) { t.lns_mode = f.lns_mode; }},
-    {"reorder_timeout", [](const SessionConfig& f, SessionConfig& t) { t.reorder_timeout_ms = f.reorder_timeout_ms; }},
+    {"reorder_timeout",
+     [](const SessionConfig& f, SessionConfig& t) { t.reorder_timeout_ms = f.reorder_timeout_ms; }},
     {"mtu", [](const SessionConfig& f, SessionConfig& t) { t.mtu = f.mtu; }},
 }};
 
@@ -46,11 +48,13 @@ absl::Status CheckCookieLength(std::string_view which, size_t length) {
 
 absl::Status CheckTunnelConfig(const TunnelConfig& config) {
   if (config.version != 3) {
-    return absl::InvalidArgumentError(absl::StrCat("tunnel ", config.tunnel_id, ": only L2TPv3 is supported (version ",
-                                                   config.version, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("tunnel ", config.tunnel_id,
+                                                   ": only L2TPv3 is supported (version ", config.version,
+                                                   ")"));
   }
   if (config.tunnel_id == 0 || config.peer_tunnel_id == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("tunnel ", config.tunnel_id, ": tunnel ids must be non-zero"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tunnel ", config.tunnel_id, ": tunnel ids must be non-zero"));
   }
   return absl::OkStatus();
 }
@@ -60,7 +64,8 @@ absl::Status CheckSessionConfig(const SessionConfig& config) {
   if (config.session_id == 0 || config.peer_session_id == 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": session ids must be non-zero"));
   }
-  for (auto [which, cookie] : {std::pair{"cookie", &config.cookie}, std::pair{"peer_cookie", &config.peer_cookie}}) {
+  for (auto [which, cookie] :
+       {std::pair{"cookie", &config.cookie}, std::pair{"peer_cookie", &config.peer_cookie}}) {
     if (auto st = CheckCookieLength(which, cookie->size()); !st.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": ", st.message()));
     }

@@ -130,7 +130,8 @@ class Datapath {
   // Removes a device Observe() listed in stray_interfaces, after checking
   // again that it carries this agent's mark and no session holds it.
   virtual absl::Status RemoveStrayInterface(const std::string& name) {
-    return absl::UnimplementedError(absl::StrCat("the ", std::string(Name()), " datapath leaves no stray interfaces (", name, ")"));
+    return absl::UnimplementedError(
+        absl::StrCat("the ", std::string(Name()), " datapath leaves no stray interfaces (", name, ")"));
   }
 
   // Calls `on_change` (on a thread of the backend's) soon after another

@@ -35,9 +35,7 @@ bool IpAddress::IsUnspecified() const {
   return std::all_of(bytes.begin(), bytes.begin() + n, [](uint8_t b) { return b == 0; });
 }
 
-bool IpAddress::IsMulticast() const {
-  return is_v4() ? (bytes[0] & 0xf0) == 0xe0 : bytes[0] == 0xff;
-}
+bool IpAddress::IsMulticast() const { return is_v4() ? (bytes[0] & 0xf0) == 0xe0 : bytes[0] == 0xff; }
 
 bool IpAddress::IsLimitedBroadcast() const {
   return is_v4() && std::all_of(bytes.begin(), bytes.begin() + 4, [](uint8_t b) { return b == 0xff; });

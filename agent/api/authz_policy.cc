@@ -38,23 +38,28 @@ absl::StatusOr<uint32_t> ParseId(const std::string& field, const YAML::Node& nod
   std::vector<char> buf(16384);
   if (group) {
     struct group g, *found = nullptr;
-    if (getgrnam_r(text.c_str(), &g, buf.data(), buf.size(), &found) == 0 && found != nullptr) return found->gr_gid;
+    if (getgrnam_r(text.c_str(), &g, buf.data(), buf.size(), &found) == 0 && found != nullptr)
+      return found->gr_gid;
     return FieldError(field, absl::StrCat("\"", text, "\" is neither a gid nor a known group name"));
   }
   struct passwd p, *found = nullptr;
-  if (getpwnam_r(text.c_str(), &p, buf.data(), buf.size(), &found) == 0 && found != nullptr) return found->pw_uid;
+  if (getpwnam_r(text.c_str(), &p, buf.data(), buf.size(), &found) == 0 && found != nullptr)
+    return found->pw_uid;
   return FieldError(field, absl::StrCat("\"", text, "\" is neither a uid nor a known user name"));
 }
 
 absl::Status CheckSan(const std::string& field, const std::string& san) {
   for (const char* prefix : {"DNS:", "URI:", "email:", "IP:"}) {
-    if (absl::StartsWith(san, prefix) && san.size() > std::string_view(prefix).size()) return absl::OkStatus();
+    if (absl::StartsWith(san, prefix) && san.size() > std::string_view(prefix).size())
+      return absl::OkStatus();
   }
-  return FieldError(field, absl::StrCat("want DNS:NAME, URI:URI, email:ADDRESS or IP:ADDRESS, got \"", san, "\""));
+  return FieldError(field,
+                    absl::StrCat("want DNS:NAME, URI:URI, email:ADDRESS or IP:ADDRESS, got \"", san, "\""));
 }
 
 template <typename T, typename ParseOne>
-absl::Status ParseList(const std::string& field, const YAML::Node& node, std::vector<T>* out, ParseOne parse_one) {
+absl::Status ParseList(const std::string& field, const YAML::Node& node, std::vector<T>* out,
+                       ParseOne parse_one) {
   if (!node.IsSequence()) return FieldError(field, "must be a list");
   for (size_t i = 0; i < node.size(); ++i) {
     auto v = parse_one(absl::StrCat(field, "[", i, "]"), node[i]);
@@ -91,12 +96,13 @@ absl::StatusOr<AuthzRule> ParseRule(const std::string& field, const YAML::Node& 
     } else if (key == "subjects") {
       st = ParseList(sub, kv.second, &rule.subjects, ParseString);
     } else if (key == "sans") {
-      st = ParseList(sub, kv.second, &rule.sans, [](const std::string& f, const YAML::Node& n) -> absl::StatusOr<std::string> {
-        auto s = ParseString(f, n);
-        if (!s.ok()) return s.status();
-        if (auto c = CheckSan(f, *s); !c.ok()) return c;
-        return s;
-      });
+      st = ParseList(sub, kv.second, &rule.sans,
+                     [](const std::string& f, const YAML::Node& n) -> absl::StatusOr<std::string> {
+                       auto s = ParseString(f, n);
+                       if (!s.ok()) return s.status();
+                       if (auto c = CheckSan(f, *s); !c.ok()) return c;
+                       return s;
+                     });
     } else {
       return FieldError(sub, "unknown field (a rule has role, uids, gids, subjects, sans)");
     }
@@ -150,8 +156,7 @@ bool AuthzRule::Matches(const PeerIdentity& peer) const {
         if (Contains(sans, san)) return true;
       }
       return false;
-    case PeerIdentity::Kind::kAnonymous:
-      break;
+    case PeerIdentity::Kind::kAnonymous: break;
   }
   return false;
 }
@@ -168,9 +173,11 @@ absl::StatusOr<AuthzPolicy> AuthzPolicy::Parse(std::string_view text) {
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid YAML or JSON: line ", e.mark.line + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not valid YAML or JSON: line ", e.mark.line + 1, ": ", e.msg));
   }
-  if (!root.IsMap()) return absl::InvalidArgumentError("must be a mapping with \"rules\" (and optionally \"default_role\")");
+  if (!root.IsMap())
+    return absl::InvalidArgumentError("must be a mapping with \"rules\" (and optionally \"default_role\")");
   AuthzPolicy policy;
   bool has_rules = false;
   try {

@@ -20,7 +20,8 @@ CallGate::Ticket& CallGate::Ticket::operator=(Ticket&& other) noexcept {
   return *this;
 }
 
-grpc::Status CallGate::Admit(const grpc::ServerContextBase& context, const std::string& method, Ticket* ticket) {
+grpc::Status CallGate::Admit(const grpc::ServerContextBase& context, const std::string& method,
+                             Ticket* ticket) {
   return Admit(IdentifyPeer(context, options_.unix_peers), method, ticket);
 }
 
@@ -30,7 +31,8 @@ grpc::Status CallGate::Admit(const PeerIdentity& peer, const std::string& method
   if (has < needed) {
     std::string message = absl::StrCat(peer.Describe(), " may not call ", method, ": it needs the ",
                                        RoleName(needed), " role and has ",
-                                       has == Role::kNone ? "none" : absl::StrCat("the ", RoleName(has), " role"));
+                                       has == Role::kNone ? "none"
+                                                          : absl::StrCat("the ", RoleName(has), " role"));
     L2TP_LOG(kWarning) << "authz: denied: " << message;
     if (options_.on_denied) options_.on_denied(method, RoleName(needed));
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, message);
@@ -41,9 +43,9 @@ grpc::Status CallGate::Admit(const PeerIdentity& peer, const std::string& method
     std::lock_guard<std::mutex> lock(mu_);
     size_t& n = in_flight_[key];
     if (n >= options_.max_concurrent_per_client) {
-      std::string message = absl::StrCat("--max-concurrent-rpcs-per-client=", options_.max_concurrent_per_client, ": ",
-                                         peer.Describe(), " already has ", n,
-                                         " calls in flight (open Watch streams count)");
+      std::string message = absl::StrCat("--max-concurrent-rpcs-per-client=",
+                                         options_.max_concurrent_per_client, ": ", peer.Describe(),
+                                         " already has ", n, " calls in flight (open Watch streams count)");
       if (n == 0) in_flight_.erase(key);
       L2TP_LOG(kInfo) << "limits: refused " << method << ": " << message;
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message);

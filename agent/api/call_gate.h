@@ -36,7 +36,9 @@ class CallGate {
   class Ticket {
    public:
     Ticket() = default;
-    Ticket(Ticket&& other) noexcept : gate_(other.gate_), key_(std::move(other.key_)) { other.gate_ = nullptr; }
+    Ticket(Ticket&& other) noexcept : gate_(other.gate_), key_(std::move(other.key_)) {
+      other.gate_ = nullptr;
+    }
     Ticket& operator=(Ticket&& other) noexcept;
     ~Ticket();
 

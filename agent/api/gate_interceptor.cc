@@ -29,7 +29,8 @@ class GateInterceptor final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (gated_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       // The ticket lives as long as the call (this interceptor).
-      if (!gate_->Admit(*info_->server_context(), method_, &ticket_).ok()) info_->server_context()->TryCancel();
+      if (!gate_->Admit(*info_->server_context(), method_, &ticket_).ok())
+        info_->server_context()->TryCancel();
     }
     // gRPC hands the interceptor no message when the body failed to parse.
     if (one_request_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
@@ -49,10 +50,11 @@ class GateInterceptor final : public grpc::experimental::Interceptor {
   void ReplaceParseFailure(grpc::experimental::InterceptorBatchMethods* methods) const {
     const grpc::Status sent = methods->GetSendStatus();
     if (sent.error_code() != grpc::StatusCode::INTERNAL) return;
-    const std::string why =
-        sent.error_message().empty() ? "protobuf parse failed" : absl::StrCat("gRPC: ", sent.error_message());
-    methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                           absl::StrCat("request body is not a valid ", method_, " request (", why, ")")));
+    const std::string why = sent.error_message().empty() ? "protobuf parse failed"
+                                                         : absl::StrCat("gRPC: ", sent.error_message());
+    methods->ModifySendStatus(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("request body is not a valid ", method_, " request (", why, ")")));
   }
 
   CallGate* gate_;
@@ -79,7 +81,8 @@ class GateInterceptorFactory final : public grpc::experimental::ServerIntercepto
 
 }  // namespace
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGateInterceptorFactory(CallGate* gate) {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGateInterceptorFactory(
+    CallGate* gate) {
   return std::make_unique<GateInterceptorFactory>(gate);
 }
 

@@ -23,6 +23,7 @@
 
 namespace l2tp {
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGateInterceptorFactory(CallGate* gate);
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGateInterceptorFactory(
+    CallGate* gate);
 
 }  // namespace l2tp

@@ -28,8 +28,8 @@ bool SomeoneListens(const std::string& path) {
 
 absl::Status PrepareUnixSocketPath(const std::string& path) {
   if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("--socket: must be a path of 1 to ",
-                                                   sizeof(sockaddr_un::sun_path) - 1, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--socket: must be a path of 1 to ", sizeof(sockaddr_un::sun_path) - 1, " bytes"));
   }
   auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
@@ -38,7 +38,8 @@ absl::Status PrepareUnixSocketPath(const std::string& path) {
       if (i == dir.size() || dir[i] == '/') {
         std::string part = dir.substr(0, i);
         if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
-          return absl::InternalError(absl::StrCat("--socket: cannot create ", part, ": ", std::strerror(errno)));
+          return absl::InternalError(
+              absl::StrCat("--socket: cannot create ", part, ": ", std::strerror(errno)));
         }
       }
     }
@@ -49,13 +50,16 @@ absl::Status PrepareUnixSocketPath(const std::string& path) {
     return absl::InternalError(absl::StrCat("--socket: ", path, ": ", std::strerror(errno)));
   }
   if (!S_ISSOCK(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("--socket: ", path, " exists and is not a socket; refusing to replace it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--socket: ", path, " exists and is not a socket; refusing to replace it"));
   }
   if (SomeoneListens(path)) {
-    return absl::FailedPreconditionError(absl::StrCat("--socket: another process is listening on ", path, " (is an agent already running?)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--socket: another process is listening on ", path, " (is an agent already running?)"));
   }
   if (unlink(path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("--socket: cannot remove stale ", path, ": ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("--socket: cannot remove stale ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

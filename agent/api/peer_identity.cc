@@ -11,25 +11,20 @@ namespace l2tp {
 
 std::string PeerIdentity::Describe() const {
   switch (kind) {
-    case Kind::kUnix:
-      return absl::StrCat("uid ", unix_peer.uid, " (gid ", unix_peer.gid, ")");
+    case Kind::kUnix: return absl::StrCat("uid ", unix_peer.uid, " (gid ", unix_peer.gid, ")");
     case Kind::kCertificate:
       return absl::StrCat("client certificate \"", subject, "\"",
                           sans.empty() ? "" : absl::StrCat(" (", absl::StrJoin(sans, ", "), ")"));
-    case Kind::kAnonymous:
-      break;
+    case Kind::kAnonymous: break;
   }
   return absl::StrCat("anonymous client ", address);
 }
 
 std::string PeerIdentity::Key() const {
   switch (kind) {
-    case Kind::kUnix:
-      return absl::StrCat("uid:", unix_peer.uid);
-    case Kind::kCertificate:
-      return absl::StrCat("cert:", subject, "|", absl::StrJoin(sans, ","));
-    case Kind::kAnonymous:
-      break;
+    case Kind::kUnix: return absl::StrCat("uid:", unix_peer.uid);
+    case Kind::kCertificate: return absl::StrCat("cert:", subject, "|", absl::StrJoin(sans, ","));
+    case Kind::kAnonymous: break;
   }
   // "ipv4:127.0.0.1:40000" -> "127.0.0.1": one key per address, not per port.
   std::string host = address;

@@ -31,10 +31,10 @@ struct UnixPeer {
 struct PeerIdentity {
   enum class Kind { kAnonymous, kUnix, kCertificate };
   Kind kind = Kind::kAnonymous;
-  UnixPeer unix_peer;              // kUnix
-  std::string subject;             // kCertificate: RFC 2253, e.g. "CN=admin,O=example"
-  std::vector<std::string> sans;   // kCertificate: "DNS:x", "URI:x", "email:x", "IP:x"
-  std::string address;             // the transport's peer string, e.g. "ipv4:127.0.0.1:40000"
+  UnixPeer unix_peer;             // kUnix
+  std::string subject;            // kCertificate: RFC 2253, e.g. "CN=admin,O=example"
+  std::vector<std::string> sans;  // kCertificate: "DNS:x", "URI:x", "email:x", "IP:x"
+  std::string address;            // the transport's peer string, e.g. "ipv4:127.0.0.1:40000"
 
   // For messages and logs: `uid 65534 (gid 65534)`,
   // `client certificate "CN=reader,O=example"`, `anonymous client ipv4:...`.

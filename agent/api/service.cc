@@ -24,8 +24,8 @@ grpc::Status Handle(const char* method, Fn fn) {
   absl::Status st = fn();
   if (!st.ok()) {
     const absl::string_view m = st.message();
-    L2TP_LOG(kInfo) << "rpc " << method << " rejected: " << absl::StatusCodeToString(st.code())
-                    << ": " << BoundedMessage({m.data(), m.size()});
+    L2TP_LOG(kInfo) << "rpc " << method << " rejected: " << absl::StatusCodeToString(st.code()) << ": "
+                    << BoundedMessage({m.data(), m.size()});
   }
   return ToGrpc(st);
 }
@@ -46,26 +46,30 @@ grpc::Status AgentService::Observed(const char* method, grpc::ServerContext* con
 
 grpc::Status AgentService::Apply(grpc::ServerContext* context, const v1::ApplyRequest* request,
                                  v1::ApplyResponse* response) {
-  return Observed("Apply", context, [&] { return Handle("Apply", [&] {
-    if (const size_t n = request->tunnels_size() + request->sessions_size();
-        max_apply_resources_ != 0 && n > max_apply_resources_) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "--max-apply-resources=", max_apply_resources_, ": the request holds ", n,
-          " tunnels and sessions; split it into smaller batches"));
-    }
-    auto r = registry_->Apply(*request);
-    if (r.ok()) *response = *std::move(r);
-    return r.status();
-  }); });
+  return Observed("Apply", context, [&] {
+    return Handle("Apply", [&] {
+      if (const size_t n = request->tunnels_size() + request->sessions_size();
+          max_apply_resources_ != 0 && n > max_apply_resources_) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("--max-apply-resources=", max_apply_resources_, ": the request holds ", n,
+                         " tunnels and sessions; split it into smaller batches"));
+      }
+      auto r = registry_->Apply(*request);
+      if (r.ok()) *response = *std::move(r);
+      return r.status();
+    });
+  });
 }
 
 grpc::Status AgentService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                   v1::DeleteResponse* response) {
-  return Observed("Delete", context, [&] { return Handle("Delete", [&] {
-    auto r = registry_->Delete(*request);
-    if (r.ok()) *response = *std::move(r);
-    return r.status();
-  }); });
+  return Observed("Delete", context, [&] {
+    return Handle("Delete", [&] {
+      auto r = registry_->Delete(*request);
+      if (r.ok()) *response = *std::move(r);
+      return r.status();
+    });
+  });
 }
 
 grpc::Status AgentService::Get(grpc::ServerContext* context, const v1::GetRequest* request,

@@ -39,7 +39,8 @@ class AgentService final : public v1::L2tpAgent::Service {
   grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*,
                      grpc::ServerWriter<v1::WatchEvent>*) override;
   grpc::Status GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*, v1::GetInfoResponse*) override;
-  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
+  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*,
+                          v1::ListEventsResponse*) override;
   void set_event_log(const EventLog* events) { events_ = events; }
   // Every call is first admitted by `gate` (authorization, per-client
   // concurrency); null admits everything.

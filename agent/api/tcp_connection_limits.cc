@@ -77,7 +77,8 @@ std::vector<TcpConnection> ParseProcNetTcp(const std::string& text, uint16_t por
     std::istringstream f(line);
     std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout;
     uint64_t inode = 0;
-    if (!(f >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode)) continue;
+    if (!(f >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode))
+      continue;
     const size_t colon = local.rfind(':');
     const size_t rcolon = remote.rfind(':');
     if (colon == std::string::npos || rcolon == std::string::npos || state != kEstablished) continue;

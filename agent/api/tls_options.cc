@@ -41,7 +41,9 @@ std::string TakeOpensslError() {
 int NoPassphrase(char*, int, int, void*) { return -1; }
 
 using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
-Bio MemBio(const std::string& pem) { return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free); }
+Bio MemBio(const std::string& pem) {
+  return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+}
 
 // gRPC only finds out when the listener starts, and then says neither which
 // file nor why: check up front that the key belongs to the (first,
@@ -49,28 +51,33 @@ Bio MemBio(const std::string& pem) { return Bio(BIO_new_mem_buf(pem.data(), stat
 absl::Status CheckKeyMatchesCertificate(const TcpListenFlags& flags, const std::string& cert_pem,
                                         const std::string& key_pem) {
   Bio cert_bio = MemBio(cert_pem);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(cert_bio.get(), nullptr, NoPassphrase, nullptr),
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(cert_bio.get(), nullptr, NoPassphrase,
+                                                                     nullptr),
                                                    X509_free);
   if (!cert) {
     return absl::InvalidArgumentError(
         absl::StrCat("--tls-cert: ", flags.tls_cert, ": cannot parse the certificate: ", TakeOpensslError()));
   }
   Bio key_bio = MemBio(key_pem);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassphrase, nullptr), EVP_PKEY_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr,
+                                                                                  NoPassphrase, nullptr),
+                                                          EVP_PKEY_free);
   if (!key) {
     const std::string why = TakeOpensslError();
     if (key_pem.find("ENCRYPTED") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tls-key: ", flags.tls_key, ": the private key is encrypted; give it unencrypted (no passphrase)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-key: ", flags.tls_key,
+                       ": the private key is encrypted; give it unencrypted (no passphrase)"));
     }
-    return absl::InvalidArgumentError(absl::StrCat("--tls-key: ", flags.tls_key, ": cannot parse the private key: ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-key: ", flags.tls_key, ": cannot parse the private key: ", why));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls-key and --tls-cert do not match: the key in ", flags.tls_key,
-        " is not the private key of the certificate in ", flags.tls_cert, " (the first one in the file)"));
+    return absl::InvalidArgumentError(absl::StrCat("--tls-key and --tls-cert do not match: the key in ",
+                                                   flags.tls_key,
+                                                   " is not the private key of the certificate in ",
+                                                   flags.tls_cert, " (the first one in the file)"));
   }
   return absl::OkStatus();
 }
@@ -101,15 +108,19 @@ absl::StatusOr<TcpListenConfig> MakeTcpListenConfig(const TcpListenFlags& flags)
   const bool any_tls = !flags.tls_cert.empty() || !flags.tls_key.empty() || !flags.tls_client_ca.empty();
   if (flags.listen.empty()) {
     if (any_tls || flags.insecure) {
-      return absl::InvalidArgumentError("--tls-cert, --tls-key, --tls-client-ca and --insecure apply to --listen, which is not set");
+      return absl::InvalidArgumentError(
+          "--tls-cert, --tls-key, --tls-client-ca and --insecure apply to --listen, which is not set");
     }
     return config;
   }
   if (flags.insecure) {
-    if (any_tls) return absl::InvalidArgumentError("--insecure: plaintext cannot be combined with --tls-cert, --tls-key or --tls-client-ca");
+    if (any_tls)
+      return absl::InvalidArgumentError(
+          "--insecure: plaintext cannot be combined with --tls-cert, --tls-key or --tls-client-ca");
     if (!IsLoopbackHostPort(flags.listen)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--listen=", flags.listen, ": plaintext (--insecure) is only allowed on a loopback address (127.0.0.0/8, [::1], localhost); use --tls-cert and --tls-key"));
+          "--listen=", flags.listen,
+          ": plaintext (--insecure) is only allowed on a loopback address (127.0.0.0/8, [::1], localhost); use --tls-cert and --tls-key"));
     }
     config.credentials = grpc::InsecureServerCredentials();
     config.plaintext = true;

@@ -61,7 +61,8 @@ absl::StatusOr<gid_t> ParseSocketGroup(const std::string& text) {
   if (getgrnam_r(text.c_str(), &g, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
     return found->gr_gid;
   }
-  return absl::InvalidArgumentError(absl::StrCat("--socket-group: \"", text, "\" is neither a gid nor a known group"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--socket-group: \"", text, "\" is neither a gid nor a known group"));
 }
 
 absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Create(const std::string& path,
@@ -149,15 +150,16 @@ void UnixListener::AcceptLoop(grpc::Server* server) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_refusal_log_ > std::chrono::seconds(1)) {  // a flood must not flood the log
         last_refusal_log_ = now;
-        L2TP_LOG(kWarning) << "unix socket: closed a connection from uid " << peer->uid << " (pid " << peer->pid
-                           << "): " << (std::string_view(refused) == "total" ? "too many connections in all"
-                                                                             : "too many connections from this uid")
+        L2TP_LOG(kWarning) << "unix socket: closed a connection from uid " << peer->uid << " (pid "
+                           << peer->pid << "): "
+                           << (std::string_view(refused) == "total" ? "too many connections in all"
+                                                                    : "too many connections from this uid")
                            << " (--max-connections " << limits_.total << ", --max-connections-per-peer "
                            << limits_.per_peer << ")";
       }
       continue;
     }
-    struct stat info{};
+    struct stat info {};
     fstat(conn, &info);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -173,7 +175,7 @@ void UnixListener::ForgetClosed() {
   // gRPC closes a connection's fd without telling us: an entry whose fd is
   // closed, or now names another file, is a connection that has ended.
   std::erase_if(peers_, [](const auto& entry) {
-    struct stat info{};
+    struct stat info {};
     return fstat(entry.first, &info) != 0 || info.st_ino != entry.second.inode;
   });
 }

@@ -20,12 +20,14 @@ struct CounterField {
 };
 constexpr std::array<CounterField, 10> kCounterFields = {{
     {"rx_packets_total", "Packets received", &v1::Counters::rx_packets},
-    {"rx_bytes_total", "Bytes received (L2TP header included, as the kernel counts)", &v1::Counters::rx_bytes},
+    {"rx_bytes_total", "Bytes received (L2TP header included, as the kernel counts)",
+     &v1::Counters::rx_bytes},
     {"tx_packets_total", "Packets sent", &v1::Counters::tx_packets},
     {"tx_bytes_total", "Bytes sent (L2TP header included, as the kernel counts)", &v1::Counters::tx_bytes},
     {"rx_errors_total", "Receive errors (all session-level discards)", &v1::Counters::rx_errors},
     {"tx_errors_total", "Transmit errors", &v1::Counters::tx_errors},
-    {"rx_seq_discards_total", "Packets dropped for sequencing (missing or out of order)", &v1::Counters::rx_seq_discards},
+    {"rx_seq_discards_total", "Packets dropped for sequencing (missing or out of order)",
+     &v1::Counters::rx_seq_discards},
     {"rx_oos_packets_total", "Packets received out of sequence", &v1::Counters::rx_oos_packets},
     {"rx_cookie_discards_total", "Packets dropped for a cookie mismatch", &v1::Counters::rx_cookie_discards},
     {"rx_invalid_total", "Malformed packets dropped", &v1::Counters::rx_invalid},
@@ -104,10 +106,13 @@ std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRo
     t.set_rx_invalid(t.rx_invalid() + r.counters.rx_invalid());
   }
   for (const auto& f : kCounterFields) {
-    MetricFamily fam{std::string("l2tp_tunnel_") + f.suffix, std::string(f.help) + ", summed over the tunnel's sessions",
-                     MetricType::Counter, {}};
+    MetricFamily fam{std::string("l2tp_tunnel_") + f.suffix,
+                     std::string(f.help) + ", summed over the tunnel's sessions",
+                     MetricType::Counter,
+                     {}};
     for (const auto& [name, c] : per_tunnel) {
-      fam.metric.push_back(Sample({{"tunnel", name}}, static_cast<double>((c.*f.get)()), MetricType::Counter));
+      fam.metric.push_back(
+          Sample({{"tunnel", name}}, static_cast<double>((c.*f.get)()), MetricType::Counter));
     }
     out.push_back(std::move(fam));
   }
@@ -120,10 +125,14 @@ std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRo
     ++total;
     if (sessions.size() < options.session_metrics_limit) sessions.push_back(&r);
   }
-  MetricFamily info{"l2tp_session_info", "Descriptive labels of each session, for joins (value 1)", MetricType::Gauge, {}};
+  MetricFamily info{"l2tp_session_info",
+                    "Descriptive labels of each session, for joins (value 1)",
+                    MetricType::Gauge,
+                    {}};
   for (const auto* r : sessions) {
-    info.metric.push_back(Sample({{"interface", r->interface}, {"pseudowire", "eth"}, {"session", r->name}, {"tunnel", r->tunnel}},
-                                 1, MetricType::Gauge));
+    info.metric.push_back(Sample(
+        {{"interface", r->interface}, {"pseudowire", "eth"}, {"session", r->name}, {"tunnel", r->tunnel}}, 1,
+        MetricType::Gauge));
   }
   out.push_back(std::move(info));
   for (const auto& f : kCounterFields) {
@@ -136,36 +145,41 @@ std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRo
   }
   MetricFamily truncated{"l2tp_agent_session_metrics_truncated",
                          "1 when --session-metrics-limit left sessions out of the per-session metrics",
-                         MetricType::Gauge, {}};
+                         MetricType::Gauge,
+                         {}};
   truncated.metric.push_back(Sample({}, total > sessions.size() ? 1 : 0, MetricType::Gauge));
   out.push_back(std::move(truncated));
   return out;
 }
 
-AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapath,
-                           const Registry* registry, MetricsOptions options)
+AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapath, const Registry* registry,
+                           MetricsOptions options)
     : registry_(std::make_shared<prometheus::Registry>()),
       resources_(std::make_shared<ResourceCollector>(registry, options)),
-      reconcile_total_(prometheus::BuildCounter()
-                           .Name("l2tp_agent_reconcile_total")
-                           .Help("Reconcile passes, by result (failure: a datapath write or observation failed)")
-                           .Register(*registry_)),
-      reconcile_duration_(prometheus::BuildHistogram()
-                              .Name("l2tp_agent_reconcile_duration_seconds")
-                              .Help("Time a reconcile pass takes")
-                              .Register(*registry_)
-                              .Add({}, prometheus::Histogram::BucketBoundaries{
-                                           0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
-      drift_repairs_(prometheus::BuildCounter()
-                         .Name("l2tp_agent_drift_repairs_total")
-                         .Help("Datapath objects restored after they were changed or removed behind the agent's back")
-                         .Register(*registry_)),
-      strays_removed_(prometheus::BuildCounter()
-                          .Name("l2tp_agent_stray_interfaces_removed_total")
-                          .Help("Devices carrying the agent's ownership mark that no desired session used, removed "
-                                "(left behind by a session deleted while the agent was down or by a crash)")
-                          .Register(*registry_)
-                          .Add({})),
+      reconcile_total_(
+          prometheus::BuildCounter()
+              .Name("l2tp_agent_reconcile_total")
+              .Help("Reconcile passes, by result (failure: a datapath write or observation failed)")
+              .Register(*registry_)),
+      reconcile_duration_(
+          prometheus::BuildHistogram()
+              .Name("l2tp_agent_reconcile_duration_seconds")
+              .Help("Time a reconcile pass takes")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                               0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      drift_repairs_(
+          prometheus::BuildCounter()
+              .Name("l2tp_agent_drift_repairs_total")
+              .Help("Datapath objects restored after they were changed or removed behind the agent's back")
+              .Register(*registry_)),
+      strays_removed_(
+          prometheus::BuildCounter()
+              .Name("l2tp_agent_stray_interfaces_removed_total")
+              .Help("Devices carrying the agent's ownership mark that no desired session used, removed "
+                    "(left behind by a session deleted while the agent was down or by a crash)")
+              .Register(*registry_)
+              .Add({})),
       datapath_errors_(prometheus::BuildCounter()
                            .Name("l2tp_agent_datapath_errors_total")
                            .Help("Failed datapath operations, by operation")
@@ -178,38 +192,49 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
                          .Name("l2tp_agent_grpc_request_duration_seconds")
                          .Help("API call latency, by method")
                          .Register(*registry_)),
-      authz_denied_(prometheus::BuildCounter()
-                        .Name("l2tp_agent_authz_denied_total")
-                        .Help("API calls refused by the authorization policy, by method and the role it needs")
-                        .Register(*registry_)),
-      config_reloads_(prometheus::BuildCounter()
-                          .Name("l2tp_agent_config_reloads_total")
-                          .Help("Changed versions of the --config file, by result (failed: refused, nothing changed)")
-                          .Register(*registry_)),
-      config_last_reload_ok_(prometheus::BuildGauge()
-                                 .Name("l2tp_agent_config_last_reload_successful")
-                                 .Help("1 if the last version of the --config file read was applied, 0 if refused")
-                                 .Register(*registry_)
-                                 .Add({})),
+      authz_denied_(
+          prometheus::BuildCounter()
+              .Name("l2tp_agent_authz_denied_total")
+              .Help("API calls refused by the authorization policy, by method and the role it needs")
+              .Register(*registry_)),
+      config_reloads_(
+          prometheus::BuildCounter()
+              .Name("l2tp_agent_config_reloads_total")
+              .Help("Changed versions of the --config file, by result (failed: refused, nothing changed)")
+              .Register(*registry_)),
+      config_last_reload_ok_(
+          prometheus::BuildGauge()
+              .Name("l2tp_agent_config_last_reload_successful")
+              .Help("1 if the last version of the --config file read was applied, 0 if refused")
+              .Register(*registry_)
+              .Add({})),
       connections_refused_(prometheus::BuildCounter()
                                .Name("l2tp_agent_connections_refused_total")
                                .Help("API connections closed by a connection limit, by listener and limit")
                                .Register(*registry_)) {
-  prometheus::BuildGauge().Name("l2tp_agent_build_info").Help("The agent's version (value 1)")
-      .Register(*registry_).Add({{"version", version}}).Set(1);
+  prometheus::BuildGauge()
+      .Name("l2tp_agent_build_info")
+      .Help("The agent's version (value 1)")
+      .Register(*registry_)
+      .Add({{"version", version}})
+      .Set(1);
   std::map<std::string, std::string> datapath_labels{{"datapath", datapath}};
   if (!options.datapath_io.empty()) datapath_labels["io"] = options.datapath_io;
-  prometheus::BuildGauge().Name("l2tp_agent_datapath_info")
+  prometheus::BuildGauge()
+      .Name("l2tp_agent_datapath_info")
       .Help("The datapath in use and, for the userspace one, how its threads do I/O (value 1)")
-      .Register(*registry_).Add(datapath_labels).Set(1);
+      .Register(*registry_)
+      .Add(datapath_labels)
+      .Set(1);
   // Series that alerts use exist from the start, at 0.
   reconcile_total_.Add({{"result", "success"}});
   reconcile_total_.Add({{"result", "failure"}});
   drift_repairs_.Add({{"kind", "tunnel"}});
   drift_repairs_.Add({{"kind", "session"}});
-  for (const char* reason : {"per_peer", "total"}) connections_refused_.Add({{"listener", "unix"}, {"reason", reason}});
-  for (const char* op : {"create_tunnel", "delete_tunnel", "create_session", "modify_session", "delete_session", "observe",
-                         "remove_stray_interface"}) {
+  for (const char* reason : {"per_peer", "total"})
+    connections_refused_.Add({{"listener", "unix"}, {"reason", reason}});
+  for (const char* op : {"create_tunnel", "delete_tunnel", "create_session", "modify_session",
+                         "delete_session", "observe", "remove_stray_interface"}) {
     datapath_errors_.Add({{"op", op}});
   }
   for (const char* method : {"Apply", "Delete"}) authz_denied_.Add({{"method", method}, {"role", "admin"}});
@@ -244,8 +269,9 @@ void AgentMetrics::ObserveAuthzDenied(const std::string& method, const std::stri
 void AgentMetrics::ObserveRpc(const std::string& method, const std::string& code, double seconds) {
   grpc_requests_.Add({{"method", method}, {"code", code}}).Increment();
   grpc_duration_
-      .Add({{"method", method}}, prometheus::Histogram::BucketBoundaries{
-                                     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})
+      .Add({{"method", method}},
+           prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                   0.05, 0.1, 0.25, 0.5, 1, 5})
       .Observe(seconds);
 }
 

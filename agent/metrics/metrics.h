@@ -19,7 +19,7 @@
 namespace l2tp {
 
 struct MetricsOptions {
-  bool session_metrics = false;       // per-session series (opt-in)
+  bool session_metrics = false;         // per-session series (opt-in)
   size_t session_metrics_limit = 1000;  // at most this many sessions
   std::string datapath_io;              // userspace datapath: io_uring or epoll (an `io` label)
 };

@@ -20,8 +20,7 @@ class MetricsServer {
   using ReadyFn = std::function<bool(std::string* why)>;
 
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& address,
-                                                              const AgentMetrics& metrics,
-                                                              ReadyFn ready);
+                                                              const AgentMetrics& metrics, ReadyFn ready);
   ~MetricsServer();
   int port() const;  // the bound port (useful with port 0)
 

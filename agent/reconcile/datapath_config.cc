@@ -38,7 +38,7 @@ SessionConfig ToSessionConfig(const v1::TunnelSpec& tunnel, const v1::SessionSpe
   c.cookie = CookieBytes(session.cookie());
   c.peer_cookie = CookieBytes(session.peer_cookie());
   c.l2spec = session.l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_NONE ? L2Spec::kNone
-                                                                              : L2Spec::kDefault;
+                                                                             : L2Spec::kDefault;
   c.send_sequence = session.send_sequence();
   c.require_sequence = session.require_sequence();
   c.lns_mode = session.lns_mode();

@@ -11,8 +11,7 @@
 
 namespace l2tp {
 
-absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
-                                              const KernelL2tpProbe& kernel,
+absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested, const KernelL2tpProbe& kernel,
                                               const std::string& userspace_io,
                                               const std::string& device_owner) {
   auto io_mode = userspace::ParseIoMode(userspace_io);
@@ -26,12 +25,15 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
     c.message = "in-memory datapath (moves no packets; for tests and config dry runs)";
     return c;
   }
-  const std::string kernel_state =
-      kernel.available ? "the kernel has L2TP" : absl::StrCat("kernel L2TP unavailable: ", kernel.detail);
+  const std::string kernel_state = kernel.available
+                                       ? "the kernel has L2TP"
+                                       : absl::StrCat("kernel L2TP unavailable: ", kernel.detail);
   if (requested == "kernel") {
-    if (!kernel.available) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", kernel_state));
+    if (!kernel.available)
+      return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", kernel_state));
     auto dp = kernel::KernelDatapath::Create();
-    if (!dp.ok()) return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", dp.status().message()));
+    if (!dp.ok())
+      return absl::FailedPreconditionError(absl::StrCat("--datapath=kernel: ", dp.status().message()));
     c.datapath = *std::move(dp);
     c.name = "kernel";
     c.message = "Linux kernel L2TP (l2tp generic netlink, l2tpeth interfaces)";
@@ -53,7 +55,8 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
     auto userspace = userspace::UserspaceDatapath::Create(0, *io_mode, device_owner);
     if (!userspace.ok()) {
       if (requested == "userspace") {
-        return absl::FailedPreconditionError(absl::StrCat("--datapath=userspace: ", userspace.status().message()));
+        return absl::FailedPreconditionError(
+            absl::StrCat("--datapath=userspace: ", userspace.status().message()));
       }
       c.name = "none";
       c.message = absl::StrCat(kernel_state, "; the userspace datapath cannot start (",

@@ -54,8 +54,7 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
   using Op = DatapathAction::Op;
   using Reason = DatapathAction::Reason;
   ReconcilePlan plan;
-  std::vector<DatapathAction> session_deletes, tunnel_deletes, tunnel_creates, session_creates,
-      modifies;
+  std::vector<DatapathAction> session_deletes, tunnel_deletes, tunnel_creates, session_creates, modifies;
 
   std::map<uint32_t, const ObservedTunnel*> have_tunnels;
   for (const auto& t : observed.tunnels) have_tunnels[t.config.tunnel_id] = &t;
@@ -76,7 +75,8 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
       }
     } else if (!(have->config == want->second.config)) {
       tunnel_deletes.push_back({Op::kDeleteTunnel, want->second.name, have->config, {}, Reason::kDiffers});
-      tunnel_creates.push_back({Op::kCreateTunnel, want->second.name, want->second.config, {}, Reason::kReplace});
+      tunnel_creates.push_back(
+          {Op::kCreateTunnel, want->second.name, want->second.config, {}, Reason::kReplace});
       tunnels_removed.insert(id);
     } else if (!owned.tunnels.count(id)) {
       plan.adopt.tunnels.insert(id);

@@ -37,7 +37,7 @@ struct DatapathAction {
     kDiffersInPlace,  // "differs in place": only modifiable fields differ; modify
   };
   Op op;
-  std::string name;    // resource name; empty for an object nobody asked for
+  std::string name;       // resource name; empty for an object nobody asked for
   TunnelConfig tunnel;    // kCreateTunnel, kDeleteTunnel (tunnel_id)
   SessionConfig session;  // session ops
   Reason reason = Reason::kMissing;
@@ -60,8 +60,8 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
 // Equality as far as the datapath can observe (see ObservedSession).
 bool SessionMatches(const SessionConfig& want, const ObservedSession& have);
 
-const char* OpName(DatapathAction::Op op);        // "create tunnel"
-const char* OpMetricName(DatapathAction::Op op);  // "create_tunnel"
+const char* OpName(DatapathAction::Op op);              // "create tunnel"
+const char* OpMetricName(DatapathAction::Op op);        // "create_tunnel"
 const char* ReasonText(DatapathAction::Reason reason);  // "differs in place"
 
 }  // namespace l2tp

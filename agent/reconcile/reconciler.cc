@@ -70,14 +70,18 @@ struct DatapathKind<v1::Session> {
   static constexpr int PassResult::*kTotal = &PassResult::sessions;
   static constexpr int PassResult::*kReady = &PassResult::sessions_ready;
   static constexpr int PassResult::*kRepairs = &PassResult::session_repairs;
-  static bool Matches(const SessionConfig& want, const ObservedSession& have) { return SessionMatches(want, have); }
+  static bool Matches(const SessionConfig& want, const ObservedSession& have) {
+    return SessionMatches(want, have);
+  }
   static std::string IdText(Id id) { return absl::StrCat("session ", id.first, "/", id.second); }
   static std::string AdoptedLog(Id) { return ""; }
   // The datapath id a deleted session had; unknown once its tunnel is gone too.
   static std::optional<Id> DeletedId(const v1::Session& s, const Registry::Snapshot& snap) {
     const v1::Tunnel* tunnel = nullptr;
-    if (auto it = snap.desired.tunnels.find(s.spec().tunnel()); it != snap.desired.tunnels.end()) tunnel = &it->second;
-    if (auto it = snap.deleting.tunnels.find(s.spec().tunnel()); !tunnel && it != snap.deleting.tunnels.end()) tunnel = &it->second;
+    if (auto it = snap.desired.tunnels.find(s.spec().tunnel()); it != snap.desired.tunnels.end())
+      tunnel = &it->second;
+    if (auto it = snap.deleting.tunnels.find(s.spec().tunnel()); !tunnel && it != snap.deleting.tunnels.end())
+      tunnel = &it->second;
     if (tunnel == nullptr) return std::nullopt;
     return SessionKey{tunnel->spec().tunnel_id(), s.spec().session_id()};
   }
@@ -91,7 +95,8 @@ template <typename R>
 Target TargetFor(const DatapathAction& a, const DesiredState& desired) {
   using K = ResourceTraits<R>;
   Target t{K::kKind, a.name.empty() ? "" : K::Key(a.name), 0, DatapathKind<R>::kRepairs};
-  if (auto it = K::Of(desired).find(a.name); it != K::Of(desired).end()) t.generation = it->second.generation();
+  if (auto it = K::Of(desired).find(a.name); it != K::Of(desired).end())
+    t.generation = it->second.generation();
   return t;
 }
 
@@ -129,7 +134,8 @@ struct DoneEvent {
 std::optional<DoneEvent> EventFor(const DatapathAction& a, bool drifted) {
   switch (a.op) {
     case Op::kModifySession:
-      if (drifted) return DoneEvent{v1::Event::REASON_REPAIRED, "modified behind the agent's back; restored in place"};
+      if (drifted)
+        return DoneEvent{v1::Event::REASON_REPAIRED, "modified behind the agent's back; restored in place"};
       return DoneEvent{v1::Event::REASON_MODIFIED, "changed in place"};
     case Op::kCreateTunnel:
     case Op::kCreateSession:
@@ -138,7 +144,8 @@ std::optional<DoneEvent> EventFor(const DatapathAction& a, bool drifted) {
                                                          ? "disappeared from the datapath; recreated"
                                                          : "changed behind the agent's back; replaced"};
       }
-      return DoneEvent{v1::Event::REASON_CREATED, a.reason == Reason::kReplace ? "replaced to match the spec" : "created"};
+      return DoneEvent{v1::Event::REASON_CREATED,
+                       a.reason == Reason::kReplace ? "replaced to match the spec" : "created"};
     case Op::kDeleteSession:
     case Op::kDeleteTunnel: break;
   }
@@ -167,7 +174,8 @@ DesiredObjects Want(const DesiredState& desired) {
   }
   for (const auto& [name, s] : desired.sessions) {
     const auto& tunnel = desired.tunnels.at(s.spec().tunnel());
-    want.sessions[{tunnel.spec().tunnel_id(), s.spec().session_id()}] = {name, ToSessionConfig(tunnel.spec(), s.spec())};
+    want.sessions[{tunnel.spec().tunnel_id(), s.spec().session_id()}] = {name, ToSessionConfig(tunnel.spec(),
+                                                                                               s.spec())};
   }
   return want;
 }
@@ -190,7 +198,9 @@ Reconciler::Reconciler(Registry* registry, Datapath* datapath, std::string no_da
 
 Reconciler::~Reconciler() { Stop(); }
 
-void Reconciler::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Reconciler::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Reconciler::Trigger() {
   {
@@ -341,8 +351,8 @@ void Reconciler::Adopt(const OwnedSet& adopt, const DesiredObjects& want, OwnedS
 }
 
 // Runs the plan's writes in order; a session waits while its tunnel is unavailable.
-void Reconciler::Execute(const ReconcilePlan& plan, const DesiredState& desired, OwnedSet* owned, Outcome* out,
-                         PassResult* result) {
+void Reconciler::Execute(const ReconcilePlan& plan, const DesiredState& desired, OwnedSet* owned,
+                         Outcome* out, PassResult* result) {
   const Clock::time_point now = Clock::now();
   std::set<uint32_t> unavailable_tunnels;  // tunnel create skipped or failed
   std::set<std::string> repaired;          // keys counted as drift repairs
@@ -405,8 +415,8 @@ void Reconciler::Succeeded(const DatapathAction& a, const Target& t, bool drifte
 }
 
 // A write that failed: the resource is FAILED and retried after a backoff.
-void Reconciler::Failed(const DatapathAction& a, const Target& t, const absl::Status& st, Clock::time_point now,
-                        Outcome* out, PassResult* result) {
+void Reconciler::Failed(const DatapathAction& a, const Target& t, const absl::Status& st,
+                        Clock::time_point now, Outcome* out, PassResult* result) {
   ++result->failures;
   ++result->errors_by_op[OpMetricName(a.op)];
   const std::string reason = absl::StrCat(OpName(a.op), " failed: ", st.message());

@@ -29,16 +29,16 @@ class Reconciler {
  public:
   using Clock = std::chrono::steady_clock;
   struct PassResult {
-    int actions = 0;       // datapath writes attempted
-    int failures = 0;      // of which failed
-    int repairs = 0;       // objects restored after drifting
+    int actions = 0;   // datapath writes attempted
+    int failures = 0;  // of which failed
+    int repairs = 0;   // objects restored after drifting
     int tunnel_repairs = 0;
     int session_repairs = 0;
     int strays_removed = 0;  // devices with our mark that no session wanted
     bool observe_failed = false;
     std::map<std::string, int> errors_by_op;  // "create_tunnel", ..., "observe"
-    double seconds = 0;                        // how long the pass took
-    int tunnels = 0, tunnels_ready = 0;        // desired, and of those READY after the pass
+    double seconds = 0;                       // how long the pass took
+    int tunnels = 0, tunnels_ready = 0;       // desired, and of those READY after the pass
     int sessions = 0, sessions_ready = 0;
   };
   struct Options {
@@ -46,7 +46,7 @@ class Reconciler {
     Backoff backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
     bool prune_unowned = false;
     std::function<void(const PassResult&)> on_pass;  // after every pass (metrics)
-    EventLog* events = nullptr;                       // where events are kept, if anywhere
+    EventLog* events = nullptr;                      // where events are kept, if anywhere
   };
 
   // `datapath` may be null: no backend; resources stay PENDING, saying why.

@@ -39,9 +39,8 @@ bool SessionChangeIsInPlace(const std::vector<std::string>& changed) {
 
 namespace {
 
-v1::PlanAction Action(v1::ResourceKind kind, const std::string& name,
-                      v1::PlanAction::Operation op, std::vector<std::string> changed = {},
-                      std::string reason = "") {
+v1::PlanAction Action(v1::ResourceKind kind, const std::string& name, v1::PlanAction::Operation op,
+                      std::vector<std::string> changed = {}, std::string reason = "") {
   v1::PlanAction a;
   a.set_kind(kind);
   a.set_name(name);
@@ -54,7 +53,7 @@ v1::PlanAction Action(v1::ResourceKind kind, const std::string& name,
 }  // namespace
 
 v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
-                     const std::vector<std::string>& mentioned) {
+                          const std::vector<std::string>& mentioned) {
   const std::set<std::string> named(mentioned.begin(), mentioned.end());
   v1::Plan plan;
   std::vector<v1::PlanAction> session_deletes, tunnel_deletes, tunnels, sessions;
@@ -75,8 +74,8 @@ v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
     if (!changed.empty()) {
       // A tunnel's addresses, ids and ports cannot change in place in Linux.
       replaced_tunnels.insert(name);
-      tunnels.push_back(Action(v1::RESOURCE_KIND_TUNNEL, name, v1::PlanAction::OPERATION_REPLACE,
-                               changed, "tunnel parameters cannot change in place"));
+      tunnels.push_back(Action(v1::RESOURCE_KIND_TUNNEL, name, v1::PlanAction::OPERATION_REPLACE, changed,
+                               "tunnel parameters cannot change in place"));
     } else if (named.count("tunnel/" + name)) {
       tunnels.push_back(Action(v1::RESOURCE_KIND_TUNNEL, name, v1::PlanAction::OPERATION_UNCHANGED));
     }
@@ -95,8 +94,8 @@ v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
     }
     auto changed = ChangedFields(old->second.spec(), s.spec());
     if (replaced_tunnels.count(s.spec().tunnel())) {
-      sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_REPLACE,
-                                changed, "its tunnel is replaced"));
+      sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_REPLACE, changed,
+                                "its tunnel is replaced"));
     } else if (changed.empty()) {
       if (named.count("session/" + name)) {
         sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_UNCHANGED));
@@ -104,8 +103,8 @@ v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
     } else if (SessionChangeIsInPlace(changed)) {
       sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_MODIFY, changed));
     } else {
-      sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_REPLACE,
-                                changed, InPlaceChangeMessage()));
+      sessions.push_back(Action(v1::RESOURCE_KIND_SESSION, name, v1::PlanAction::OPERATION_REPLACE, changed,
+                                InPlaceChangeMessage()));
     }
   }
   for (auto* group : {&session_deletes, &tunnel_deletes, &tunnels, &sessions}) {

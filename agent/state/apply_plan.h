@@ -23,6 +23,6 @@ bool SessionChangeIsInPlace(const std::vector<std::string>& changed);
 // request mentions (`mentioned`, "tunnel/NAME" / "session/NAME") are listed
 // as UNCHANGED; others are left out.
 l2tpagent::v1::Plan ComputeApplyPlan(const DesiredState& before, const DesiredState& after,
-                                const std::vector<std::string>& mentioned);
+                                     const std::vector<std::string>& mentioned);
 
 }  // namespace l2tp

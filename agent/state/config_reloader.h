@@ -37,11 +37,11 @@ class ConfigReloader {
   const std::string path_;
   Registry* const registry_;
   const Observer observer_;
-  std::mutex mu_;              // serialises CheckNow; guards the fields below
-  std::string applied_;        // content of the last file applied
-  std::string rejected_;       // content of the last file refused, and why:
+  std::mutex mu_;                 // serialises CheckNow; guards the fields below
+  std::string applied_;           // content of the last file applied
+  std::string rejected_;          // content of the last file refused, and why:
   absl::Status rejected_status_;  // a broken file is reported once, not every interval
-  std::string last_error_;     // the same for a file that cannot be read
+  std::string last_error_;        // the same for a file that cannot be read
   bool stop_ = false;
   std::condition_variable wake_;
   std::thread thread_;

@@ -13,8 +13,8 @@ namespace l2tp {
 class EventLog {
  public:
   explicit EventLog(size_t capacity = 1000) : capacity_(capacity) {}
-  void Record(l2tpagent::v1::ResourceKind kind, const std::string& name,
-              l2tpagent::v1::Event::Reason reason, const std::string& message);
+  void Record(l2tpagent::v1::ResourceKind kind, const std::string& name, l2tpagent::v1::Event::Reason reason,
+              const std::string& message);
   // Newest first; limit 0 means all.
   l2tpagent::v1::ListEventsResponse List(size_t limit) const;
 

@@ -60,9 +60,11 @@ std::string Quote(std::string_view value) {
 std::string DnsLabelError(std::string_view view) {
   const std::string name(view);  // Debian's Abseil has its own string_view
   if (name.empty()) return "must not be empty";
-  if (name.size() > 63) return absl::StrCat("must be at most 63 characters, got ", name.size(), " (", Quote(name), ")");
+  if (name.size() > 63)
+    return absl::StrCat("must be at most 63 characters, got ", name.size(), " (", Quote(name), ")");
   for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-')) {
       return absl::StrCat("must consist of lower-case letters, digits and '-', got ", Quote(name));
     }
   }
@@ -75,14 +77,17 @@ std::string DnsLabelError(std::string_view view) {
 std::string InterfaceNameError(std::string_view view) {
   const std::string name(view);
   if (name.empty()) return "must not be empty";
-  if (name.size() > 15) return absl::StrCat("must be at most 15 bytes, got ", name.size(), " (", Quote(name), ")");
+  if (name.size() > 15)
+    return absl::StrCat("must be at most 15 bytes, got ", name.size(), " (", Quote(name), ")");
   if (name == "." || name == "..") return absl::StrCat("must not be ", Quote(name));
   for (char c : name) {
-    if (const char* e = InterfaceCharError(static_cast<unsigned char>(c))) return absl::StrCat(e, ", got ", Quote(name));
+    if (const char* e = InterfaceCharError(static_cast<unsigned char>(c)))
+      return absl::StrCat(e, ", got ", Quote(name));
   }
   if (name == "lo") return "must not be \"lo\": the agent never takes over the loopback device";
   if (name == "all" || name == "default") {
-    return absl::StrCat("must not be ", Quote(name), ": the name is reserved (/proc/sys/net/*/conf/", name, ")");
+    return absl::StrCat("must not be ", Quote(name), ": the name is reserved (/proc/sys/net/*/conf/", name,
+                        ")");
   }
   return "";
 }
@@ -109,8 +114,8 @@ std::optional<std::vector<uint8_t>> ParseCookie(std::string_view view, std::stri
   std::string hex;
   if (s.find(':') != std::string_view::npos) {
     if (!IsColonPairs(s)) {
-      *error = absl::StrCat("colon-separated cookies must be pairs of hex digits (e.g. \"a1:b2:c3:d4\"), got ",
-                            Quote(view));
+      *error = absl::StrCat(
+          "colon-separated cookies must be pairs of hex digits (e.g. \"a1:b2:c3:d4\"), got ", Quote(view));
       return std::nullopt;
     }
     for (char c : s) {
@@ -128,7 +133,8 @@ std::optional<std::vector<uint8_t>> ParseCookie(std::string_view view, std::stri
     return std::nullopt;
   }
   if (hex.size() % 2 != 0) {
-    *error = absl::StrCat("must be a whole number of bytes (an even number of hex digits), got ", Quote(view));
+    *error = absl::StrCat("must be a whole number of bytes (an even number of hex digits), got ",
+                          Quote(view));
     return std::nullopt;
   }
   std::vector<uint8_t> bytes;

@@ -87,8 +87,8 @@ void ValidateKind(const v1::ApplyRequest& request, std::map<std::string, std::st
     invalid->insert(invalid->end(), v.begin(), v.end());
     auto [it, fresh] = paths->emplace(T::Key(items[i].name()), path);
     if (!fresh) {
-      invalid->push_back({path + ".name", absl::StrCat(Quote(items[i].name()), " appears twice (also ",
-                                                       it->second, ")")});
+      invalid->push_back(
+          {path + ".name", absl::StrCat(Quote(items[i].name()), " appears twice (also ", it->second, ")")});
     }
   }
 }
@@ -158,9 +158,9 @@ absl::Status DeleteDependents(const v1::Tunnel& tunnel, bool cascade, DesiredSta
     if (s.spec().tunnel() == tunnel.name()) children.push_back(name);
   }
   if (!children.empty() && !cascade) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "tunnel \"", tunnel.name(), "\" still has sessions ", absl::StrJoin(children, ", "),
-        ": delete them first, or delete with cascade"));
+    return absl::FailedPreconditionError(absl::StrCat("tunnel \"", tunnel.name(), "\" still has sessions ",
+                                                      absl::StrJoin(children, ", "),
+                                                      ": delete them first, or delete with cascade"));
   }
   for (const auto& name : children) next->sessions.erase(name);
   return absl::OkStatus();
@@ -187,8 +187,7 @@ absl::Status Remove(const v1::DeleteRequest& request, DesiredState* next) {
 
 }  // namespace
 
-Registry::Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name,
-                   Limits limits)
+Registry::Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string datapath_name, Limits limits)
     : store_(std::move(store)), hub_(hub), datapath_name_(std::move(datapath_name)), limits_(limits) {
   const storev1::State& state = store_->state();
   ForEachKind([&]<typename R>() {
@@ -202,8 +201,8 @@ Registry::Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string data
   }
 }
 
-absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& owned,
-                                    uint64_t revision, const ConfigNames* config) {
+absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
+                                    const ConfigNames* config) {
   if (config == nullptr) config = &config_names_;
   storev1::State state;
   state.set_revision(revision);
@@ -219,8 +218,8 @@ absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& ow
     o->set_session_id(sid);
   }
   if (auto st = store_->Commit(state); !st.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot persist the desired state, nothing changed: ",
-                                               st.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot persist the desired state, nothing changed: ", st.message()));
   }
   desired_ = next;
   owned_ = owned;
@@ -289,8 +288,7 @@ absl::Status Registry::CheckVersionsLocked(const v1::ApplyRequest& request) cons
 // (or nothing, with prune) less what the config file dropped, with the
 // request's resources put over it.
 absl::StatusOr<DesiredState> Registry::NextStateLocked(const v1::ApplyRequest& request,
-                                                       const ConfigNames* config,
-                                                       const RequestPaths& paths,
+                                                       const ConfigNames* config, const RequestPaths& paths,
                                                        uint64_t revision) const {
   DesiredState next = request.prune() ? DesiredState{} : desired_;
   if (config != nullptr) DropUndeclaredLocked(*config, &next);
@@ -315,16 +313,17 @@ void Registry::DropUndeclaredLocked(const ConfigNames& config, DesiredState* nex
 // Rules across resources: collisions (ALREADY_EXISTS), local ports the
 // datapath cannot share (FAILED_PRECONDITION), limits (RESOURCE_EXHAUSTED).
 absl::Status Registry::CheckNextState(const DesiredState& next, const RequestPaths& paths) const {
-  if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, FindCollisions(next, paths)); !st.ok()) return st;
+  if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, FindCollisions(next, paths)); !st.ok())
+    return st;
   if (!shared_udp_ports_) {
     auto shared = FindSharedLocalPorts(next, paths);
     if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, shared); !st.ok()) return st;
   }
   if (next.tunnels.size() > limits_.max_tunnels || next.sessions.size() > limits_.max_sessions) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the apply would leave ", next.tunnels.size(), " tunnels and ", next.sessions.size(),
-        " sessions; the limits are --max-tunnels=", limits_.max_tunnels, " and --max-sessions=",
-        limits_.max_sessions));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the apply would leave ", next.tunnels.size(), " tunnels and ", next.sessions.size(),
+                     " sessions; the limits are --max-tunnels=", limits_.max_tunnels,
+                     " and --max-sessions=", limits_.max_sessions));
   }
   return absl::OkStatus();
 }
@@ -346,7 +345,9 @@ absl::Status Registry::CommitAndPublishLocked(const v1::Plan& plan, const Desire
   }
   MarkDeletingLocked(before, next);
   for (const auto& a : plan.actions()) {
-    if (a.operation() == v1::PlanAction::OPERATION_UNCHANGED || a.operation() == v1::PlanAction::OPERATION_DELETE) continue;
+    if (a.operation() == v1::PlanAction::OPERATION_UNCHANGED ||
+        a.operation() == v1::PlanAction::OPERATION_DELETE)
+      continue;
     auto type = a.operation() == v1::PlanAction::OPERATION_CREATE ? v1::WatchEvent::TYPE_ADDED
                                                                   : v1::WatchEvent::TYPE_MODIFIED;
     PublishLocked(type, a.kind(), a.name());
@@ -463,7 +464,8 @@ absl::StatusOr<v1::ListResponse> Registry::List(const v1::ListRequest& request) 
       using T = ResourceTraits<R>;
       if (!all && request.kind() != T::kKind) return;
       for (const auto& [name, r] : T::Of(*set)) {
-        if (request.tunnel().empty() || request.tunnel() == T::TunnelOf(r)) *T::Add(&response) = WithStatusLocked(r);
+        if (request.tunnel().empty() || request.tunnel() == T::TunnelOf(r))
+          *T::Add(&response) = WithStatusLocked(r);
       }
     });
   }

@@ -74,16 +74,15 @@ class Registry {
   Snapshot SnapshotForReconcile() const;
   // Records what the reconciler saw for a resource. Publishes MODIFIED when
   // the phase, message or observed generation changed; counters silently.
-  void SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase,
-                 const std::string& message, uint64_t observed_generation,
-                 const v1::Counters& counters);
+  void SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase, const std::string& message,
+                 uint64_t observed_generation, const v1::Counters& counters);
   // Replaces the owned set (persisted when it changed).
   absl::Status SetOwned(const OwnedSet& owned);
   // The datapath no longer holds these deleted resources: publish DELETED.
   void FinishDeleting(v1::ResourceKind kind, const std::string& name);
 
  private:
-  using Key = std::string;  // "tunnel/NAME" or "session/NAME"
+  using Key = std::string;                          // "tunnel/NAME" or "session/NAME"
   using RequestPaths = std::map<Key, std::string>;  // -> "tunnels[2]"
   struct ConfigNames {
     std::set<std::string> tunnels, sessions;

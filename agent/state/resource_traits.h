@@ -28,13 +28,31 @@ struct ResourceTraits<l2tpagent::v1::Tunnel> {
   static std::string Key(const std::string& name) { return kTunnelKeyPrefix + name; }
   static constexpr auto Validate = ValidateTunnel;
 
-  template <typename S> static auto& Of(S& s) { return s.tunnels; }
-  template <typename M> static const auto& Repeated(const M& m) { return m.tunnels(); }
-  template <typename M> static R* Add(M* m) { return m->add_tunnels(); }
-  template <typename M> static R* Set(M* m) { return m->mutable_tunnel(); }
+  template <typename S>
+  static auto& Of(S& s) {
+    return s.tunnels;
+  }
+  template <typename M>
+  static const auto& Repeated(const M& m) {
+    return m.tunnels();
+  }
+  template <typename M>
+  static R* Add(M* m) {
+    return m->add_tunnels();
+  }
+  template <typename M>
+  static R* Set(M* m) {
+    return m->mutable_tunnel();
+  }
   // The stored state's list of the names the --config file declared.
-  template <typename M> static const auto& ConfigNames(const M& m) { return m.config_tunnels(); }
-  template <typename M> static std::string* AddConfigName(M* m) { return m->add_config_tunnels(); }
+  template <typename M>
+  static const auto& ConfigNames(const M& m) {
+    return m.config_tunnels();
+  }
+  template <typename M>
+  static std::string* AddConfigName(M* m) {
+    return m->add_config_tunnels();
+  }
 
   // The tunnel a resource belongs to (List's filter, metrics): itself.
   static const std::string& TunnelOf(const R& t) { return t.name(); }
@@ -50,12 +68,30 @@ struct ResourceTraits<l2tpagent::v1::Session> {
   static std::string Key(const std::string& name) { return kSessionKeyPrefix + name; }
   static constexpr auto Validate = ValidateSession;
 
-  template <typename S> static auto& Of(S& s) { return s.sessions; }
-  template <typename M> static const auto& Repeated(const M& m) { return m.sessions(); }
-  template <typename M> static R* Add(M* m) { return m->add_sessions(); }
-  template <typename M> static R* Set(M* m) { return m->mutable_session(); }
-  template <typename M> static const auto& ConfigNames(const M& m) { return m.config_sessions(); }
-  template <typename M> static std::string* AddConfigName(M* m) { return m->add_config_sessions(); }
+  template <typename S>
+  static auto& Of(S& s) {
+    return s.sessions;
+  }
+  template <typename M>
+  static const auto& Repeated(const M& m) {
+    return m.sessions();
+  }
+  template <typename M>
+  static R* Add(M* m) {
+    return m->add_sessions();
+  }
+  template <typename M>
+  static R* Set(M* m) {
+    return m->mutable_session();
+  }
+  template <typename M>
+  static const auto& ConfigNames(const M& m) {
+    return m.config_sessions();
+  }
+  template <typename M>
+  static std::string* AddConfigName(M* m) {
+    return m->add_config_sessions();
+  }
 
   static const std::string& TunnelOf(const R& s) { return s.spec().tunnel(); }
   static std::string InterfaceOf(const R& s) { return s.spec().interface_name(); }
@@ -81,14 +117,9 @@ void ForEachKindChildrenFirst(F&& f) {
 template <typename F>
 bool ForKind(l2tpagent::v1::ResourceKind kind, F&& f) {
   switch (kind) {
-    case l2tpagent::v1::RESOURCE_KIND_TUNNEL:
-      f.template operator()<l2tpagent::v1::Tunnel>();
-      return true;
-    case l2tpagent::v1::RESOURCE_KIND_SESSION:
-      f.template operator()<l2tpagent::v1::Session>();
-      return true;
-    default:
-      return false;
+    case l2tpagent::v1::RESOURCE_KIND_TUNNEL: f.template operator()<l2tpagent::v1::Tunnel>(); return true;
+    case l2tpagent::v1::RESOURCE_KIND_SESSION: f.template operator()<l2tpagent::v1::Session>(); return true;
+    default: return false;
   }
 }
 

@@ -21,7 +21,8 @@ void Append(std::vector<Violation> more, std::vector<Violation>* out) {
 void CheckUnique(const std::string& key, const std::string& name, const std::string& path,
                  std::map<std::string, std::string>* paths, std::vector<Violation>* out) {
   auto [it, fresh] = paths->emplace(key, path);
-  if (!fresh) out->push_back({path + ".name", absl::StrCat(Quote(name), " appears twice (also ", it->second, ")")});
+  if (!fresh)
+    out->push_back({path + ".name", absl::StrCat(Quote(name), " appears twice (also ", it->second, ")")});
 }
 
 // The agent stamps every resource it commits; Delete takes an empty
@@ -55,7 +56,8 @@ std::vector<Violation> CheckStoredState(const l2tpagent::store::v1::State& state
     CheckUnique(SessionNameKey(s.name()), s.name(), path, &paths, &out);
     // The reconciler looks the tunnel up with .at(): it must exist.
     if (!s.spec().tunnel().empty() && !desired.tunnels.count(s.spec().tunnel())) {
-      out.push_back({path + ".spec.tunnel", absl::StrCat("tunnel ", Quote(s.spec().tunnel()), " does not exist")});
+      out.push_back(
+          {path + ".spec.tunnel", absl::StrCat("tunnel ", Quote(s.spec().tunnel()), " does not exist")});
     }
     desired.sessions.emplace(s.name(), s);
   }

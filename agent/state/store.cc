@@ -125,13 +125,15 @@ bool IsBadOrMissing(const absl::Status& st) { return absl::IsNotFound(st) || abs
 
 // Why the agent refuses to start: `problem` (the current file) and why the
 // previous state cannot stand in for it.
-absl::Status NoGoodState(const std::string& problem, const std::string& prev, const absl::Status& prev_status) {
+absl::Status NoGoodState(const std::string& problem, const std::string& prev,
+                         const absl::Status& prev_status) {
   if (absl::IsNotFound(prev_status)) {
-    return absl::DataLossError(absl::StrCat(problem, "; no previous good state to fall back on (", prev,
-                                            " does not exist). Move the file away to start with an empty state."));
+    return absl::DataLossError(
+        absl::StrCat(problem, "; no previous good state to fall back on (", prev,
+                     " does not exist). Move the file away to start with an empty state."));
   }
-  return absl::DataLossError(absl::StrCat(problem, "; and the previous state cannot be used either (", prev, ": ",
-                                          prev_status.message(), ")"));
+  return absl::DataLossError(absl::StrCat(problem, "; and the previous state cannot be used either (", prev,
+                                          ": ", prev_status.message(), ")"));
 }
 
 }  // namespace
@@ -148,8 +150,8 @@ std::string Store::Encode(const storev1::State& state) {
 
 absl::StatusOr<storev1::State> Store::Decode(const std::string& bytes) {
   if (bytes.size() < kHeader) {
-    return absl::DataLossError(absl::StrCat("truncated: ", bytes.size(), " bytes, shorter than the ",
-                                            kHeader, "-byte header"));
+    return absl::DataLossError(
+        absl::StrCat("truncated: ", bytes.size(), " bytes, shorter than the ", kHeader, "-byte header"));
   }
   if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
     return absl::DataLossError("not an l2tp-agent state file (bad magic)");
@@ -189,7 +191,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir, LoadR
     report->fresh = true;  // first start
     return store;
   }
-  report->problem = absl::StrCat(current, ": ", absl::IsNotFound(state.status()) ? "missing" : state.status().message());
+  report->problem = absl::StrCat(current, ": ",
+                                 absl::IsNotFound(state.status()) ? "missing" : state.status().message());
   if (!prev_state.ok()) return NoGoodState(report->problem, prev, prev_state.status());
 
   // Keep the bad file for inspection, and make the good one current again.

@@ -23,10 +23,10 @@ namespace storev1 = ::l2tpagent::store::v1;
 class Store {
  public:
   struct LoadReport {
-    bool fresh = false;           // nothing stored yet
-    bool recovered = false;       // current file was bad; previous good state loaded
-    std::string problem;          // what was wrong with the current file
-    std::string removed_temp;     // a partial state.pb.tmp removed at start (path)
+    bool fresh = false;        // nothing stored yet
+    bool recovered = false;    // current file was bad; previous good state loaded
+    std::string problem;       // what was wrong with the current file
+    std::string removed_temp;  // a partial state.pb.tmp removed at start (path)
   };
 
   // Opens (creating) `dir`, removes a leftover temp file and loads the stored

@@ -43,8 +43,7 @@ std::string EndpointError(const IpAddress& a) {
   return "";
 }
 
-void CheckAddress(Checker& c, const char* field, const std::string& text,
-                  std::optional<IpAddress>* out) {
+void CheckAddress(Checker& c, const char* field, const std::string& text, std::optional<IpAddress>* out) {
   if (text.empty()) {
     c.Fail(field, "required: an IPv4 or IPv6 address");
     return;
@@ -90,12 +89,16 @@ void CheckSequencing(Checker& c, const v1::SessionSpec& s) {
       "needs the L2-specific sublayer, which carries the sequence number, and l2_specific_sublayer is NONE: ";
   constexpr const char* kFix = "; set l2_specific_sublayer to DEFAULT (or leave it unset), or turn ";
   if (s.send_sequence()) {
-    c.Fail("spec.send_sequence", absl::StrCat(kWhy, "no frame could carry a sequence number, and a peer that "
-                                              "requires sequencing would discard every frame", kFix, "send_sequence off"));
+    c.Fail("spec.send_sequence", absl::StrCat(kWhy,
+                                              "no frame could carry a sequence number, and a peer that "
+                                              "requires sequencing would discard every frame",
+                                              kFix, "send_sequence off"));
   }
   if (s.require_sequence()) {
-    c.Fail("spec.require_sequence", absl::StrCat(kWhy, "no frame could carry a sequence number, so every frame "
-                                                 "received would be discarded", kFix, "require_sequence off"));
+    c.Fail("spec.require_sequence", absl::StrCat(kWhy,
+                                                 "no frame could carry a sequence number, so every frame "
+                                                 "received would be discarded",
+                                                 kFix, "require_sequence off"));
   }
 }
 
@@ -122,8 +125,8 @@ std::vector<Violation> ValidateTunnel(const v1::Tunnel& tunnel, std::string_view
     c.Fail("spec.version", absl::StrCat("must be 3, got ", s.version()));
   }
   const uint32_t max_id = version == 2 ? 0xffff : 0xffffffff;
-  for (auto [field, value] : {std::pair{"spec.tunnel_id", s.tunnel_id()},
-                              std::pair{"spec.peer_tunnel_id", s.peer_tunnel_id()}}) {
+  for (auto [field, value] :
+       {std::pair{"spec.tunnel_id", s.tunnel_id()}, std::pair{"spec.peer_tunnel_id", s.peer_tunnel_id()}}) {
     if (value == 0) c.Fail(field, "must be non-zero");
     else if (value > max_id) c.Fail(field, absl::StrCat("must fit in 16 bits for L2TPv2, got ", value));
   }
@@ -173,8 +176,8 @@ std::vector<Violation> ValidateSession(const v1::Session& session, std::string_v
   if (!s.interface_name().empty()) {
     if (auto e = InterfaceNameError(s.interface_name()); !e.empty()) c.Fail("spec.interface_name", e);
   }
-  for (auto [field, value] : {std::pair{"spec.cookie", &s.cookie()},
-                              std::pair{"spec.peer_cookie", &s.peer_cookie()}}) {
+  for (auto [field, value] :
+       {std::pair{"spec.cookie", &s.cookie()}, std::pair{"spec.peer_cookie", &s.peer_cookie()}}) {
     std::string error;
     if (!ParseCookie(*value, &error)) c.Fail(field, error);
   }
@@ -204,7 +207,8 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
     const std::string& self;
     const std::string& other;
   };
-  auto touched = [&](const std::string& kind, const std::string& a, const std::string& b) -> std::optional<Side> {
+  auto touched = [&](const std::string& kind, const std::string& a,
+                     const std::string& b) -> std::optional<Side> {
     if (const std::string* pb = path_of(kind + "/" + b)) return Side{pb, b, a};
     if (const std::string* pa = path_of(kind + "/" + a)) return Side{pa, a, b};
     return std::nullopt;
@@ -221,15 +225,17 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
   std::map<std::string, std::string> endpoints;
   for (const auto& [name, t] : next.tunnels) {
     auto [it, fresh] = tunnel_ids.emplace(t.spec().tunnel_id(), name);
-    if (!fresh) report("tunnel", it->second, name, "spec.tunnel_id", absl::StrCat("tunnel_id ", t.spec().tunnel_id()));
+    if (!fresh)
+      report("tunnel", it->second, name, "spec.tunnel_id", absl::StrCat("tunnel_id ", t.spec().tunnel_id()));
     if (t.spec().encap() == v1::ENCAPSULATION_IP) continue;
     const std::string key = EndpointKey(t.spec());
     auto [ep_it, ep_fresh] = endpoints.emplace(key, name);
     auto side = ep_fresh ? std::nullopt : touched("tunnel", ep_it->second, name);
     if (side) {  // named both ways: either may be the one to change
-      out.push_back({absl::StrCat(*side->path, ".spec.remote"),
-                     absl::StrCat("tunnel ", Quote(side->self), " has the same endpoints as tunnel ",
-                                  Quote(side->other), " (", key, "); one of them needs another address or port")});
+      out.push_back(
+          {absl::StrCat(*side->path, ".spec.remote"),
+           absl::StrCat("tunnel ", Quote(side->self), " has the same endpoints as tunnel ",
+                        Quote(side->other), " (", key, "); one of them needs another address or port")});
     }
   }
 
@@ -244,8 +250,7 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
              absl::StrCat("session_id ", spec.session_id(), " in tunnel ", Quote(spec.tunnel())));
     }
     auto tunnel = next.tunnels.find(spec.tunnel());
-    if (fresh && tunnel != next.tunnels.end() &&
-        tunnel->second.spec().encap() == v1::ENCAPSULATION_IP) {
+    if (fresh && tunnel != next.tunnels.end() && tunnel->second.spec().encap() == v1::ENCAPSULATION_IP) {
       auto [ip_it, ip_fresh] = ip_encap_ids.emplace(spec.session_id(), name);
       if (!ip_fresh) {
         report("session", ip_it->second, name, "spec.session_id",
@@ -279,11 +284,12 @@ std::vector<Violation> FindSharedLocalPorts(const DesiredState& next,
       other = &name;
     }
     if (path == paths.end()) continue;
-    out.push_back({absl::StrCat(path->second, ".spec.udp_source_port"),
-                   absl::StrCat("local ", key, " is already used by tunnel ", Quote(*other),
-                                ": this datapath gives every tunnel a UDP socket of its own, so tunnels cannot "
-                                "share a local port; give one another udp_source_port (the userspace datapath "
-                                "lets tunnels to different remotes share one)")});
+    out.push_back(
+        {absl::StrCat(path->second, ".spec.udp_source_port"),
+         absl::StrCat("local ", key, " is already used by tunnel ", Quote(*other),
+                      ": this datapath gives every tunnel a UDP socket of its own, so tunnels cannot "
+                      "share a local port; give one another udp_source_port (the userspace datapath "
+                      "lets tunnels to different remotes share one)")});
   }
   return out;
 }

@@ -23,9 +23,9 @@ absl::StatusOr<std::unique_ptr<GenlL2tpSocket>> GenlL2tpSocket::Open() {
   int family = genl_ctrl_resolve(sk, L2TP_GENL_NAME);
   if (family < 0) {
     nl_socket_free(sk);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "generic netlink family \"l2tp\" does not resolve: ", nl_geterror(family),
-        " (kernel without L2TP, or l2tp_netlink not loadable)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("generic netlink family \"l2tp\" does not resolve: ", nl_geterror(family),
+                     " (kernel without L2TP, or l2tp_netlink not loadable)"));
   }
   return std::unique_ptr<GenlL2tpSocket>(new GenlL2tpSocket(sk, family));
 }

@@ -17,8 +17,8 @@ KernelL2tpProbe ProbeKernelL2tp() {
   if (int err = genl_connect(sk); err < 0) {
     probe.detail = std::string("generic netlink: ") + nl_geterror(err);
   } else if (int family = genl_ctrl_resolve(sk, "l2tp"); family < 0) {
-    probe.detail = std::string("generic netlink family \"l2tp\" does not resolve: ") +
-                   nl_geterror(family) + " (kernel without L2TP, or l2tp_netlink not loadable)";
+    probe.detail = std::string("generic netlink family \"l2tp\" does not resolve: ") + nl_geterror(family) +
+                   " (kernel without L2TP, or l2tp_netlink not loadable)";
   } else {
     probe.available = true;
   }

@@ -52,7 +52,8 @@ void KernelDatapath::CountWrite(const std::string& what) {
   L2TP_LOG(kDebug) << "kernel: write " << writes_ << ": " << what;
 }
 
-absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> KernelDatapath::WatchL2tpEvents(std::function<void()> on_change) {
+absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> KernelDatapath::WatchL2tpEvents(
+    std::function<void()> on_change) {
   std::lock_guard lock(mu_);
   return L2tpEventWatcher::Start(genl_->port(), std::move(on_change));
 }
@@ -132,7 +133,8 @@ absl::Status KernelDatapath::WaitTunnelGone(uint32_t tunnel_id) {
     if (absl::IsNotFound(st)) return absl::OkStatus();
     if (!st.ok()) return st;
     if (std::chrono::steady_clock::now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("delete tunnel ", tunnel_id, ": still present after 5 s"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("delete tunnel ", tunnel_id, ": still present after 5 s"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -165,8 +167,8 @@ namespace {
 absl::StatusOr<NlMsgPtr> BuildSessionGet(int family, uint32_t tunnel_id, uint32_t session_id) {
   NlMsgPtr msg(nlmsg_alloc());
   if (!msg) return absl::ResourceExhaustedError("cannot allocate a netlink message");
-  if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, L2TP_CMD_SESSION_GET, L2TP_GENL_VERSION) ==
-          nullptr ||
+  if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, L2TP_CMD_SESSION_GET,
+                  L2TP_GENL_VERSION) == nullptr ||
       nla_put_u32(msg.get(), L2TP_ATTR_CONN_ID, tunnel_id) != 0 ||
       nla_put_u32(msg.get(), L2TP_ATTR_SESSION_ID, session_id) != 0) {
     return absl::InternalError("netlink message too small for its attributes");

@@ -30,25 +30,16 @@ std::string Meaning(KernelOp op, int err) {
     case EPROTONOSUPPORT:
       return "not supported by this kernel (pseudowire or encapsulation module missing, or wrong L2TP version)";
     case EPERM:
-    case EACCES:
-      return "not permitted: the L2TP netlink family needs CAP_NET_ADMIN";
-    case EBUSY:
-      return "busy (the socket or interface is in use)";
-    case EINVAL:
-      return "rejected by the kernel as invalid";
-    case EADDRINUSE:
-      return "local address and port already in use";
-    case EADDRNOTAVAIL:
-      return "local address not configured on this host";
-    case EAFNOSUPPORT:
-      return "address family not supported (IPv6 disabled?)";
-    case ENETUNREACH:
-      return "no route to the remote address";
+    case EACCES: return "not permitted: the L2TP netlink family needs CAP_NET_ADMIN";
+    case EBUSY: return "busy (the socket or interface is in use)";
+    case EINVAL: return "rejected by the kernel as invalid";
+    case EADDRINUSE: return "local address and port already in use";
+    case EADDRNOTAVAIL: return "local address not configured on this host";
+    case EAFNOSUPPORT: return "address family not supported (IPv6 disabled?)";
+    case ENETUNREACH: return "no route to the remote address";
     case ENOBUFS:
-    case ENOMEM:
-      return "kernel out of memory";
-    default:
-      return std::strerror(err);
+    case ENOMEM: return "kernel out of memory";
+    default: return std::strerror(err);
   }
 }
 
@@ -79,7 +70,7 @@ absl::Status KernelErrorStatus(KernelOp op, const std::string& object, int err) 
   if (err < 0) err = -err;
   const char* name = strerrorname_np(err);
   return absl::Status(Code(op, err), absl::StrCat(object, ": ", Meaning(op, err), " (",
-                                                   name ? name : absl::StrCat("errno ", err), ")"));
+                                                  name ? name : absl::StrCat("errno ", err), ")"));
 }
 
 }  // namespace l2tp::kernel

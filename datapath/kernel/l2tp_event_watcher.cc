@@ -31,7 +31,7 @@ int AcceptAnySequence(nl_msg*, void*) { return NL_OK; }
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> L2tpEventWatcher::Start(uint32_t ignore_port,
-                                                                         std::function<void()> on_change) {
+                                                                          std::function<void()> on_change) {
   nl_sock* sk = nl_socket_alloc();
   if (sk == nullptr) return absl::ResourceExhaustedError("cannot allocate a netlink socket");
   auto fail = [&](absl::Status st) {
@@ -52,10 +52,12 @@ absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> L2tpEventWatcher::Start(uint32
   nl_socket_set_nonblocking(sk);
   int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) return fail(absl::ResourceExhaustedError("eventfd failed"));
-  return std::unique_ptr<L2tpEventWatcher>(new L2tpEventWatcher(sk, stop_fd, ignore_port, std::move(on_change)));
+  return std::unique_ptr<L2tpEventWatcher>(
+      new L2tpEventWatcher(sk, stop_fd, ignore_port, std::move(on_change)));
 }
 
-L2tpEventWatcher::L2tpEventWatcher(nl_sock* sk, int stop_fd, uint32_t ignore_port, std::function<void()> on_change)
+L2tpEventWatcher::L2tpEventWatcher(nl_sock* sk, int stop_fd, uint32_t ignore_port,
+                                   std::function<void()> on_change)
     : sk_(sk), stop_fd_(stop_fd), ignore_port_(ignore_port), on_change_(std::move(on_change)) {
   thread_ = std::thread([this] { Loop(); });
 }

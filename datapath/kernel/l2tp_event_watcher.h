@@ -25,7 +25,7 @@ class L2tpEventWatcher : public ExternalChangeWatch {
   // notifications not caused by the netlink socket whose port is
   // `ignore_port` (the datapath's own requests), and after lost notifications.
   static absl::StatusOr<std::unique_ptr<L2tpEventWatcher>> Start(uint32_t ignore_port,
-                                                                  std::function<void()> on_change);
+                                                                 std::function<void()> on_change);
   ~L2tpEventWatcher() override;  // stops and joins the thread
 
   uint64_t notifications() const { return notifications_.load(); }  // seen, own excluded

@@ -13,8 +13,8 @@ namespace {
 absl::StatusOr<NlMsgPtr> NewRequest(int family, uint8_t command, int flags = 0) {
   NlMsgPtr msg(nlmsg_alloc());
   if (!msg) return absl::ResourceExhaustedError("cannot allocate a netlink message");
-  if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, command,
-                  L2TP_GENL_VERSION) == nullptr) {
+  if (genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, command, L2TP_GENL_VERSION) ==
+      nullptr) {
     return absl::InternalError("netlink message header does not fit");
   }
   return msg;
@@ -29,13 +29,15 @@ bool ValidCookie(const std::vector<uint8_t>& c) { return c.empty() || c.size() =
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
   const std::string what = absl::StrCat("create tunnel ", c.tunnel_id);
   if (c.version != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": only L2TPv3 tunnels are kernel-owned (version ", c.version, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": only L2TPv3 tunnels are kernel-owned (version ", c.version, ")"));
   }
   if (c.tunnel_id == 0 || c.peer_tunnel_id == 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": tunnel ids must be non-zero"));
   }
   if (!(c.local.is_v4() || c.local.is_v6()) || c.local.family != c.remote.family) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": local and remote must both be IPv4 or both IPv6"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": local and remote must both be IPv4 or both IPv6"));
   }
   auto msg = NewRequest(family, L2TP_CMD_TUNNEL_CREATE);
   if (!msg.ok()) return msg.status();
@@ -89,7 +91,8 @@ absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& c) 
   }
   // Always named: the kernel's default l2tpeth%d would make adoption guesswork.
   if (c.interface_name.empty() || c.interface_name.size() >= IFNAMSIZ) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": interface name must be 1 to ", IFNAMSIZ - 1, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": interface name must be 1 to ", IFNAMSIZ - 1, " characters"));
   }
   auto msg = NewRequest(family, L2TP_CMD_SESSION_CREATE);
   if (!msg.ok()) return msg.status();
@@ -102,13 +105,13 @@ absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& c) 
                        c.l2spec == L2Spec::kNone ? L2TP_L2SPECTYPE_NONE : L2TP_L2SPECTYPE_DEFAULT) |
             nla_put_string(m, L2TP_ATTR_IFNAME, c.interface_name.c_str());
   // COOKIE is what this end sends; PEER_COOKIE what it requires on receive.
-  if (!c.cookie.empty()) err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
+  if (!c.cookie.empty())
+    err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
   if (!c.peer_cookie.empty()) {
     err |= nla_put(m, L2TP_ATTR_PEER_COOKIE, static_cast<int>(c.peer_cookie.size()), c.peer_cookie.data());
   }
   err |= nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
-         nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) |
-         nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
+         nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) | nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
   if (c.reorder_timeout_ms != 0) {
     err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);  // NLA_MSECS: u64 ms
   }

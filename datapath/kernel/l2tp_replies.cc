@@ -16,15 +16,15 @@ struct Policies {
   nla_policy attrs[L2TP_ATTR_MAX + 1] = {};
   nla_policy stats[L2TP_ATTR_STATS_MAX + 1] = {};
   Policies() {
-    for (int a : {L2TP_ATTR_CONN_ID, L2TP_ATTR_PEER_CONN_ID, L2TP_ATTR_SESSION_ID,
-                  L2TP_ATTR_PEER_SESSION_ID, L2TP_ATTR_DEBUG}) {
+    for (int a : {L2TP_ATTR_CONN_ID, L2TP_ATTR_PEER_CONN_ID, L2TP_ATTR_SESSION_ID, L2TP_ATTR_PEER_SESSION_ID,
+                  L2TP_ATTR_DEBUG}) {
       attrs[a].type = NLA_U32;
     }
     for (int a : {L2TP_ATTR_PW_TYPE, L2TP_ATTR_ENCAP_TYPE, L2TP_ATTR_UDP_SPORT, L2TP_ATTR_UDP_DPORT}) {
       attrs[a].type = NLA_U16;
     }
-    for (int a : {L2TP_ATTR_PROTO_VERSION, L2TP_ATTR_UDP_CSUM, L2TP_ATTR_RECV_SEQ,
-                  L2TP_ATTR_SEND_SEQ, L2TP_ATTR_LNS_MODE, L2TP_ATTR_USING_IPSEC}) {
+    for (int a : {L2TP_ATTR_PROTO_VERSION, L2TP_ATTR_UDP_CSUM, L2TP_ATTR_RECV_SEQ, L2TP_ATTR_SEND_SEQ,
+                  L2TP_ATTR_LNS_MODE, L2TP_ATTR_USING_IPSEC}) {
       attrs[a].type = NLA_U8;
     }
     attrs[L2TP_ATTR_RECV_TIMEOUT].type = NLA_U64;
@@ -51,10 +51,10 @@ const Policies& GetPolicies() {
 absl::StatusOr<std::array<nlattr*, L2TP_ATTR_MAX + 1>> ParseAttrs(nlmsghdr* nlh, const char* what) {
   std::array<nlattr*, L2TP_ATTR_MAX + 1> tb{};
   // genlmsg_parse takes a non-const policy pointer in older libnl.
-  if (int err = genlmsg_parse(nlh, 0, tb.data(), L2TP_ATTR_MAX,
-                              const_cast<nla_policy*>(GetPolicies().attrs));
+  if (int err = genlmsg_parse(nlh, 0, tb.data(), L2TP_ATTR_MAX, const_cast<nla_policy*>(GetPolicies().attrs));
       err < 0) {
-    return absl::DataLossError(absl::StrCat("malformed ", what, " reply from the kernel (libnl error ", -err, ")"));
+    return absl::DataLossError(
+        absl::StrCat("malformed ", what, " reply from the kernel (libnl error ", -err, ")"));
   }
   return tb;
 }
@@ -84,7 +84,8 @@ absl::StatusOr<Counters> ParseStats(nlattr* stats) {
   if (int err = nla_parse_nested(tb, L2TP_ATTR_STATS_MAX, stats,
                                  const_cast<nla_policy*>(GetPolicies().stats));
       err < 0) {
-    return absl::DataLossError(absl::StrCat("malformed L2TP statistics from the kernel (libnl error ", -err, ")"));
+    return absl::DataLossError(
+        absl::StrCat("malformed L2TP statistics from the kernel (libnl error ", -err, ")"));
   }
   c.tx_packets = U64(tb[L2TP_ATTR_TX_PACKETS]);
   c.tx_bytes = U64(tb[L2TP_ATTR_TX_BYTES]);

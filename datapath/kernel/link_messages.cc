@@ -28,7 +28,8 @@ absl::StatusOr<NlMsgPtr> NewLinkRequest(int type, int flags) {
 
 absl::StatusOr<NlMsgPtr> BuildLinkSetUp(const std::string& ifname, uint32_t mtu) {
   if (ifname.empty() || ifname.size() >= IFNAMSIZ) {
-    return absl::InvalidArgumentError(absl::StrCat("interface name \"", ifname, "\" must be 1 to ", IFNAMSIZ - 1, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("interface name \"", ifname, "\" must be 1 to ", IFNAMSIZ - 1, " characters"));
   }
   auto msg = NewLinkRequest(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
   if (!msg.ok()) return msg.status();
@@ -63,7 +64,8 @@ absl::StatusOr<LinkInfo> ParseLinkReply(const nlmsghdr* nlh) {
   link.ifindex = ifi->ifi_index;
   link.up = (ifi->ifi_flags & IFF_UP) != 0;
   const int attrlen = static_cast<int>(nlh->nlmsg_len - NLMSG_LENGTH(sizeof(ifinfomsg)));
-  const auto* first = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(ifi) + NLMSG_ALIGN(sizeof(ifinfomsg)));
+  const auto* first = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(ifi) +
+                                                      NLMSG_ALIGN(sizeof(ifinfomsg)));
   // Walked by hand: only two attributes matter, and a whole libnl link object
   // per interface is what made Observe slow with 10,000 of them.
   const nlattr* a = first;
@@ -82,7 +84,8 @@ absl::StatusOr<LinkInfo> ParseLinkReply(const nlmsghdr* nlh) {
       default: break;
     }
   }
-  if (link.name.empty()) return absl::DataLossError(absl::StrCat("link dump: interface ", link.ifindex, " without IFLA_IFNAME"));
+  if (link.name.empty())
+    return absl::DataLossError(absl::StrCat("link dump: interface ", link.ifindex, " without IFLA_IFNAME"));
   return link;
 }
 

@@ -71,7 +71,8 @@ ExchangeOutcome NetlinkExchange(nl_sock* sk, nl_msg* msg, KernelOp op, const std
     if (err < 0) {
       // The rest of a reply (or dump) may still be queued and would be read
       // as the answer to the next request.
-      return {absl::UnavailableError(absl::StrCat(object, ": netlink receive failed: ", nl_geterror(err))), true};
+      return {absl::UnavailableError(absl::StrCat(object, ": netlink receive failed: ", nl_geterror(err))),
+              true};
     }
   }
   return {ex.reply_status, false};

@@ -6,7 +6,8 @@
 namespace l2tp::memory {
 
 std::vector<std::string> MemoryDatapath::Capabilities() const {
-  return {"encap/udp", "encap/ip", "ipv4", "ipv6", "pseudowire/eth", "cookies", "sequencing", "udp/shared-local-port"};
+  return {"encap/udp",      "encap/ip", "ipv4",       "ipv6",
+          "pseudowire/eth", "cookies",  "sequencing", "udp/shared-local-port"};
 }
 
 absl::Status MemoryDatapath::MaybeFail() {
@@ -71,8 +72,7 @@ absl::Status MemoryDatapath::CreateSession(const SessionConfig& config) {
   }
   for (const auto& [key, s] : sessions_) {
     if (s.config.interface_name == config.interface_name) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("interface ", config.interface_name, " exists"));
+      return absl::AlreadyExistsError(absl::StrCat("interface ", config.interface_name, " exists"));
     }
   }
   if (auto st = MaybeFail(); !st.ok()) return st;
@@ -114,8 +114,7 @@ int MemoryDatapath::writes() const {
   return writes_;
 }
 
-void MemoryDatapath::SetSessionCounters(uint32_t tunnel_id, uint32_t session_id,
-                                        const Counters& c) {
+void MemoryDatapath::SetSessionCounters(uint32_t tunnel_id, uint32_t session_id, const Counters& c) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find({tunnel_id, session_id});
   if (it != sessions_.end()) it->second.counters = c;

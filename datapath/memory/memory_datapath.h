@@ -28,7 +28,7 @@ class MemoryDatapath : public Datapath {
 
   // Test hooks.
   void FailNextWrites(int count, absl::Status status);  // next `count` writes fail
-  int writes() const;                                     // successful writes so far
+  int writes() const;                                   // successful writes so far
   void SetSessionCounters(uint32_t tunnel_id, uint32_t session_id, const Counters& c);
   // A device left behind with this agent's mark (as by a crash).
   void AddStrayInterface(const std::string& name);

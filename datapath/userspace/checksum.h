@@ -33,10 +33,8 @@ inline uint64_t HeaderSum(const uint8_t* p, size_t n) {
 
 // TCP/UDP pseudo-header sum for IPv4 (`addresses` = saddr+daddr, 8 bytes) or
 // IPv6 (32 bytes).
-inline uint64_t PseudoHeaderSum(std::span<const uint8_t> addresses, uint8_t protocol,
-                                uint32_t length) {
-  return HeaderSum(addresses.data(), addresses.size()) + protocol + (length >> 16) +
-         (length & 0xffff);
+inline uint64_t PseudoHeaderSum(std::span<const uint8_t> addresses, uint8_t protocol, uint32_t length) {
+  return HeaderSum(addresses.data(), addresses.size()) + protocol + (length >> 16) + (length & 0xffff);
 }
 
 inline void PutBe16(uint8_t* p, uint16_t v) {

@@ -22,12 +22,10 @@ uint32_t GetBe32(const uint8_t* p) {
 }  // namespace
 
 size_t HeaderLength(Encap encap, size_t cookie_length, L2Spec l2spec) {
-  return (encap == Encap::kUdp ? 4 : 0) + 4 + cookie_length +
-         (l2spec == L2Spec::kDefault ? 4 : 0);
+  return (encap == Encap::kUdp ? 4 : 0) + 4 + cookie_length + (l2spec == L2Spec::kDefault ? 4 : 0);
 }
 
-size_t EncodeHeader(const TxHeaderSpec& spec, std::optional<uint32_t> sequence,
-                    std::span<uint8_t> out) {
+size_t EncodeHeader(const TxHeaderSpec& spec, std::optional<uint32_t> sequence, std::span<uint8_t> out) {
   size_t need = HeaderLength(spec.encap, spec.cookie.size(), spec.l2spec);
   if (out.size() < need || spec.cookie.size() > kMaxCookieLength) return 0;
   uint8_t* p = out.data();
@@ -69,8 +67,7 @@ SessionIdDecode DecodeSessionId(Encap encap, std::span<const uint8_t> packet) {
   return d;
 }
 
-DataHeaderDecode DecodeDataHeader(const RxSessionSpec& spec, std::span<const uint8_t> packet,
-                                  size_t offset) {
+DataHeaderDecode DecodeDataHeader(const RxSessionSpec& spec, std::span<const uint8_t> packet, size_t offset) {
   DataHeaderDecode d;
   size_t cookie_len = spec.peer_cookie.size();
   size_t sublayer_len = spec.l2spec == L2Spec::kDefault ? 4 : 0;

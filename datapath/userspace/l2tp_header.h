@@ -15,7 +15,7 @@
 
 namespace l2tp::userspace {
 
-inline constexpr uint32_t kSequenceMask = 0x00ffffff;   // 24-bit sequence space
+inline constexpr uint32_t kSequenceMask = 0x00ffffff;  // 24-bit sequence space
 inline constexpr uint32_t kSublayerSBit = 0x40000000;
 inline constexpr size_t kMaxCookieLength = 8;
 // UDP flags word + session id + 8-byte cookie + sublayer.
@@ -34,8 +34,7 @@ size_t HeaderLength(Encap encap, size_t cookie_length, L2Spec l2spec);
 // Writes the header into `out` (at least HeaderLength() bytes) and returns its
 // length. `sequence` set = S bit + 24-bit number; unset = zero sublayer (as
 // Linux sends without sequencing). Ignored when there is no sublayer.
-size_t EncodeHeader(const TxHeaderSpec& spec, std::optional<uint32_t> sequence,
-                    std::span<uint8_t> out);
+size_t EncodeHeader(const TxHeaderSpec& spec, std::optional<uint32_t> sequence, std::span<uint8_t> out);
 
 // First stage of receive: which session a packet is for.
 enum class SessionIdResult {
@@ -58,7 +57,7 @@ struct RxSessionSpec {
 };
 enum class DataHeaderResult {
   kOk,
-  kTruncated,       // cookie or sublayer cut off
+  kTruncated,  // cookie or sublayer cut off
   kCookieMismatch,
 };
 struct DataHeaderDecode {
@@ -67,8 +66,7 @@ struct DataHeaderDecode {
   uint32_t sequence = 0;
   size_t payload_offset = 0;  // into the packet given to DecodeSessionId
 };
-DataHeaderDecode DecodeDataHeader(const RxSessionSpec& spec, std::span<const uint8_t> packet,
-                                  size_t offset);
+DataHeaderDecode DecodeDataHeader(const RxSessionSpec& spec, std::span<const uint8_t> packet, size_t offset);
 
 // IPv4 raw sockets hand us the IP header too (IPv6 ones do not). Returns the
 // offset of the L2TP header, or nullopt if the IPv4 header is malformed.

@@ -33,8 +33,8 @@ class RtnlSocket {
     if (fd_ < 0) return absl::ErrnoToStatus(errno, absl::StrCat("rtnetlink socket for ", what));
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
-    if (sendto(fd_, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
-               sizeof kernel) < 0) {
+    if (sendto(fd_, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) <
+        0) {
       return absl::ErrnoToStatus(errno, absl::StrCat("rtnetlink send for ", what));
     }
     const uint32_t seq = reinterpret_cast<const nlmsghdr*>(request.data())->nlmsg_seq;

@@ -17,8 +17,8 @@ struct LoopContext {
   IoLoop loop;
   PacketBatch rx;
   PacketBatch tx;
-  PacketBatch segments;            // TSO output, one segment per message
-  std::vector<uint8_t> gso{};      // TSO output as one UDP GSO send
+  PacketBatch segments;        // TSO output, one segment per message
+  std::vector<uint8_t> gso{};  // TSO output as one UDP GSO send
   ReorderTimer timer;
   Sequencer::Clock clock = [] { return std::chrono::steady_clock::now(); };
   size_t tunnel_count = 0;  // control plane's load-balancing hint

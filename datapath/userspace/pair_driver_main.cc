@@ -20,11 +20,9 @@ void PrintCounters(l2tp::Datapath& dp) {
   }
   auto print = [](const char* what, const l2tp::Counters& c) {
     std::cout << what << " tx_packets=" << c.tx_packets << " tx_bytes=" << c.tx_bytes
-              << " tx_errors=" << c.tx_errors << " rx_packets=" << c.rx_packets
-              << " rx_bytes=" << c.rx_bytes << " rx_errors=" << c.rx_errors
-              << " rx_seq_discards=" << c.rx_seq_discards
-              << " rx_oos_packets=" << c.rx_oos_packets
-              << " rx_cookie_discards=" << c.rx_cookie_discards
+              << " tx_errors=" << c.tx_errors << " rx_packets=" << c.rx_packets << " rx_bytes=" << c.rx_bytes
+              << " rx_errors=" << c.rx_errors << " rx_seq_discards=" << c.rx_seq_discards
+              << " rx_oos_packets=" << c.rx_oos_packets << " rx_cookie_discards=" << c.rx_cookie_discards
               << " rx_invalid=" << c.rx_invalid << "\n";
   };
   for (const auto& t : obs->tunnels) print("tunnel", t.counters);

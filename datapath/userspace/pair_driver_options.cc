@@ -14,10 +14,8 @@ absl::Status ParseU32(const std::string& name, const std::string& v, uint32_t* o
   return absl::OkStatus();
 }
 
-absl::Status ParseCookie(const std::string& name, const std::string& hex,
-                         std::vector<uint8_t>* out) {
-  bool hex_only = hex.size() % 2 == 0 &&
-                  hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+absl::Status ParseCookie(const std::string& name, const std::string& hex, std::vector<uint8_t>* out) {
+  bool hex_only = hex.size() % 2 == 0 && hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
   if (!hex_only) return absl::InvalidArgumentError(absl::StrCat("--", name, " wants hex"));
   std::string bytes = absl::HexStringToBytes(hex);
   out->assign(bytes.begin(), bytes.end());

@@ -38,8 +38,7 @@ void ReorderTimer::Rearm() {
   itimerspec spec{};
   if (earliest) {
     // steady_clock is CLOCK_MONOTONIC on Linux; a zero value would disarm.
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(earliest->time_since_epoch())
-                  .count();
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(earliest->time_since_epoch()).count();
     if (ns <= 0) ns = 1;
     spec.it_value.tv_sec = ns / 1000000000;
     spec.it_value.tv_nsec = ns % 1000000000;

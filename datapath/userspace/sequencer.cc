@@ -92,9 +92,8 @@ Sequencer::Verdict Sequencer::OnReceive(bool has_sequence, uint32_t sequence,
 }
 
 void Sequencer::Enqueue(bool has_sequence, uint32_t sequence, std::span<const uint8_t> frame) {
-  auto hold = config_.reorder_timeout_ms
-                  ? std::chrono::milliseconds(config_.reorder_timeout_ms)
-                  : kUnorderedHold;
+  auto hold = config_.reorder_timeout_ms ? std::chrono::milliseconds(config_.reorder_timeout_ms)
+                                         : kUnorderedHold;
   Entry e{has_sequence, sequence, clock_() + hold, {frame.begin(), frame.end()}};
   auto pos = queue_.end();
   if (has_sequence) {

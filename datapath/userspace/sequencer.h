@@ -53,9 +53,9 @@ class Sequencer {
     kDrop,     // discarded and counted
   };
 
-  static constexpr uint32_t kOosRunMax = 4;         // kernel nr_oos_count_max
-  static constexpr uint32_t kWindow = 0xffffff / 2;  // kernel nr_window_size (v3)
-  static constexpr size_t kMaxQueued = 1024;        // bound memory under long timeouts
+  static constexpr uint32_t kOosRunMax = 4;                         // kernel nr_oos_count_max
+  static constexpr uint32_t kWindow = 0xffffff / 2;                 // kernel nr_window_size (v3)
+  static constexpr size_t kMaxQueued = 1024;                        // bound memory under long timeouts
   static constexpr std::chrono::milliseconds kUnorderedHold{1000};  // kernel: HZ
 
   Sequencer(Config config, Clock clock);

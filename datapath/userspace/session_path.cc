@@ -33,19 +33,18 @@ uint32_t DefaultSessionMtu(const TunnelConfig& tunnel, const SessionConfig& sess
   return 1500 - overhead;
 }
 
-SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath* tunnel,
-                         LoopContext* ctx)
+SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath* tunnel, LoopContext* ctx)
     : config_(config),
       tap_(std::move(tap)),
       tunnel_(tunnel),
       ctx_(ctx),
       sequencer_(SequencerConfig(config), ctx->clock),
-      rx_header_length_(
-          HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)),
+      rx_header_length_(HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)),
       coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
       udp_coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
       udp_gso_(tap_.accepts_uso()),
-      max_rx_frame_(MaxReceivedFrame(config.mtu ? config.mtu : DefaultSessionMtu(tunnel->config(), config))) {}
+      max_rx_frame_(MaxReceivedFrame(config.mtu ? config.mtu : DefaultSessionMtu(tunnel->config(), config))) {
+}
 
 SessionPath::~SessionPath() { ctx_->timer.Untrack(this); }
 

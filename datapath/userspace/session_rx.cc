@@ -54,14 +54,9 @@ void SessionPath::Receive(std::span<const uint8_t> packet, size_t offset) {
     return;
   }
   switch (sequencer_.OnReceive(d.has_sequence, d.sequence, frame)) {
-    case Sequencer::Verdict::kDeliver:
-      Deliver(frame);
-      break;
-    case Sequencer::Verdict::kQueued:
-      DrainQueue();
-      break;
-    case Sequencer::Verdict::kDrop:
-      break;
+    case Sequencer::Verdict::kDeliver: Deliver(frame); break;
+    case Sequencer::Verdict::kQueued: DrainQueue(); break;
+    case Sequencer::Verdict::kDrop: break;
   }
 }
 

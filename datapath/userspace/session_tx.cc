@@ -131,8 +131,7 @@ void SessionPath::TakeTapFrame(uint8_t* frame, size_t read_length, int buffer) {
 // Writes the L2TP header in front of `frame` (headroom is guaranteed by the
 // caller) and returns the L2TP packet length.
 size_t SessionPath::EncapsulateInPlace(uint8_t* frame, size_t length) {
-  TxHeaderSpec spec{tunnel_->config().encap, config_.peer_session_id, config_.cookie,
-                    config_.l2spec};
+  TxHeaderSpec spec{tunnel_->config().encap, config_.peer_session_id, config_.cookie, config_.l2spec};
   std::optional<uint32_t> seq;
   if (config_.l2spec == L2Spec::kDefault) seq = sequencer_.NextTxSequence();
   size_t hlen = HeaderLength(spec.encap, spec.cookie.size(), spec.l2spec);

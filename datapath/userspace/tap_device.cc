@@ -57,8 +57,7 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std
   if (ioctl(tap.fd_, TUNSETIFF, &ifr) < 0) {
     // EINVAL/EBUSY: the name belongs to a non-TAP link or a TAP of other flags.
     if (errno == EINVAL || errno == EBUSY) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("interface ", name, " exists and is not a free TAP"));
+      return absl::AlreadyExistsError(absl::StrCat("interface ", name, " exists and is not a free TAP"));
     }
     return Errno("TUNSETIFF", name);
   }

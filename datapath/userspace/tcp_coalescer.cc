@@ -13,8 +13,7 @@ constexpr uint8_t kTcpAck = 0x10, kTcpPsh = 0x08;
 
 }  // namespace
 
-TcpCoalescer::TcpCoalescer(Writer write)
-    : write_(std::move(write)), buffer_(kHdr + 14 + kMaxIpLength + 4) {}
+TcpCoalescer::TcpCoalescer(Writer write) : write_(std::move(write)), buffer_(kHdr + 14 + kMaxIpLength + 4) {}
 
 bool TcpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload) const {
   if (f.size() < 14) return false;
@@ -24,7 +23,7 @@ bool TcpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
   if (ethertype == 0x0800) {
     if (f.size() < 14 + 20) return false;
     const uint8_t* ip = &f[14];
-    if (ip[0] != 0x45) return false;                          // v4, no options
+    if (ip[0] != 0x45) return false;                                  // v4, no options
     if ((GetBe16(ip + 6) & 0x3fff) != 0 || ip[9] != 6) return false;  // fragment, not TCP
     if (ChecksumFold(HeaderSum(ip, 20)) != 0xffff) return false;
     ip_total = GetBe16(ip + 2);
@@ -50,8 +49,7 @@ bool TcpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
   if (*payload == 0) return false;
   // Verify the checksum now: once merged, the kernel would not.
   size_t l4_len = 14 + ip_total - flow->l4;
-  std::span<const uint8_t> addresses =
-      flow->v6 ? f.subspan(14 + 8, 32) : f.subspan(14 + 12, 8);
+  std::span<const uint8_t> addresses = flow->v6 ? f.subspan(14 + 8, 32) : f.subspan(14 + 12, 8);
   uint64_t sum = PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len));
   if (ChecksumFold(ChecksumAdd(sum, f.subspan(flow->l4, l4_len))) != 0xffff) return false;
   flow->next_seq = GetBe32At(tcp + 4) + static_cast<uint32_t>(*payload);
@@ -128,10 +126,9 @@ void TcpCoalescer::Flush() {
     SetIpPacketLength(ip, flow_.v6, frame_len - 14);
     // Partial checksum: the pseudo-header sum; the kernel finishes it if the
     // packet ever leaves the host again.
-    std::span<const uint8_t> addresses =
-        flow_.v6 ? std::span<const uint8_t>(ip + 8, 32) : std::span<const uint8_t>(ip + 12, 8);
-    PutBe16(tcp + 16,
-            ChecksumFold(PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len))));
+    std::span<const uint8_t> addresses = flow_.v6 ? std::span<const uint8_t>(ip + 8, 32)
+                                                  : std::span<const uint8_t>(ip + 12, 8);
+    PutBe16(tcp + 16, ChecksumFold(PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len))));
     h.flags = VirtioNetHdr::kNeedsCsum;
     h.gso_type = flow_.v6 ? VirtioNetHdr::kGsoTcpV6 : VirtioNetHdr::kGsoTcpV4;
     h.gso_size = static_cast<uint16_t>(flow_.mss);

@@ -46,7 +46,7 @@ class TcpCoalescer {
   std::vector<uint8_t> buffer_;  // virtio-net header + pending super-frame
   size_t length_ = 0;            // bytes used in buffer_
   size_t segments_ = 0;
-  bool closed_ = false;          // a short or PSH segment ended the run
+  bool closed_ = false;  // a short or PSH segment ended the run
   Flow flow_;
 };
 

@@ -10,11 +10,11 @@ namespace {
 constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
 
 struct TcpLayout {
-  size_t l3;        // IP header offset
-  size_t l4;        // TCP header offset
-  size_t headers;   // bytes of Ethernet+IP+TCP headers
+  size_t l3;       // IP header offset
+  size_t l4;       // TCP header offset
+  size_t headers;  // bytes of Ethernet+IP+TCP headers
   bool v6;
-  size_t payload;   // bytes after the headers
+  size_t payload;  // bytes after the headers
   size_t mss;
 };
 
@@ -51,8 +51,7 @@ bool CompletePartialChecksum(const VirtioNetHdr& h, std::span<uint8_t> frame) {
   return true;
 }
 
-size_t TcpSegmentCount(const VirtioNetHdr& h, std::span<const uint8_t> frame,
-                       size_t* segment_length) {
+size_t TcpSegmentCount(const VirtioNetHdr& h, std::span<const uint8_t> frame, size_t* segment_length) {
   TcpLayout t;
   if (!ParseTso(h, frame, &t)) return 0;
   *segment_length = t.headers + std::min(t.mss, t.payload);
@@ -85,8 +84,7 @@ size_t SegmentTcp(const VirtioNetHdr& h, std::span<const uint8_t> f,
       PutBe16(ip + 4, static_cast<uint16_t>(id0 + i));
       PutBe16(ip + 10, 0);
       size_t ihl = size_t(ip[0] & 0x0f) * 4;
-      PutBe16(ip + 10, static_cast<uint16_t>(
-                           ~ChecksumFold(HeaderSum(ip, ihl))));
+      PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(HeaderSum(ip, ihl))));
     }
     PutBe32At(tcp + 4, static_cast<uint32_t>(seq0 + off));
     uint8_t flags = flags0;
@@ -94,8 +92,8 @@ size_t SegmentTcp(const VirtioNetHdr& h, std::span<const uint8_t> f,
     if (i > 0) flags &= ~kTcpCwr;
     tcp[13] = flags;
     PutBe16(tcp + 16, 0);
-    std::span<const uint8_t> addresses =
-        t.v6 ? std::span<const uint8_t>(ip + 8, 32) : std::span<const uint8_t>(ip + 12, 8);
+    std::span<const uint8_t> addresses = t.v6 ? std::span<const uint8_t>(ip + 8, 32)
+                                              : std::span<const uint8_t>(ip + 12, 8);
     uint64_t sum = PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len));
     sum = ChecksumAdd(sum, {tcp, l4_len});
     PutBe16(tcp + 16, static_cast<uint16_t>(~ChecksumFold(sum)));

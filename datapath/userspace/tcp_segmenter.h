@@ -25,7 +25,6 @@ size_t SegmentTcp(const VirtioNetHdr& h, std::span<const uint8_t> frame,
 
 // Segments SegmentTcp would produce (0 if malformed), and their size
 // (all but the last are this size).
-size_t TcpSegmentCount(const VirtioNetHdr& h, std::span<const uint8_t> frame,
-                       size_t* segment_length);
+size_t TcpSegmentCount(const VirtioNetHdr& h, std::span<const uint8_t> frame, size_t* segment_length);
 
 }  // namespace l2tp::userspace

@@ -20,7 +20,7 @@ namespace {
 constexpr int kRxBatchesPerWakeup = 8;  // fairness between tunnels of a thread
 constexpr int kSendWaitMs = 5;          // bounded back-pressure on a full socket
 constexpr int kUdpGro = 104;            // UDP_GRO (linux/udp.h)
-}
+}  // namespace
 
 TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx)
     : config_(config), socket_(std::move(socket)), ctx_(ctx) {}
@@ -113,8 +113,7 @@ void TunnelPath::OnCompletion(const Completion& c) {
   if (c.buffer >= 0) {
     // Sessions copy what they keep, so the buffer can go back at once.
     if (c.result > 0) {
-      ProcessRingBuffer(uring_->Buffer(c.buffer) + uring_->buffers().headroom,
-                        static_cast<size_t>(c.result));
+      ProcessRingBuffer(uring_->Buffer(c.buffer) + uring_->buffers().headroom, static_cast<size_t>(c.result));
     }
     uring_->Recycle(c.buffer);
   }
@@ -130,9 +129,7 @@ void TunnelPath::OnCompletion(const Completion& c) {
     case ENETUNREACH:
     case EHOSTDOWN:
     case ENETDOWN:
-    case EPROTO:
-      ArmReceive();
-      return;
+    case EPROTO: ArmReceive(); return;
     default:
       // Something io_uring cannot do with this socket: carry on with epoll.
       L2TP_LOG(kWarning) << "userspace datapath: tunnel " << config_.tunnel_id
@@ -155,10 +152,8 @@ void TunnelPath::ProcessRingBuffer(uint8_t* data, size_t length) {
     return;
   }
   auto* payload = static_cast<uint8_t*>(io_uring_recvmsg_payload(out, &ring_msg_));
-  size_t payload_length =
-      io_uring_recvmsg_payload_length(out, static_cast<int>(length), &ring_msg_);
-  ProcessDatagram({payload, payload_length},
-                  GroSegmentSize(io_uring_recvmsg_cmsg_firsthdr(out, &ring_msg_)));
+  size_t payload_length = io_uring_recvmsg_payload_length(out, static_cast<int>(length), &ring_msg_);
+  ProcessDatagram({payload, payload_length}, GroSegmentSize(io_uring_recvmsg_cmsg_firsthdr(out, &ring_msg_)));
 }
 
 void TunnelPath::ProcessDatagram(std::span<const uint8_t> data, size_t segment) {
@@ -200,16 +195,13 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
   SessionIdDecode id = DecodeSessionId(config_.encap, packet);
   switch (id.result) {
     case SessionIdResult::kShort:
-    case SessionIdResult::kBadVersion:
-      ++counters_.rx_invalid;
-      return;
+    case SessionIdResult::kBadVersion: ++counters_.rx_invalid; return;
     case SessionIdResult::kControl:
       // Static tunnels: no control connection runs here. The kernel would pass
       // it to userspace; we are that userspace and have no use for it.
       ++counters_.rx_errors;
       return;
-    case SessionIdResult::kData:
-      break;
+    case SessionIdResult::kData: break;
   }
   SessionPath* session = FindSession(id.session_id);
   if (!session) {
@@ -219,8 +211,8 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
   session->Receive(packet, id.offset);
 }
 
-void TunnelPath::SendGso(const uint8_t* data, size_t length, size_t segment_length,
-                         size_t segments, Counters* session_counters) {
+void TunnelPath::SendGso(const uint8_t* data, size_t length, size_t segment_length, size_t segments,
+                         Counters* session_counters) {
   bool sent = false;
   if (segment_length < gso_refused_from_) {
     sent = socket_.SendGso(data, length, static_cast<uint16_t>(segment_length));

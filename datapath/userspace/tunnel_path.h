@@ -36,9 +36,7 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   // Stops and destroys the session (its TAP is removed if `remove_tap`).
   bool RemoveSession(uint32_t session_id, bool remove_tap);
   SessionPath* FindSession(uint32_t session_id);
-  const std::unordered_map<uint32_t, std::unique_ptr<SessionPath>>& sessions() const {
-    return sessions_;
-  }
+  const std::unordered_map<uint32_t, std::unique_ptr<SessionPath>>& sessions() const { return sessions_; }
 
   // Epoll mode: socket readable; receive and demultiplex batches.
   void OnEvent(uint32_t epoll_events) override;
@@ -47,8 +45,8 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   void OnCompletion(const Completion& c) override;
   // Sends `count` prepared messages of `batch`, from message `first`, for a
   // session; `lengths[i]` is the L2TP length of message i (for tx_bytes).
-  void SendBatch(PacketBatch& batch, size_t count, const size_t* lengths,
-                 Counters* session_counters, size_t first = 0);
+  void SendBatch(PacketBatch& batch, size_t count, const size_t* lengths, Counters* session_counters,
+                 size_t first = 0);
   // Sends `segments` L2TP packets laid out back to back in `data` (all
   // `segment_length` long but the last) with one UDP GSO send.
   void SendGso(const uint8_t* data, size_t length, size_t segment_length, size_t segments,
@@ -77,7 +75,7 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   bool watched_ = false;    // receiving (epoll watch or io_uring request)
   Uring* uring_ = nullptr;  // the thread's ring, in io_uring mode
   uint64_t uring_token_ = 0;
-  msghdr ring_msg_{};       // what each multishot receive asks for (control room)
+  msghdr ring_msg_{};                   // what each multishot receive asks for (control room)
   size_t gso_refused_from_ = SIZE_MAX;  // GSO segment size the kernel refused
   std::unordered_map<uint32_t, std::unique_ptr<SessionPath>> sessions_;
   // The last session FindSession found; reset whenever sessions_ changes.

@@ -57,19 +57,16 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
   }
   if (udp && family == AF_INET) {
     // Linux default for L2TP: no IPv4 UDP checksum unless asked for.
-    if (auto st = SetInt(s.fd_, SOL_SOCKET, SO_NO_CHECK, c.udp_checksum ? 0 : 1, "SO_NO_CHECK");
-        !st.ok()) {
+    if (auto st = SetInt(s.fd_, SOL_SOCKET, SO_NO_CHECK, c.udp_checksum ? 0 : 1, "SO_NO_CHECK"); !st.ok()) {
       return st;
     }
   }
   if (udp && family == AF_INET6) {
-    if (auto st = SetInt(s.fd_, IPPROTO_UDP, UDP_NO_CHECK6_TX, c.udp6_zero_checksum_tx,
-                         "UDP_NO_CHECK6_TX");
+    if (auto st = SetInt(s.fd_, IPPROTO_UDP, UDP_NO_CHECK6_TX, c.udp6_zero_checksum_tx, "UDP_NO_CHECK6_TX");
         !st.ok()) {
       return st;
     }
-    if (auto st = SetInt(s.fd_, IPPROTO_UDP, UDP_NO_CHECK6_RX, c.udp6_zero_checksum_rx,
-                         "UDP_NO_CHECK6_RX");
+    if (auto st = SetInt(s.fd_, IPPROTO_UDP, UDP_NO_CHECK6_RX, c.udp6_zero_checksum_rx, "UDP_NO_CHECK6_RX");
         !st.ok()) {
       return st;
     }
@@ -79,8 +76,7 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
   if (family == AF_INET) {
     SetInt(s.fd_, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER").IgnoreError();
   } else {
-    SetInt(s.fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT, "IPV6_MTU_DISCOVER")
-        .IgnoreError();
+    SetInt(s.fd_, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT, "IPV6_MTU_DISCOVER").IgnoreError();
   }
   if (udp) {
     s.gro_ = SetInt(s.fd_, IPPROTO_UDP, UDP_GRO, 1, "UDP_GRO").ok();

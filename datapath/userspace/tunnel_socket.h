@@ -53,7 +53,7 @@ class TunnelSocket {
   bool receives_ip_header_ = false;
   bool gro_ = false;
   bool gso_ = false;
-  bool no_check_tx_ = false;  // configured: send zero UDP checksums
+  bool no_check_tx_ = false;      // configured: send zero UDP checksums
   bool checksum_forced_ = false;  // checksums on for GSO despite no_check_tx_
   int family_ = AF_UNSPEC;
 };

@@ -31,8 +31,8 @@ bool UdpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
   size_t ip_total;
   const uint8_t* ip = &f[kEth];
   if (ethertype == 0x0800) {
-    if (ip[0] != 0x45 || ip[9] != kUdp) return false;       // v4 without options
-    if ((GetBe16(ip + 6) & 0x3fff) != 0) return false;      // a fragment
+    if (ip[0] != 0x45 || ip[9] != kUdp) return false;   // v4 without options
+    if ((GetBe16(ip + 6) & 0x3fff) != 0) return false;  // a fragment
     if (ChecksumFold(HeaderSum(ip, 20)) != 0xffff) return false;
     ip_total = GetBe16(ip + 2);
     flow->v6 = false;
@@ -122,8 +122,8 @@ void UdpCoalescer::Flush() {
     // The segmenter rewrites each datagram's length and completes its
     // checksum from this partial one (the pseudo-header with the total length).
     PutBe16(udp + 4, static_cast<uint16_t>(udp_len));
-    std::span<const uint8_t> addresses =
-        flow_.v6 ? std::span<const uint8_t>(ip + 8, 32) : std::span<const uint8_t>(ip + 12, 8);
+    std::span<const uint8_t> addresses = flow_.v6 ? std::span<const uint8_t>(ip + 8, 32)
+                                                  : std::span<const uint8_t>(ip + 12, 8);
     PutBe16(udp + 6, ChecksumFold(PseudoHeaderSum(addresses, kUdp, static_cast<uint32_t>(udp_len))));
     h.flags = VirtioNetHdr::kNeedsCsum;
     h.gso_type = VirtioNetHdr::kGsoUdpL4;

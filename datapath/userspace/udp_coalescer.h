@@ -23,7 +23,7 @@ namespace l2tp::userspace {
 class UdpCoalescer {
  public:
   using Writer = std::function<void(std::span<const uint8_t> header, std::span<const uint8_t> frame)>;
-  static constexpr size_t kMaxSegments = 64;     // UDP_MAX_SEGMENTS of older kernels
+  static constexpr size_t kMaxSegments = 64;  // UDP_MAX_SEGMENTS of older kernels
   static constexpr size_t kMaxIpLength = 65535;
 
   explicit UdpCoalescer(Writer write);
@@ -40,9 +40,9 @@ class UdpCoalescer {
  private:
   struct Flow {
     bool v6 = false;
-    size_t l4 = 0;          // offset of the UDP header
-    size_t size = 0;        // payload bytes per datagram (gso_size)
-    uint16_t next_id = 0;   // IPv4 id the next datagram must carry
+    size_t l4 = 0;         // offset of the UDP header
+    size_t size = 0;       // payload bytes per datagram (gso_size)
+    uint16_t next_id = 0;  // IPv4 id the next datagram must carry
   };
   bool Parse(std::span<const uint8_t> frame, Flow* flow, size_t* payload) const;
   bool SameFlow(std::span<const uint8_t> frame, const Flow& f) const;
@@ -52,7 +52,7 @@ class UdpCoalescer {
   std::vector<uint8_t> buffer_;  // virtio-net header + pending super-frame
   size_t length_ = 0;
   size_t segments_ = 0;
-  bool closed_ = false;          // a shorter datagram ended the run
+  bool closed_ = false;  // a shorter datagram ended the run
   Flow flow_;
 };
 

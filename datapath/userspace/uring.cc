@@ -55,8 +55,7 @@ absl::Status Uring::Init(const Buffers& buffers) {
 
   storage_.reset(new uint8_t[buffers_.count * buffers_.size]);
   buffer_ring_bytes_ = buffers_.count * sizeof(io_uring_buf);
-  void* mem = mmap(nullptr, buffer_ring_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+  void* mem = mmap(nullptr, buffer_ring_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap io_uring buffer ring");
   buffer_ring_ = static_cast<io_uring_buf_ring*>(mem);
   io_uring_buf_ring_init(buffer_ring_);
@@ -149,8 +148,7 @@ void Uring::Cancel(uint64_t token) {
 void Uring::Recycle(int id) {
   io_uring_buf_ring_add(buffer_ring_, Buffer(id) + buffers_.headroom,
                         static_cast<unsigned>(buffers_.size - buffers_.headroom),
-                        static_cast<unsigned short>(id), io_uring_buf_ring_mask(buffers_.count),
-                        recycled_++);
+                        static_cast<unsigned short>(id), io_uring_buf_ring_mask(buffers_.count), recycled_++);
 }
 
 void Uring::Submit(bool wait) {

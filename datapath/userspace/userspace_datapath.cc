@@ -31,14 +31,13 @@ Uring::Buffers TapReadBuffers() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads,
-                                                                           IoMode io_mode,
-                                                                           std::string owner) {
+absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads, IoMode io_mode,
+                                                                             std::string owner) {
   if (owner.empty() || owner.find_first_of(" \t\n") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("the TAP owner tag must be one word, got \"", owner, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the TAP owner tag must be one word, got \"", owner, "\""));
   }
-  int n = io_threads > 0 ? io_threads
-                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int n = io_threads > 0 ? io_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::unique_ptr<UserspaceDatapath> dp(new UserspaceDatapath());
   dp->owner_ = std::move(owner);
   for (int i = 0; i < n; ++i) {
@@ -94,8 +93,16 @@ UserspaceDatapath::~UserspaceDatapath() {
 }
 
 std::vector<std::string> UserspaceDatapath::Capabilities() const {
-  return {"encap/udp", "encap/ip",   "ipv4",       "ipv6",       "pseudowire/eth",
-          "cookies",   "sequencing", "reordering", "udp/shared-local-port", "io/" + std::string(io())};
+  return {"encap/udp",
+          "encap/ip",
+          "ipv4",
+          "ipv6",
+          "pseudowire/eth",
+          "cookies",
+          "sequencing",
+          "reordering",
+          "udp/shared-local-port",
+          "io/" + std::string(io())};
 }
 
 void UserspaceDatapath::ReapDeadSessions() {
@@ -107,8 +114,8 @@ void UserspaceDatapath::ReapDeadSessions() {
             if (!s->TapAlive()) dead.push_back(sid);
           }
           for (uint32_t sid : dead) {
-            L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << t.path->config().tunnel_id
-                               << "/" << sid << " vanished; dropping the session";
+            L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << t.path->config().tunnel_id << "/"
+                               << sid << " vanished; dropping the session";
             t.path->RemoveSession(sid, /*remove_tap=*/true);
           }
           return absl::OkStatus();
@@ -179,7 +186,8 @@ absl::Status UserspaceDatapath::RemoveStrayInterface(const std::string& name) {
   if (!link.ok()) return link.status();
   if (!link->has_value()) return absl::OkStatus();  // gone already
   if ((*link)->kind != "tun" || !IsMarkedBy((*link)->alias, owner_)) {
-    return absl::FailedPreconditionError(absl::StrCat("interface ", name, " is not this agent's; left untouched"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("interface ", name, " is not this agent's; left untouched"));
   }
   return DeleteLink((*link)->ifindex);
 }
@@ -192,10 +200,9 @@ absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
   }
   auto socket = TunnelSocket::Open(config);
   if (!socket.ok()) return socket.status();
-  LoopContext* ctx =
-      std::min_element(loops_.begin(), loops_.end(), [](const auto& a, const auto& b) {
-        return a->tunnel_count < b->tunnel_count;
-      })->get();
+  LoopContext* ctx = std::min_element(loops_.begin(), loops_.end(), [](const auto& a, const auto& b) {
+                       return a->tunnel_count < b->tunnel_count;
+                     })->get();
   auto path = std::make_unique<TunnelPath>(config, std::move(*socket), ctx);
   if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
   ++ctx->tunnel_count;
@@ -238,8 +245,7 @@ absl::Status UserspaceDatapath::CheckSessionIds(const SessionConfig& config) con
             absl::StrCat("session id ", sid, " is in use by IP-encapsulated tunnel ", tid));
       }
       if (s->config().interface_name == config.interface_name) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("interface ", config.interface_name, " exists"));
+        return absl::AlreadyExistsError(absl::StrCat("interface ", config.interface_name, " exists"));
       }
     }
   }
@@ -289,8 +295,8 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
       !st.ok()) {
     return st;
   }
-  L2TP_LOG(kInfo) << "userspace datapath: session " << config.tunnel_id << "/"
-                  << config.session_id << " on " << config.interface_name;
+  L2TP_LOG(kInfo) << "userspace datapath: session " << config.tunnel_id << "/" << config.session_id << " on "
+                  << config.interface_name;
   return absl::OkStatus();
 }
 

@@ -43,8 +43,8 @@ class UserspaceDatapath : public Datapath {
   // `owner` goes into the ownership mark of every TAP: the same for every
   // run of one agent, different for agents sharing a network namespace.
   static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0,
-                                                                 IoMode io_mode = IoMode::kAuto,
-                                                                 std::string owner = "default");
+                                                                   IoMode io_mode = IoMode::kAuto,
+                                                                   std::string owner = "default");
   ~UserspaceDatapath() override;  // stops I/O; TAPs stay (persistent)
 
   std::string_view Name() const override { return "userspace"; }
@@ -67,7 +67,7 @@ class UserspaceDatapath : public Datapath {
 
   UserspaceDatapath() = default;
   absl::Status CheckSessionIds(const SessionConfig& config) const;
-  void ReapDeadSessions();  // mu_ held
+  void ReapDeadSessions();                             // mu_ held
   bool HoldsInterface(const std::string& name) const;  // mu_ held
   // Fails when `name` exists and is not ours (mu_ held).
   absl::Status CheckInterfaceIsOurs(const std::string& name) const;

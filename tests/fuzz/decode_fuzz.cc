@@ -20,17 +20,15 @@
 using namespace l2tp;
 using namespace l2tp::userspace;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 // An invariant broke: say which, and make libFuzzer report it.
-#define Check(cond)                                              \
-  do {                                                           \
-    if (!(cond)) {                                               \
+#define Check(cond)                                                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
       fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      abort();                                                   \
-    }                                                            \
+      abort();                                                              \
+    }                                                                       \
   } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -41,8 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const L2Spec l2spec = (flags & 4) ? L2Spec::kDefault : L2Spec::kNone;
   static const uint8_t kCookie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   const size_t cookie_len = (flags >> 3) % 3 * 4;
-  Sequencer::Config config{(flags & 0x20) != 0, (flags & 0x40) != 0, (flags & 0x80) != 0,
-                           data[1] % 4 * 50u};
+  Sequencer::Config config{(flags & 0x20) != 0, (flags & 0x40) != 0, (flags & 0x80) != 0, data[1] % 4 * 50u};
   Sequencer::TimePoint now{};
   Sequencer seq(config, [&now] { return now; });
   const RxSessionSpec spec{std::span<const uint8_t>(kCookie, cookie_len), l2spec};

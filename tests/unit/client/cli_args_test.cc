@@ -37,8 +37,7 @@ TEST(CliArgsTest, EmptyValueAfterEqualsIsKept) {
 }
 
 TEST(CliArgsTest, ShortFlagForms) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"-o", "wide"}, {"-owide"}, {"-o=wide"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"-o", "wide"}, {"-owide"}, {"-o=wide"}}) {
     auto parsed = ParseArgs(args, kFlags);
     ASSERT_TRUE(parsed.ok()) << args[0];
     EXPECT_EQ(parsed->Get("output"), "wide") << args[0];

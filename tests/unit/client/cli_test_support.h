@@ -61,8 +61,7 @@ class FakeAgentService final : public v1::L2tpAgent::Service {
     *response = delete_response;
     return status;
   }
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest* request,
-                   v1::GetResponse* response) override {
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest* request, v1::GetResponse* response) override {
     std::lock_guard lock(mu);
     ++calls;
     last_get = *request;
@@ -139,13 +138,11 @@ struct CliResult {
 // A fixed "now" so ages are exact: 2026-01-01T00:00:00Z.
 inline absl::Time TestNow() { return absl::FromUnixSeconds(1767225600); }
 
-inline CliResult RunCliForTest(const std::vector<std::string>& args,
-                               const std::string& stdin_text = "",
+inline CliResult RunCliForTest(const std::vector<std::string>& args, const std::string& stdin_text = "",
                                const char* env_socket = nullptr) {
   std::istringstream in(stdin_text);
   std::ostringstream out, err;
-  CliEnvironment env{.in = &in, .out = &out, .err = &err, .env_socket = env_socket,
-                     .now = TestNow()};
+  CliEnvironment env{.in = &in, .out = &out, .err = &err, .env_socket = env_socket, .now = TestNow()};
   CliResult result;
   result.code = RunCli(args, env);
   result.out = out.str();

@@ -8,8 +8,8 @@
 namespace l2tp::cli {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeAgent;
+using ::testing::HasSubstr;
 using testing::RunAgainst;
 
 constexpr char kConfigYaml[] = R"(tunnels:
@@ -38,12 +38,10 @@ void AddAction(v1::ApplyResponse* r, v1::ResourceKind kind, const std::string& n
 TEST(ApplyCommandTest, SendsTheFileAndPrintsThePlan) {
   FakeAgent agent;
   auto& svc = agent.service();
-  AddAction(&svc.apply_response, v1::RESOURCE_KIND_TUNNEL, "t1",
-            v1::PlanAction::OPERATION_UNCHANGED);
-  AddAction(&svc.apply_response, v1::RESOURCE_KIND_SESSION, "s1",
-            v1::PlanAction::OPERATION_MODIFY, {"sendSequence"});
-  AddAction(&svc.apply_response, v1::RESOURCE_KIND_SESSION, "s9",
-            v1::PlanAction::OPERATION_DELETE);
+  AddAction(&svc.apply_response, v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_UNCHANGED);
+  AddAction(&svc.apply_response, v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_MODIFY,
+            {"sendSequence"});
+  AddAction(&svc.apply_response, v1::RESOURCE_KIND_SESSION, "s9", v1::PlanAction::OPERATION_DELETE);
   std::string file = WriteFile(agent, "c.yaml", kConfigYaml);
 
   auto r = RunAgainst(agent, {"apply", "-f", file, "--prune"});
@@ -63,8 +61,7 @@ TEST(ApplyCommandTest, SendsTheFileAndPrintsThePlan) {
 TEST(ApplyCommandTest, DryRunFromStdin) {
   FakeAgent agent;
   auto& svc = agent.service();
-  AddAction(&svc.apply_response, v1::RESOURCE_KIND_TUNNEL, "t1",
-            v1::PlanAction::OPERATION_CREATE);
+  AddAction(&svc.apply_response, v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_CREATE);
   auto r = RunAgainst(agent, {"apply", "-f", "-", "--dry-run"}, kConfigYaml);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "tunnel/t1 created (dry run)\n");
@@ -76,8 +73,7 @@ TEST(ApplyCommandTest, DryRunFromStdin) {
 TEST(ApplyCommandTest, JsonOutputIsTheResponse) {
   FakeAgent agent;
   auto& svc = agent.service();
-  AddAction(&svc.apply_response, v1::RESOURCE_KIND_TUNNEL, "t1",
-            v1::PlanAction::OPERATION_CREATE);
+  AddAction(&svc.apply_response, v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_CREATE);
   *svc.apply_response.add_tunnels() = testing::SampleTunnel();
   auto r = RunAgainst(agent, {"apply", "-f", "-", "-o", "json"}, "{\"tunnels\":[]}");
   EXPECT_EQ(r.code, 0) << r.err;
@@ -93,8 +89,7 @@ TEST(ApplyCommandTest, ServerRejectionPrintsCodeAndFieldPath) {
   auto r = RunAgainst(agent, {"apply", "-f", "-"}, kConfigYaml);
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err,
-            "error: INVALID_ARGUMENT: sessions[0].spec.cookie: must be 0, 4 or 8 bytes, got 3\n");
+  EXPECT_EQ(r.err, "error: INVALID_ARGUMENT: sessions[0].spec.cookie: must be 0, 4 or 8 bytes, got 3\n");
 }
 
 TEST(ApplyCommandTest, ConfigErrorsNameTheFileAndCallNothing) {

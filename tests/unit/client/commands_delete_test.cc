@@ -5,8 +5,8 @@
 namespace l2tp::cli {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeAgent;
+using ::testing::HasSubstr;
 using testing::RunAgainst;
 
 TEST(DeleteCommandTest, SendsKindNameAndPreconditions) {
@@ -23,8 +23,8 @@ TEST(DeleteCommandTest, SendsKindNameAndPreconditions) {
 
 TEST(DeleteCommandTest, PrintsThePlanWhenTheAgentSendsOne) {
   FakeAgent agent;
-  for (auto [kind, name] : {std::pair{v1::RESOURCE_KIND_SESSION, "s1"},
-                            std::pair{v1::RESOURCE_KIND_TUNNEL, "t1"}}) {
+  for (auto [kind, name] :
+       {std::pair{v1::RESOURCE_KIND_SESSION, "s1"}, std::pair{v1::RESOURCE_KIND_TUNNEL, "t1"}}) {
     auto* a = agent.service().delete_response.mutable_plan()->add_actions();
     a->set_kind(kind);
     a->set_name(name);

@@ -6,8 +6,8 @@
 namespace l2tp::cli {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeAgent;
+using ::testing::HasSubstr;
 using testing::RunAgainst;
 
 void FillInfo(v1::GetInfoResponse* info) {

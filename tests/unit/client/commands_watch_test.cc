@@ -7,8 +7,8 @@
 namespace l2tp::cli {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeAgent;
+using ::testing::HasSubstr;
 using testing::RunAgainst;
 
 void AddEvents(FakeAgent& agent) {

@@ -34,8 +34,8 @@ TEST(ConnectionOptionsTest, DefaultSocketAndEnvironmentOverride) {
 }
 
 TEST(ConnectionOptionsTest, ServerAndTimeout) {
-  auto options =
-      ConnectionOptionsFromFlags(Flags({{"server", "10.0.0.1:50051"}, {"timeout", "2s"}, {"insecure", "true"}}), nullptr);
+  auto options = ConnectionOptionsFromFlags(
+      Flags({{"server", "10.0.0.1:50051"}, {"timeout", "2s"}, {"insecure", "true"}}), nullptr);
   ASSERT_TRUE(options.ok());
   EXPECT_TRUE(options->insecure);
   EXPECT_EQ(options->Target(), "10.0.0.1:50051");
@@ -55,13 +55,16 @@ TEST(ConnectionOptionsTest, BadFlagsNameTheFlag) {
 TEST(ConnectionOptionsTest, TcpNeedsTlsOrInsecure) {
   auto plain = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}}), nullptr);
   EXPECT_THAT(plain.status().message(), HasSubstr("give --tls-ca"));
-  auto both = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"insecure", "true"}, {"tls-ca", "/x"}}), nullptr);
+  auto both = ConnectionOptionsFromFlags(
+      Flags({{"server", "127.0.0.1:1"}, {"insecure", "true"}, {"tls-ca", "/x"}}), nullptr);
   EXPECT_THAT(both.status().message(), HasSubstr("--insecure: plaintext cannot be combined"));
   auto no_server = ConnectionOptionsFromFlags(Flags({{"tls-ca", "/x"}}), nullptr);
   EXPECT_THAT(no_server.status().message(), HasSubstr("apply to --server"));
-  auto missing = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"tls-ca", "/nonexistent.pem"}}), nullptr);
+  auto missing =
+      ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"tls-ca", "/nonexistent.pem"}}), nullptr);
   EXPECT_THAT(missing.status().message(), HasSubstr("--tls-ca: cannot read"));
-  auto half = ConnectionOptionsFromFlags(Flags({{"server", "127.0.0.1:1"}, {"tls-ca", "/x"}, {"tls-cert", "/y"}}), nullptr);
+  auto half = ConnectionOptionsFromFlags(
+      Flags({{"server", "127.0.0.1:1"}, {"tls-ca", "/x"}, {"tls-cert", "/y"}}), nullptr);
   EXPECT_THAT(half.status().message(), HasSubstr("--tls-cert and --tls-key: give both"));
 
   char path[] = "/tmp/l2tpctl-ca-XXXXXX";
@@ -135,8 +138,7 @@ TEST(ConnectionTest, ServerErrorsShowCodeAndMessage) {
                                                   "sessions[2].spec.cookie: must be 0, 4 or 8 "
                                                   "bytes, got 3")),
             "INVALID_ARGUMENT: sessions[2].spec.cookie: must be 0, 4 or 8 bytes, got 3");
-  EXPECT_EQ(connection.DescribeError(
-                grpc::Status(grpc::StatusCode::UNAVAILABLE, "datapath is restarting")),
+  EXPECT_EQ(connection.DescribeError(grpc::Status(grpc::StatusCode::UNAVAILABLE, "datapath is restarting")),
             "UNAVAILABLE: datapath is restarting");
 }
 

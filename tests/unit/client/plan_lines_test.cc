@@ -7,9 +7,8 @@ namespace {
 
 namespace v1 = ::l2tpagent::v1;
 
-v1::PlanAction Action(v1::ResourceKind kind, const std::string& name,
-                      v1::PlanAction::Operation op, std::vector<std::string> changed = {},
-                      const std::string& reason = "") {
+v1::PlanAction Action(v1::ResourceKind kind, const std::string& name, v1::PlanAction::Operation op,
+                      std::vector<std::string> changed = {}, const std::string& reason = "") {
   v1::PlanAction a;
   a.set_kind(kind);
   a.set_name(name);
@@ -20,29 +19,25 @@ v1::PlanAction Action(v1::ResourceKind kind, const std::string& name,
 }
 
 TEST(PlanLinesTest, EachOperation) {
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_CREATE),
-                     false),
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_CREATE), false),
             "tunnel/t1 created");
   EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_MODIFY,
                             {"sendSequence"}),
                      false),
             "session/s1 configured (changed: sendSequence)");
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t2", v1::PlanAction::OPERATION_REPLACE,
-                            {"remote"}),
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t2", v1::PlanAction::OPERATION_REPLACE, {"remote"}),
                      false),
             "tunnel/t2 replaced (changed: remote)");
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s9", v1::PlanAction::OPERATION_DELETE),
-                     false),
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s9", v1::PlanAction::OPERATION_DELETE), false),
             "session/s9 deleted");
-  EXPECT_EQ(
-      PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_UNCHANGED), false),
-      "tunnel/t1 unchanged");
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_UNCHANGED), false),
+            "tunnel/t1 unchanged");
 }
 
 // Field names are the agent's, verbatim, as in `-o json`.
 TEST(PlanLinesTest, ChangedFieldsThenReason) {
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t2", v1::PlanAction::OPERATION_REPLACE,
-                            {"remote"}, "tunnel parameters cannot change in place"),
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_TUNNEL, "t2", v1::PlanAction::OPERATION_REPLACE, {"remote"},
+                            "tunnel parameters cannot change in place"),
                      false),
             "tunnel/t2 replaced (changed: remote; tunnel parameters cannot change in place)");
   EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_MODIFY,
@@ -52,15 +47,14 @@ TEST(PlanLinesTest, ChangedFieldsThenReason) {
 }
 
 TEST(PlanLinesTest, ReasonShownWhenNoFieldChanged) {
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s3", v1::PlanAction::OPERATION_REPLACE,
-                            {}, "its tunnel is replaced"),
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s3", v1::PlanAction::OPERATION_REPLACE, {},
+                            "its tunnel is replaced"),
                      false),
             "session/s3 replaced (its tunnel is replaced)");
 }
 
 TEST(PlanLinesTest, DryRunSuffix) {
-  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_MODIFY,
-                            {"mtu"}),
+  EXPECT_EQ(PlanLine(Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_MODIFY, {"mtu"}),
                      true),
             "session/s1 configured (changed: mtu) (dry run)");
 }
@@ -69,8 +63,7 @@ TEST(PlanLinesTest, WholePlanOneLinePerAction) {
   v1::Plan plan;
   *plan.add_actions() = Action(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PlanAction::OPERATION_CREATE);
   *plan.add_actions() = Action(v1::RESOURCE_KIND_SESSION, "s1", v1::PlanAction::OPERATION_CREATE);
-  EXPECT_EQ(PlanLines(plan, true),
-            "tunnel/t1 created (dry run)\nsession/s1 created (dry run)\n");
+  EXPECT_EQ(PlanLines(plan, true), "tunnel/t1 created (dry run)\nsession/s1 created (dry run)\n");
   EXPECT_EQ(PlanLines(v1::Plan(), false), "");
 }
 

@@ -37,13 +37,12 @@ TEST(ResourceTablesTest, TunnelsWide) {
   ip.mutable_status()->clear_last_transition_time();
   ip.mutable_status()->set_phase(v1::PHASE_UNSPECIFIED);
   *tunnels.Add() = ip;
-  EXPECT_EQ(
-      TunnelTable(tunnels, /*wide=*/true, TestNow()).Render(),
-      "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE    AGE        PORTS       "
-      "GENERATION  MESSAGE\n"
-      "t1    100        200      udp    10.0.0.1  10.0.0.2  READY    5s         1701->1702  "
-      "2           bind failed\n"
-      "t2    100        200      ip     10.0.0.1  10.0.0.2  UNKNOWN  <unknown>  -           2\n");
+  EXPECT_EQ(TunnelTable(tunnels, /*wide=*/true, TestNow()).Render(),
+            "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE    AGE        PORTS       "
+            "GENERATION  MESSAGE\n"
+            "t1    100        200      udp    10.0.0.1  10.0.0.2  READY    5s         1701->1702  "
+            "2           bind failed\n"
+            "t2    100        200      ip     10.0.0.1  10.0.0.2  UNKNOWN  <unknown>  -           2\n");
 }
 
 TEST(ResourceTablesTest, Sessions) {

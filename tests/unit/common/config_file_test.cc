@@ -44,8 +44,13 @@ TEST(ConfigFileTest, PlainScalarsAreNumbersExactlyWhenJsonSaysSo) {
 
 TEST(ConfigFileTest, ParsesYamlAndJsonConfigs) {
   l2tpagent::v1::Config yaml, json;
-  ASSERT_TRUE(ParseConfigText("tunnels:\n  - name: t1\n    spec: {tunnelId: 5, encap: ENCAPSULATION_IP}\n", &yaml).ok());
-  ASSERT_TRUE(ParseConfigText(R"({"tunnels":[{"name":"t1","spec":{"tunnel_id":5,"encap":"ENCAPSULATION_IP"}}]})", &json).ok());
+  ASSERT_TRUE(
+      ParseConfigText("tunnels:\n  - name: t1\n    spec: {tunnelId: 5, encap: ENCAPSULATION_IP}\n", &yaml)
+          .ok());
+  ASSERT_TRUE(
+      ParseConfigText(R"({"tunnels":[{"name":"t1","spec":{"tunnel_id":5,"encap":"ENCAPSULATION_IP"}}]})",
+                      &json)
+          .ok());
   EXPECT_EQ(yaml.DebugString(), json.DebugString());
   EXPECT_EQ(yaml.tunnels(0).spec().tunnel_id(), 5u);
 }
@@ -280,7 +285,8 @@ TEST(ConfigFileTest, ARepeatedFieldTakesAList) {
 TEST(ConfigFileTest, JsonTrailingCommasAreErrors) {
   auto st = Parse(R"({"tunnels": [{"name": "t1",}]})");
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(st.message(), HasSubstr("line 1, column 27: a comma before '}'; JSON does not allow trailing commas"));
+  EXPECT_THAT(st.message(),
+              HasSubstr("line 1, column 27: a comma before '}'; JSON does not allow trailing commas"));
   st = Parse("{\n  \"tunnels\": [\n    {\"name\": \"t1\"},\n  ]\n}\n");
   EXPECT_THAT(st.message(), HasSubstr("line 3, column 19: a comma before ']'"));
   // Commas inside strings are text.
@@ -293,18 +299,19 @@ TEST(ConfigFileTest, JsonTrailingCommasAreErrors) {
 
 TEST(ConfigFileTest, BooleansAreTrueOrFalse) {
   for (const char* yes : {"true", "false", "True", "FALSE"}) {
-    EXPECT_TRUE(Parse(std::string("sessions:\n  - name: s\n    spec: {sendSequence: ") + yes + "}\n").ok()) << yes;
+    EXPECT_TRUE(Parse(std::string("sessions:\n  - name: s\n    spec: {sendSequence: ") + yes + "}\n").ok())
+        << yes;
   }
   for (const char* word : {"yes", "no", "on", "off", "y", "n", "Y", "1", "0", "t"}) {
     auto st = Parse(std::string("sessions:\n  - name: s\n    spec:\n      sendSequence: ") + word + "\n");
     EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << word;
-    EXPECT_THAT(st.message(), HasSubstr(std::string("line 4, column 21: sessions[0].spec.send_sequence: ") + word +
-                                        " is not a boolean; write true or false"));
+    EXPECT_THAT(st.message(), HasSubstr(std::string("line 4, column 21: sessions[0].spec.send_sequence: ") +
+                                        word + " is not a boolean; write true or false"));
   }
   for (const char* quoted : {"\"1\"", "\"0\"", "\"true\"", "\"yes\""}) {
     auto st = Parse(std::string(R"({"sessions": [{"name": "s", "spec": {"lnsMode": )") + quoted + "}}]}");
-    EXPECT_THAT(st.message(), HasSubstr(std::string("line 1, column 49: sessions[0].spec.lns_mode: ") + quoted +
-                                        " is a quoted string, not a boolean"))
+    EXPECT_THAT(st.message(), HasSubstr(std::string("line 1, column 49: sessions[0].spec.lns_mode: ") +
+                                        quoted + " is a quoted string, not a boolean"))
         << quoted;
   }
 }
@@ -313,7 +320,8 @@ TEST(ConfigFileTest, ShapeErrorsNameThePlace) {
   auto st = Parse("tunnels:\n  - name: {first: t1}\n");
   EXPECT_THAT(st.message(), HasSubstr("line 2, column 11: tunnels[0].name: expected a single value"));
   st = Parse("tunnels:\n  - t1\n");
-  EXPECT_THAT(st.message(), HasSubstr("line 2, column 5: tunnels[0]: expected a map of l2tpagent.v1.Tunnel fields"));
+  EXPECT_THAT(st.message(),
+              HasSubstr("line 2, column 5: tunnels[0]: expected a map of l2tpagent.v1.Tunnel fields"));
   st = Parse("tunnels:\n  - name: t1\n    spec: {tunnelID: 5}\n");
   EXPECT_THAT(st.message(), HasSubstr("line 3, column 12: tunnels[0].spec: unknown field \"tunnelID\" in "
                                       "l2tpagent.v1.TunnelSpec"));
@@ -355,7 +363,8 @@ TEST(ConfigFileTest, EnumsTakeShortAndFullNamesInAnyCase) {
   ASSERT_TRUE(ParseConfigText(ToYaml(c), &back).ok());
   EXPECT_EQ(back.DebugString(), c.DebugString());
   // The unset zero value stays accepted (it is the default), as does null.
-  ASSERT_TRUE(ParseConfigText("tunnels:\n  - name: t1\n    spec: {encap: ENCAPSULATION_UNSPECIFIED}\n", &c).ok());
+  ASSERT_TRUE(
+      ParseConfigText("tunnels:\n  - name: t1\n    spec: {encap: ENCAPSULATION_UNSPECIFIED}\n", &c).ok());
   EXPECT_EQ(c.tunnels(0).spec().encap(), v1::ENCAPSULATION_UNSPECIFIED);
   ASSERT_TRUE(ParseConfigText("tunnels:\n  - name: t1\n    spec: {encap: null}\n", &c).ok());
   EXPECT_EQ(c.tunnels(0).spec().encap(), v1::ENCAPSULATION_UNSPECIFIED);
@@ -364,17 +373,21 @@ TEST(ConfigFileTest, EnumsTakeShortAndFullNamesInAnyCase) {
 TEST(ConfigFileTest, AnUnknownEnumValueListsTheValidNames) {
   auto st = Parse("tunnels:\n  - name: t1\n    spec:\n      encap: UPD\n");
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(st.message()), "line 4, column 14: tunnels[0].spec.encap: \"UPD\" is not an encapsulation; "
-                          "use UDP or IP (or ENCAPSULATION_UDP, ENCAPSULATION_IP)");
+  EXPECT_EQ(std::string(st.message()),
+            "line 4, column 14: tunnels[0].spec.encap: \"UPD\" is not an encapsulation; "
+            "use UDP or IP (or ENCAPSULATION_UDP, ENCAPSULATION_IP)");
   st = Parse("sessions:\n  - name: s1\n    spec: {l2SpecificSublayer: NO}\n");
-  EXPECT_EQ(std::string(st.message()), "line 3, column 32: sessions[0].spec.l2_specific_sublayer: \"NO\" is not an L2 specific "
-                          "sublayer; use NONE or DEFAULT (or L2_SPECIFIC_SUBLAYER_NONE, L2_SPECIFIC_SUBLAYER_DEFAULT)");
+  EXPECT_EQ(std::string(st.message()),
+            "line 3, column 32: sessions[0].spec.l2_specific_sublayer: \"NO\" is not an L2 specific "
+            "sublayer; use NONE or DEFAULT (or L2_SPECIFIC_SUBLAYER_NONE, L2_SPECIFIC_SUBLAYER_DEFAULT)");
   st = Parse(R"({"sessions": [{"name": "s1", "spec": {"pseudowire": "ETHERNET"}}]})");
-  EXPECT_EQ(std::string(st.message()), "line 1, column 53: sessions[0].spec.pseudowire: \"ETHERNET\" is not a pseudowire; "
-                          "use ETH or PPP (or PSEUDOWIRE_ETH, PSEUDOWIRE_PPP)");
+  EXPECT_EQ(std::string(st.message()),
+            "line 1, column 53: sessions[0].spec.pseudowire: \"ETHERNET\" is not a pseudowire; "
+            "use ETH or PPP (or PSEUDOWIRE_ETH, PSEUDOWIRE_PPP)");
   st = Parse("tunnels:\n  - name: t1\n    status: {phase: up}\n");
-  EXPECT_THAT(st.message(), HasSubstr("tunnels[0].status.phase: \"up\" is not a phase; use PENDING, READY, FAILED or "
-                                      "DELETING (or PHASE_PENDING, PHASE_READY, PHASE_FAILED, PHASE_DELETING)"));
+  EXPECT_THAT(st.message(),
+              HasSubstr("tunnels[0].status.phase: \"up\" is not a phase; use PENDING, READY, FAILED or "
+                        "DELETING (or PHASE_PENDING, PHASE_READY, PHASE_FAILED, PHASE_DELETING)"));
   // A number names a value only if the enum defines it; a prefix alone is no value.
   for (const char* bad : {"7", "-1", "true", "1.5", "ENCAPSULATION_", "ENCAPSULATION_UDPX", "\"\""}) {
     st = Parse(std::string("tunnels:\n  - name: t1\n    spec: {encap: ") + bad + "}\n");
@@ -393,9 +406,10 @@ TEST(ConfigFileTest, AnUnknownEnumValueListsTheValidNames) {
 
 TEST(ConfigFileTest, WellKnownTypesKeepTheirJsonForms) {
   l2tpagent::v1::Config c;
-  auto st = ParseConfigText("sessions:\n  - name: s\n    spec: {reorderTimeout: 0.25s, mtu: 1400}\n"
-                            "    status: {lastTransitionTime: \"2024-01-02T03:04:05Z\"}\n",
-                            &c);
+  auto st = ParseConfigText(
+      "sessions:\n  - name: s\n    spec: {reorderTimeout: 0.25s, mtu: 1400}\n"
+      "    status: {lastTransitionTime: \"2024-01-02T03:04:05Z\"}\n",
+      &c);
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_EQ(c.sessions(0).spec().reorder_timeout().nanos(), 250000000);
   EXPECT_EQ(c.sessions(0).status().last_transition_time().seconds(), 1704164645);

@@ -161,7 +161,8 @@ TEST_P(DatapathContractTest, BadCookieLengthIsInvalidArgumentWithTheSharedMessag
   bad_peer.peer_cookie = {1, 2, 3, 4, 5};
   st = dp_->CreateSession(bad_peer);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(st.message()), HasSubstr(std::string(CheckCookieLength("peer_cookie", 5).message())));
+  EXPECT_THAT(std::string(st.message()),
+              HasSubstr(std::string(CheckCookieLength("peer_cookie", 5).message())));
   EXPECT_TRUE(MustObserve().sessions.empty());
 }
 

@@ -9,11 +9,14 @@ namespace {
 ContractBackend MemoryBackend() {
   ContractBackend b;
   b.name = "Memory";
-  b.make = []() -> absl::StatusOr<std::unique_ptr<Datapath>> { return std::make_unique<memory::MemoryDatapath>(); };
+  b.make = []() -> absl::StatusOr<std::unique_ptr<Datapath>> {
+    return std::make_unique<memory::MemoryDatapath>();
+  };
   return b;
 }
 
-INSTANTIATE_TEST_SUITE_P(Memory, DatapathContractTest, ::testing::Values(MemoryBackend()), ContractBackendName);
+INSTANTIATE_TEST_SUITE_P(Memory, DatapathContractTest, ::testing::Values(MemoryBackend()),
+                         ContractBackendName);
 
 }  // namespace
 }  // namespace l2tp::contract_test

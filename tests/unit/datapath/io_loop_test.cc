@@ -46,7 +46,8 @@ class IoLoopTest : public ::testing::TestWithParam<IoMode> {
   }
   bool UsesRing() {
     bool ring = false;
-    EXPECT_TRUE(loop_.RunSync([&] {
+    EXPECT_TRUE(loop_
+                    .RunSync([&] {
                       ring = loop_.uring() != nullptr;
                       return absl::OkStatus();
                     })
@@ -86,10 +87,11 @@ TEST_P(IoLoopTest, UndrainedHandlersAreCalledAgainWithoutNewEvents) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(h.got, 5);
-  ASSERT_TRUE(loop_.RunSync([&] {
-                     loop_.Unwatch(fds_[0]);
-                     return absl::OkStatus();
-                   })
+  ASSERT_TRUE(loop_
+                  .RunSync([&] {
+                    loop_.Unwatch(fds_[0]);
+                    return absl::OkStatus();
+                  })
                   .ok());
 }
 

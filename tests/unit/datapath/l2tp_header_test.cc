@@ -87,8 +87,7 @@ TEST_P(HeaderGoldenTest, DecodesGoldenPacket) {
   EXPECT_EQ(id.session_id, 0x12345u);
   EXPECT_EQ(id.offset, g.encap == Encap::kUdp ? 8u : 4u);
 
-  DataHeaderDecode d =
-      DecodeDataHeader({Cookie(g.cookie_length), g.l2spec}, packet, id.offset);
+  DataHeaderDecode d = DecodeDataHeader({Cookie(g.cookie_length), g.l2spec}, packet, id.offset);
   ASSERT_EQ(d.result, DataHeaderResult::kOk);
   EXPECT_EQ(d.has_sequence, g.sequenced && g.l2spec == L2Spec::kDefault);
   EXPECT_EQ(d.sequence, d.has_sequence ? 0xabcdefu : 0u);
@@ -126,41 +125,33 @@ TEST(L2tpHeader, ShortIpPacketsAreShort) {
 TEST(L2tpHeader, WrongVersionOverUdp) {
   EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("0002000000010001")).result,
             SessionIdResult::kBadVersion);  // L2TPv2
-  EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("0000000000000001")).result,
-            SessionIdResult::kBadVersion);
+  EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("0000000000000001")).result, SessionIdResult::kBadVersion);
 }
 
 TEST(L2tpHeader, ControlMessagesAreNotData) {
   // UDP: T bit set (control header: T, L, S flags + version 3).
-  EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("c80300140000000100000000")).result,
-            SessionIdResult::kControl);
+  EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("c80300140000000100000000")).result, SessionIdResult::kControl);
   // IP: session id 0 announces a control message.
-  EXPECT_EQ(DecodeSessionId(Encap::kIp, Hex("00000000c8030014")).result,
-            SessionIdResult::kControl);
-  EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("0003000000000000")).result,
-            SessionIdResult::kControl);
+  EXPECT_EQ(DecodeSessionId(Encap::kIp, Hex("00000000c8030014")).result, SessionIdResult::kControl);
+  EXPECT_EQ(DecodeSessionId(Encap::kUdp, Hex("0003000000000000")).result, SessionIdResult::kControl);
 }
 
 TEST(L2tpHeader, TruncatedCookie) {
   auto packet = Hex("00012345deadbe");
-  EXPECT_EQ(DecodeDataHeader({Cookie(4), L2Spec::kNone}, packet, 4).result,
-            DataHeaderResult::kTruncated);
+  EXPECT_EQ(DecodeDataHeader({Cookie(4), L2Spec::kNone}, packet, 4).result, DataHeaderResult::kTruncated);
   packet = Hex("00012345010203040506");
-  EXPECT_EQ(DecodeDataHeader({Cookie(8), L2Spec::kNone}, packet, 4).result,
-            DataHeaderResult::kTruncated);
+  EXPECT_EQ(DecodeDataHeader({Cookie(8), L2Spec::kNone}, packet, 4).result, DataHeaderResult::kTruncated);
 }
 
 TEST(L2tpHeader, TruncatedSublayer) {
   auto packet = Hex("00012345deadbeef400000");
-  EXPECT_EQ(DecodeDataHeader({Cookie(4), L2Spec::kDefault}, packet, 4).result,
-            DataHeaderResult::kTruncated);
+  EXPECT_EQ(DecodeDataHeader({Cookie(4), L2Spec::kDefault}, packet, 4).result, DataHeaderResult::kTruncated);
   EXPECT_EQ(DecodeDataHeader({{}, L2Spec::kDefault}, Hex("00012345"), 4).result,
             DataHeaderResult::kTruncated);
 }
 
 TEST(L2tpHeader, OffsetBeyondPacketIsTruncated) {
-  EXPECT_EQ(DecodeDataHeader({{}, L2Spec::kNone}, Hex("0001"), 4).result,
-            DataHeaderResult::kTruncated);
+  EXPECT_EQ(DecodeDataHeader({{}, L2Spec::kNone}, Hex("0001"), 4).result, DataHeaderResult::kTruncated);
 }
 
 TEST(L2tpHeader, CookieMismatch) {
@@ -182,7 +173,7 @@ TEST(L2tpHeader, SublayerWithoutSBitCarriesNoSequence) {
 TEST(L2tpHeader, Ipv4HeaderSkipping) {
   auto with_options = Hex("46000000000000000000000000000000000000000000000000012345");
   EXPECT_EQ(SkipIpv4Header(with_options), 24u);
-  EXPECT_EQ(SkipIpv4Header(Hex("450000")), std::nullopt);      // shorter than IHL
+  EXPECT_EQ(SkipIpv4Header(Hex("450000")), std::nullopt);                                  // shorter than IHL
   EXPECT_EQ(SkipIpv4Header(Hex("44000000000000000000000000000000000000")), std::nullopt);  // IHL<5
   EXPECT_EQ(SkipIpv4Header(Hex("6000000000000000000000000000000000000000")), std::nullopt);
   EXPECT_EQ(SkipIpv4Header({}), std::nullopt);

@@ -18,9 +18,7 @@ class SequencerTest : public ::testing::Test {
     return Sequencer(config, [this] { return now_; });
   }
   // A frame whose content names its sequence number, to check order.
-  std::vector<uint8_t> Frame(uint32_t n) {
-    return {uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
-  }
+  std::vector<uint8_t> Frame(uint32_t n) { return {uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)}; }
   static uint32_t Id(std::span<const uint8_t> f) { return f[0] << 16 | f[1] << 8 | f[2]; }
   std::vector<uint32_t> Drain(Sequencer& s) {
     std::vector<uint32_t> out;

@@ -36,8 +36,8 @@ std::vector<uint8_t> TcpPseudo(const Packet& p, size_t l4_len) {
   const uint8_t* ip = &p.bytes[kEth];
   if (p.v6) {
     ph.assign(ip + 8, ip + 40);
-    ph.insert(ph.end(), {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16), uint8_t(l4_len >> 8),
-                         uint8_t(l4_len), 0, 0, 0, 6});
+    ph.insert(ph.end(), {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16), uint8_t(l4_len >> 8), uint8_t(l4_len),
+                         0, 0, 0, 6});
   } else {
     ph.assign(ip + 12, ip + 20);
     ph.insert(ph.end(), {0, 6, uint8_t(l4_len >> 8), uint8_t(l4_len)});
@@ -71,15 +71,52 @@ Packet MakeTcp(bool v6, uint32_t seq, const std::vector<uint8_t>& payload, uint8
     for (int i = 0; i < 16; ++i) b.push_back(i == 0 ? 0xfd : i == 15 ? 2 : 0);
   } else {
     size_t tot = 20 + 20 + payload.size();
-    b.insert(b.end(), {0x08, 0x00, 0x45, 0, uint8_t(tot >> 8), uint8_t(tot), uint8_t(ip_id >> 8),
-                       uint8_t(ip_id), 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2});
+    b.insert(b.end(), {0x08,
+                       0x00,
+                       0x45,
+                       0,
+                       uint8_t(tot >> 8),
+                       uint8_t(tot),
+                       uint8_t(ip_id >> 8),
+                       uint8_t(ip_id),
+                       0x40,
+                       0,
+                       64,
+                       6,
+                       0,
+                       0,
+                       10,
+                       0,
+                       0,
+                       1,
+                       10,
+                       0,
+                       0,
+                       2});
     uint16_t c = NaiveChecksum({b.begin() + kEth, b.end()});
     b[kEth + 10] = c >> 8;
     b[kEth + 11] = c & 0xff;
   }
-  b.insert(b.end(), {0x30, 0x39, 0x00, 0x50, uint8_t(seq >> 24), uint8_t(seq >> 16),
-                     uint8_t(seq >> 8), uint8_t(seq), 0, 0, 0, 9, 0x50, flags, 0xff, 0xff, 0, 0,
-                     0, 0});
+  b.insert(b.end(), {0x30,
+                     0x39,
+                     0x00,
+                     0x50,
+                     uint8_t(seq >> 24),
+                     uint8_t(seq >> 16),
+                     uint8_t(seq >> 8),
+                     uint8_t(seq),
+                     0,
+                     0,
+                     0,
+                     9,
+                     0x50,
+                     flags,
+                     0xff,
+                     0xff,
+                     0,
+                     0,
+                     0,
+                     0});
   b.insert(b.end(), payload.begin(), payload.end());
   size_t l4_len = b.size() - p.l4();
   std::vector<uint8_t> all = TcpPseudo(p, l4_len);
@@ -133,8 +170,7 @@ TEST(Checksum, CarriesWrapAround) {
 }
 
 // A TSO super-frame as a TAP hands it over: one header, partial checksum.
-std::vector<uint8_t> TsoFrame(bool v6, size_t payload, uint8_t flags, VirtioNetHdr* h,
-                              uint16_t mss) {
+std::vector<uint8_t> TsoFrame(bool v6, size_t payload, uint8_t flags, VirtioNetHdr* h, uint16_t mss) {
   Packet p = MakeTcp(v6, 1000, Payload(payload), flags);
   h->flags = VirtioNetHdr::kNeedsCsum;
   h->gso_type = v6 ? VirtioNetHdr::kGsoTcpV6 : VirtioNetHdr::kGsoTcpV4;
@@ -302,7 +338,7 @@ TEST_F(CoalescerTest, BadChecksumIsPassedThroughUnmerged) {
 TEST_F(CoalescerTest, GapOrOtherFlowStartsANewRun) {
   c.Add(MakeTcp(false, 0, Payload(1000)).bytes);
   c.Add(MakeTcp(false, 5000, Payload(1000)).bytes);  // gap
-  c.Add(MakeTcp(true, 6000, Payload(1000)).bytes);    // another flow (IPv6)
+  c.Add(MakeTcp(true, 6000, Payload(1000)).bytes);   // another flow (IPv6)
   c.Flush();
   EXPECT_EQ(out.size(), 3u);
 }

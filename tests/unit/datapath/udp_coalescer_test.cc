@@ -31,8 +31,8 @@ std::vector<uint8_t> Pseudo(const std::vector<uint8_t>& f, size_t l4_len) {
   const uint8_t* ip = &f[kEth];
   if (GetBe16(&f[12]) == 0x86dd) {
     ph.assign(ip + 8, ip + 40);
-    ph.insert(ph.end(), {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16), uint8_t(l4_len >> 8),
-                         uint8_t(l4_len), 0, 0, 0, 17});
+    ph.insert(ph.end(), {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16), uint8_t(l4_len >> 8), uint8_t(l4_len),
+                         0, 0, 0, 17});
   } else {
     ph.assign(ip + 12, ip + 20);
     ph.insert(ph.end(), {0, 17, uint8_t(l4_len >> 8), uint8_t(l4_len)});
@@ -72,11 +72,31 @@ std::vector<uint8_t> MakeUdp(bool v6, const std::vector<uint8_t>& payload, uint1
     for (int i = 0; i < 16; ++i) b.push_back(i == 0 ? 0xfd : i == 15 ? 2 : 0);
   } else {
     size_t tot = 20 + udp_len;
-    b.insert(b.end(), {0x08, 0x00, 0x45, 0, uint8_t(tot >> 8), uint8_t(tot), uint8_t(ip_id >> 8),
-                       uint8_t(ip_id), 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2});
+    b.insert(b.end(), {0x08,
+                       0x00,
+                       0x45,
+                       0,
+                       uint8_t(tot >> 8),
+                       uint8_t(tot),
+                       uint8_t(ip_id >> 8),
+                       uint8_t(ip_id),
+                       0x40,
+                       0,
+                       64,
+                       17,
+                       0,
+                       0,
+                       10,
+                       0,
+                       0,
+                       1,
+                       10,
+                       0,
+                       0,
+                       2});
   }
-  b.insert(b.end(), {0x13, 0x88, uint8_t(dport >> 8), uint8_t(dport), uint8_t(udp_len >> 8),
-                     uint8_t(udp_len), 0, 0});
+  b.insert(b.end(),
+           {0x13, 0x88, uint8_t(dport >> 8), uint8_t(dport), uint8_t(udp_len >> 8), uint8_t(udp_len), 0, 0});
   b.insert(b.end(), payload.begin(), payload.end());
   FixChecksums(b);
   return b;
@@ -85,8 +105,7 @@ std::vector<uint8_t> MakeUdp(bool v6, const std::vector<uint8_t>& payload, uint1
 // What the kernel's GSO_UDP_L4 segmenter makes of a merged frame: copies of
 // the headers with lengths, IPv4 ids (first, first+1, ...) and checksums
 // redone, each followed by gso_size bytes of payload (the last: the rest).
-std::vector<std::vector<uint8_t>> KernelSegments(const VirtioNetHdr& h,
-                                                 const std::vector<uint8_t>& f) {
+std::vector<std::vector<uint8_t>> KernelSegments(const VirtioNetHdr& h, const std::vector<uint8_t>& f) {
   std::vector<std::vector<uint8_t>> out;
   size_t hdr = h.hdr_len;
   bool v6 = GetBe16(&f[12]) == 0x86dd;
@@ -189,11 +208,11 @@ TEST_F(UdpCoalescerTest, WhatTheSegmenterWouldNotRecreateIsNotMerged) {
 TEST_F(UdpCoalescerTest, IdGapOtherFlowOrBiggerDatagramStartsANewRun) {
   c.Add(MakeUdp(false, Payload(100, 1), 10));
   c.Add(MakeUdp(false, Payload(100, 2), 11));
-  c.Add(MakeUdp(false, Payload(100, 3), 13));              // id gap
-  c.Add(MakeUdp(false, Payload(100, 4), 14, 5202));        // other port
-  c.Add(MakeUdp(false, Payload(200, 5), 15, 5202));        // bigger
-  c.Add(MakeUdp(false, Payload(50, 6), 16, 5202));         // shorter: ends the run
-  c.Add(MakeUdp(false, Payload(50, 7), 17, 5202));         // cannot follow a short one
+  c.Add(MakeUdp(false, Payload(100, 3), 13));        // id gap
+  c.Add(MakeUdp(false, Payload(100, 4), 14, 5202));  // other port
+  c.Add(MakeUdp(false, Payload(200, 5), 15, 5202));  // bigger
+  c.Add(MakeUdp(false, Payload(50, 6), 16, 5202));   // shorter: ends the run
+  c.Add(MakeUdp(false, Payload(50, 7), 17, 5202));   // cannot follow a short one
   c.Flush();
   ASSERT_EQ(out.size(), 5u);
   EXPECT_EQ(out[0].h.gso_type, VirtioNetHdr::kGsoUdpL4);

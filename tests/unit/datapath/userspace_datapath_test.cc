@@ -55,8 +55,8 @@ class PrivateNetnsEnvironment : public ::testing::Environment {
     close(s);
     // No IPv6 on new links: no router solicitations or MLD reports on the
     // TAPs to interleave with (and take sequence numbers from) test frames.
-    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
-                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+    for (const char* path :
+         {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
       if (FILE* f = fopen(path, "w")) {
         fputs("1", f);
         fclose(f);
@@ -474,13 +474,13 @@ TEST_P(UserspaceDatapathTest, BadPacketsAreDroppedAndCounted) {
   ASSERT_TRUE(dp_->CreateSession(s).ok());
   auto frame = TestFrame(0x33);
 
-  peer.Send(Hex("000300"));                                            // short: invalid
+  peer.Send(Hex("000300"));                                           // short: invalid
   peer.Send(Concat(Hex("0002000000000010a1a2a3a440000000"), frame));  // version 2: invalid
   peer.Send(Concat(Hex("0003000000000077a1a2a3a440000000"), frame));  // unknown session
-  peer.Send(Hex("c803000c0000000100000000"));                          // control message
-  peer.Send(Hex("0003000000000010a1a2"));                              // truncated cookie
-  peer.Send(Hex("0003000000000010a1a2a3a44000"));                      // truncated sublayer
-  peer.Send(Hex("0003000000000010a1a2a3a440000000aabb"));              // frame too short
+  peer.Send(Hex("c803000c0000000100000000"));                         // control message
+  peer.Send(Hex("0003000000000010a1a2"));                             // truncated cookie
+  peer.Send(Hex("0003000000000010a1a2a3a44000"));                     // truncated sublayer
+  peer.Send(Hex("0003000000000010a1a2a3a440000000aabb"));             // frame too short
   peer.Send(Concat(Hex("0003000000000010b1b2b3b440000000"), frame));  // bad cookie
   peer.Send(Concat(Hex("0003000000000010a1a2a3a400000000"), frame));  // no sequence
   peer.Send(Concat(Hex("0003000000000010a1a2a3a440000000"), frame));  // good
@@ -616,8 +616,7 @@ TEST_P(UserspaceDatapathTest, ControlChangesDuringTrafficDoNotDisturbOtherSessio
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
     _exit(10);
   }
   // auto runs on epoll; an explicit io_uring fails and says why.

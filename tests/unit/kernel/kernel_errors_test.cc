@@ -32,8 +32,10 @@ TEST(KernelErrors, CodesForTheRest) {
   absl::Status perm = KernelErrorStatus(KernelOp::kDump, "list tunnels", EPERM);
   EXPECT_EQ(perm.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(perm.message().find("CAP_NET_ADMIN"), absl::string_view::npos);
-  EXPECT_EQ(KernelErrorStatus(KernelOp::kCreateTunnel, "t", EBUSY).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(KernelErrorStatus(KernelOp::kCreateTunnel, "t", EINVAL).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(KernelErrorStatus(KernelOp::kCreateTunnel, "t", EBUSY).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(KernelErrorStatus(KernelOp::kCreateTunnel, "t", EINVAL).code(),
+            absl::StatusCode::kInvalidArgument);
   absl::Status other = KernelErrorStatus(KernelOp::kCreateTunnel, "t", EIO);
   EXPECT_EQ(other.code(), absl::StatusCode::kInternal);
   EXPECT_NE(other.message().find("(EIO)"), absl::string_view::npos);

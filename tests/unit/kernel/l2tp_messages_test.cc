@@ -115,10 +115,12 @@ TEST(TunnelCreate, UdpIpv6WithZeroChecksumFlags) {
   Parsed p = Parse(msg->get());
   EXPECT_EQ(p.types(), (std::set<int>{L2TP_ATTR_CONN_ID, L2TP_ATTR_PEER_CONN_ID, L2TP_ATTR_PROTO_VERSION,
                                       L2TP_ATTR_ENCAP_TYPE, L2TP_ATTR_IP6_SADDR, L2TP_ATTR_IP6_DADDR,
-                                      L2TP_ATTR_UDP_SPORT, L2TP_ATTR_UDP_DPORT,
-                                      L2TP_ATTR_UDP_ZERO_CSUM6_TX, L2TP_ATTR_UDP_ZERO_CSUM6_RX}));
-  EXPECT_EQ(Bytes(p.attrs[L2TP_ATTR_IP6_SADDR]), std::vector<uint8_t>(c.local.bytes.begin(), c.local.bytes.end()));
-  EXPECT_EQ(Bytes(p.attrs[L2TP_ATTR_IP6_DADDR]), std::vector<uint8_t>(c.remote.bytes.begin(), c.remote.bytes.end()));
+                                      L2TP_ATTR_UDP_SPORT, L2TP_ATTR_UDP_DPORT, L2TP_ATTR_UDP_ZERO_CSUM6_TX,
+                                      L2TP_ATTR_UDP_ZERO_CSUM6_RX}));
+  EXPECT_EQ(Bytes(p.attrs[L2TP_ATTR_IP6_SADDR]),
+            std::vector<uint8_t>(c.local.bytes.begin(), c.local.bytes.end()));
+  EXPECT_EQ(Bytes(p.attrs[L2TP_ATTR_IP6_DADDR]),
+            std::vector<uint8_t>(c.remote.bytes.begin(), c.remote.bytes.end()));
   EXPECT_EQ(nla_len(p.attrs[L2TP_ATTR_UDP_ZERO_CSUM6_TX]), 0);  // flags carry no payload
 }
 
@@ -149,7 +151,8 @@ TEST(TunnelDeleteAndGet, CarryOnlyTheId) {
   auto del = BuildTunnelDelete(kFamily, 7);
   auto get = BuildTunnelGet(kFamily, 7);
   ASSERT_TRUE(del.ok() && get.ok());
-  for (auto [msg, cmd] : {std::pair{del->get(), L2TP_CMD_TUNNEL_DELETE}, std::pair{get->get(), L2TP_CMD_TUNNEL_GET}}) {
+  for (auto [msg, cmd] :
+       {std::pair{del->get(), L2TP_CMD_TUNNEL_DELETE}, std::pair{get->get(), L2TP_CMD_TUNNEL_GET}}) {
     Parsed p = Parse(msg);
     EXPECT_EQ(p.cmd, cmd);
     EXPECT_EQ(p.types(), std::set<int>{L2TP_ATTR_CONN_ID});

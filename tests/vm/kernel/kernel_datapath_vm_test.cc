@@ -28,13 +28,11 @@ std::unique_ptr<kernel::KernelDatapath> g_a, g_b;  // datapaths in namespaces a 
 class Namespaces : public ::testing::Environment {
  public:
   void SetUp() override {
-    for (const char* cmd : {
-             "ip netns add a", "ip netns add b",
-             "ip link add va netns a type veth peer name vb netns b",
-             "ip -n a link set lo up", "ip -n b link set lo up",
-             "ip -n a addr add 10.0.0.1/24 dev va", "ip -n b addr add 10.0.0.2/24 dev vb",
-             "ip -n a addr add fd00::1/64 dev va nodad", "ip -n b addr add fd00::2/64 dev vb nodad",
-             "ip -n a link set va up", "ip -n b link set vb up"}) {
+    for (const char* cmd :
+         {"ip netns add a", "ip netns add b", "ip link add va netns a type veth peer name vb netns b",
+          "ip -n a link set lo up", "ip -n b link set lo up", "ip -n a addr add 10.0.0.1/24 dev va",
+          "ip -n b addr add 10.0.0.2/24 dev vb", "ip -n a addr add fd00::1/64 dev va nodad",
+          "ip -n b addr add fd00::2/64 dev vb nodad", "ip -n a link set va up", "ip -n b link set vb up"}) {
       auto r = vmtest::Run(cmd);
       ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
     }
@@ -60,7 +58,10 @@ struct Variant {
   bool v6;
   std::string name() const { return absl::StrCat(encap == Encap::kUdp ? "Udp" : "Ip", v6 ? "Ipv6" : "Ipv4"); }
 };
-const Variant kVariants[] = {{Encap::kUdp, false}, {Encap::kUdp, true}, {Encap::kIp, false}, {Encap::kIp, true}};
+const Variant kVariants[] = {{Encap::kUdp, false},
+                             {Encap::kUdp, true},
+                             {Encap::kIp, false},
+                             {Encap::kIp, true}};
 
 // side 'a' is local .1, side 'b' local .2.
 TunnelConfig Tunnel(uint32_t id, uint32_t peer, const Variant& v, char side) {
@@ -338,7 +339,8 @@ TEST_P(TrafficVariant, PingPassesWithCookiesAndCountersGrow) {
   const uint32_t ta = 200 + i, tb = 300 + i, sa = 2000 + i, sb = 3000 + i;
   ASSERT_TRUE(g_a->CreateTunnel(Tunnel(ta, tb, v, 'a')).ok());
   ASSERT_TRUE(g_b->CreateTunnel(Tunnel(tb, ta, v, 'b')).ok());
-  SessionConfig a = Session(ta, sa, sb, absl::StrCat("ka", i)), b = Session(tb, sb, sa, absl::StrCat("kb", i));
+  SessionConfig a = Session(ta, sa, sb, absl::StrCat("ka", i)),
+                b = Session(tb, sb, sa, absl::StrCat("kb", i));
   a.cookie = b.peer_cookie = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, static_cast<uint8_t>(i)};
   b.cookie = a.peer_cookie = {0xde, 0xad, 0xbe, static_cast<uint8_t>(i)};
   ASSERT_TRUE(g_a->CreateSession(a).ok());
@@ -408,9 +410,11 @@ TEST(Kernel, WatcherWakesOnOthersChangesNotOnOwn) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(calls.load(), 0) << "the datapath's own requests must not wake the agent";
 
-  auto r = vmtest::Run("ip -n a l2tp add tunnel tunnel_id 196 peer_tunnel_id 596 encap ip local 10.0.0.1 remote 10.0.0.2");
+  auto r = vmtest::Run(
+      "ip -n a l2tp add tunnel tunnel_id 196 peer_tunnel_id 596 encap ip local 10.0.0.1 remote 10.0.0.2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (int i = 0; i < 150 && calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 150 && calls.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_GT(calls.load(), 0) << "no wake-up for iproute2's tunnel create";
   EXPECT_GE((*watcher)->notifications(), 1u);
   r = vmtest::Run("ip -n a l2tp del tunnel tunnel_id 196");

@@ -26,7 +26,8 @@ CommandResult Run(const std::string& command) {
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
   const std::string script = command;
-  char* argv[] = {const_cast<char*>("bash"), const_cast<char*>("-c"), const_cast<char*>(script.c_str()), nullptr};
+  char* argv[] = {const_cast<char*>("bash"), const_cast<char*>("-c"), const_cast<char*>(script.c_str()),
+                  nullptr};
   pid_t pid = 0;
   int rc = posix_spawn(&pid, "/bin/bash", &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);

@@ -55,7 +55,8 @@ rules:
 TEST(RequiredRoleTest, WritesNeedAdmin) {
   EXPECT_EQ(RequiredRole("Apply"), Role::kAdmin);
   EXPECT_EQ(RequiredRole("Delete"), Role::kAdmin);
-  for (const char* m : {"Get", "List", "Watch", "GetInfo", "ListEvents"}) EXPECT_EQ(RequiredRole(m), Role::kReader) << m;
+  for (const char* m : {"Get", "List", "Watch", "GetInfo", "ListEvents"})
+    EXPECT_EQ(RequiredRole(m), Role::kReader) << m;
   for (const char* m : {"grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch",
                         "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
     EXPECT_EQ(RequiredRole(m), Role::kNone) << m;
@@ -78,9 +79,9 @@ TEST(AuthzPolicyTest, RulesMapIdentitiesToRoles) {
   EXPECT_EQ(p->default_role(), Role::kNone);
   EXPECT_EQ(p->RoleOf(Unix(0, 0)), Role::kAdmin);
   EXPECT_EQ(p->RoleOf(Unix(65534, 65534)), Role::kReader);
-  EXPECT_EQ(p->RoleOf(Unix(1000, 4242)), Role::kReader);          // primary group
-  EXPECT_EQ(p->RoleOf(Unix(1000, 1000, {4242})), Role::kReader);  // supplementary group
-  EXPECT_EQ(p->RoleOf(Unix(65534, 65534, {4343})), Role::kAdmin); // the highest matching role wins
+  EXPECT_EQ(p->RoleOf(Unix(1000, 4242)), Role::kReader);           // primary group
+  EXPECT_EQ(p->RoleOf(Unix(1000, 1000, {4242})), Role::kReader);   // supplementary group
+  EXPECT_EQ(p->RoleOf(Unix(65534, 65534, {4343})), Role::kAdmin);  // the highest matching role wins
   EXPECT_EQ(p->RoleOf(Unix(1000, 1000)), Role::kNone);
   EXPECT_EQ(p->RoleOf(Cert("CN=admin,O=l2tp-test")), Role::kAdmin);
   EXPECT_EQ(p->RoleOf(Cert("CN=admin,O=other")), Role::kNone);
@@ -92,7 +93,8 @@ TEST(AuthzPolicyTest, RulesMapIdentitiesToRoles) {
 }
 
 TEST(AuthzPolicyTest, DefaultRoleAndJson) {
-  auto p = AuthzPolicy::Parse(R"({"rules": [{"role": "admin", "uids": ["root"]}], "default_role": "reader"})");
+  auto p = AuthzPolicy::Parse(
+      R"({"rules": [{"role": "admin", "uids": ["root"]}], "default_role": "reader"})");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->RoleOf(Unix(0, 0)), Role::kAdmin);
   EXPECT_EQ(p->RoleOf(Unix(1000, 1000)), Role::kReader);
@@ -114,7 +116,8 @@ TEST(AuthzPolicyTest, ErrorsNameTheField) {
       {"rules:\n  - role: admin\n", "rules[0]: matches nobody"},
       {"rules:\n  - role: admin\n    uids: [0]\n  - role: reader\n    uids: [no-such-user-xyz]\n",
        "rules[1].uids[0]: \"no-such-user-xyz\" is neither a uid nor a known user name"},
-      {"rules:\n  - role: admin\n    gids: [no-such-group-xyz]\n", "rules[0].gids[0]: \"no-such-group-xyz\" is neither a gid"},
+      {"rules:\n  - role: admin\n    gids: [no-such-group-xyz]\n",
+       "rules[0].gids[0]: \"no-such-group-xyz\" is neither a gid"},
       {"rules:\n  - role: admin\n    uids: 0\n", "rules[0].uids: must be a list"},
       {"rules:\n  - role: admin\n    sans: [\"example.org\"]\n", "rules[0].sans[0]: want DNS:NAME"},
       {"rules:\n  - role: admin\n    users: [0]\n", "rules[0].users: unknown field"},
@@ -153,16 +156,22 @@ TEST(CallGateTest, DeniesWithIdentityAndRole) {
   std::vector<std::string> denied;
   CallGate::Options options;
   options.policy = *p;
-  options.on_denied = [&](const std::string& method, const char* role) { denied.push_back(method + "/" + role); };
+  options.on_denied = [&](const std::string& method, const char* role) {
+    denied.push_back(method + "/" + role);
+  };
   CallGate gate(options);
   CallGate::Ticket t;
   EXPECT_TRUE(gate.Admit(Unix(65534, 65534), "Get", &t).ok());
   grpc::Status st = gate.Admit(Unix(65534, 65534), "Apply", &t);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(st.error_message(), "uid 65534 (gid 65534) may not call Apply: it needs the admin role and has the reader role");
+  EXPECT_EQ(st.error_message(),
+            "uid 65534 (gid 65534) may not call Apply: it needs the admin role and has the reader role");
   st = gate.Admit(Cert("CN=stranger"), "Get", &t);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(st.error_message(), HasSubstr("client certificate \"CN=stranger\" may not call Get: it needs the reader role and has none"));
+  EXPECT_THAT(
+      st.error_message(),
+      HasSubstr(
+          "client certificate \"CN=stranger\" may not call Get: it needs the reader role and has none"));
   EXPECT_THAT(denied, ::testing::ElementsAre("Apply/admin", "Get/reader"));
   EXPECT_TRUE(gate.Admit(Unix(0, 0), "Apply", &t).ok());
 }
@@ -179,7 +188,8 @@ TEST(CallGateTest, PerClientConcurrency) {
     EXPECT_EQ(gate.in_flight("uid:0"), 2u);
     grpc::Status st = gate.Admit(Unix(0, 0), "Get", &c);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-    EXPECT_THAT(st.error_message(), HasSubstr("--max-concurrent-rpcs-per-client=2: uid 0 (gid 0) already has 2 calls in flight"));
+    EXPECT_THAT(st.error_message(),
+                HasSubstr("--max-concurrent-rpcs-per-client=2: uid 0 (gid 0) already has 2 calls in flight"));
     CallGate::Ticket other;
     EXPECT_TRUE(gate.Admit(Unix(1000, 1000), "Get", &other).ok());  // another identity
     EXPECT_TRUE(gate.Admit(Cert("CN=a"), "Get", &c).ok());

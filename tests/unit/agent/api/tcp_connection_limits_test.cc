@@ -29,7 +29,8 @@ TEST(TcpConnectionLimits, TotalCountsWhatIsKept) {
               ::testing::ElementsAre(std::pair<uint64_t, std::string>{3, "per_peer"},
                                      std::pair<uint64_t, std::string>{5, "total"},
                                      std::pair<uint64_t, std::string>{6, "total"}));
-  EXPECT_TRUE(ConnectionsOverLimits(conns, ConnectionLimits{.per_peer = 0, .total = 0, .reserve = 0}).empty());
+  EXPECT_TRUE(
+      ConnectionsOverLimits(conns, ConnectionLimits{.per_peer = 0, .total = 0, .reserve = 0}).empty());
 }
 
 TEST(TcpConnectionLimits, ParsesEstablishedConnectionsToThePort) {

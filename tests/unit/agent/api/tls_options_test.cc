@@ -62,9 +62,10 @@ class TlsFilesTest : public ::testing::Test {
 };
 
 TEST(TlsOptionsTest, Loopback) {
-  for (const char* ok : {"127.0.0.1:1", "127.1.2.3:50051", "[::1]:1", "localhost:9"}) EXPECT_TRUE(IsLoopbackHostPort(ok)) << ok;
-  for (const char* no : {"0.0.0.0:1", "10.0.0.1:1", "[::]:1", "128.0.0.1:1", "127.0.0.1", "localhost.evil.org:1",
-                         "127.0.0.1.evil.org:1", "[::ffff:127.0.0.1]:1", "::1:1"}) {
+  for (const char* ok : {"127.0.0.1:1", "127.1.2.3:50051", "[::1]:1", "localhost:9"})
+    EXPECT_TRUE(IsLoopbackHostPort(ok)) << ok;
+  for (const char* no : {"0.0.0.0:1", "10.0.0.1:1", "[::]:1", "128.0.0.1:1", "127.0.0.1",
+                         "localhost.evil.org:1", "127.0.0.1.evil.org:1", "[::ffff:127.0.0.1]:1", "::1:1"}) {
     EXPECT_FALSE(IsLoopbackHostPort(no)) << no;
   }
 }
@@ -85,8 +86,10 @@ TEST(TlsOptionsTest, FlagCombinations) {
   EXPECT_THAT(std::string(mixed.status().message()), HasSubstr("--insecure: plaintext cannot be combined"));
   auto orphan = MakeTcpListenConfig({.tls_cert = "c"});
   EXPECT_THAT(std::string(orphan.status().message()), HasSubstr("apply to --listen"));
-  auto unreadable = MakeTcpListenConfig({.listen = "0.0.0.0:1", .tls_cert = "/nonexistent.pem", .tls_key = "/k"});
-  EXPECT_THAT(std::string(unreadable.status().message()), HasSubstr("--tls-cert: cannot read /nonexistent.pem"));
+  auto unreadable = MakeTcpListenConfig(
+      {.listen = "0.0.0.0:1", .tls_cert = "/nonexistent.pem", .tls_key = "/k"});
+  EXPECT_THAT(std::string(unreadable.status().message()),
+              HasSubstr("--tls-cert: cannot read /nonexistent.pem"));
 }
 
 TEST_F(TlsFilesTest, MatchingKeyAndCertificate) {
@@ -107,10 +110,12 @@ TEST_F(TlsFilesTest, KeyOfAnotherCertificateNamesBothFlagsAndFiles) {
 }
 
 TEST_F(TlsFilesTest, UnparsableKeyIsNamed) {
-  const std::string key = Write("bad.key", "-----BEGIN PRIVATE KEY-----\nnot base64 !\n-----END PRIVATE KEY-----\n");
+  const std::string key = Write("bad.key",
+                                "-----BEGIN PRIVATE KEY-----\nnot base64 !\n-----END PRIVATE KEY-----\n");
   auto config = MakeTcpListenConfig(Tls(Write("c.pem", kCert), key));
   ASSERT_FALSE(config.ok());
-  EXPECT_THAT(std::string(config.status().message()), HasSubstr("--tls-key: " + key + ": cannot parse the private key"));
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("--tls-key: " + key + ": cannot parse the private key"));
 }
 
 }  // namespace

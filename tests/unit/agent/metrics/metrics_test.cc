@@ -34,18 +34,22 @@ TEST(MetricsTest, TunnelCountersSumTheirSessionsPlusTunnelOnlyDrops) {
 
 TEST(MetricsTest, SessionMetricsAreCappedAndSaySo) {
   std::vector<Registry::MetricsRow> rows = {Row(v1::RESOURCE_KIND_TUNNEL, "t1", "t1", v1::PHASE_READY, 0)};
-  for (int i = 0; i < 5; ++i) rows.push_back(Row(v1::RESOURCE_KIND_SESSION, "s" + std::to_string(i), "t1", v1::PHASE_READY, i));
+  for (int i = 0; i < 5; ++i)
+    rows.push_back(Row(v1::RESOURCE_KIND_SESSION, "s" + std::to_string(i), "t1", v1::PHASE_READY, i));
   MetricsOptions options{true, 3};
   std::string text = Text(rows, options);
   size_t n = 0;
   for (size_t at = text.find("\nl2tp_session_rx_packets_total{"); at != std::string::npos;
-       at = text.find("\nl2tp_session_rx_packets_total{", at + 1)) ++n;
+       at = text.find("\nl2tp_session_rx_packets_total{", at + 1))
+    ++n;
   EXPECT_EQ(n, 3u);
   EXPECT_NE(text.find("l2tp_agent_session_metrics_truncated 1"), std::string::npos);
   options.session_metrics_limit = 10;
   EXPECT_NE(Text(rows, options).find("l2tp_agent_session_metrics_truncated 0"), std::string::npos);
-  EXPECT_NE(Text(rows, options).find("l2tp_session_info{interface=\"if-s1\",pseudowire=\"eth\",session=\"s1\",tunnel=\"t1\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      Text(rows, options)
+          .find("l2tp_session_info{interface=\"if-s1\",pseudowire=\"eth\",session=\"s1\",tunnel=\"t1\"} 1"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -147,7 +147,8 @@ TEST(ReconcilePlanTest, EachActionSaysWhy) {
 
   obs.tunnels[0] = {Tunnel(1), {}};
   obs.sessions[0].config.send_sequence = true;
-  EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), obs, {}, false)), ::testing::ElementsAre(Reason::kDiffersInPlace));
+  EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), obs, {}, false)),
+              ::testing::ElementsAre(Reason::kDiffersInPlace));
   obs.sessions[0].config.peer_cookie = {1, 2, 3, 4};
   EXPECT_THAT(Reasons(ComputeReconcilePlan(Want(), obs, {}, false)),
               ::testing::ElementsAre(Reason::kDiffers, Reason::kReplace));

@@ -159,7 +159,8 @@ TEST_F(ReconcilerTest, AReplaceThatRepairsDriftCountsOnce) {
   EXPECT_EQ(pass.actions, 2);
   EXPECT_EQ(pass.repairs, 1);
   EXPECT_EQ(pass.session_repairs, 1);
-  EXPECT_THAT(EventLines(), ::testing::Contains("REASON_REPAIRED s1: changed behind the agent's back; replaced"));
+  EXPECT_THAT(EventLines(),
+              ::testing::Contains("REASON_REPAIRED s1: changed behind the agent's back; replaced"));
 }
 
 TEST_F(ReconcilerTest, InPlaceDriftIsRestoredAndLoggedWithItsReason) {
@@ -197,12 +198,11 @@ TEST_F(ReconcilerTest, EventsSayWhyAndDeletesFinishForBothKinds) {
   d.set_cascade(true);
   ASSERT_TRUE(registry_->Delete(d).ok());
   reconciler_->RunOnce();
-  EXPECT_THAT(EventLines(), ::testing::ElementsAre(
-      "REASON_DELETED s1: removed from the datapath",
-      "REASON_DELETED t1: removed from the datapath",
-      "REASON_CREATED s1: replaced to match the spec",
-      "REASON_CREATED s1: created",
-      "REASON_CREATED t1: created"));
+  EXPECT_THAT(EventLines(),
+              ::testing::ElementsAre("REASON_DELETED s1: removed from the datapath",
+                                     "REASON_DELETED t1: removed from the datapath",
+                                     "REASON_CREATED s1: replaced to match the spec",
+                                     "REASON_CREATED s1: created", "REASON_CREATED t1: created"));
 }
 
 TEST_F(ReconcilerTest, FailuresAreReportedAndRetriedWithBackoff) {
@@ -256,7 +256,7 @@ TEST_F(ReconcilerTest, LeavesUnownedObjectsAlone) {
 }
 
 TEST_F(ReconcilerTest, RemovesStrayInterfacesNoSessionWants) {
-  ApplyBasic();  // s1's interface is l2tp1-10
+  ApplyBasic();                       // s1's interface is l2tp1-10
   dp_.AddStrayInterface("l2tp9-9");   // left by a session deleted while the agent was down
   dp_.AddStrayInterface("l2tp1-10");  // a wanted session's device, waiting to be attached
   auto r = reconciler_->RunOnce();
@@ -291,13 +291,13 @@ TEST_F(ReconcilerTest, RecordsEventsNewestFirst) {
   const int writes = dp_.writes();
   reconciler_->RunOnce();
   EXPECT_EQ(dp_.writes(), writes);
-  EXPECT_THAT(EventLines(), ::testing::ElementsAre(
-      "REASON_ADOPTED s1: session 1/10 already matched the spec; taken over without changes",
-      "REASON_ADOPTED t1: tunnel id 1 already matched the spec; taken over without changes",
-      "REASON_REPAIRED s1: disappeared from the datapath; recreated",
-      "REASON_CREATED s1: created",
-      "REASON_CREATED t1: created",
-      "REASON_FAILED t1: create tunnel failed: operation not permitted"));
+  EXPECT_THAT(EventLines(),
+              ::testing::ElementsAre(
+                  "REASON_ADOPTED s1: session 1/10 already matched the spec; taken over without changes",
+                  "REASON_ADOPTED t1: tunnel id 1 already matched the spec; taken over without changes",
+                  "REASON_REPAIRED s1: disappeared from the datapath; recreated",
+                  "REASON_CREATED s1: created", "REASON_CREATED t1: created",
+                  "REASON_FAILED t1: create tunnel failed: operation not permitted"));
 }
 
 TEST_F(ReconcilerTest, ThreadRunsOnTriggerAndStops) {

@@ -39,7 +39,8 @@ TEST(PlanTest, DeletesSessionsBeforeTunnels) {
 
 TEST(PlanTest, UnchangedListedOnlyWhenMentioned) {
   EXPECT_TRUE(Lines(ComputeApplyPlan(Base(), Base(), {})).empty());
-  EXPECT_THAT(Lines(ComputeApplyPlan(Base(), Base(), {"session/s1"})), ElementsAre("session/s1 OPERATION_UNCHANGED"));
+  EXPECT_THAT(Lines(ComputeApplyPlan(Base(), Base(), {"session/s1"})),
+              ElementsAre("session/s1 OPERATION_UNCHANGED"));
 }
 
 TEST(PlanTest, SequencingChangesInPlace) {

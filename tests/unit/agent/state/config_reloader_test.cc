@@ -87,7 +87,12 @@ TEST_F(ConfigReloaderTest, WhatTheFileDropsIsDeletedAndTheRestModified) {
   Write(kOneTunnel);
   ASSERT_TRUE(reloader_->CheckNow().ok());
   EXPECT_THAT(Names(), ::testing::ElementsAre("tunnel/a", "session/a1"));
-  auto a1 = registry_->Get([] { v1::GetRequest r; r.set_kind(v1::RESOURCE_KIND_SESSION); r.set_name("a1"); return r; }());
+  auto a1 = registry_->Get([] {
+    v1::GetRequest r;
+    r.set_kind(v1::RESOURCE_KIND_SESSION);
+    r.set_name("a1");
+    return r;
+  }());
   ASSERT_TRUE(a1.ok());
   EXPECT_EQ(a1->session().spec().mtu(), 1400u);
 }
@@ -117,7 +122,8 @@ TEST_F(ConfigReloaderTest, ABrokenFileChangesNothingAndIsReportedOnce) {
   Write(kTwoTunnels);
   ASSERT_TRUE(reloader_->CheckNow().ok());
   const auto before = Names();
-  Write("tunnels:\n  - {name: a, spec: {tunnelId: 0, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.2}}\n");
+  Write(
+      "tunnels:\n  - {name: a, spec: {tunnelId: 0, peerTunnelId: 2, local: 192.0.2.1, remote: 192.0.2.2}}\n");
   absl::Status st = reloader_->CheckNow();
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(st.message()), HasSubstr("tunnels[0].spec.tunnel_id"));
@@ -159,7 +165,8 @@ TEST_F(ConfigReloaderTest, TheThreadPicksUpAChange) {
   ASSERT_TRUE(reloader_->CheckNow().ok());
   reloader_->Start(std::chrono::milliseconds(10));
   Write(kOneTunnel);
-  for (int i = 0; i < 500 && Names().size() != 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && Names().size() != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   reloader_->Stop();
   EXPECT_THAT(Names(), ::testing::ElementsAre("tunnel/a", "session/a1"));
 }

@@ -48,13 +48,14 @@ TEST(NamesTest, CookiesAreFourOrEightBytesOrEmpty) {
 
 // Issue 11, item 3: names the kernel would take differently, or that are not ours to take.
 TEST(NamesTest, InterfaceNamesAreCheckedAsTheKernelDoesAndStricter) {
-  for (const char* bad : {"tap%d", "%", "a/b", "a:b", "a b", "a\tb", "a\nb", "a\x01", "a\x7f", ".", "..", "all",
-                          "default", "lo"}) {
+  for (const char* bad : {"tap%d", "%", "a/b", "a:b", "a b", "a\tb", "a\nb", "a\x01", "a\x7f", ".", "..",
+                          "all", "default", "lo"}) {
     EXPECT_NE(InterfaceNameError(bad), "") << bad;
   }
   EXPECT_NE(InterfaceNameError(std::string("pw\0x", 4)), "");
-  EXPECT_EQ(InterfaceNameError("tap%d"),
-            "must not contain '%' (the kernel would expand it as a template such as \"tap%d\"), got \"tap%d\"");
+  EXPECT_EQ(
+      InterfaceNameError("tap%d"),
+      "must not contain '%' (the kernel would expand it as a template such as \"tap%d\"), got \"tap%d\"");
   EXPECT_THAT(InterfaceNameError("all"), ::testing::HasSubstr("reserved"));
   for (const char* good : {"pw0", "eth0", "lo0", "all1", "l2tp-a.b_c", "abcdefghijklmno"}) {
     EXPECT_EQ(InterfaceNameError(good), "") << good;
@@ -65,7 +66,8 @@ TEST(NamesTest, InterfaceNamesAreCheckedAsTheKernelDoesAndStricter) {
 TEST(NamesTest, QuoteCutsAndEscapes) {
   EXPECT_EQ(Quote("pw0"), "\"pw0\"");
   EXPECT_EQ(Quote(""), "\"\"");
-  EXPECT_EQ(Quote(std::string("a\"b\\c\n\r\t\0\x1b\x7f\xc3", 12)), "\"a\\\"b\\\\c\\n\\r\\t\\x00\\x1b\\x7f\\xc3\"");
+  EXPECT_EQ(Quote(std::string("a\"b\\c\n\r\t\0\x1b\x7f\xc3", 12)),
+            "\"a\\\"b\\\\c\\n\\r\\t\\x00\\x1b\\x7f\\xc3\"");
   const std::string exact(kMaxQuotedBytes, 'a');
   EXPECT_EQ(Quote(exact), "\"" + exact + "\"");
   EXPECT_EQ(Quote(exact + "b"), "\"" + exact + "...\" (65 bytes)");

@@ -118,7 +118,8 @@ TEST_F(RegistryTest, IdCollisionsAreAlreadyExists) {
   *b.add_tunnels() = MakeTunnel("t2", 1);
   auto r = registry_->Apply(b);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_THAT(r.status().message(), HasSubstr("tunnels[0].spec.tunnel_id: tunnel_id 1 is already used by tunnel \"t1\""));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("tunnels[0].spec.tunnel_id: tunnel_id 1 is already used by tunnel \"t1\""));
 
   v1::ApplyRequest s;
   *s.add_sessions() = MakeSession("s9", "t1", 10);
@@ -157,8 +158,10 @@ TEST_F(RegistryTest, SharedLocalPortIsRefusedWhereTheDatapathCannotShare) {
   registry_->set_shared_udp_ports(false);
   auto r = registry_->Apply(second);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(r.status().message(),
-              HasSubstr("tunnels[0].spec.udp_source_port: local 192.0.2.1 port 1701 is already used by tunnel \"hub-a\""));
+  EXPECT_THAT(
+      r.status().message(),
+      HasSubstr(
+          "tunnels[0].spec.udp_source_port: local 192.0.2.1 port 1701 is already used by tunnel \"hub-a\""));
   EXPECT_EQ(All().tunnels_size(), 1);
   second.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1702);
   EXPECT_TRUE(registry_->Apply(second).ok()) << "another local port";
@@ -179,7 +182,8 @@ TEST_F(RegistryTest, InputTheDatapathWouldMisreadIsInvalid) {
   auto r = registry_->Apply(b);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string m(r.status().message());
-  EXPECT_THAT(m, HasSubstr("tunnels[0].spec.remote: must be an IPv4 or IPv6 address, got \"192.0.2.2\\x00junk\""));
+  EXPECT_THAT(m, HasSubstr(
+                     "tunnels[0].spec.remote: must be an IPv4 or IPv6 address, got \"192.0.2.2\\x00junk\""));
   EXPECT_THAT(m, HasSubstr("sessions[0].spec.interface_name: must not contain '%'"));
   EXPECT_THAT(m, HasSubstr("sessions[1].spec.cookie: colon-separated cookies"));
   EXPECT_EQ(All().tunnels_size(), 0);
@@ -231,12 +235,15 @@ TEST_F(RegistryTest, StaleResourceVersionIsAborted) {
   EXPECT_THAT(r.status().message(), HasSubstr("sessions[0].resource_version: stale"));
   // The current version is accepted.
   auto current = Batch();
-  current.mutable_sessions(0)->set_resource_version(registry_->Get([] {
-    v1::GetRequest g;
-    g.set_kind(v1::RESOURCE_KIND_SESSION);
-    g.set_name("s1");
-    return g;
-  }())->session().resource_version());
+  current.mutable_sessions(0)->set_resource_version(registry_
+                                                        ->Get([] {
+                                                          v1::GetRequest g;
+                                                          g.set_kind(v1::RESOURCE_KIND_SESSION);
+                                                          g.set_name("s1");
+                                                          return g;
+                                                        }())
+                                                        ->session()
+                                                        .resource_version());
   EXPECT_TRUE(registry_->Apply(current).ok());
 }
 
@@ -392,8 +399,9 @@ TEST_F(RegistryTest, DeletesAreWatchedSessionsFirst) {
                                 v1::Phase_Name(e.has_tunnel() ? e.tunnel().status().phase()
                                                               : e.session().status().phase())));
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"TYPE_MODIFIED s1 PHASE_DELETING", "TYPE_MODIFIED s2 PHASE_DELETING",
-                                            "TYPE_MODIFIED t1 PHASE_DELETING", "TYPE_DELETED s1 PHASE_DELETING"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"TYPE_MODIFIED s1 PHASE_DELETING", "TYPE_MODIFIED s2 PHASE_DELETING",
+                                      "TYPE_MODIFIED t1 PHASE_DELETING", "TYPE_DELETED s1 PHASE_DELETING"}));
   registry_->Unwatch(sub);
 }
 
@@ -407,8 +415,9 @@ TEST_F(RegistryTest, ConfigFileNamesSurviveAReopen) {
   Reopen();
   auto r = registry_->ApplyConfigFile(v1::ApplyRequest());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(r.status().message(),
-              HasSubstr("tunnels: tunnel \"t1\" is no longer in the config file, but session \"s9\" still uses it"));
+  EXPECT_THAT(
+      r.status().message(),
+      HasSubstr("tunnels: tunnel \"t1\" is no longer in the config file, but session \"s9\" still uses it"));
   v1::ApplyRequest keep;
   *keep.add_tunnels() = MakeTunnel("t1", 1);
   r = registry_->ApplyConfigFile(keep);

@@ -178,19 +178,20 @@ std::vector<BadContent> BadContents() {
        [](storev1::State* s) { s->mutable_sessions(0)->mutable_spec()->set_tunnel("gone"); },
        "sessions[0].spec.tunnel: tunnel \"gone\" does not exist"},
       {"DuplicateTunnelId",
-       [](storev1::State* s) { *s->add_tunnels() = Stamped(testing::MakeTunnel("t2", 100, "192.0.2.1", "192.0.2.3")); },
+       [](storev1::State* s) {
+         *s->add_tunnels() = Stamped(testing::MakeTunnel("t2", 100, "192.0.2.1", "192.0.2.3"));
+       },
        "tunnels[1].spec.tunnel_id: tunnel_id 100 is already used by tunnel \"t1\""},
       {"DuplicateTunnelName",
-       [](storev1::State* s) { *s->add_tunnels() = Stamped(testing::MakeTunnel("t1", 101, "192.0.2.1", "192.0.2.3")); },
+       [](storev1::State* s) {
+         *s->add_tunnels() = Stamped(testing::MakeTunnel("t1", 101, "192.0.2.1", "192.0.2.3"));
+       },
        "tunnels[1].name: \"t1\" appears twice (also tunnels[0])"},
-      {"InvalidName",
-       [](storev1::State* s) { s->mutable_sessions(0)->set_name("Bad_Name"); },
+      {"InvalidName", [](storev1::State* s) { s->mutable_sessions(0)->set_name("Bad_Name"); },
        "sessions[0].name: must"},
-      {"NoResourceVersion",
-       [](storev1::State* s) { s->mutable_sessions(0)->clear_resource_version(); },
+      {"NoResourceVersion", [](storev1::State* s) { s->mutable_sessions(0)->clear_resource_version(); },
        "sessions[0].resource_version: empty"},
-      {"Version7",
-       [](storev1::State* s) { s->mutable_tunnels(0)->mutable_spec()->set_version(7); },
+      {"Version7", [](storev1::State* s) { s->mutable_tunnels(0)->mutable_spec()->set_version(7); },
        "tunnels[0].spec.version: must be 3, got 7"},
   };
 }
@@ -228,7 +229,8 @@ TEST_P(StoreContentTest, InvalidContentWithoutPreviousStateRefusesToStart) {
   auto store = Store::Open(dir_, &report);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(store.status().message()), HasSubstr(dir_ + "/state.pb: invalid content, 1 problem: "))
+  EXPECT_THAT(std::string(store.status().message()),
+              HasSubstr(dir_ + "/state.pb: invalid content, 1 problem: "))
       << "a test case should break one rule only";
   EXPECT_THAT(std::string(store.status().message()), HasSubstr(GetParam().reason));
   EXPECT_THAT(std::string(store.status().message()), HasSubstr("no previous good state"));
@@ -263,7 +265,8 @@ TEST_F(StoreTest, ManyProblemsAreCapped) {
   storev1::State s;
   for (int i = 0; i < 20; ++i) {
     auto* t = s.add_tunnels();
-    *t = Stamped(testing::MakeTunnel("t" + std::to_string(i), 100 + i, "192.0.2.1", "198.51.100." + std::to_string(i + 1)));
+    *t = Stamped(testing::MakeTunnel("t" + std::to_string(i), 100 + i, "192.0.2.1",
+                                     "198.51.100." + std::to_string(i + 1)));
     t->mutable_spec()->set_version(7);
   }
   WriteState("state.pb", s);

@@ -142,10 +142,11 @@ TEST(ValidationTest, EdgesThatStayValid) {
   // IPv4 link-local, which needs no scope.
   EXPECT_TRUE(ValidateTunnel(MakeTunnel("lo4", 1, "127.0.0.1", "127.0.0.2"), "t").empty());
   EXPECT_TRUE(ValidateTunnel(MakeTunnel("ll4", 1, "169.254.0.1", "169.254.0.2"), "t").empty());
-  EXPECT_TRUE(ValidateTunnel(MakeTunnel("v6", 1, "fec0::1", "2001:db8::2"), "t").empty()) << "fec0:: is not fe80::/10";
+  EXPECT_TRUE(ValidateTunnel(MakeTunnel("v6", 1, "fec0::1", "2001:db8::2"), "t").empty())
+      << "fec0:: is not fe80::/10";
   v1::Session s = MakeSession("s1", "t1", 5);
   s.mutable_spec()->mutable_reorder_timeout()->set_seconds(3600);  // exactly 1h
-  s.mutable_spec()->set_cookie("");                                 // no cookie
+  s.mutable_spec()->set_cookie("");                                // no cookie
   s.mutable_spec()->set_peer_cookie("0xa1:b2:c3:d4");
   s.mutable_spec()->set_interface_name("eth0");  // valid by rule; the datapath refuses a device not its own
   EXPECT_TRUE(ValidateSession(s, "s").empty());
@@ -167,7 +168,8 @@ TEST(ValidationTest, SequencingNeedsTheSublayer) {
   EXPECT_EQ(v[1].field, "sessions[0].spec.require_sequence");
   auto st = ViolationsToStatus(absl::StatusCode::kInvalidArgument, v);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(st.message()), HasSubstr("sessions[0].spec.send_sequence: needs the L2-specific sublayer"));
+  EXPECT_THAT(std::string(st.message()),
+              HasSubstr("sessions[0].spec.send_sequence: needs the L2-specific sublayer"));
 
   s.mutable_spec()->set_send_sequence(false);
   s.mutable_spec()->set_require_sequence(false);
@@ -253,20 +255,24 @@ TEST(ValidationTest, TunnelsWithTheSameEndpointsCollide) {
   auto v = FindCollisions(next, {{"tunnel/b", "tunnels[0]"}});
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].field, "tunnels[0].spec.remote");
-  EXPECT_THAT(v[0].reason, HasSubstr("tunnel \"b\" has the same endpoints as tunnel \"a\" (UDP from 192.0.2.1"));
+  EXPECT_THAT(v[0].reason,
+              HasSubstr("tunnel \"b\" has the same endpoints as tunnel \"a\" (UDP from 192.0.2.1"));
 
   next.tunnels["b"].mutable_spec()->set_udp_destination_port(1702);
   EXPECT_TRUE(FindCollisions(next, {{"tunnel/b", "tunnels[0]"}}).empty()) << "another port";
   next.tunnels["b"] = MakeTunnel("b", 2, "192.0.2.1", "192.0.2.3");
-  EXPECT_TRUE(FindCollisions(next, {{"tunnel/b", "tunnels[0]"}}).empty()) << "another remote on one local port";
+  EXPECT_TRUE(FindCollisions(next, {{"tunnel/b", "tunnels[0]"}}).empty())
+      << "another remote on one local port";
 
   next.tunnels["b"] = MakeTunnel("b", 2);
   next.tunnels["b"].mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
-  EXPECT_TRUE(FindCollisions(next, {{"tunnel/b", "tunnels[0]"}}).empty()) << "UDP and IP do not share a socket";
+  EXPECT_TRUE(FindCollisions(next, {{"tunnel/b", "tunnels[0]"}}).empty())
+      << "UDP and IP do not share a socket";
   // IP encapsulation has no ports and no tunnel id on the wire: tunnels
   // between the same two addresses are told apart by their sessions' ids.
   next.tunnels["a"].mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
-  EXPECT_TRUE(FindCollisions(next, {{"tunnel/a", "tunnels[3]"}}).empty()) << "two IP tunnels, one address pair";
+  EXPECT_TRUE(FindCollisions(next, {{"tunnel/a", "tunnels[3]"}}).empty())
+      << "two IP tunnels, one address pair";
 }
 
 // Issue 11, item 9: a huge bad request gives a short error.

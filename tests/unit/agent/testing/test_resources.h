@@ -20,8 +20,7 @@ inline l2tpagent::v1::Tunnel MakeTunnel(const std::string& name, uint32_t id,
   return t;
 }
 
-inline l2tpagent::v1::Session MakeSession(const std::string& name, const std::string& tunnel,
-                                          uint32_t id) {
+inline l2tpagent::v1::Session MakeSession(const std::string& name, const std::string& tunnel, uint32_t id) {
   l2tpagent::v1::Session s;
   s.set_name(name);
   auto* spec = s.mutable_spec();
