@@ -346,13 +346,22 @@ class StrictWalk {
     if (node.IsNull()) return Null();
     if (!node.IsMap()) Fail(node.Mark(), "expected a map");
     const pb::FieldDescriptor* value = field->message_type()->map_value();
+    DataMap(
+        node, [](const std::string& key) { return absl::StrCat("[\"", key, "\"]"); },
+        [&](const YAML::Node& v) { Value(v, value); });
+  }
+
+  // A map whose keys are data (no schema names them): each key once, each
+  // value written by `value` under the path segment `segment(key)`.
+  template <typename Segment, typename WriteValue>
+  void DataMap(const YAML::Node& node, Segment&& segment, WriteValue&& value) {
     Keys keys;
     Separated each(out_, '{');
     for (const auto& kv : node) {
       std::string key = Key(kv.first);
       keys.Add(this, key, kv.first.Mark());
       each.Member(key);
-      Enter(absl::StrCat("[\"", key, "\"]"), [&] { Value(kv.second, value); });
+      Enter(segment(key), [&] { value(kv.second); });
     }
     out_->push_back('}');
   }
@@ -545,15 +554,8 @@ class StrictWalk {
       }
       out_->push_back(']');
     } else if (node.IsMap()) {
-      Keys keys;
-      Separated each(out_, '{');
-      for (const auto& kv : node) {
-        std::string key = Key(kv.first);
-        keys.Add(this, key, kv.first.Mark());
-        each.Member(key);
-        Enter(key, [&] { Schemaless(kv.second); });
-      }
-      out_->push_back('}');
+      DataMap(
+          node, [](const std::string& key) { return key; }, [&](const YAML::Node& v) { Schemaless(v); });
     } else {
       Scalar(node);
     }

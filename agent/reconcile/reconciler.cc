@@ -313,7 +313,7 @@ Reconciler::PassResult Reconciler::Pass() {
   const Observation after = ObserveAfter(*observed, result);
   const Held held = Index(after);
   RecordStatuses(snap, want, held, outcome, &result);
-  RemoveStrayInterfaces(after, snap, &result);
+  RemoveStrayInterfaces(after, want, &result);
   FinishDeletes(snap, want, held);
   PersistOwnership(std::move(owned), held);
   ScheduleRetries(snap.desired);
@@ -524,17 +524,13 @@ void Reconciler::ScheduleRetries(const DesiredState& desired) {
   next_retry_ = next_retry;
 }
 
-void Reconciler::RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap,
+void Reconciler::RemoveStrayInterfaces(const Observation& observed, const DesiredObjects& want,
                                        PassResult* result) {
   if (observed.stray_interfaces.empty()) return;
   // A stray whose name a desired session uses is that session's device,
   // waiting to be attached again (its tunnel may not be up yet): keep it.
   std::set<std::string> wanted;
-  for (const auto& [name, s] : snap.desired.sessions) {
-    auto tunnel = snap.desired.tunnels.find(s.spec().tunnel());
-    if (tunnel == snap.desired.tunnels.end()) continue;
-    wanted.insert(ToSessionConfig(tunnel->second.spec(), s.spec()).interface_name);
-  }
+  for (const auto& [key, s] : want.sessions) wanted.insert(s.config.interface_name);
   for (const std::string& name : observed.stray_interfaces) {
     if (wanted.count(name)) continue;
     if (auto st = datapath_->RemoveStrayInterface(name); !st.ok()) {

@@ -81,7 +81,7 @@ class Reconciler {
   void RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
                       const Outcome& out, PassResult* result);
   // Removes the datapath's stray interfaces that no desired session names.
-  void RemoveStrayInterfaces(const Observation& observed, const Registry::Snapshot& snap, PassResult* result);
+  void RemoveStrayInterfaces(const Observation& observed, const DesiredObjects& want, PassResult* result);
   void FinishDeletes(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held);
   void PersistOwnership(OwnedSet owned, const Held& held);
   void ScheduleRetries(const DesiredState& desired);

@@ -3,6 +3,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -159,18 +160,23 @@ bool UserspaceDatapath::HoldsInterface(const std::string& name) const {
 absl::Status UserspaceDatapath::ListStrays(Observation* obs) const {
   auto links = ListLinks();
   if (!links.ok()) return links.status();
+  // The sessions just observed are every session held: one set, not a walk
+  // over all sessions per device.
+  std::set<std::string> held;
+  for (const ObservedSession& s : obs->sessions) held.insert(s.config.interface_name);
   for (const LinkInfo& link : *links) {
-    if (link.kind == "tun" && IsMarkedBy(link.alias, owner_) && !HoldsInterface(link.name)) {
+    if (link.kind == "tun" && IsMarkedBy(link.alias, owner_) && !held.count(link.name)) {
       obs->stray_interfaces.push_back(link.name);
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status UserspaceDatapath::CheckInterfaceIsOurs(const std::string& name) const {
+absl::StatusOr<bool> UserspaceDatapath::ExistsAndIsOurs(const std::string& name) const {
   auto link = FindLink(name);
   if (!link.ok()) return link.status();
-  if (!link->has_value() || IsMarkedBy((*link)->alias, owner_)) return absl::OkStatus();
+  if (!link->has_value()) return false;
+  if (IsMarkedBy((*link)->alias, owner_)) return true;
   return absl::FailedPreconditionError(absl::StrCat(
       "interface ", name, " exists and is not this agent's (",
       (*link)->alias.empty() ? "it has no alias" : absl::StrCat("its alias is \"", (*link)->alias, "\""),
@@ -273,8 +279,9 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
   // Only a device that is ours may be attached to (after a restart); anyone
   // else's is never touched. A TAP we create and then fail to use is
   // removed; one that was there already is left as it was.
-  if (auto st = CheckInterfaceIsOurs(config.interface_name); !st.ok()) return st;
-  const bool existed = if_nametoindex(config.interface_name.c_str()) != 0;
+  auto ours = ExistsAndIsOurs(config.interface_name);
+  if (!ours.ok()) return ours.status();
+  const bool existed = *ours;
   auto tap = TapDevice::Open(config.interface_name, /*tso=*/true,
                              FormatDeviceMark(owner_, config.tunnel_id, config.session_id));
   if (!tap.ok()) return tap.status();

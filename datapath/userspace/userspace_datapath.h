@@ -69,8 +69,8 @@ class UserspaceDatapath : public Datapath {
   absl::Status CheckSessionIds(const SessionConfig& config) const;
   void ReapDeadSessions();                             // mu_ held
   bool HoldsInterface(const std::string& name) const;  // mu_ held
-  // Fails when `name` exists and is not ours (mu_ held).
-  absl::Status CheckInterfaceIsOurs(const std::string& name) const;
+  // Whether `name` exists; an error when it does and is not ours (mu_ held).
+  absl::StatusOr<bool> ExistsAndIsOurs(const std::string& name) const;
   absl::Status ListStrays(Observation* obs) const;  // mu_ held
 
   std::string owner_;
