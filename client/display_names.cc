@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 
+namespace v1 = ::l2tpagent::v1;
+
 namespace l2tp::cli {
 namespace {
 

@@ -7,16 +7,14 @@
 
 namespace l2tp::cli {
 
-namespace v1 = ::l2tpagent::v1;
-
-std::string PhaseName(v1::Phase phase);                // "READY"; "UNKNOWN" when unset
-std::string EventTypeName(v1::WatchEvent::Type type);  // "ADDED", "SYNCED"
-std::string EncapName(v1::Encapsulation encap);        // "udp" (also when unset), "ip"
-std::string SublayerName(v1::L2SpecificSublayer s);    // "default" (also when unset), "none"
-std::string PseudowireName(v1::Pseudowire pw);         // "eth" (also when unset), "ppp"
-std::string KindName(v1::ResourceKind kind);           // "tunnel", "session"
+std::string PhaseName(l2tpagent::v1::Phase phase);                // "READY"; "UNKNOWN" when unset
+std::string EventTypeName(l2tpagent::v1::WatchEvent::Type type);  // "ADDED", "SYNCED"
+std::string EncapName(l2tpagent::v1::Encapsulation encap);        // "udp" (also when unset), "ip"
+std::string SublayerName(l2tpagent::v1::L2SpecificSublayer s);    // "default" (also when unset), "none"
+std::string PseudowireName(l2tpagent::v1::Pseudowire pw);         // "eth" (also when unset), "ppp"
+std::string KindName(l2tpagent::v1::ResourceKind kind);           // "tunnel", "session"
 
 // "tunnel/t1"
-std::string ResourceRef(v1::ResourceKind kind, const std::string& name);
+std::string ResourceRef(l2tpagent::v1::ResourceKind kind, const std::string& name);
 
 }  // namespace l2tp::cli

@@ -4,6 +4,8 @@
 #include "client/age.h"
 #include "client/display_names.h"
 
+namespace v1 = ::l2tpagent::v1;
+
 namespace l2tp::cli {
 namespace {
 

@@ -10,20 +10,19 @@
 
 namespace l2tp::cli {
 
-namespace v1 = ::l2tpagent::v1;
-
 // NAME TUNNEL-ID PEER-ID ENCAP LOCAL REMOTE PHASE AGE
 // (+ PORTS GENERATION MESSAGE when wide).
-Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide, absl::Time now);
+Table TunnelTable(const google::protobuf::RepeatedPtrField<l2tpagent::v1::Tunnel>& tunnels, bool wide,
+                  absl::Time now);
 
 // NAME TUNNEL SESSION-ID PEER-ID INTERFACE PHASE AGE
 // (+ COOKIE SUBLAYER SEQ MTU MESSAGE when wide).
-Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessions, bool wide,
+Table SessionTable(const google::protobuf::RepeatedPtrField<l2tpagent::v1::Session>& sessions, bool wide,
                    absl::Time now);
 
 // NAME RX-PKTS RX-BYTES TX-PKTS TX-BYTES RX-ERR TX-ERR SEQ-DISCARDS OOS
 // COOKIE-DISCARDS INVALID. Rows are added with AddCountersRow.
 Table CountersTable();
-void AddCountersRow(const std::string& name, const v1::Counters& counters, Table* table);
+void AddCountersRow(const std::string& name, const l2tpagent::v1::Counters& counters, Table* table);
 
 }  // namespace l2tp::cli

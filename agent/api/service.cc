@@ -5,6 +5,8 @@
 
 namespace l2tp {
 
+namespace v1 = ::l2tpagent::v1;
+
 std::string BoundedMessage(std::string_view message) {
   if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
   return absl::StrCat(absl::string_view(message.data(), kMaxStatusMessageBytes), "... (", message.size(),
@@ -90,7 +92,7 @@ grpc::Status AgentService::List(grpc::ServerContext* context, const v1::ListRequ
   });
 }
 
-grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
+grpc::Status AgentService::Watch(grpc::ServerContext* context, const v1::WatchRequest*,
                                  grpc::ServerWriter<v1::WatchEvent>* writer) {
   return Observed("Watch", context, [&] { return WatchStream(context, writer); });
 }

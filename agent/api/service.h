@@ -21,7 +21,7 @@ struct AgentInfo {
   std::vector<std::string> capabilities;
 };
 
-class AgentService final : public v1::L2tpAgent::Service {
+class AgentService final : public l2tpagent::v1::L2tpAgent::Service {
  public:
   AgentService(Registry* registry, AgentInfo info) : registry_(registry), info_(std::move(info)) {}
 
@@ -32,15 +32,20 @@ class AgentService final : public v1::L2tpAgent::Service {
   using RpcObserver = std::function<void(const std::string& method, const std::string& code, double seconds)>;
   void set_rpc_observer(RpcObserver fn) { observer_ = std::move(fn); }
 
-  grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRequest*, v1::ApplyResponse*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest*, v1::GetResponse*) override;
-  grpc::Status List(grpc::ServerContext*, const v1::ListRequest*, v1::ListResponse*) override;
-  grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*,
-                     grpc::ServerWriter<v1::WatchEvent>*) override;
-  grpc::Status GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*, v1::GetInfoResponse*) override;
-  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*,
-                          v1::ListEventsResponse*) override;
+  grpc::Status Apply(grpc::ServerContext*, const l2tpagent::v1::ApplyRequest*,
+                     l2tpagent::v1::ApplyResponse*) override;
+  grpc::Status Delete(grpc::ServerContext*, const l2tpagent::v1::DeleteRequest*,
+                      l2tpagent::v1::DeleteResponse*) override;
+  grpc::Status Get(grpc::ServerContext*, const l2tpagent::v1::GetRequest*,
+                   l2tpagent::v1::GetResponse*) override;
+  grpc::Status List(grpc::ServerContext*, const l2tpagent::v1::ListRequest*,
+                    l2tpagent::v1::ListResponse*) override;
+  grpc::Status Watch(grpc::ServerContext*, const l2tpagent::v1::WatchRequest*,
+                     grpc::ServerWriter<l2tpagent::v1::WatchEvent>*) override;
+  grpc::Status GetInfo(grpc::ServerContext*, const l2tpagent::v1::GetInfoRequest*,
+                       l2tpagent::v1::GetInfoResponse*) override;
+  grpc::Status ListEvents(grpc::ServerContext*, const l2tpagent::v1::ListEventsRequest*,
+                          l2tpagent::v1::ListEventsResponse*) override;
   void set_event_log(const EventLog* events) { events_ = events; }
   // Every call is first admitted by `gate` (authorization, per-client
   // concurrency); null admits everything.
@@ -54,8 +59,9 @@ class AgentService final : public v1::L2tpAgent::Service {
   // Admits the call through the gate, runs `fn`, reports it to the observer.
   template <typename Fn>
   grpc::Status Observed(const char* method, grpc::ServerContext* context, Fn fn);
-  grpc::Status WatchStream(grpc::ServerContext* context, grpc::ServerWriter<v1::WatchEvent>* writer);
-  grpc::Status Info(v1::GetInfoResponse* response);
+  grpc::Status WatchStream(grpc::ServerContext* context,
+                           grpc::ServerWriter<l2tpagent::v1::WatchEvent>* writer);
+  grpc::Status Info(l2tpagent::v1::GetInfoResponse* response);
 
   std::atomic<bool> shutting_down_{false};
   RpcObserver observer_;

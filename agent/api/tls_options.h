@@ -11,12 +11,14 @@
 
 namespace l2tp {
 
+// The `{}` let callers name only the fields they set ({.listen = ...})
+// without -Wextra's missing-initializer warning.
 struct TcpListenFlags {
-  std::string listen;         // HOST:PORT; empty: no TCP
-  std::string tls_cert;       // PEM: certificate chain
-  std::string tls_key;        // PEM: private key
-  std::string tls_client_ca;  // PEM: CAs for client certificates; empty: none asked
-  bool insecure = false;      // plaintext, loopback only
+  std::string listen{};         // HOST:PORT; empty: no TCP
+  std::string tls_cert{};       // PEM: certificate chain
+  std::string tls_key{};        // PEM: private key
+  std::string tls_client_ca{};  // PEM: CAs for client certificates; empty: none asked
+  bool insecure = false;        // plaintext, loopback only
 };
 
 struct TcpListenConfig {

@@ -6,6 +6,8 @@
 #include "prometheus/collectable.h"
 
 namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
 namespace {
 
 using prometheus::ClientMetric;

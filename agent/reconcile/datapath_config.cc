@@ -3,6 +3,8 @@
 #include "agent/state/names.h"
 
 namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
 namespace {
 std::vector<uint8_t> CookieBytes(const std::string& hex) {
   std::string error;

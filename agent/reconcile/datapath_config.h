@@ -6,8 +6,9 @@
 
 namespace l2tp {
 
-TunnelConfig ToTunnelConfig(const v1::TunnelSpec& spec);
-SessionConfig ToSessionConfig(const v1::TunnelSpec& tunnel, const v1::SessionSpec& session);
-v1::Counters ToProtoCounters(const Counters& c);
+TunnelConfig ToTunnelConfig(const l2tpagent::v1::TunnelSpec& spec);
+SessionConfig ToSessionConfig(const l2tpagent::v1::TunnelSpec& tunnel,
+                              const l2tpagent::v1::SessionSpec& session);
+l2tpagent::v1::Counters ToProtoCounters(const Counters& c);
 
 }  // namespace l2tp

@@ -11,6 +11,8 @@
 #include "common/log.h"
 
 namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
 namespace reconciler_internal {
 
 // Who an action is for.

@@ -93,10 +93,11 @@ class Reconciler {
   void Succeeded(const DatapathAction& a, const Target& t, bool drifted, OwnedSet* owned);
   void Failed(const DatapathAction& a, const Target& t, const absl::Status& st, Clock::time_point now,
               Outcome* out, PassResult* result);
-  v1::Phase PhaseFor(const std::string& key, bool matches, const Outcome& out, std::string* message) const;
+  l2tpagent::v1::Phase PhaseFor(const std::string& key, bool matches, const Outcome& out,
+                                std::string* message) const;
 
   bool InBackoff(const std::string& key, Clock::time_point now) const;
-  void Event(v1::ResourceKind kind, const std::string& name, v1::Event::Reason reason,
+  void Event(l2tpagent::v1::ResourceKind kind, const std::string& name, l2tpagent::v1::Event::Reason reason,
              const std::string& message);
   void RecordFailure(const std::string& key, Clock::time_point now);
 

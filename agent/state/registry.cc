@@ -14,6 +14,10 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace l2tp {
+
+namespace storev1 = ::l2tpagent::store::v1;
+
+namespace v1 = ::l2tpagent::v1;
 namespace {
 
 using google::protobuf::util::TimeUtil;

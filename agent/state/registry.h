@@ -20,8 +20,6 @@
 
 namespace l2tp {
 
-namespace v1 = ::l2tpagent::v1;
-
 class Registry {
  public:
   struct Limits {
@@ -36,17 +34,17 @@ class Registry {
   // tunnels with FAILED_PRECONDITION. Set before serving.
   void set_shared_udp_ports(bool shared) { shared_udp_ports_ = shared; }
 
-  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
+  absl::StatusOr<l2tpagent::v1::ApplyResponse> Apply(const l2tpagent::v1::ApplyRequest& request);
   // Applies the whole content of the --config file: like Apply, and in the
   // same commit deletes what the file's previous version declared and this
   // one no longer does (resources applied through the API are left alone).
-  absl::StatusOr<v1::ApplyResponse> ApplyConfigFile(const v1::ApplyRequest& request);
-  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request);
-  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) const;
-  absl::StatusOr<v1::ListResponse> List(const v1::ListRequest& request) const;
+  absl::StatusOr<l2tpagent::v1::ApplyResponse> ApplyConfigFile(const l2tpagent::v1::ApplyRequest& request);
+  absl::StatusOr<l2tpagent::v1::DeleteResponse> Delete(const l2tpagent::v1::DeleteRequest& request);
+  absl::StatusOr<l2tpagent::v1::GetResponse> Get(const l2tpagent::v1::GetRequest& request) const;
+  absl::StatusOr<l2tpagent::v1::ListResponse> List(const l2tpagent::v1::ListRequest& request) const;
   // Every resource as an ADDED event, then a SYNCED marker, in `snapshot`;
   // later changes arrive on the returned subscription, none lost in between.
-  std::shared_ptr<WatchSubscription> Watch(std::vector<v1::WatchEvent>* snapshot);
+  std::shared_ptr<WatchSubscription> Watch(std::vector<l2tpagent::v1::WatchEvent>* snapshot);
   void Unwatch(const std::shared_ptr<WatchSubscription>& sub);
   size_t tunnel_count() const;
   size_t session_count() const;
@@ -56,12 +54,12 @@ class Registry {
 
   // ---- for metrics: one compact row per resource, read at scrape time
   struct MetricsRow {
-    v1::ResourceKind kind;
+    l2tpagent::v1::ResourceKind kind;
     std::string name;
     std::string tunnel;     // sessions: their tunnel
     std::string interface;  // sessions
-    v1::Phase phase;
-    v1::Counters counters;
+    l2tpagent::v1::Phase phase;
+    l2tpagent::v1::Counters counters;
   };
   std::vector<MetricsRow> MetricsSnapshot() const;
 
@@ -74,12 +72,13 @@ class Registry {
   Snapshot SnapshotForReconcile() const;
   // Records what the reconciler saw for a resource. Publishes MODIFIED when
   // the phase, message or observed generation changed; counters silently.
-  void SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase, const std::string& message,
-                 uint64_t observed_generation, const v1::Counters& counters);
+  void SetStatus(l2tpagent::v1::ResourceKind kind, const std::string& name, l2tpagent::v1::Phase phase,
+                 const std::string& message, uint64_t observed_generation,
+                 const l2tpagent::v1::Counters& counters);
   // Replaces the owned set (persisted when it changed).
   absl::Status SetOwned(const OwnedSet& owned);
   // The datapath no longer holds these deleted resources: publish DELETED.
-  void FinishDeleting(v1::ResourceKind kind, const std::string& name);
+  void FinishDeleting(l2tpagent::v1::ResourceKind kind, const std::string& name);
 
  private:
   using Key = std::string;                          // "tunnel/NAME" or "session/NAME"
@@ -89,26 +88,29 @@ class Registry {
   };
 
   // The steps of an Apply (see ApplyLocked).
-  absl::StatusOr<v1::ApplyResponse> ApplyLocked(const v1::ApplyRequest& request, const ConfigNames* config);
-  static absl::Status Validate(const v1::ApplyRequest& request, RequestPaths* paths);
-  absl::Status CheckVersionsLocked(const v1::ApplyRequest& request) const;
-  absl::StatusOr<DesiredState> NextStateLocked(const v1::ApplyRequest& request, const ConfigNames* config,
-                                               const RequestPaths& paths, uint64_t revision) const;
+  absl::StatusOr<l2tpagent::v1::ApplyResponse> ApplyLocked(const l2tpagent::v1::ApplyRequest& request,
+                                                           const ConfigNames* config);
+  static absl::Status Validate(const l2tpagent::v1::ApplyRequest& request, RequestPaths* paths);
+  absl::Status CheckVersionsLocked(const l2tpagent::v1::ApplyRequest& request) const;
+  absl::StatusOr<DesiredState> NextStateLocked(const l2tpagent::v1::ApplyRequest& request,
+                                               const ConfigNames* config, const RequestPaths& paths,
+                                               uint64_t revision) const;
   void DropUndeclaredLocked(const ConfigNames& config, DesiredState* next) const;
   absl::Status CheckNextState(const DesiredState& next, const RequestPaths& paths) const;
-  absl::Status CommitAndPublishLocked(const v1::Plan& plan, const DesiredState& next, uint64_t revision,
-                                      const ConfigNames* config);
+  absl::Status CommitAndPublishLocked(const l2tpagent::v1::Plan& plan, const DesiredState& next,
+                                      uint64_t revision, const ConfigNames* config);
   void AddRequestedLocked(const DesiredState& state, const RequestPaths& paths,
-                          v1::ApplyResponse* response) const;
+                          l2tpagent::v1::ApplyResponse* response) const;
 
   // Persists `next`; `config` replaces the recorded config-file names (null: keep them).
   absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
                             const ConfigNames* config = nullptr);
-  v1::ResourceStatus StatusLocked(const Key& key) const;
-  void PublishLocked(v1::WatchEvent::Type type, v1::ResourceKind kind, const std::string& name);
+  l2tpagent::v1::ResourceStatus StatusLocked(const Key& key) const;
+  void PublishLocked(l2tpagent::v1::WatchEvent::Type type, l2tpagent::v1::ResourceKind kind,
+                     const std::string& name);
   void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
 
-  // Per kind, R being v1::Tunnel or v1::Session (resource_traits.h).
+  // Per kind, R being l2tpagent::v1::Tunnel or l2tpagent::v1::Session (resource_traits.h).
   template <typename R>
   const R* FindLocked(const std::string& name) const;  // desired, else being deleted
   template <typename R>
@@ -122,7 +124,7 @@ class Registry {
   DesiredState desired_;  // mirrors store_->state()
   OwnedSet owned_;
   ConfigNames config_names_;  // what the --config file declared last (persisted)
-  std::map<Key, v1::ResourceStatus> status_;
+  std::map<Key, l2tpagent::v1::ResourceStatus> status_;
   DesiredState deleting_;
   std::function<void()> on_change_;
   bool shared_udp_ports_ = true;

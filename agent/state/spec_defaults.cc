@@ -4,6 +4,8 @@
 #include "datapath/ip_address.h"
 
 namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
 namespace {
 
 std::string CanonicalAddress(const std::string& text) {

@@ -14,6 +14,8 @@
 #include "common/log.h"
 
 namespace l2tp {
+
+namespace storev1 = ::l2tpagent::store::v1;
 namespace {
 
 constexpr char kMagic[8] = {'L', '2', 'T', 'P', 'S', 'T', '0', '1'};

@@ -18,8 +18,6 @@
 
 namespace l2tp {
 
-namespace storev1 = ::l2tpagent::store::v1;
-
 class Store {
  public:
   struct LoadReport {
@@ -35,22 +33,22 @@ class Store {
   // make the agent tear down everything it owns.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir, LoadReport* report);
 
-  const storev1::State& state() const { return state_; }
+  const l2tpagent::store::v1::State& state() const { return state_; }
 
   // Persists `next` durably, then makes it the current state. On failure the
   // current state (in memory and on disk) is unchanged.
-  absl::Status Commit(const storev1::State& next);
+  absl::Status Commit(const l2tpagent::store::v1::State& next);
 
   std::string path() const { return dir_ + "/state.pb"; }
 
   // The frame, exposed for tests. Decode checks the frame only, not the content.
-  static std::string Encode(const storev1::State& state);
-  static absl::StatusOr<storev1::State> Decode(const std::string& bytes);
+  static std::string Encode(const l2tpagent::store::v1::State& state);
+  static absl::StatusOr<l2tpagent::store::v1::State> Decode(const std::string& bytes);
 
  private:
   explicit Store(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
-  storev1::State state_;
+  l2tpagent::store::v1::State state_;
 };
 
 }  // namespace l2tp

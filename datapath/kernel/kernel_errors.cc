@@ -43,7 +43,7 @@ std::string Meaning(KernelOp op, int err) {
   }
 }
 
-absl::StatusCode Code(KernelOp op, int err) {
+absl::StatusCode Code(int err) {
   switch (err) {
     case EEXIST: return absl::StatusCode::kAlreadyExists;
     case ENOENT:
@@ -69,8 +69,8 @@ absl::Status KernelErrorStatus(KernelOp op, const std::string& object, int err) 
   if (err == 0) return absl::OkStatus();
   if (err < 0) err = -err;
   const char* name = strerrorname_np(err);
-  return absl::Status(Code(op, err), absl::StrCat(object, ": ", Meaning(op, err), " (",
-                                                  name ? name : absl::StrCat("errno ", err), ")"));
+  return absl::Status(Code(err), absl::StrCat(object, ": ", Meaning(op, err), " (",
+                                              name ? name : absl::StrCat("errno ", err), ")"));
 }
 
 }  // namespace l2tp::kernel

@@ -19,73 +19,72 @@
 #include "gtest/gtest.h"
 #include "l2tpagent/v1/l2tpagent.grpc.pb.h"
 
-namespace l2tp::cli {
-namespace v1 = ::l2tpagent::v1;
-}  // namespace l2tp::cli
+namespace l2tp::cli {}  // namespace l2tp::cli
 
 namespace l2tp::cli::testing {
 
 // Answers each RPC with the response and status set by the test and records
 // the last request.
-class FakeAgentService final : public v1::L2tpAgent::Service {
+class FakeAgentService final : public l2tpagent::v1::L2tpAgent::Service {
  public:
   std::mutex mu;
   grpc::Status status = grpc::Status::OK;  // returned by every RPC
-  v1::ApplyResponse apply_response;
-  v1::DeleteResponse delete_response;
-  v1::GetResponse get_response;
-  v1::ListResponse list_response;
-  v1::GetInfoResponse info_response;
-  std::vector<v1::WatchEvent> watch_events;
+  l2tpagent::v1::ApplyResponse apply_response;
+  l2tpagent::v1::DeleteResponse delete_response;
+  l2tpagent::v1::GetResponse get_response;
+  l2tpagent::v1::ListResponse list_response;
+  l2tpagent::v1::GetInfoResponse info_response;
+  std::vector<l2tpagent::v1::WatchEvent> watch_events;
   bool watch_holds_open = false;  // after the events, wait for the client to go
 
-  v1::ApplyRequest last_apply;
-  v1::DeleteRequest last_delete;
-  v1::GetRequest last_get;
-  v1::ListRequest last_list;
+  l2tpagent::v1::ApplyRequest last_apply;
+  l2tpagent::v1::DeleteRequest last_delete;
+  l2tpagent::v1::GetRequest last_get;
+  l2tpagent::v1::ListRequest last_list;
   int calls = 0;
 
-  grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
-                     v1::ApplyResponse* response) override {
+  grpc::Status Apply(grpc::ServerContext*, const l2tpagent::v1::ApplyRequest* request,
+                     l2tpagent::v1::ApplyResponse* response) override {
     std::lock_guard lock(mu);
     ++calls;
     last_apply = *request;
     *response = apply_response;
     return status;
   }
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
-                      v1::DeleteResponse* response) override {
+  grpc::Status Delete(grpc::ServerContext*, const l2tpagent::v1::DeleteRequest* request,
+                      l2tpagent::v1::DeleteResponse* response) override {
     std::lock_guard lock(mu);
     ++calls;
     last_delete = *request;
     *response = delete_response;
     return status;
   }
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest* request, v1::GetResponse* response) override {
+  grpc::Status Get(grpc::ServerContext*, const l2tpagent::v1::GetRequest* request,
+                   l2tpagent::v1::GetResponse* response) override {
     std::lock_guard lock(mu);
     ++calls;
     last_get = *request;
     *response = get_response;
     return status;
   }
-  grpc::Status List(grpc::ServerContext*, const v1::ListRequest* request,
-                    v1::ListResponse* response) override {
+  grpc::Status List(grpc::ServerContext*, const l2tpagent::v1::ListRequest* request,
+                    l2tpagent::v1::ListResponse* response) override {
     std::lock_guard lock(mu);
     ++calls;
     last_list = *request;
     *response = list_response;
     return status;
   }
-  grpc::Status GetInfo(grpc::ServerContext*, const v1::GetInfoRequest*,
-                       v1::GetInfoResponse* response) override {
+  grpc::Status GetInfo(grpc::ServerContext*, const l2tpagent::v1::GetInfoRequest*,
+                       l2tpagent::v1::GetInfoResponse* response) override {
     std::lock_guard lock(mu);
     ++calls;
     *response = info_response;
     return status;
   }
-  grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest*,
-                     grpc::ServerWriter<v1::WatchEvent>* writer) override {
-    std::vector<v1::WatchEvent> events;
+  grpc::Status Watch(grpc::ServerContext* context, const l2tpagent::v1::WatchRequest*,
+                     grpc::ServerWriter<l2tpagent::v1::WatchEvent>* writer) override {
+    std::vector<l2tpagent::v1::WatchEvent> events;
     bool hold;
     {
       std::lock_guard lock(mu);
@@ -165,20 +164,20 @@ inline google::protobuf::Timestamp Ago(absl::Duration ago) {
 }
 
 // A UDP tunnel t1 (100 -> 200, 10.0.0.1 -> 10.0.0.2), READY for 5s.
-inline v1::Tunnel SampleTunnel() {
-  v1::Tunnel t;
+inline l2tpagent::v1::Tunnel SampleTunnel() {
+  l2tpagent::v1::Tunnel t;
   t.set_name("t1");
   t.set_generation(2);
   t.set_resource_version("7");
   auto* spec = t.mutable_spec();
   spec->set_tunnel_id(100);
   spec->set_peer_tunnel_id(200);
-  spec->set_encap(v1::ENCAPSULATION_UDP);
+  spec->set_encap(l2tpagent::v1::ENCAPSULATION_UDP);
   spec->set_local("10.0.0.1");
   spec->set_remote("10.0.0.2");
   spec->set_udp_destination_port(1702);
   auto* status = t.mutable_status();
-  status->set_phase(v1::PHASE_READY);
+  status->set_phase(l2tpagent::v1::PHASE_READY);
   *status->mutable_last_transition_time() = Ago(absl::Seconds(5));
   status->set_observed_generation(2);
   status->set_datapath("memory");
@@ -186,8 +185,8 @@ inline v1::Tunnel SampleTunnel() {
 }
 
 // Session s1 of t1 (1 -> 2, l2tpeth0), FAILED for 3 minutes.
-inline v1::Session SampleSession() {
-  v1::Session s;
+inline l2tpagent::v1::Session SampleSession() {
+  l2tpagent::v1::Session s;
   s.set_name("s1");
   s.set_generation(1);
   s.set_resource_version("8");
@@ -200,7 +199,7 @@ inline v1::Session SampleSession() {
   spec->set_send_sequence(true);
   spec->set_mtu(1400);
   auto* status = s.mutable_status();
-  status->set_phase(v1::PHASE_FAILED);
+  status->set_phase(l2tpagent::v1::PHASE_FAILED);
   status->set_message("interface l2tpeth0 exists");
   *status->mutable_last_transition_time() = Ago(absl::Minutes(3) + absl::Seconds(20));
   auto* c = status->mutable_counters();

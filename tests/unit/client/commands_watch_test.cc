@@ -4,6 +4,8 @@
 #include "gtest/gtest.h"
 #include "tests/unit/client/cli_test_support.h"
 
+namespace v1 = ::l2tpagent::v1;
+
 namespace l2tp::cli {
 namespace {
 

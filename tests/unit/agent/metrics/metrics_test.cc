@@ -4,6 +4,8 @@
 #include "prometheus/text_serializer.h"
 
 namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
 namespace {
 
 Registry::MetricsRow Row(v1::ResourceKind kind, const std::string& name, const std::string& tunnel,
@@ -36,7 +38,9 @@ TEST(MetricsTest, SessionMetricsAreCappedAndSaySo) {
   std::vector<Registry::MetricsRow> rows = {Row(v1::RESOURCE_KIND_TUNNEL, "t1", "t1", v1::PHASE_READY, 0)};
   for (int i = 0; i < 5; ++i)
     rows.push_back(Row(v1::RESOURCE_KIND_SESSION, "s" + std::to_string(i), "t1", v1::PHASE_READY, i));
-  MetricsOptions options{true, 3};
+  MetricsOptions options;
+  options.session_metrics = true;
+  options.session_metrics_limit = 3;
   std::string text = Text(rows, options);
   size_t n = 0;
   for (size_t at = text.find("\nl2tp_session_rx_packets_total{"); at != std::string::npos;

@@ -6,6 +6,8 @@
 #include "tests/unit/agent/testing/test_resources.h"
 
 namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
 namespace {
 
 TEST(NamesTest, DefaultInterfaceNameIsDeterministicAndFits) {

@@ -13,6 +13,8 @@
 #include "tests/unit/agent/testing/test_resources.h"
 
 namespace l2tp {
+
+namespace storev1 = ::l2tpagent::store::v1;
 namespace {
 
 namespace fs = std::filesystem;
