@@ -39,7 +39,7 @@ struct AgentParts {
   TcpListenConfig tcp;
   std::optional<gid_t> socket_group;
   AuthzPolicy policy = AuthzPolicy::Default(Role::kNone);
-  KernelL2tpProbe kernel;
+  kernel::KernelL2tpProbe kernel;
   DatapathChoice datapath;
   WatchHub hub;
   std::unique_ptr<Registry> registry;
@@ -106,7 +106,7 @@ absl::Status OpenState(const AgentOptions& o, AgentParts* p) {
   L2TP_LOG(kInfo) << "state: " << (*store)->state().tunnels_size() << " tunnels, "
                   << (*store)->state().sessions_size() << " sessions loaded from " << (*store)->path();
 
-  p->kernel = ProbeKernelL2tp();
+  p->kernel = kernel::ProbeKernelL2tp();
   auto choice = SelectDatapath(o.datapath, p->kernel, o.userspace_io, DeviceOwnerTag(o.state_dir));
   if (!choice.ok()) return choice.status();
   p->datapath = *std::move(choice);

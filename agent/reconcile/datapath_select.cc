@@ -11,7 +11,8 @@
 
 namespace l2tp {
 
-absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested, const KernelL2tpProbe& kernel,
+absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
+                                              const kernel::KernelL2tpProbe& kernel,
                                               const std::string& userspace_io,
                                               const std::string& device_owner) {
   auto io_mode = userspace::ParseIoMode(userspace_io);

@@ -22,7 +22,8 @@ struct DatapathChoice {
 // (auto | io_uring | epoll) is how the userspace datapath's threads do I/O.
 // `device_owner` goes into the ownership mark of the userspace datapath's
 // TAPs (DeviceOwnerTag).
-absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested, const KernelL2tpProbe& kernel,
+absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
+                                              const kernel::KernelL2tpProbe& kernel,
                                               const std::string& userspace_io = "auto",
                                               const std::string& device_owner = "default");
 

@@ -13,9 +13,9 @@ namespace l2tp {
 std::vector<std::string> ChangedFields(const google::protobuf::Message& a,
                                        const google::protobuf::Message& b);
 
-// True when a session whose spec fields `changed` differ can be changed in
-// place (sequencing options, LNS mode, reorder timeout, MTU): the kernel's
-// SESSION_MODIFY set plus the interface MTU. Anything else is a replace.
+// True when every field in `changed` is one ModifySession changes in place:
+// kModifiableSessionFields of the datapath contract (datapath/contract.h).
+// Anything else is a replace.
 bool SessionChangeIsInPlace(const std::vector<std::string>& changed);
 
 // Actions taking `before` to `after`, in the order they apply: session

@@ -5,7 +5,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
-namespace l2tp {
+namespace l2tp::kernel {
 
 KernelL2tpProbe ProbeKernelL2tp() {
   KernelL2tpProbe probe;
@@ -26,4 +26,4 @@ KernelL2tpProbe ProbeKernelL2tp() {
   return probe;
 }
 
-}  // namespace l2tp
+}  // namespace l2tp::kernel

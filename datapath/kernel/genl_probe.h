@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace l2tp {
+namespace l2tp::kernel {
 
 struct KernelL2tpProbe {
   bool available = false;
@@ -13,4 +13,4 @@ struct KernelL2tpProbe {
 // Resolving the family also makes the kernel autoload l2tp_netlink where it can.
 KernelL2tpProbe ProbeKernelL2tp();
 
-}  // namespace l2tp
+}  // namespace l2tp::kernel

@@ -6,6 +6,7 @@
 #include <netlink/genl/genl.h>
 
 #include "absl/strings/str_cat.h"
+#include "datapath/contract.h"
 
 namespace l2tp::kernel {
 namespace {
@@ -22,19 +23,11 @@ absl::StatusOr<NlMsgPtr> NewRequest(int family, uint8_t command, int flags = 0) 
 
 absl::Status Overflow() { return absl::InternalError("netlink message too small for its attributes"); }
 
-bool ValidCookie(const std::vector<uint8_t>& c) { return c.empty() || c.size() == 4 || c.size() == 8; }
-
 }  // namespace
 
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
   const std::string what = absl::StrCat("create tunnel ", c.tunnel_id);
-  if (c.version != 3) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": only L2TPv3 tunnels are kernel-owned (version ", c.version, ")"));
-  }
-  if (c.tunnel_id == 0 || c.peer_tunnel_id == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": tunnel ids must be non-zero"));
-  }
+  if (auto st = CheckTunnelConfig(c); !st.ok()) return st;  // the contract's rules, said once
   if (!(c.local.is_v4() || c.local.is_v6()) || c.local.family != c.remote.family) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": local and remote must both be IPv4 or both IPv6"));
@@ -83,12 +76,7 @@ absl::StatusOr<NlMsgPtr> BuildTunnelGet(int family, uint32_t tunnel_id) {
 
 absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& c) {
   const std::string what = absl::StrCat("create session ", c.tunnel_id, "/", c.session_id);
-  if (c.session_id == 0 || c.peer_session_id == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": session ids must be non-zero"));
-  }
-  if (!ValidCookie(c.cookie) || !ValidCookie(c.peer_cookie)) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": cookies are 0, 4 or 8 bytes"));
-  }
+  if (auto st = CheckSessionConfig(c); !st.ok()) return st;  // the contract's rules, said once
   // Always named: the kernel's default l2tpeth%d would make adoption guesswork.
   if (c.interface_name.empty() || c.interface_name.size() >= IFNAMSIZ) {
     return absl::InvalidArgumentError(

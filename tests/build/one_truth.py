@@ -10,7 +10,9 @@ Checks, asking each build itself (not parsing its files):
      of the cc_* rules under //... (`bazel query`);
   2. targets match: each Bazel cc_test and cc_binary is a CMake executable of
      the same name and vice versa (for executables built from those folders);
-     each Bazel cc_library compiles the same .cc files as one CMake library;
+     each Bazel cc_library //P:N compiles the same .cc files as the CMake
+     library l2tp_P (slashes as underscores; _N added when N is not P's last
+     folder): //agent/state -> l2tp_agent_state;
   3. no stale system-library deps in Bazel: a target that depends on
      @system_libs//:libnl (liburing, yaml_cpp, prometheus) has a file that
      includes that library's headers.
@@ -54,6 +56,15 @@ def tree_files(src):
                 if f.endswith((".cc", ".h")):
                     out.add(os.path.relpath(os.path.join(dirpath, f), src))
     return out
+
+
+def cmake_library_name(label):
+    """//agent/state:state -> l2tp_agent_state; //pkg:other -> l2tp_pkg_other."""
+    package, _, name = label.lstrip("/").partition(":")
+    parts = package.split("/")
+    if name and name != parts[-1]:
+        parts.append(name)
+    return "l2tp_" + "_".join(parts)
 
 
 def in_folders(path):
@@ -228,11 +239,13 @@ def main():
         b = frozenset(f for f in files if f.endswith(".cc") and f in tree)
         if not b:
             continue  # header-only (tests/unit/agent/testing) or generated code (proto)
-        match = [cn for cn, c in cmake_libs.items() if c == b]
-        if match:
-            lib_pairs.append((label, match[0]))
+        want = cmake_library_name(label)
+        if want not in cmake_libs:
+            problems.append(f"library {label}: no CMake library {want} (the name for this label)")
+        elif cmake_libs[want] != b:
+            problems.append(f"library {label}: compiles {sorted(b)}, CMake {want} {sorted(cmake_libs[want])}")
         else:
-            problems.append(f"library {label}: no CMake library compiles exactly its {len(b)} .cc files")
+            lib_pairs.append((label, want))
 
     # 3. stale system-library deps. Per package: cc_unit_tests gives all the
     # tests of a package the same deps.

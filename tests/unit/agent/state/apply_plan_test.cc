@@ -1,6 +1,7 @@
 #include "agent/state/apply_plan.h"
 
 #include "agent/state/spec_defaults.h"
+#include "datapath/contract.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/agent/testing/test_resources.h"
@@ -77,6 +78,17 @@ TEST(PlanTest, ChangedFieldsComparesPresence) {
   EXPECT_THAT(ChangedFields(a, b), ElementsAre("mtu"));
   EXPECT_TRUE(SessionChangeIsInPlace({"mtu", "lns_mode", "reorder_timeout"}));
   EXPECT_FALSE(SessionChangeIsInPlace({"mtu", "peer_session_id"}));
+}
+
+// The contract names its in-place fields by SessionSpec field name; a rename
+// in the API must not silently turn every in-place change into a replace.
+TEST(ApplyPlanTest, EveryInPlaceFieldIsASessionSpecField) {
+  for (const auto& field : kModifiableSessionFields) {
+    EXPECT_NE(v1::SessionSpec::descriptor()->FindFieldByName(std::string(field.api_name)), nullptr)
+        << field.api_name;
+    EXPECT_TRUE(SessionChangeIsInPlace({std::string(field.api_name)})) << field.api_name;
+  }
+  EXPECT_FALSE(SessionChangeIsInPlace({"cookie"}));
 }
 
 }  // namespace
