@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <cstddef>
 #include <cstdio>
 #include <iterator>
@@ -171,7 +172,23 @@ class Peer {
 };
 
 // Sends `frame` out of interface `ifname`: the TAP's reader (the datapath) gets it.
+// A TAP left by an earlier test case (the datapath leaves its devices in
+// place) has no carrier until the new datapath attaches; the kernel then
+// turns its queue back on asynchronously (linkwatch), and until it has, a
+// frame sent on the device is dropped silently. The same work moves
+// operstate off "down", so wait for that (bounded).
+void WaitUntilTransmitting(const std::string& ifname) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream f("/sys/class/net/" + ifname + "/operstate");
+    std::string state;
+    if (f >> state && state != "down") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 void SendOnInterface(const std::string& ifname, const std::vector<uint8_t>& frame) {
+  WaitUntilTransmitting(ifname);
   int s = socket(AF_PACKET, SOCK_RAW, 0);
   ASSERT_GE(s, 0);
   sockaddr_ll sll{};
