@@ -15,6 +15,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev
   # tests and the demo: namespaces, traffic, JSON, fuzzing
   iproute2 iputils-ping iperf3 jq curl clang libclang-rt-14-dev openvpn
+  # control-protocol interop: a real L2TPv2 LAC/LNS
+  xl2tpd
   # monitoring: promtool and a real Prometheus server for the metrics tests
   prometheus yamllint
   # kernel-L2TP tests in a QEMU VM, and packet decoding
@@ -35,6 +37,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own xl2tpd in a namespace; the packaged service
+  # would listen on every address of this machine.
+  if [[ " ${missing[*]} " == *" xl2tpd "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now xl2tpd >/dev/null 2>&1 || true
+  fi
 fi
 
 # buf (npm @bufbuild/buf): a grpcurl-like client for the reflection test.

@@ -16,20 +16,10 @@
 #include "datapath/userspace/sequencer.h"
 #include "datapath/userspace/tcp_coalescer.h"
 #include "datapath/userspace/tcp_segmenter.h"
+#include "tests/fuzz/fuzz_check.h"
 
 using namespace l2tp;
 using namespace l2tp::userspace;
-
-namespace {}  // namespace
-
-// An invariant broke: say which, and make libFuzzer report it.
-#define Check(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-      abort();                                                              \
-    }                                                                       \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 4) return 0;

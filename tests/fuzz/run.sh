@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds tests/fuzz/decode_fuzz.cc with clang + libFuzzer + ASan/UBSan in its
-# own build directory and runs it for a bounded time. Exits non-zero on a crash
-# (libFuzzer writes the reproducer into the build directory).
+# Builds the libFuzzer targets with clang + libFuzzer + ASan/UBSan in their
+# own build directory and runs them for a bounded time: decode_fuzz.cc (the
+# userspace datapath's receive path), control_decode_fuzz.cc (the control
+# message codec) and control_connection_fuzz.cc (the control state machines
+# fed with decoded messages), each for a third of it. Exits non-zero on a crash (libFuzzer
+# writes the reproducer into the build directory).
 #
-# Usage: tests/fuzz/run.sh [seconds]   (default 30; needs clang, e.g. apt-get install clang)
+# Usage: tests/fuzz/run.sh [seconds]   (default 30 in all; needs clang, e.g. apt-get install clang)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,7 +15,9 @@ SECONDS_TO_RUN=${1:-30}
 CXX=${CXX_FUZZ:-clang++}
 
 command -v "$CXX" >/dev/null || { echo "$CXX not found (apt-get install clang)" >&2; exit 2; }
-mkdir -p "$OUT/corpus"
+mkdir -p "$OUT/corpus" "$OUT/corpus-control"
+# Each target gets half the time (at least a second); the total stays bounded.
+THIRD=$(( (SECONDS_TO_RUN + 2) / 3 ))
 
 "$CXX" -std=c++20 -O1 -g -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -31,6 +36,46 @@ printf '\x2c\x01\x00\x00\x1e\x00\x03\x00\x00\x00\x00\x00\x10\x01\x02\x03\x04\x40
 printf '\x07\x02\x00\x00\x24\x45\x00\x00\x24\x00\x00\x00\x00\x40\x73\x00\x00\x7f\x00\x00\x01\x7f\x00\x00\x02\x00\x00\x00\x10\x40\x00\x00\x02ABCDEFGHIJKL' \
   > "$OUT/corpus/seed-ip"
 
+"$CXX" -std=c++20 -O1 -g -fno-omit-frame-pointer \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$ROOT" \
+  "$ROOT/tests/fuzz/control_decode_fuzz.cc" \
+  "$ROOT/control/message.cc" \
+  "$ROOT/control/codec.cc" \
+  "$ROOT/control/auth.cc" \
+  -lcrypto $(pkg-config --libs absl_status absl_statusor absl_strings) \
+  -o "$OUT/control_decode_fuzz"
+
+"$CXX" -std=c++20 -O1 -g -fno-omit-frame-pointer \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$ROOT" \
+  "$ROOT/tests/fuzz/control_connection_fuzz.cc" \
+  "$ROOT"/control/*.cc \
+  -lcrypto $(pkg-config --libs absl_status absl_statusor absl_strings) \
+  -o "$OUT/control_connection_fuzz"
+
+# Control seeds: a v2 HELLO, a v3 ICRQ, a v3 SCCRQ over IP, and a v2 SCCRP
+# with two AVPs hidden with the target's secret ("fuzz-secret").
+printf '\xc8\x02\x00\x14\x00\x05\x00\x00\x00\x02\x00\x03\x80\x08\x00\x00\x00\x00\x00\x06' \
+  > "$OUT/corpus-control/seed-v2-hello"
+printf '\xc8\x03\x00\x4c\x87\x65\x43\x21\x00\x01\x00\x01\x80\x08\x00\x00\x00\x00\x00\x0a\x80\x0a\x00\x00\x00\x3f\x00\x00\x10\x01\x80\x0a\x00\x00\x00\x40\x00\x00\x00\x00\x80\x0a\x00\x00\x00\x0f\x00\x00\x00\x01\x80\x08\x00\x00\x00\x44\x00\x05\x80\x0a\x00\x00\x00\x42pw-1\x80\x08\x00\x00\x00\x47\x00\x03' \
+  > "$OUT/corpus-control/seed-v3-icrq"
+printf '\x00\x00\x00\x00\xc8\x03\x00\x3c\x00\x00\x00\x00\x00\x00\x00\x00\x80\x08\x00\x00\x00\x00\x00\x01\x80\x0c\x00\x00\x00\x07lcce-a\x80\x0a\x00\x00\x00\x3c\x0a\x00\x00\x01\x80\x0a\x00\x00\x00\x3d\x12\x34\x56\x78\x80\x08\x00\x00\x00\x3e\x00\x05' \
+  > "$OUT/corpus-control/seed-v3-sccrq-ip"
+printf '\xc8\x02\x00\x44\x00\x01\x00\x00\x00\x00\x00\x00\x80\x08\x00\x00\x00\x00\x00\x02\x80\x0a\x00\x00\x00\x24\x01\x02\x03\x04\xc0\x0a\x00\x00\x00\x09\xdd\x1f\xc9\x62\xc0\x1c\x00\x00\x00\x07\xc8\xf6\x04\xde\x8d\xdc\xbd\x71\xb6\x3c\x2c\x48\xb4\x0e\x90\x56\x5b\x89\xe7\x7b\xdc\x9f' \
+  > "$OUT/corpus-control/seed-v2-hidden"
+
 cd "$OUT"
-./decode_fuzz -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048 \
+./decode_fuzz -max_total_time="$THIRD" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 corpus
+./control_decode_fuzz -max_total_time="$THIRD" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 corpus-control
+# The state machines: seeded with the control seeds as single records.
+mkdir -p corpus-connection
+for f in corpus-control/seed-*; do
+  n=$(stat -c %s "$f")
+  [[ $n -lt 256 ]] || continue
+  { printf '\x01'; printf "\x$(printf %02x "$n")"; cat "$f"; printf '\x0a'; } >"corpus-connection/$(basename "$f")"
+done
+./control_connection_fuzz -max_total_time="$THIRD" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 corpus-connection

@@ -1,0 +1,505 @@
+// A received message goes: Receive -> the reliable channel (acks, order,
+// duplicates) -> Deliver -> CheckMessage -> the tunnel or a session table
+// step -> the action (send, establish, linger, go down) -> status events.
+// Timers: the channel's retransmissions and acks, HELLO after an idle
+// hello_interval, the closing linger, and the initiator's reconnect.
+#include "control/connection.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "control/auth.h"
+
+namespace l2tp::control {
+namespace {
+
+constexpr size_t kChallengeBytes = 16;
+
+size_t TypeIndex(const ControlMessage& m) {
+  const uint16_t t = m.Type().value_or(0);
+  return t == static_cast<uint16_t>(MessageType::kAck) || t > 20 ? 0 : t;
+}
+
+bool IsSessionMessage(MessageType t) {
+  switch (t) {
+    case MessageType::kIcrq:
+    case MessageType::kIcrp:
+    case MessageType::kIccn:
+    case MessageType::kCdn:
+    case MessageType::kWen:
+    case MessageType::kSli:
+    case MessageType::kOcrq:
+    case MessageType::kOcrp:
+    case MessageType::kOccn: return true;
+    default: return false;
+  }
+}
+
+ResultCode Result(uint16_t result, std::optional<uint16_t> error, std::string message) {
+  return ResultCode{result, error, std::move(message)};
+}
+
+}  // namespace
+
+ControlConnection::ControlConnection(TunnelOptions options, ConnectionEvents* events)
+    : options_(std::move(options)), events_(events) {
+  status_.local_tunnel_id = options_.local_tunnel_id;
+  StartChannel();
+}
+
+ControlConnection::~ControlConnection() = default;
+
+void ControlConnection::StartChannel() {
+  if (channel_) retransmissions_before_ += channel_->stats().retransmitted;
+  ReliableChannel::Options o;
+  o.version = options_.version;
+  o.receive_window = options_.receive_window;
+  o.max_retries = options_.retransmit_retries;
+  channel_ = std::make_unique<ReliableChannel>(o, static_cast<ChannelSink*>(this));
+}
+
+// --- Local requests ---------------------------------------------------------
+
+void ControlConnection::Open(TimePoint now) {
+  now_ = now;
+  reconnect_at_.reset();
+  if (!options_.secret.empty() && options_.version == kL2tpV2) {
+    our_challenge_.assign(kChallengeBytes, 0);
+    events_->Random(our_challenge_);
+  }
+  TunnelStep(TunnelEvent::kOpen, "opening");
+}
+
+void ControlConnection::Close(TimePoint now, const std::string& why) {
+  now_ = now;
+  reconnect_at_.reset();
+  TunnelStep(TunnelEvent::kClose, why);
+}
+
+void ControlConnection::AddSession(TimePoint now, const LocalSession& local) {
+  now_ = now;
+  Session& s = sessions_[local.session_id];
+  s.local = local;
+  s.local.call_serial = next_call_serial_++;
+  s.status.local_session_id = local.session_id;
+  s.status.state = SessionState::kIdle;
+  s.status.message = options_.initiator ? "waiting for the control connection"
+                                        : "waiting for the peer's call";
+  events_->SessionChanged(s.status);
+  if (options_.initiator && status_.state == TunnelState::kEstablished) {
+    SessionStep(s, SessionEvent::kOpen, "placing the call");
+  }
+}
+
+void ControlConnection::RemoveSession(TimePoint now, uint32_t local_session_id, const std::string& why) {
+  now_ = now;
+  Session* s = FindSession(local_session_id);
+  if (s == nullptr) return;
+  SessionStep(*s, SessionEvent::kClose, why);
+  sessions_.erase(local_session_id);
+}
+
+// --- Time -------------------------------------------------------------------
+
+void ControlConnection::OnTimer(TimePoint now) {
+  now_ = now;
+  channel_->OnTimer(now);
+  if (linger_until_ && now >= *linger_until_) {
+    linger_until_.reset();
+    TunnelStep(TunnelEvent::kLingerOver, status_.message);
+  }
+  if (status_.state == TunnelState::kEstablished && now - last_activity_ >= options_.hello_interval) {
+    Send(BuildHello());
+  }
+  if (reconnect_at_ && now >= *reconnect_at_) {
+    status_.state = TunnelState::kIdle;
+    StartChannel();
+    Open(now);
+  }
+}
+
+std::optional<TimePoint> ControlConnection::NextDeadline() const {
+  std::optional<TimePoint> next = channel_->NextDeadline();
+  auto consider = [&next](std::optional<TimePoint> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  consider(linger_until_);
+  consider(reconnect_at_);
+  if (status_.state == TunnelState::kEstablished) consider(last_activity_ + options_.hello_interval);
+  return next;
+}
+
+// --- Received messages --------------------------------------------------------
+
+void ControlConnection::Receive(TimePoint now, const ControlMessage& m) {
+  now_ = now;
+  last_activity_ = now;
+  if (m.Type() == static_cast<uint16_t>(MessageType::kSccrq) && !options_.initiator) {
+    // A new attempt: after DOWN, or from a peer that restarted while we
+    // still think the old connection is up. Only in WAIT_CONNECT can an
+    // SCCRQ be a retransmission (the peer has not seen our SCCRP yet).
+    const uint32_t assigned = options_.version == kL2tpV2
+                                  ? U16(m, AvpType::kAssignedTunnelId).value_or(0)
+                                  : U32(m, AvpType::kAssignedControlConnectionId).value_or(0);
+    const bool live = status_.state != TunnelState::kIdle && status_.state != TunnelState::kDown;
+    const bool retransmitted = status_.state == TunnelState::kWaitConnect &&
+                               assigned == status_.peer_tunnel_id;
+    if (live && !retransmitted) {
+      status_.last_stop_reason = "the peer started a new control connection";
+      status_.state = TunnelState::kDown;
+      status_.message = status_.last_stop_reason;
+      GoneDown();
+    }
+    if (fresh_channel_) {
+      fresh_channel_ = false;
+      StartChannel();
+    }
+  }
+  channel_->Receive(now, m);
+}
+
+void ControlConnection::Deliver(const ControlMessage& m) {
+  ++stats_.messages_received[TypeIndex(m)];
+  const std::optional<uint16_t> type = m.Type();
+  if (!type) return;
+  const auto t = static_cast<MessageType>(*type);
+  if (IsSessionMessage(t)) {
+    HandleSessionMessage(t, m);
+  } else {
+    HandleTunnelMessage(t, m);
+  }
+}
+
+void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessage& m) {
+  if (absl::Status st = CheckMessage(options_.version, m); !st.ok()) {
+    ++stats_.malformed;
+    TunnelStep(TunnelEvent::kBadMessage, std::string(st.message()), &m);
+    return;
+  }
+  if (type == MessageType::kHello || type == MessageType::kAck) return;  // the channel acks it
+  switch (type) {
+    case MessageType::kSccrq:
+      LearnPeer(m);
+      if (m.Find(AvpType::kChallenge) != nullptr && options_.secret.empty()) {
+        ++stats_.auth_failures;
+        TunnelStep(TunnelEvent::kBadMessage, "the peer sent a challenge and no secret is configured", &m);
+        return;
+      }
+      if (!options_.secret.empty() && options_.version == kL2tpV2) {
+        our_challenge_.assign(kChallengeBytes, 0);
+        events_->Random(our_challenge_);
+      }
+      TunnelStep(TunnelEvent::kSccrq, "SCCRQ received", &m);
+      return;
+    case MessageType::kSccrp:
+      LearnPeer(m);
+      if (auto bad = CheckChallengeResponse(m, 2)) {
+        ++stats_.auth_failures;
+        TunnelStep(TunnelEvent::kBadMessage, *bad, &m);
+        return;
+      }
+      if (m.Find(AvpType::kChallenge) != nullptr && options_.secret.empty()) {
+        ++stats_.auth_failures;
+        TunnelStep(TunnelEvent::kBadMessage, "the peer sent a challenge and no secret is configured", &m);
+        return;
+      }
+      TunnelStep(TunnelEvent::kSccrp, "SCCRP received", &m);
+      return;
+    case MessageType::kScccn:
+      if (auto bad = CheckChallengeResponse(m, 3)) {
+        ++stats_.auth_failures;
+        TunnelStep(TunnelEvent::kBadMessage, *bad, &m);
+        return;
+      }
+      TunnelStep(TunnelEvent::kScccn, "SCCCN received", &m);
+      return;
+    case MessageType::kStopccn: {
+      const std::optional<ResultCode> rc = ReadResultCode(m);
+      status_.last_stop_reason = absl::StrCat("peer stopped the tunnel: ",
+                                              rc ? DescribeResultCode(MessageType::kStopccn, *rc)
+                                                 : "no result code");
+      TunnelStep(TunnelEvent::kStopccn, status_.last_stop_reason, &m);
+      return;
+    }
+    default: ++stats_.illegal; return;
+  }
+}
+
+void ControlConnection::HandleSessionMessage(MessageType type, const ControlMessage& m) {
+  if (status_.state != TunnelState::kEstablished) {
+    ++stats_.illegal;
+    return;
+  }
+  if (type == MessageType::kWen || type == MessageType::kSli) return;  // accepted; nothing to do
+  const uint32_t ours = OurSessionId(options_.version, m);
+  const PeerSession peer = ReadPeerSession(options_.version, m);
+  if (absl::Status st = CheckMessage(options_.version, m); !st.ok()) {
+    ++stats_.malformed;
+    if (Session* s = FindSession(ours)) {
+      SessionStep(*s, SessionEvent::kBadMessage, std::string(st.message()), &m);
+    } else if (type == MessageType::kIcrq && peer.session_id != 0) {
+      Send(BuildCdn(options_.version, 0, peer.session_id,
+                    Result(kCdnGeneralError, kErrorOutOfRange, std::string(st.message()))));
+    }
+    return;
+  }
+  if (type == MessageType::kIcrq) {
+    Session* s = MatchIncoming(peer);
+    if (s == nullptr) {
+      const std::string why = options_.version == kL2tpV3
+                                  ? absl::StrCat("no session with remote end id \"", peer.remote_end_id,
+                                                 "\" and pseudowire type ", peer.pseudowire_type)
+                                  : "no session waiting for a call";
+      Send(BuildCdn(options_.version, 0, peer.session_id, Result(kCdnGeneralError, kErrorGeneric, why)));
+      return;
+    }
+    SessionStep(*s, SessionEvent::kIcrq, "ICRQ received", &m);
+    return;
+  }
+  Session* s = FindSession(ours);
+  if (s == nullptr) {
+    ++stats_.illegal;
+    return;
+  }
+  switch (type) {
+    case MessageType::kIcrp: SessionStep(*s, SessionEvent::kIcrp, "ICRP received", &m); return;
+    case MessageType::kIccn: SessionStep(*s, SessionEvent::kIccn, "ICCN received", &m); return;
+    case MessageType::kCdn: {
+      const std::optional<ResultCode> rc = ReadResultCode(m);
+      SessionStep(*s, SessionEvent::kCdn,
+                  absl::StrCat("peer ended the session: ",
+                               rc ? DescribeResultCode(MessageType::kCdn, *rc) : "no result code"),
+                  &m);
+      return;
+    }
+    default: ++stats_.illegal; return;
+  }
+}
+
+void ControlConnection::LearnPeer(const ControlMessage& m) {
+  if (options_.version == kL2tpV2) {
+    status_.peer_tunnel_id = U16(m, AvpType::kAssignedTunnelId).value_or(0);
+  } else {
+    status_.peer_tunnel_id = U32(m, AvpType::kAssignedControlConnectionId).value_or(0);
+  }
+  status_.peer_host_name = Text(m, AvpType::kHostName).value_or("");
+  status_.peer_vendor = Text(m, AvpType::kVendorName).value_or("");
+  channel_->set_peer_tunnel_id(status_.peer_tunnel_id);
+  // RFC 2661 section 5.8: without a Receive Window Size AVP the window is 4.
+  const uint16_t window = U16(m, AvpType::kReceiveWindowSize).value_or(4);
+  channel_->set_peer_window(window == 0 ? 4 : window);
+}
+
+// The response the message's challenge asks of `responding_type` (2 in
+// SCCRP, 3 in SCCCN); nullopt when it has no challenge or we have no secret.
+std::optional<ChallengeResponseBytes> ControlConnection::ResponseTo(const ControlMessage& m,
+                                                                    uint8_t responding_type) const {
+  const Avp* challenge = m.Find(AvpType::kChallenge);
+  if (challenge == nullptr || options_.secret.empty()) return std::nullopt;
+  return ChallengeResponse(responding_type, options_.secret, challenge->value);
+}
+
+std::optional<std::string> ControlConnection::CheckChallengeResponse(const ControlMessage& m,
+                                                                     uint8_t responding_type) {
+  if (our_challenge_.empty()) return std::nullopt;
+  const Avp* response = m.Find(AvpType::kChallengeResponse);
+  if (response == nullptr) {
+    return absl::StrCat(MessageTypeName(responding_type),
+                        " has no challenge response and a secret is configured");
+  }
+  const ChallengeResponseBytes want = ChallengeResponse(responding_type, options_.secret, our_challenge_);
+  if (!std::equal(want.begin(), want.end(), response->value.begin(), response->value.end())) {
+    return absl::StrCat(MessageTypeName(responding_type),
+                        ": wrong challenge response (the secrets of the two ends differ)");
+  }
+  return std::nullopt;
+}
+
+// --- Table steps ---------------------------------------------------------------
+
+void ControlConnection::TunnelStep(TunnelEvent event, const std::string& why, const ControlMessage* m) {
+  const std::optional<TunnelTransition> step = NextTunnelStep(status_.state, event);
+  if (!step) {
+    ++stats_.illegal;
+    return;
+  }
+  const TunnelState before = status_.state;
+  status_.state = step->next;
+  status_.message = why;
+  switch (step->action) {
+    case TunnelAction::kNone: break;
+    case TunnelAction::kSendSccrq: Send(BuildSccrq(Local())); break;
+    case TunnelAction::kSendSccrp: Send(BuildSccrp(Local(), ResponseTo(*m, 2))); break;
+    case TunnelAction::kSendScccn:
+      Send(BuildScccn(ResponseTo(*m, 3)));
+      Established();
+      break;
+    case TunnelAction::kEstablish: Established(); break;
+    case TunnelAction::kSendStopccn: {
+      const bool error = event == TunnelEvent::kBadMessage;
+      std::optional<uint16_t> code;
+      if (error)
+        code = why.find("unknown mandatory") != std::string::npos ? kErrorUnknownMandatoryAvp : kErrorGeneric;
+      const uint16_t result = !error ? kStopGeneralRequest
+                                     : (why.find("challenge") != std::string::npos ? kStopNotAuthorized
+                                                                                   : kStopGeneralError);
+      Send(BuildStopccn(options_.version, options_.local_tunnel_id, Result(result, code, why)));
+      EndSessions(SessionEvent::kTunnelDown, why);
+      linger_until_ = now_ + channel_->FullRetransmitCycle();
+      break;
+    }
+    case TunnelAction::kLinger:
+      EndSessions(SessionEvent::kTunnelDown, why);
+      linger_until_ = now_ + channel_->FullRetransmitCycle();
+      break;
+    case TunnelAction::kGoDown: GoneDown(); break;
+  }
+  if (status_.state != before || step->action != TunnelAction::kNone) {
+    status_.retransmissions = retransmissions_before_ + channel_->stats().retransmitted;
+    events_->TunnelChanged(status_);
+  }
+}
+
+void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::string& why,
+                                    const ControlMessage* m) {
+  const std::optional<SessionTransition> step = NextSessionStep(s.status.state, event);
+  if (!step) {
+    ++stats_.illegal;
+    return;
+  }
+  s.status.state = step->next;
+  s.status.message = why;
+  const uint8_t v = options_.version;
+  if (m != nullptr && (event == SessionEvent::kIcrq || event == SessionEvent::kIcrp)) {
+    s.status.peer = ReadPeerSession(v, *m);
+  }
+  switch (step->action) {
+    case SessionAction::kNone: break;
+    case SessionAction::kSendIcrq: Send(BuildIcrq(v, s.local)); break;
+    case SessionAction::kSendIcrp: Send(BuildIcrp(v, s.local, s.status.peer.session_id)); break;
+    case SessionAction::kSendIccn:
+      Send(BuildIccn(v, s.local, s.status.peer.session_id));
+      s.status.message = "established";
+      break;
+    case SessionAction::kEstablish:
+      if (m != nullptr && v == kL2tpV3) {  // ICCN may restate the data-plane AVPs
+        const PeerSession iccn = ReadPeerSession(v, *m);
+        if (iccn.l2_sublayer) s.status.peer.l2_sublayer = iccn.l2_sublayer;
+        if (iccn.data_sequencing) s.status.peer.data_sequencing = iccn.data_sequencing;
+      }
+      s.status.message = "established";
+      break;
+    case SessionAction::kSendCdn: {
+      const bool error = event == SessionEvent::kBadMessage;
+      const ResultCode rc = error ? Result(kCdnGeneralError, kErrorOutOfRange, why)
+                                  : Result(kCdnAdminDisconnect, std::nullopt, why);
+      Send(BuildCdn(v, s.local.session_id, s.status.peer.session_id, rc));
+      break;
+    }
+    case SessionAction::kGoDown: break;
+  }
+  events_->SessionChanged(s.status);
+}
+
+// --- Transitions' side effects ---------------------------------------------------
+
+void ControlConnection::Established() {
+  reconnect_delay_ = std::chrono::seconds(1);
+  status_.last_stop_reason.clear();
+  status_.message = "established";
+  last_activity_ = now_;
+  if (options_.initiator) OpenSessions();
+}
+
+void ControlConnection::OpenSessions() {
+  for (auto& [id, s] : sessions_) {
+    if (s.status.state == SessionState::kIdle) SessionStep(s, SessionEvent::kOpen, "placing the call");
+  }
+}
+
+void ControlConnection::EndSessions(SessionEvent event, const std::string& why) {
+  for (auto& [id, s] : sessions_) {
+    if (s.status.state == SessionState::kDown || s.status.state == SessionState::kIdle) continue;
+    SessionStep(s, event, absl::StrCat("control connection down: ", why));
+  }
+}
+
+void ControlConnection::GoneDown() {
+  EndSessions(SessionEvent::kTunnelDown, status_.message);
+  for (auto& [id, s] : sessions_) {
+    s.status.state = SessionState::kIdle;  // ready for the next connection
+    s.status.peer = PeerSession{};
+  }
+  linger_until_.reset();
+  our_challenge_.clear();
+  if (options_.initiator) {
+    reconnect_at_ = now_ + reconnect_delay_;
+    reconnect_delay_ = std::min(reconnect_delay_ * 2, options_.reconnect_max);
+  } else {
+    fresh_channel_ = true;  // the next SCCRQ starts from Ns 0 (not here: the channel may be calling us)
+  }
+}
+
+// --- The reliable channel's side ------------------------------------------------
+
+void ControlConnection::Send(ControlMessage m) {
+  last_activity_ = now_;
+  channel_->Send(now_, std::move(m));
+}
+
+void ControlConnection::Transmit(const ControlMessage& m) {
+  ++stats_.messages_sent[TypeIndex(m)];
+  events_->Transmit(m);
+}
+
+void ControlConnection::Acknowledged(const ControlMessage& m, Duration rtt) {
+  if (m.Type() == static_cast<uint16_t>(MessageType::kHello)) {
+    status_.hello_rtt = rtt;
+    status_.retransmissions = retransmissions_before_ + channel_->stats().retransmitted;
+    events_->TunnelChanged(status_);
+  }
+}
+
+void ControlConnection::Failed(const std::string& why) {
+  status_.last_stop_reason = absl::StrCat("peer silent: ", why);
+  TunnelStep(TunnelEvent::kPeerSilent, status_.last_stop_reason);
+}
+
+// --- Lookups ------------------------------------------------------------------
+
+LocalTunnel ControlConnection::Local() const {
+  LocalTunnel l;
+  l.version = options_.version;
+  l.tunnel_id = options_.local_tunnel_id;
+  l.host_name = options_.host_name;
+  l.receive_window = options_.receive_window;
+  l.router_id = options_.router_id;
+  l.pseudowire_types = options_.pseudowire_types;
+  l.challenge = our_challenge_;
+  return l;
+}
+
+ControlConnection::Session* ControlConnection::FindSession(uint32_t local_session_id) {
+  auto it = sessions_.find(local_session_id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+ControlConnection::Session* ControlConnection::MatchIncoming(const PeerSession& peer) {
+  for (auto& [id, s] : sessions_) {
+    if (s.status.state != SessionState::kIdle) continue;
+    if (options_.version == kL2tpV2) return &s;
+    if (s.local.remote_end_id == peer.remote_end_id && s.local.pseudowire_type == peer.pseudowire_type)
+      return &s;
+  }
+  return nullptr;
+}
+
+std::vector<SessionStatus> ControlConnection::sessions() const {
+  std::vector<SessionStatus> out;
+  for (const auto& [id, s] : sessions_) out.push_back(s.status);
+  return out;
+}
+
+ReliableStats ControlConnection::reliable_stats() const { return channel_->stats(); }
+
+}  // namespace l2tp::control

@@ -1,0 +1,158 @@
+// One control connection and its sessions: the tunnel and session state
+// machines (tunnel_fsm.h, session_fsm.h) over reliable delivery
+// (reliable.h), with the messages of messages.h. Sans-I/O: the owner passes
+// in decoded messages and the time, and gets back messages to send and
+// status changes through ConnectionEvents. Nothing here blocks, reads a
+// clock or touches a socket.
+//
+// Roles: the INITIATOR sends SCCRQ, places a call (ICRQ) for each of its
+// sessions once the connection is up, and opens the connection again with
+// capped backoff when it fails. The RESPONDER answers an SCCRQ and accepts
+// an ICRQ only for a session it has: in v3 the same Remote End ID and
+// pseudowire type, in v2 any session it has not yet connected.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "control/message.h"
+#include "control/messages.h"
+#include "control/reliable.h"
+#include "control/session_fsm.h"
+#include "control/time.h"
+#include "control/tunnel_fsm.h"
+
+namespace l2tp::control {
+
+struct TunnelOptions {
+  uint8_t version = kL2tpV3;
+  bool initiator = true;
+  uint32_t local_tunnel_id = 0;  // v2: 1..65535
+  std::string host_name;
+  std::string secret;  // v2: challenge and response (RFC 2661 section 5.1.1); empty: none
+  Duration hello_interval = std::chrono::seconds(60);
+  int retransmit_retries = 5;
+  uint16_t receive_window = 4;
+  uint32_t router_id = 0;
+  std::vector<uint16_t> pseudowire_types = {kPseudowireEth};
+  Duration reconnect_max = std::chrono::seconds(60);  // initiator: cap of the reconnect backoff
+};
+
+struct TunnelStatus {
+  TunnelState state = TunnelState::kIdle;
+  uint32_t local_tunnel_id = 0;
+  uint32_t peer_tunnel_id = 0;
+  std::string peer_host_name;
+  std::string peer_vendor;
+  std::optional<Duration> hello_rtt;
+  uint64_t retransmissions = 0;
+  std::string last_stop_reason;  // "peer stopped the tunnel: result 2 (...)", "peer silent: ..."
+  std::string message;           // why the last transition happened
+};
+
+struct SessionStatus {
+  uint32_t local_session_id = 0;
+  SessionState state = SessionState::kIdle;
+  PeerSession peer;     // learned from ICRQ/ICRP/ICCN
+  std::string message;  // why the last transition happened
+};
+
+// Counters of what the connection saw (the engine adds them up per agent).
+struct ConnectionStats {
+  uint64_t messages_sent[21] = {};      // by message type (0: ZLB and ACK)
+  uint64_t messages_received[21] = {};  // by message type
+  uint64_t illegal = 0;                 // legal message, wrong moment
+  uint64_t malformed = 0;               // failed CheckMessage
+  uint64_t auth_failures = 0;           // bad or missing challenge response
+};
+
+class ConnectionEvents {
+ public:
+  virtual ~ConnectionEvents() = default;
+  // Encode (with the tunnel's transport and secret) and send.
+  virtual void Transmit(const ControlMessage& m) = 0;
+  virtual void TunnelChanged(const TunnelStatus& status) = 0;
+  virtual void SessionChanged(const SessionStatus& status) = 0;
+  // Fills `out` with unpredictable bytes (challenges).
+  virtual void Random(std::span<uint8_t> out) = 0;
+};
+
+class ControlConnection : private ChannelSink {
+ public:
+  ControlConnection(TunnelOptions options, ConnectionEvents* events);
+  ~ControlConnection() override;
+
+  // INITIATOR: send SCCRQ.
+  void Open(TimePoint now);
+  // A decoded control message for this connection (the RESPONDER's first is
+  // the SCCRQ the engine routed here).
+  void Receive(TimePoint now, const ControlMessage& m);
+  void OnTimer(TimePoint now);
+  std::optional<TimePoint> NextDeadline() const;
+  // Sends StopCCN (result: general request) and lingers; sessions end.
+  void Close(TimePoint now, const std::string& why);
+
+  // A session of this tunnel. `local.session_id` must be free. The
+  // INITIATOR places the call as soon as the connection is up.
+  void AddSession(TimePoint now, const LocalSession& local);
+  // Sends CDN if the session is up, and forgets it.
+  void RemoveSession(TimePoint now, uint32_t local_session_id, const std::string& why);
+
+  const TunnelOptions& options() const { return options_; }
+  const TunnelStatus& status() const { return status_; }
+  std::vector<SessionStatus> sessions() const;
+  const ConnectionStats& stats() const { return stats_; }
+  // Retransmission and ack counters of the current reliable channel.
+  ReliableStats reliable_stats() const;
+
+ private:
+  struct Session {
+    LocalSession local;
+    SessionStatus status;
+  };
+
+  // ChannelSink
+  void Transmit(const ControlMessage& m) override;
+  void Deliver(const ControlMessage& m) override;
+  void Acknowledged(const ControlMessage& m, Duration rtt) override;
+  void Failed(const std::string& why) override;
+
+  void StartChannel();
+  void Send(ControlMessage m);
+  void TunnelStep(TunnelEvent event, const std::string& why, const ControlMessage* m = nullptr);
+  void SessionStep(Session& s, SessionEvent event, const std::string& why, const ControlMessage* m = nullptr);
+  void HandleTunnelMessage(MessageType type, const ControlMessage& m);
+  void HandleSessionMessage(MessageType type, const ControlMessage& m);
+  void LearnPeer(const ControlMessage& m);
+  std::optional<std::string> CheckChallengeResponse(const ControlMessage& m, uint8_t responding_type);
+  std::optional<ChallengeResponseBytes> ResponseTo(const ControlMessage& m, uint8_t responding_type) const;
+  LocalTunnel Local() const;
+  Session* FindSession(uint32_t local_session_id);
+  Session* MatchIncoming(const PeerSession& peer);
+  void OpenSessions();
+  void EndSessions(SessionEvent event, const std::string& why);
+  void Established();
+  void GoneDown();
+
+  TunnelOptions options_;
+  ConnectionEvents* events_;
+  std::unique_ptr<ReliableChannel> channel_;
+  TunnelStatus status_;
+  ConnectionStats stats_;
+  std::map<uint32_t, Session> sessions_;  // by local session id
+  uint32_t next_call_serial_ = 1;
+  std::vector<uint8_t> our_challenge_;
+  TimePoint now_{};
+  TimePoint last_activity_{};
+  std::optional<TimePoint> linger_until_;
+  std::optional<TimePoint> reconnect_at_;
+  Duration reconnect_delay_{std::chrono::seconds(1)};
+  uint64_t retransmissions_before_ = 0;  // of channels already replaced
+  bool fresh_channel_ = false;           // responder: a new SCCRQ gets a new channel
+};
+
+}  // namespace l2tp::control

@@ -1,0 +1,287 @@
+// Two ControlConnections talking through the codec on a fake clock: what
+// each end reports as the protocol runs, with loss and silence injected.
+#include "control/connection.h"
+
+#include <deque>
+#include <functional>
+#include <random>
+
+#include "control/codec.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace l2tp::control {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+struct End : ConnectionEvents {
+  std::deque<std::vector<uint8_t>> wire;  // encoded, waiting for delivery
+  std::string secret;
+  std::vector<TunnelStatus> tunnel_log;
+  std::vector<SessionStatus> session_log;
+  std::vector<uint16_t> sent_types;
+  uint8_t next_random = 1;
+
+  void Transmit(const ControlMessage& m) override {
+    sent_types.push_back(m.Type().value_or(0));
+    auto bytes = EncodeControlMessage(m, Transport::kUdp, secret);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    wire.push_back(*std::move(bytes));
+  }
+  void TunnelChanged(const TunnelStatus& s) override { tunnel_log.push_back(s); }
+  void SessionChanged(const SessionStatus& s) override { session_log.push_back(s); }
+  void Random(std::span<uint8_t> out) override {
+    for (uint8_t& b : out) b = next_random++;
+  }
+  bool Sent(MessageType t) const {
+    return std::find(sent_types.begin(), sent_types.end(), static_cast<uint16_t>(t)) != sent_types.end();
+  }
+};
+
+TunnelOptions Options(uint8_t version, bool initiator, uint32_t id) {
+  TunnelOptions o;
+  o.version = version;
+  o.initiator = initiator;
+  o.local_tunnel_id = id;
+  o.host_name = initiator ? "lac" : "lns";
+  o.router_id = id;
+  o.hello_interval = 60s;
+  return o;
+}
+
+LocalSession Pw(uint32_t id, const std::string& remote_end_id) {
+  LocalSession s;
+  s.session_id = id;
+  s.remote_end_id = remote_end_id;
+  s.receive_cookie = {uint8_t(id), 0, 0, 1};
+  return s;
+}
+
+// a is the initiator, b the responder.
+struct Pair {
+  End ea, eb;
+  std::unique_ptr<ControlConnection> a, b;
+  TimePoint now{std::chrono::hours(1)};
+  bool a_to_b_open = true, b_to_a_open = true;
+
+  Pair(TunnelOptions oa, TunnelOptions ob) {
+    ea.secret = oa.secret;
+    eb.secret = ob.secret;
+    a = std::make_unique<ControlConnection>(oa, &ea);
+    b = std::make_unique<ControlConnection>(ob, &eb);
+  }
+
+  // A bad underlay: each frame is lost, duplicated or swapped with the next
+  // one with these probabilities (a fixed seed keeps the test repeatable).
+  double loss = 0, duplication = 0, reordering = 0;
+  std::mt19937 rng{7};
+
+  void Impair(std::deque<std::vector<uint8_t>>& wire) {
+    std::deque<std::vector<uint8_t>> out;
+    std::uniform_real_distribution<double> u(0, 1);
+    for (auto& f : wire) {
+      if (u(rng) < loss) continue;
+      out.push_back(f);
+      if (u(rng) < duplication) out.push_back(f);
+      if (out.size() >= 2 && u(rng) < reordering) std::swap(out[out.size() - 1], out[out.size() - 2]);
+    }
+    wire = std::move(out);
+  }
+
+  void Carry(End& from, ControlConnection& to, bool open, const std::string& secret, TimePoint now) {
+    Impair(from.wire);
+    while (!from.wire.empty()) {
+      std::vector<uint8_t> bytes = std::move(from.wire.front());
+      from.wire.pop_front();
+      if (!open) continue;
+      auto m = DecodeControlMessage(bytes, Transport::kUdp, secret);
+      ASSERT_TRUE(m.ok()) << m.status();
+      to.Receive(now, *m);
+    }
+  }
+  void Pump() {
+    for (int i = 0; i < 100 && (!ea.wire.empty() || !eb.wire.empty()); ++i) {
+      Carry(ea, *b, a_to_b_open, eb.secret, now);
+      Carry(eb, *a, b_to_a_open, ea.secret, now);
+    }
+  }
+  // Runs both ends' timers up to now + d, in 50 ms steps.
+  void Run(Duration d) {
+    const TimePoint end = now + d;
+    while (now < end) {
+      now += 50ms;
+      for (ControlConnection* c : {a.get(), b.get()}) {
+        auto deadline = c->NextDeadline();
+        if (deadline && *deadline <= now) c->OnTimer(now);
+      }
+      Pump();
+    }
+  }
+};
+
+TEST(ConnectionTest, V3TunnelAndSessionsMatchedByRemoteEndId) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->AddSession(p.now, Pw(1, "pw-x"));
+  p.a->AddSession(p.now, Pw(2, "pw-y"));
+  p.b->AddSession(p.now, Pw(11, "pw-y"));
+  p.b->AddSession(p.now, Pw(12, "pw-x"));
+  p.a->Open(p.now);
+  p.Run(1s);
+
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.a->status().peer_tunnel_id, 200u);
+  EXPECT_EQ(p.b->status().peer_tunnel_id, 100u);
+  EXPECT_EQ(p.a->status().peer_host_name, "lns");
+  EXPECT_EQ(p.a->status().peer_vendor, "l2tp-agent");
+  auto sa = p.a->sessions();
+  ASSERT_EQ(sa.size(), 2u);
+  EXPECT_EQ(sa[0].state, SessionState::kEstablished);
+  EXPECT_EQ(sa[0].peer.session_id, 12u);  // pw-x
+  EXPECT_EQ(sa[0].peer.cookie, (std::vector<uint8_t>{12, 0, 0, 1}));
+  EXPECT_EQ(sa[1].peer.session_id, 11u);  // pw-y
+  auto sb = p.b->sessions();
+  EXPECT_EQ(sb[0].state, SessionState::kEstablished);  // 11
+  EXPECT_EQ(sb[0].peer.session_id, 2u);
+  EXPECT_EQ(sb[0].peer.l2_sublayer, 1);
+}
+
+TEST(ConnectionTest, ResponderWithoutTheSessionAnswersCdn) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->AddSession(p.now, Pw(1, "nobody-has-this"));
+  p.a->Open(p.now);
+  p.Run(1s);
+  ASSERT_EQ(p.a->status().state, TunnelState::kEstablished);
+  auto s = p.a->sessions();
+  EXPECT_EQ(s[0].state, SessionState::kDown);
+  EXPECT_THAT(s[0].message, HasSubstr("peer ended the session: result 2 (general error)"));
+  EXPECT_THAT(s[0].message, HasSubstr("no session with remote end id \"nobody-has-this\""));
+}
+
+TEST(ConnectionTest, V2WithMatchingSecretsEstablishes) {
+  TunnelOptions oa = Options(kL2tpV2, true, 5), ob = Options(kL2tpV2, false, 6);
+  oa.secret = ob.secret = "s3cret";
+  Pair p(oa, ob);
+  p.a->AddSession(p.now, Pw(1, ""));
+  p.b->AddSession(p.now, Pw(9, ""));
+  p.a->Open(p.now);
+  p.Run(1s);
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kEstablished);
+  EXPECT_EQ(p.a->sessions()[0].peer.session_id, 9u);
+  EXPECT_EQ(p.a->stats().auth_failures + p.b->stats().auth_failures, 0u);
+}
+
+TEST(ConnectionTest, V2WithDifferentSecretsIsRefused) {
+  TunnelOptions oa = Options(kL2tpV2, true, 5), ob = Options(kL2tpV2, false, 6);
+  oa.secret = "one";
+  ob.secret = "two";
+  Pair p(oa, ob);
+  p.a->Open(p.now);
+  p.Run(2s);
+  EXPECT_NE(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_NE(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.a->stats().auth_failures, 1u);
+  EXPECT_THAT(p.a->status().message, HasSubstr("wrong challenge response"));
+  EXPECT_THAT(p.b->status().last_stop_reason, HasSubstr("result 4"));
+}
+
+TEST(ConnectionTest, StopccnBothWays) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->AddSession(p.now, Pw(1, "pw"));
+  p.b->AddSession(p.now, Pw(2, "pw"));
+  p.a->Open(p.now);
+  p.Run(1s);
+  ASSERT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+  p.b->Close(p.now, "shutting down");
+  p.Run(1s);
+  EXPECT_EQ(p.a->status().state, TunnelState::kClosing);
+  EXPECT_THAT(p.a->status().last_stop_reason,
+              HasSubstr("peer stopped the tunnel: result 1 (general request to clear"));
+  EXPECT_THAT(p.a->status().last_stop_reason, HasSubstr("shutting down"));
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kDown);
+  p.Run(60s);  // linger over; the initiator opens again and the responder answers
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kEstablished);
+}
+
+TEST(ConnectionTest, SilentPeerGoesDownAfterTheRetriesAndComesBack) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->Open(p.now);
+  p.Run(1s);
+  ASSERT_EQ(p.a->status().state, TunnelState::kEstablished);
+  p.b_to_a_open = p.a_to_b_open = false;  // b is stopped (kill -STOP)
+  p.Run(60s);                             // the idle HELLO at 60 s
+  p.Run(1s + 2s + 4s + 8s + 8s + 8s);     // its retransmissions and the last wait
+  EXPECT_EQ(p.a->status().state, TunnelState::kDown);
+  EXPECT_THAT(p.a->status().last_stop_reason, HasSubstr("peer silent"));
+  EXPECT_GE(p.a->status().retransmissions, 5u);
+  p.b_to_a_open = p.a_to_b_open = true;  // kill -CONT: b still thinks it is up
+  p.Run(120s);
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.b->status().peer_tunnel_id, 100u);
+}
+
+// The idle period counts both directions (RFC 3931 section 4.4): the end with
+// the shorter interval sends the HELLO, and the other's timer restarts.
+TEST(ConnectionTest, HelloMeasuresTheRoundTrip) {
+  TunnelOptions ob = Options(kL2tpV3, false, 200);
+  ob.hello_interval = 120s;
+  Pair p(Options(kL2tpV3, true, 100), ob);
+  p.a->Open(p.now);
+  p.Run(1s);
+  EXPECT_FALSE(p.a->status().hello_rtt);
+  p.Run(61s);
+  EXPECT_TRUE(p.ea.Sent(MessageType::kHello));
+  EXPECT_FALSE(p.eb.Sent(MessageType::kHello));
+  ASSERT_TRUE(p.a->status().hello_rtt);
+  EXPECT_LE(*p.a->status().hello_rtt, 1s);
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+}
+
+TEST(ConnectionTest, UnknownMandatoryAvpStopsTheTunnel) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->Open(p.now);
+  p.Run(1s);
+  ControlMessage odd = BuildHello();
+  odd.avps.push_back(Avp{.mandatory = true, .vendor_id = 0, .type = 250, .value = {1}});
+  odd.header.version = kL2tpV3;
+  odd.header.tunnel_id = 100;
+  odd.header.ns = 1;  // next after the responder's SCCRP (Ns 0)
+  odd.header.nr = 2;  // acks the SCCRQ and SCCCN
+  p.a->Receive(p.now, odd);
+  EXPECT_EQ(p.a->status().state, TunnelState::kClosing);
+  EXPECT_THAT(p.a->status().message, HasSubstr("unknown mandatory"));
+  EXPECT_EQ(p.a->stats().malformed, 1u);
+}
+
+// 20% loss, duplication and reordering on the underlay: the connection and
+// both sessions still come up, and stay up through the HELLOs.
+TEST(ConnectionTest, ComesUpOverALossyUnderlay) {
+  for (uint8_t v : {kL2tpV2, kL2tpV3}) {
+    Pair p(Options(v, true, 100), Options(v, false, 200));
+    p.loss = p.duplication = p.reordering = 0.2;
+    p.a->AddSession(p.now, Pw(1, "pw-1"));
+    p.a->AddSession(p.now, Pw(2, "pw-2"));
+    p.b->AddSession(p.now, Pw(11, "pw-1"));
+    p.b->AddSession(p.now, Pw(12, "pw-2"));
+    p.a->Open(p.now);
+    p.Run(60s);
+    EXPECT_EQ(p.a->status().state, TunnelState::kEstablished)
+        << "v" << int(v) << " " << p.a->status().message;
+    EXPECT_EQ(p.b->status().state, TunnelState::kEstablished) << "v" << int(v);
+    for (const auto& s : p.a->sessions()) EXPECT_EQ(s.state, SessionState::kEstablished) << "v" << int(v);
+    for (const auto& s : p.b->sessions()) EXPECT_EQ(s.state, SessionState::kEstablished) << "v" << int(v);
+    p.Run(300s);
+    EXPECT_EQ(p.a->status().state, TunnelState::kEstablished)
+        << "v" << int(v) << " " << p.a->status().last_stop_reason;
+    EXPECT_GT(p.a->reliable_stats().duplicates + p.b->reliable_stats().duplicates, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace l2tp::control
