@@ -39,6 +39,12 @@ ResultCode Result(uint16_t result, std::optional<uint16_t> error, std::string me
   return ResultCode{result, error, std::move(message)};
 }
 
+// The error code a StopCCN or CDN gives for a message CheckMessage refused.
+uint16_t ErrorCodeOf(const absl::Status& check) {
+  return check.message().find("unknown mandatory") != std::string_view::npos ? kErrorUnknownMandatoryAvp
+                                                                             : kErrorOutOfRange;
+}
+
 }  // namespace
 
 ControlConnection::ControlConnection(TunnelOptions options, ConnectionEvents* events)
@@ -173,7 +179,7 @@ void ControlConnection::Deliver(const ControlMessage& m) {
 void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessage& m) {
   if (absl::Status st = CheckMessage(options_.version, m); !st.ok()) {
     ++stats_.malformed;
-    TunnelStep(TunnelEvent::kBadMessage, std::string(st.message()), &m);
+    Refuse(m, kStopGeneralError, ErrorCodeOf(st), std::string(st.message()));
     return;
   }
   if (type == MessageType::kHello || type == MessageType::kAck) return;  // the channel acks it
@@ -182,7 +188,7 @@ void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessa
       LearnPeer(m);
       if (m.Find(AvpType::kChallenge) != nullptr && options_.secret.empty()) {
         ++stats_.auth_failures;
-        TunnelStep(TunnelEvent::kBadMessage, "the peer sent a challenge and no secret is configured", &m);
+        Refuse(m, kStopNotAuthorized, std::nullopt, "the peer sent a challenge and no secret is configured");
         return;
       }
       if (!options_.secret.empty() && options_.version == kL2tpV2) {
@@ -195,12 +201,12 @@ void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessa
       LearnPeer(m);
       if (auto bad = CheckChallengeResponse(m, 2)) {
         ++stats_.auth_failures;
-        TunnelStep(TunnelEvent::kBadMessage, *bad, &m);
+        Refuse(m, kStopNotAuthorized, std::nullopt, *bad);
         return;
       }
       if (m.Find(AvpType::kChallenge) != nullptr && options_.secret.empty()) {
         ++stats_.auth_failures;
-        TunnelStep(TunnelEvent::kBadMessage, "the peer sent a challenge and no secret is configured", &m);
+        Refuse(m, kStopNotAuthorized, std::nullopt, "the peer sent a challenge and no secret is configured");
         return;
       }
       TunnelStep(TunnelEvent::kSccrp, "SCCRP received", &m);
@@ -208,7 +214,7 @@ void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessa
     case MessageType::kScccn:
       if (auto bad = CheckChallengeResponse(m, 3)) {
         ++stats_.auth_failures;
-        TunnelStep(TunnelEvent::kBadMessage, *bad, &m);
+        Refuse(m, kStopNotAuthorized, std::nullopt, *bad);
         return;
       }
       TunnelStep(TunnelEvent::kScccn, "SCCCN received", &m);
@@ -315,6 +321,14 @@ std::optional<std::string> ControlConnection::CheckChallengeResponse(const Contr
   return std::nullopt;
 }
 
+// A tunnel message we refuse: the StopCCN says why, with these codes.
+void ControlConnection::Refuse(const ControlMessage& m, uint16_t result, std::optional<uint16_t> error,
+                               const std::string& why) {
+  stop_result_ = Result(result, error, why);
+  TunnelStep(TunnelEvent::kBadMessage, why, &m);
+  stop_result_.reset();
+}
+
 // --- Table steps ---------------------------------------------------------------
 
 void ControlConnection::TunnelStep(TunnelEvent event, const std::string& why, const ControlMessage* m) {
@@ -336,14 +350,9 @@ void ControlConnection::TunnelStep(TunnelEvent event, const std::string& why, co
       break;
     case TunnelAction::kEstablish: Established(); break;
     case TunnelAction::kSendStopccn: {
-      const bool error = event == TunnelEvent::kBadMessage;
-      std::optional<uint16_t> code;
-      if (error)
-        code = why.find("unknown mandatory") != std::string::npos ? kErrorUnknownMandatoryAvp : kErrorGeneric;
-      const uint16_t result = !error ? kStopGeneralRequest
-                                     : (why.find("challenge") != std::string::npos ? kStopNotAuthorized
-                                                                                   : kStopGeneralError);
-      Send(BuildStopccn(options_.version, options_.local_tunnel_id, Result(result, code, why)));
+      const ResultCode result = stop_result_.value_or(Result(kStopGeneralRequest, std::nullopt, why));
+      stop_result_.reset();
+      Send(BuildStopccn(options_.version, options_.local_tunnel_id, result));
       EndSessions(SessionEvent::kTunnelDown, why);
       linger_until_ = now_ + channel_->FullRetransmitCycle();
       break;

@@ -124,6 +124,8 @@ class ControlConnection : private ChannelSink {
   void StartChannel();
   void Send(ControlMessage m);
   void TunnelStep(TunnelEvent event, const std::string& why, const ControlMessage* m = nullptr);
+  void Refuse(const ControlMessage& m, uint16_t result, std::optional<uint16_t> error,
+              const std::string& why);
   void SessionStep(Session& s, SessionEvent event, const std::string& why, const ControlMessage* m = nullptr);
   void HandleTunnelMessage(MessageType type, const ControlMessage& m);
   void HandleSessionMessage(MessageType type, const ControlMessage& m);
@@ -151,8 +153,9 @@ class ControlConnection : private ChannelSink {
   std::optional<TimePoint> linger_until_;
   std::optional<TimePoint> reconnect_at_;
   Duration reconnect_delay_{std::chrono::seconds(1)};
-  uint64_t retransmissions_before_ = 0;  // of channels already replaced
-  bool fresh_channel_ = false;           // responder: a new SCCRQ gets a new channel
+  uint64_t retransmissions_before_ = 0;    // of channels already replaced
+  std::optional<ResultCode> stop_result_;  // what the next StopCCN says, when refusing
+  bool fresh_channel_ = false;             // responder: a new SCCRQ gets a new channel
 };
 
 }  // namespace l2tp::control

@@ -257,6 +257,15 @@ TEST(ConnectionTest, UnknownMandatoryAvpStopsTheTunnel) {
   EXPECT_EQ(p.a->status().state, TunnelState::kClosing);
   EXPECT_THAT(p.a->status().message, HasSubstr("unknown mandatory"));
   EXPECT_EQ(p.a->stats().malformed, 1u);
+  // The StopCCN says why, in codes: general error, unknown mandatory AVP.
+  ASSERT_FALSE(p.ea.wire.empty());
+  auto stop = DecodeControlMessage(p.ea.wire.back(), Transport::kUdp, "");
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  ASSERT_EQ(stop->Type(), static_cast<uint16_t>(MessageType::kStopccn));
+  auto rc = ReadResultCode(*stop);
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(rc->result, kStopGeneralError);
+  EXPECT_EQ(rc->error, kErrorUnknownMandatoryAvp);
 }
 
 // 20% loss, duplication and reordering on the underlay: the connection and
