@@ -1,6 +1,7 @@
 #include "agent/api/service.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/state/validation.h"
 #include "common/log.h"
 
 namespace l2tp {
@@ -56,6 +57,11 @@ grpc::Status AgentService::Apply(grpc::ServerContext* context, const v1::ApplyRe
             absl::StrCat("--max-apply-resources=", max_apply_resources_, ": the request holds ", n,
                          " tunnels and sessions; split it into smaller batches"));
       }
+      // Secret files are checked on writes only, never when the state file
+      // is reloaded at start (validation.h).
+      if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, CheckSecretFiles(*request));
+          !st.ok())
+        return st;
       auto r = registry_->Apply(*request);
       if (r.ok()) *response = *std::move(r);
       return r.status();

@@ -12,21 +12,47 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::util::MessageDifferencer;
 
-std::vector<std::string> ChangedFields(const Message& a, const Message& b) {
-  std::vector<std::string> out;
+namespace {
+
+// The API's own sub-messages (TunnelSpec.control) are compared field by
+// field, so a plan says "control.hello_interval"; well-known types such as
+// Duration are one value ("reorder_timeout").
+bool IsApiMessage(const FieldDescriptor* f) {
+  return f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated() &&
+         f->message_type()->file()->package() == v1::TunnelSpec::descriptor()->file()->package();
+}
+
+void AppendChangedFields(const Message& a, const Message& b, const std::string& prefix,
+                         std::vector<std::string>* out) {
   const auto* desc = a.GetDescriptor();
   for (int i = 0; i < desc->field_count(); ++i) {
     const FieldDescriptor* f = desc->field(i);
+    const std::string name = prefix + f->name();
+    const bool presence_differs = !f->is_repeated() && f->has_presence() &&
+                                  a.GetReflection()->HasField(a, f) != b.GetReflection()->HasField(b, f);
+    if (IsApiMessage(f)) {
+      const size_t before = out->size();
+      AppendChangedFields(a.GetReflection()->GetMessage(a, f), b.GetReflection()->GetMessage(b, f),
+                          name + ".", out);
+      if (out->size() == before && presence_differs) out->push_back(name);  // set, but to nothing
+      continue;
+    }
     // An optional field set to its default differs from one left unset.
-    if (!f->is_repeated() && f->has_presence() &&
-        a.GetReflection()->HasField(a, f) != b.GetReflection()->HasField(b, f)) {
-      out.push_back(f->name());
+    if (presence_differs) {
+      out->push_back(name);
       continue;
     }
     MessageDifferencer d;
     std::vector<const FieldDescriptor*> only{f};
-    if (!d.CompareWithFields(a, b, only, only)) out.push_back(f->name());
+    if (!d.CompareWithFields(a, b, only, only)) out->push_back(name);
   }
+}
+
+}  // namespace
+
+std::vector<std::string> ChangedFields(const Message& a, const Message& b) {
+  std::vector<std::string> out;
+  AppendChangedFields(a, b, "", &out);
   return out;
 }
 

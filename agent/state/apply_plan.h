@@ -9,7 +9,11 @@
 
 namespace l2tp {
 
-// Spec fields (proto names) whose values differ between a and b.
+// Spec fields (proto names) whose values differ between a and b. Fields of
+// the API's own sub-messages are named by their path ("control.secret_file",
+// or "control" when one side sets it empty); well-known types (Duration)
+// count as one field. Every tunnel change is a replace; a session's changed
+// remote_end_id too (it is not in kModifiableSessionFields).
 std::vector<std::string> ChangedFields(const google::protobuf::Message& a,
                                        const google::protobuf::Message& b);
 

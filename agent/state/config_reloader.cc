@@ -1,6 +1,7 @@
 #include "agent/state/config_reloader.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/state/validation.h"
 #include "common/config_file.h"
 #include "common/log.h"
 #include "l2tpagent/v1/l2tpagent.pb.h"
@@ -36,6 +37,20 @@ absl::Status ConfigReloader::CheckNow() {
     l2tpagent::v1::ApplyRequest request;
     *request.mutable_tunnels() = file.tunnels();
     *request.mutable_sessions() = file.sessions();
+    // A secret file that cannot be read yet (a Secret mounted later) is not
+    // the file's fault: reported once like a read error, and retried every
+    // interval, not remembered as a broken version.
+    if (absl::Status secrets = ViolationsToStatus(absl::StatusCode::kFailedPrecondition,
+                                                  CheckSecretFiles(request));
+        !secrets.ok()) {
+      secrets = absl::Status(secrets.code(), absl::StrCat(path_, ": ", secrets.message()));
+      if (last_error_ != secrets.message()) {
+        L2TP_LOG(kError) << "--config: " << secrets.message() << "; keeping the state applied so far";
+        last_error_ = std::string(secrets.message());
+        if (observer_) observer_(secrets);
+      }
+      return secrets;
+    }
     auto applied = registry_->ApplyConfigFile(request);
     st = applied.status();
     if (applied.ok()) {

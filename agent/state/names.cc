@@ -18,6 +18,10 @@ const char* InterfaceCharError(unsigned char c) {
   return nullptr;
 }
 
+// FNV-1a, 64 bits: stable across versions and machines.
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
 bool IsHex(std::string_view s) {
   for (char c : s) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
@@ -95,15 +99,24 @@ std::string InterfaceNameError(std::string_view view) {
 std::string DefaultInterfaceName(uint32_t tunnel_id, uint32_t session_id) {
   std::string name = absl::StrCat("l2tp", tunnel_id, "-", session_id);
   if (name.size() <= 15) return name;
-  // FNV-1a over the two ids: stable across versions and machines.
-  uint64_t h = 14695981039346656037ull;
+  // FNV-1a over the two ids.
+  uint64_t h = kFnvOffset;
   for (uint32_t v : {tunnel_id, session_id}) {
     for (int i = 0; i < 4; ++i) {
       h ^= (v >> (8 * i)) & 0xff;
-      h *= 1099511628211ull;
+      h *= kFnvPrime;
     }
   }
   return absl::StrFormat("l2tp%011x", h & 0xfffffffffffull);
+}
+
+std::string DefaultInterfaceNameForSession(std::string_view session_name) {
+  uint64_t h = kFnvOffset;
+  for (char c : session_name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= kFnvPrime;
+  }
+  return absl::StrFormat("l2d%012x", h & 0xffffffffffffull);
 }
 
 std::optional<std::vector<uint8_t>> ParseCookie(std::string_view view, std::string* error) {

@@ -37,6 +37,14 @@ std::string InterfaceNameError(std::string_view name);
 // fits in 15 bytes, otherwise "l2tp" and 11 hex digits of a hash of the ids.
 std::string DefaultInterfaceName(uint32_t tunnel_id, uint32_t session_id);
 
+// The interface name of a session of a DYNAMIC tunnel whose ids are picked at
+// run time (0 in the spec): "l2d" and 12 hex digits of a hash (FNV-1a, 64
+// bits, cut to 48) of the session's name, 15 bytes. Session names are unique
+// and never change, so the name is stable whatever ids the control protocol
+// picks; 48 bits keep an accidental clash unlikely even at a million
+// sessions (one would be refused as an interface collision).
+std::string DefaultInterfaceNameForSession(std::string_view session_name);
+
 // Cookies are 4 or 8 bytes written as hex ("a1b2c3d4", "0xa1b2c3d4") or as
 // colon-separated byte pairs ("a1:b2:c3:d4"); the empty string means no
 // cookie. Returns the bytes, or nullopt with `error` set.

@@ -112,7 +112,7 @@ bool Normalize(const DesiredState& next, bool prune, int i, v1::Session* s, std:
                                      prune ? " in this request (prune)" : "")});
     return false;
   }
-  NormalizeSessionSpec(tunnel->spec(), s->mutable_spec());
+  NormalizeSessionSpec(tunnel->spec(), s->name(), s->mutable_spec());
   return true;
 }
 
@@ -300,6 +300,12 @@ absl::StatusOr<DesiredState> Registry::NextStateLocked(const v1::ApplyRequest& r
   ForEachKind([&]<typename R>() { Overlay<R>(request, desired_, revision, &next, &missing); });
   if (config != nullptr) FindOrphans(next, &missing);
   if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, missing); !st.ok()) return st;
+  // Rules that depend on the session's tunnel (STATIC or DYNAMIC, version).
+  if (auto st = ViolationsToStatus(absl::StatusCode::kInvalidArgument,
+                                   ValidateSessionsInTunnels(next, paths));
+      !st.ok()) {
+    return st;
+  }
   if (auto st = CheckNextState(next, paths); !st.ok()) return st;
   return next;
 }
@@ -529,7 +535,9 @@ std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
       for (const auto& [name, r] : T::Of(*set)) {
         const auto* st = Find(status_, T::Key(name));
         rows.push_back({T::kKind, name, T::TunnelOf(r), T::InterfaceOf(r),
-                        st ? st->phase() : v1::PHASE_PENDING, st ? st->counters() : v1::Counters{}});
+                        st ? st->phase() : v1::PHASE_PENDING, st ? st->counters() : v1::Counters{},
+                        st ? st->tunnel_control().state() : v1::CONTROL_STATE_UNSPECIFIED,
+                        st ? st->tunnel_control().retransmissions() : 0});
       }
     });
   }
@@ -559,6 +567,48 @@ void Registry::SetStatus(v1::ResourceKind kind, const std::string& name, v1::Pha
   st.set_observed_generation(observed_generation);
   *st.mutable_counters() = counters;
   if (changed) PublishLocked(v1::WatchEvent::TYPE_MODIFIED, kind, name);
+}
+
+namespace {
+// Whether a control status changed in a way worth a Watch event: the round
+// trip and retransmission count move with every HELLO and are read, not watched.
+bool ControlChanged(v1::TunnelControlStatus a, v1::TunnelControlStatus b) {
+  for (auto* s : {&a, &b}) {
+    s->clear_hello_round_trip();
+    s->clear_retransmissions();
+  }
+  return a.SerializeAsString() != b.SerializeAsString();
+}
+bool ControlChanged(const v1::SessionControlStatus& a, const v1::SessionControlStatus& b) {
+  return a.SerializeAsString() != b.SerializeAsString();
+}
+v1::TunnelControlStatus* MutableControl(v1::ResourceStatus* st, const v1::TunnelControlStatus*) {
+  return st->mutable_tunnel_control();
+}
+v1::SessionControlStatus* MutableControl(v1::ResourceStatus* st, const v1::SessionControlStatus*) {
+  return st->mutable_session_control();
+}
+}  // namespace
+
+template <typename C>
+void Registry::SetControlStatusLocked(v1::ResourceKind kind, const std::string& name, const C& control) {
+  bool exists = false;
+  ForKind(kind, [&]<typename R>() { exists = ResourceTraits<R>::Of(desired_).count(name) > 0; });
+  if (!exists) return;  // deleted meanwhile
+  C* have = MutableControl(&status_[KindKey(kind, name)], &control);
+  const bool changed = ControlChanged(*have, control);
+  *have = control;
+  if (changed) PublishLocked(v1::WatchEvent::TYPE_MODIFIED, kind, name);
+}
+
+void Registry::SetTunnelControlStatus(const std::string& name, const v1::TunnelControlStatus& control) {
+  std::lock_guard lock(mu_);
+  SetControlStatusLocked(v1::RESOURCE_KIND_TUNNEL, name, control);
+}
+
+void Registry::SetSessionControlStatus(const std::string& name, const v1::SessionControlStatus& control) {
+  std::lock_guard lock(mu_);
+  SetControlStatusLocked(v1::RESOURCE_KIND_SESSION, name, control);
 }
 
 absl::Status Registry::SetOwned(const OwnedSet& owned) {

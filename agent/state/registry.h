@@ -60,6 +60,10 @@ class Registry {
     std::string interface;  // sessions
     l2tpagent::v1::Phase phase;
     l2tpagent::v1::Counters counters;
+    // DYNAMIC tunnels: status.tunnel_control's state and retransmissions
+    // (UNSPECIFIED and 0 for STATIC tunnels and for sessions).
+    l2tpagent::v1::ControlState control_state = l2tpagent::v1::CONTROL_STATE_UNSPECIFIED;
+    uint64_t control_retransmissions = 0;
   };
   std::vector<MetricsRow> MetricsSnapshot() const;
 
@@ -75,6 +79,12 @@ class Registry {
   void SetStatus(l2tpagent::v1::ResourceKind kind, const std::string& name, l2tpagent::v1::Phase phase,
                  const std::string& message, uint64_t observed_generation,
                  const l2tpagent::v1::Counters& counters);
+  // ---- for the control plane (DYNAMIC tunnels): what the control protocol
+  // says, kept beside the reconciler's phase. Publishes MODIFIED when
+  // anything but the round trip and retransmission count changed.
+  void SetTunnelControlStatus(const std::string& name, const l2tpagent::v1::TunnelControlStatus& control);
+  void SetSessionControlStatus(const std::string& name, const l2tpagent::v1::SessionControlStatus& control);
+
   // Replaces the owned set (persisted when it changed).
   absl::Status SetOwned(const OwnedSet& owned);
   // The datapath no longer holds these deleted resources: publish DELETED.
@@ -115,6 +125,8 @@ class Registry {
   const R* FindLocked(const std::string& name) const;  // desired, else being deleted
   template <typename R>
   R WithStatusLocked(const R& resource) const;
+  template <typename C>  // TunnelControlStatus or SessionControlStatus
+  void SetControlStatusLocked(l2tpagent::v1::ResourceKind kind, const std::string& name, const C& control);
 
   mutable std::mutex mu_;
   std::unique_ptr<Store> store_;

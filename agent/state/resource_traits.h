@@ -66,7 +66,7 @@ struct ResourceTraits<l2tpagent::v1::Session> {
   static constexpr const char* kName = "session";
   static constexpr const char* kField = "sessions";
   static std::string Key(const std::string& name) { return kSessionKeyPrefix + name; }
-  static constexpr auto Validate = ValidateSession;
+  static constexpr auto Validate = ValidateSessionAlone;
 
   template <typename S>
   static auto& Of(S& s) {

@@ -21,6 +21,10 @@ std::string CanonicalCookie(const std::string& text) {
 
 }  // namespace
 
+bool IsDynamic(const v1::TunnelSpec& spec) {
+  return spec.has_control() && spec.control().mode() == v1::TunnelControl::MODE_DYNAMIC;
+}
+
 void NormalizeTunnelSpec(v1::TunnelSpec* spec) {
   if (spec->version() == 0) spec->set_version(3);
   if (spec->encap() == v1::ENCAPSULATION_UNSPECIFIED) spec->set_encap(v1::ENCAPSULATION_UDP);
@@ -30,9 +34,19 @@ void NormalizeTunnelSpec(v1::TunnelSpec* spec) {
   }
   spec->set_local(CanonicalAddress(spec->local()));
   spec->set_remote(CanonicalAddress(spec->remote()));
+  if (spec->has_control()) {
+    v1::TunnelControl bare = spec->control();
+    if (bare.mode() == v1::TunnelControl::MODE_STATIC) bare.clear_mode();
+    if (bare.ByteSizeLong() == 0) spec->clear_control();  // STATIC and nothing else: as unset
+  }
 }
 
 void NormalizeSessionSpec(const v1::TunnelSpec& tunnel, v1::SessionSpec* spec) {
+  NormalizeSessionSpec(tunnel, "", spec);
+}
+
+void NormalizeSessionSpec(const v1::TunnelSpec& tunnel, const std::string& session_name,
+                          v1::SessionSpec* spec) {
   if (spec->pseudowire() == v1::PSEUDOWIRE_UNSPECIFIED) spec->set_pseudowire(v1::PSEUDOWIRE_ETH);
   if (spec->l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_UNSPECIFIED) {
     spec->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_DEFAULT);
@@ -40,7 +54,11 @@ void NormalizeSessionSpec(const v1::TunnelSpec& tunnel, v1::SessionSpec* spec) {
   spec->set_cookie(CanonicalCookie(spec->cookie()));
   spec->set_peer_cookie(CanonicalCookie(spec->peer_cookie()));
   if (spec->interface_name().empty()) {
-    spec->set_interface_name(DefaultInterfaceName(tunnel.tunnel_id(), spec->session_id()));
+    // Ids picked at run time cannot name the interface: the spec holds 0.
+    const bool ids_picked = IsDynamic(tunnel) && (tunnel.tunnel_id() == 0 || spec->session_id() == 0);
+    spec->set_interface_name(ids_picked && !session_name.empty()
+                                 ? DefaultInterfaceNameForSession(session_name)
+                                 : DefaultInterfaceName(tunnel.tunnel_id(), spec->session_id()));
   }
   if (spec->has_reorder_timeout() && spec->reorder_timeout().seconds() == 0 &&
       spec->reorder_timeout().nanos() == 0) {

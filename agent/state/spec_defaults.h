@@ -2,6 +2,8 @@
 // compared only in this normalised form. Normalise after validation.
 #pragma once
 
+#include <string>
+
 #include "l2tpagent/v1/l2tpagent.pb.h"
 
 namespace l2tp {
@@ -9,11 +11,28 @@ namespace l2tp {
 constexpr uint32_t kDefaultL2tpPort = 1701;
 constexpr uint32_t kUnderlayMtu = 1500;
 
-// version 0 -> 3, encap -> UDP, UDP ports 0 -> 1701, addresses in canonical text.
+// Whether the tunnel is set up by the L2TP control protocol: control.mode
+// DYNAMIC. An unset control, and MODE_UNSPECIFIED, mean STATIC.
+bool IsDynamic(const l2tpagent::v1::TunnelSpec& spec);
+
+// version 0 -> 3, encap -> UDP, UDP ports 0 -> 1701, addresses in canonical
+// text. A control that says no more than STATIC (mode UNSPECIFIED or STATIC,
+// nothing else set) is cleared: unset means STATIC, and equal intent must
+// compare equal (or adding `control: {mode: STATIC}` would replace the
+// tunnel). Nothing else in control is filled in: an unset hello_interval,
+// retransmit_retries, receive_window or host_name stays unset and means the
+// default at run time (host_name: the node's hostname).
 void NormalizeTunnelSpec(l2tpagent::v1::TunnelSpec* spec);
 
 // pseudowire -> ETH, sublayer -> DEFAULT, cookies to lowercase hex, and an
-// empty interface name -> DefaultInterfaceName(tunnel.tunnel_id, session_id).
+// empty interface name -> DefaultInterfaceName(tunnel.tunnel_id, session_id);
+// in a DYNAMIC tunnel where either id is 0 (picked at run time), it is
+// DefaultInterfaceNameForSession(session_name) instead. `session_name` is the
+// session's (unique) resource name.
+void NormalizeSessionSpec(const l2tpagent::v1::TunnelSpec& tunnel, const std::string& session_name,
+                          l2tpagent::v1::SessionSpec* spec);
+// The same without the name, for STATIC tunnels: a DYNAMIC tunnel's session
+// with an id 0 gets the id-based name here, which sessions may share.
 void NormalizeSessionSpec(const l2tpagent::v1::TunnelSpec& tunnel, l2tpagent::v1::SessionSpec* spec);
 
 // Bytes the encapsulation adds in front of the Ethernet frame's payload,

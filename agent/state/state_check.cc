@@ -51,7 +51,13 @@ std::vector<Violation> CheckStoredState(const l2tpagent::store::v1::State& state
   for (int i = 0; i < state.sessions_size(); ++i) {
     const v1::Session& s = state.sessions(i);
     const std::string path = absl::StrCat("sessions[", i, "]");
-    Append(ValidateSession(s, path), &out);
+    // A session's rules depend on its tunnel (STATIC or DYNAMIC, the
+    // version); all tunnels are loaded by now. No file is looked at here: a
+    // secret file missing at start must not keep the agent from starting.
+    const v1::Tunnel* tunnel = nullptr;
+    if (auto it = desired.tunnels.find(s.spec().tunnel()); it != desired.tunnels.end()) tunnel = &it->second;
+    Append(tunnel != nullptr ? ValidateSessionOfTunnel(s, tunnel->spec(), path) : ValidateSession(s, path),
+           &out);
     CheckStamped(s, path, &out);
     CheckUnique(SessionNameKey(s.name()), s.name(), path, &paths, &out);
     // The reconciler looks the tunnel up with .at(): it must exist.

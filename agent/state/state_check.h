@@ -14,10 +14,12 @@
 
 namespace l2tp {
 
-// The rules of Apply over the whole state: each tunnel and session valid,
-// names unique per kind, every session's tunnel present, no id or interface
-// collisions; and the metadata the agent always writes (resource_version).
-// Fields are named by their path in the file ("tunnels[2].name").
+// The rules of Apply over the whole state: each tunnel valid, each session
+// valid in its tunnel (STATIC or DYNAMIC), names unique per kind, every
+// session's tunnel present, no id or interface collisions; and the metadata
+// the agent always writes (resource_version). Fields are named by their path
+// in the file ("tunnels[2].name"). Secret files are not looked at
+// (CheckSecretFiles is for writes only).
 std::vector<Violation> CheckStoredState(const l2tpagent::store::v1::State& state);
 
 // "N problems: a; b; c (and M more)", at most `max_shown` listed.

@@ -1,5 +1,12 @@
 #include "agent/state/validation.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -7,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/state/names.h"
+#include "agent/state/spec_defaults.h"
+#include "common/secret_file.h"
 #include "datapath/ip_address.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -43,9 +52,11 @@ std::string EndpointError(const IpAddress& a) {
   return "";
 }
 
-void CheckAddress(Checker& c, const char* field, const std::string& text, std::optional<IpAddress>* out) {
+// `required` says what the address is for when it is missing.
+void CheckAddress(Checker& c, const char* field, const std::string& text, std::optional<IpAddress>* out,
+                  std::string_view required = "required: an IPv4 or IPv6 address") {
   if (text.empty()) {
-    c.Fail(field, "required: an IPv4 or IPv6 address");
+    c.Fail(field, std::string(required));
     return;
   }
   *out = IpAddress::Parse(text);
@@ -102,6 +113,191 @@ void CheckSequencing(Checker& c, const v1::SessionSpec& s) {
   }
 }
 
+using Control = v1::TunnelControl;
+
+constexpr size_t kMaxHostNameBytes = 255;
+constexpr size_t kMaxRemoteEndIdBytes = 255;
+constexpr uint32_t kMaxRetransmitRetries = 20;
+constexpr uint32_t kMaxReceiveWindow = 256;
+
+uint32_t VersionOf(const v1::TunnelSpec& s) { return s.version() == 0 ? 3 : s.version(); }
+
+// HELLO every 1s to 1h (RFC 3931 section 4.4 leaves the interval to the
+// implementation; 0 would mean a HELLO storm, more than 1h a dead peer unseen).
+void CheckHelloInterval(Checker& c, const google::protobuf::Duration& d) {
+  constexpr const char* kField = "spec.control.hello_interval";
+  constexpr int64_t kMaxSeconds = 3600;
+  if (d.seconds() < 0 || d.nanos() < 0) {
+    c.Fail(kField, "must not be negative");
+  } else if (d.nanos() > 999'999'999) {
+    c.Fail(kField, absl::StrCat("nanos must be below one second, got ", d.nanos()));
+  } else if (d.seconds() < 1) {
+    c.Fail(kField,
+           absl::StrCat("must be at least 1s, got ", TimeUtil::ToString(d), "; leave it unset for 60s"));
+  } else if (d.seconds() > kMaxSeconds || (d.seconds() == kMaxSeconds && d.nanos() > 0)) {
+    c.Fail(kField, absl::StrCat("must be at most 1h, got ", TimeUtil::ToString(d)));
+  }
+}
+
+// The first byte outside [lo, hi], or nullopt when there is none.
+std::optional<unsigned char> ByteOutside(std::string_view text, unsigned char lo, unsigned char hi) {
+  for (char ch : text) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < lo || b > hi) return b;
+  }
+  return std::nullopt;
+}
+
+// spec.control. A STATIC tunnel (control unset, or mode UNSPECIFIED or
+// STATIC) takes no other control field; a DYNAMIC one needs a role.
+void CheckControl(Checker& c, const v1::TunnelSpec& s) {
+  if (!s.has_control()) return;
+  const Control& k = s.control();
+  if (!Control::Mode_IsValid(k.mode())) {
+    c.Fail("spec.control.mode", absl::StrCat("unknown mode ", k.mode(), "; use STATIC or DYNAMIC"));
+    return;  // the other fields mean nothing without a mode
+  }
+  if (k.mode() != Control::MODE_DYNAMIC) {
+    const std::string why = absl::StrCat("only for DYNAMIC tunnels; control.mode is ",
+                                         k.mode() == Control::MODE_STATIC ? "STATIC"
+                                                                          : "unset, which means STATIC",
+                                         ": set control.mode to DYNAMIC, or leave this unset");
+    if (k.role() != Control::ROLE_UNSPECIFIED) c.Fail("spec.control.role", why);
+    if (!k.host_name().empty()) c.Fail("spec.control.host_name", why);
+    if (!k.secret_file().empty()) c.Fail("spec.control.secret_file", why);
+    if (k.has_hello_interval()) c.Fail("spec.control.hello_interval", why);
+    if (k.retransmit_retries() != 0) c.Fail("spec.control.retransmit_retries", why);
+    if (k.receive_window() != 0) c.Fail("spec.control.receive_window", why);
+    return;
+  }
+  if (k.role() == Control::ROLE_UNSPECIFIED) {
+    c.Fail("spec.control.role", "required for DYNAMIC tunnels: INITIATOR or RESPONDER");
+  } else if (!Control::Role_IsValid(k.role())) {
+    c.Fail("spec.control.role", absl::StrCat("unknown role ", k.role(), "; use INITIATOR or RESPONDER"));
+  }
+  if (k.host_name().size() > kMaxHostNameBytes) {
+    c.Fail("spec.control.host_name", absl::StrCat("must be at most ", kMaxHostNameBytes, " bytes, got ",
+                                                  k.host_name().size(), " (", Quote(k.host_name()), ")"));
+  } else if (ByteOutside(k.host_name(), 0x21, 0x7e)) {
+    c.Fail("spec.control.host_name",
+           absl::StrCat("must be printable ASCII without spaces, got ", Quote(k.host_name()),
+                        "; leave it empty for the node's hostname"));
+  }
+  const std::string& secret = k.secret_file();
+  if (!secret.empty()) {
+    if (secret.front() != '/') {
+      c.Fail("spec.control.secret_file", absl::StrCat("must be an absolute path, got ", Quote(secret)));
+    } else if (secret.find('\0') != std::string::npos) {
+      c.Fail("spec.control.secret_file", absl::StrCat("must not contain NUL bytes, got ", Quote(secret)));
+    } else if (secret.size() >= PATH_MAX) {
+      c.Fail("spec.control.secret_file",
+             absl::StrCat("must be shorter than ", PATH_MAX, " bytes, got ", secret.size()));
+    }
+  }
+  if (k.has_hello_interval()) CheckHelloInterval(c, k.hello_interval());
+  if (k.retransmit_retries() > kMaxRetransmitRetries) {
+    c.Fail("spec.control.retransmit_retries", absl::StrCat("must be at most ", kMaxRetransmitRetries,
+                                                           " (0 means 5), got ", k.retransmit_retries()));
+  }
+  if (k.receive_window() > kMaxReceiveWindow) {
+    c.Fail("spec.control.receive_window",
+           absl::StrCat("must be at most ", kMaxReceiveWindow, " (0 means 4), got ", k.receive_window()));
+  }
+}
+
+// Which of a session's rules to check: those that hold in any tunnel, those
+// that depend on the tunnel, or both.
+enum SessionRules : int { kAloneRules = 1, kTunnelRules = 2, kAllRules = kAloneRules | kTunnelRules };
+
+// The rules of a session in `tunnel` (nullptr: a STATIC tunnel not known
+// here), in the order they have always been reported.
+void CheckSession(Checker& c, const v1::Session& session, const v1::TunnelSpec* tunnel, int rules) {
+  const bool alone = (rules & kAloneRules) != 0;
+  const bool in_tunnel = (rules & kTunnelRules) != 0;
+  const v1::SessionSpec& s = session.spec();
+  const bool dynamic = tunnel != nullptr && IsDynamic(*tunnel);
+  const bool v2 = dynamic && VersionOf(*tunnel) == 2;
+
+  if (alone) {
+    if (auto e = DnsLabelError(session.name()); !e.empty()) c.Fail("name", e);
+    if (s.tunnel().empty()) c.Fail("spec.tunnel", "required: the name of the session's tunnel");
+    else if (auto e = DnsLabelError(s.tunnel()); !e.empty()) c.Fail("spec.tunnel", e);
+  }
+  if (in_tunnel && v2) {
+    // Sessions of an L2TPv2 tunnel carry PPP; the other tunnel rules would
+    // only add noise about a session that cannot exist yet.
+    c.Fail("spec.tunnel", absl::StrCat("tunnel ", Quote(s.tunnel()),
+                                       " is a DYNAMIC L2TPv2 tunnel, whose sessions carry PPP: PPP "
+                                       "pseudowires are reserved for L2TPv2 and not supported yet; put the "
+                                       "session in an L2TPv3 tunnel (version 3)"));
+  } else if (in_tunnel && !dynamic) {
+    if (s.session_id() == 0) c.Fail("spec.session_id", "must be non-zero (0 marks control messages)");
+    if (s.peer_session_id() == 0)
+      c.Fail("spec.peer_session_id", "must be non-zero (0 marks control messages)");
+  } else if (in_tunnel) {  // DYNAMIC L2TPv3: session_id 0 lets the agent pick
+    if (s.peer_session_id() != 0) {
+      c.Fail("spec.peer_session_id",
+             absl::StrCat("must be 0: learned from the peer in DYNAMIC tunnels, got ", s.peer_session_id()));
+    }
+  }
+
+  if (alone) {
+    if (s.pseudowire() == v1::PSEUDOWIRE_PPP) {
+      c.Fail("spec.pseudowire", "PPP pseudowires are reserved for L2TPv2 and not supported yet; use ETH");
+    } else if (!v1::Pseudowire_IsValid(s.pseudowire())) {
+      c.Fail("spec.pseudowire", absl::StrCat("unknown pseudowire type ", s.pseudowire(), "; use ETH"));
+    }
+    if (!s.interface_name().empty()) {
+      if (auto e = InterfaceNameError(s.interface_name()); !e.empty()) c.Fail("spec.interface_name", e);
+    }
+  }
+  const bool learned_cookie = in_tunnel && dynamic && !v2 && !s.cookie().empty();
+  if (learned_cookie) {
+    c.Fail("spec.cookie",
+           "must be empty: learned from the peer (Assigned Cookie) in DYNAMIC tunnels; set peer_cookie for "
+           "what this end requires");
+  }
+  if (alone) {
+    for (auto [field, value] :
+         {std::pair{"spec.cookie", &s.cookie()}, std::pair{"spec.peer_cookie", &s.peer_cookie()}}) {
+      if (learned_cookie && value == &s.cookie()) continue;  // refused whatever its form
+      std::string error;
+      if (!ParseCookie(*value, &error)) c.Fail(field, error);
+    }
+    if (!v1::L2SpecificSublayer_IsValid(s.l2_specific_sublayer())) {
+      c.Fail("spec.l2_specific_sublayer",
+             absl::StrCat("unknown sublayer ", s.l2_specific_sublayer(), "; use NONE or DEFAULT"));
+    }
+    CheckSequencing(c, s);
+    if (s.has_reorder_timeout()) CheckReorderTimeout(c, s.reorder_timeout());
+    if (s.has_mtu() && (s.mtu() < 68 || s.mtu() > 65535)) {
+      c.Fail("spec.mtu", absl::StrCat("must be between 68 and 65535, got ", s.mtu()));
+    }
+  }
+
+  if (in_tunnel && !v2) {
+    const std::string& id = s.remote_end_id();
+    if (!dynamic) {
+      if (!id.empty()) {
+        c.Fail("spec.remote_end_id",
+               absl::StrCat("only for sessions of DYNAMIC L2TPv3 tunnels",
+                            tunnel != nullptr ? absl::StrCat("; tunnel ", Quote(s.tunnel()), " is STATIC")
+                                              : "",
+                            ": leave it unset"));
+      }
+    } else if (id.empty()) {
+      c.Fail("spec.remote_end_id",
+             "required for sessions of DYNAMIC L2TPv3 tunnels: the Remote End ID that names this pseudowire "
+             "on both ends (RFC 3931 section 5.4.4)");
+    } else if (id.size() > kMaxRemoteEndIdBytes) {
+      c.Fail("spec.remote_end_id", absl::StrCat("must be at most ", kMaxRemoteEndIdBytes, " bytes, got ",
+                                                id.size(), " (", Quote(id), ")"));
+    } else if (ByteOutside(id, 0x20, 0x7e)) {
+      c.Fail("spec.remote_end_id", absl::StrCat("must be printable ASCII, got ", Quote(id)));
+    }
+  }
+}
+
 // Two UDP tunnels with this equal would need the same connected socket: the
 // 5-tuple (normalised specs). IP-encapsulated tunnels between the same two
 // addresses are fine: sessions, unique per host, tell their packets apart.
@@ -117,28 +313,48 @@ std::vector<Violation> ValidateTunnel(const v1::Tunnel& tunnel, std::string_view
   Checker c(path, &out);
   if (auto e = DnsLabelError(tunnel.name()); !e.empty()) c.Fail("name", e);
   const v1::TunnelSpec& s = tunnel.spec();
+  const bool dynamic = IsDynamic(s);
 
-  const uint32_t version = s.version() == 0 ? 3 : s.version();
-  if (version == 2) {
+  const uint32_t version = VersionOf(s);
+  if (version == 2 && !dynamic) {
     c.Fail("spec.version", "L2TPv2 is reserved for PPP pseudowires and not supported yet; use 3");
-  } else if (version != 3) {
-    c.Fail("spec.version", absl::StrCat("must be 3, got ", s.version()));
+  } else if (version != 3 && version != 2) {
+    c.Fail("spec.version", dynamic ? absl::StrCat("must be 3, or 2 for L2TPv2, got ", s.version())
+                                   : absl::StrCat("must be 3, got ", s.version()));
   }
   const uint32_t max_id = version == 2 ? 0xffff : 0xffffffff;
-  for (auto [field, value] :
-       {std::pair{"spec.tunnel_id", s.tunnel_id()}, std::pair{"spec.peer_tunnel_id", s.peer_tunnel_id()}}) {
-    if (value == 0) c.Fail(field, "must be non-zero");
-    else if (value > max_id) c.Fail(field, absl::StrCat("must fit in 16 bits for L2TPv2, got ", value));
+  if (!dynamic) {
+    for (auto [field, value] :
+         {std::pair{"spec.tunnel_id", s.tunnel_id()}, std::pair{"spec.peer_tunnel_id", s.peer_tunnel_id()}}) {
+      if (value == 0) c.Fail(field, "must be non-zero");
+      else if (value > max_id) c.Fail(field, absl::StrCat("must fit in 16 bits for L2TPv2, got ", value));
+    }
+  } else {  // tunnel_id 0 lets the agent pick; the peer's is learned
+    if (s.tunnel_id() > max_id) {
+      c.Fail("spec.tunnel_id",
+             absl::StrCat("must fit in 16 bits for L2TPv2, got ", s.tunnel_id(), " (0 lets the agent pick)"));
+    }
+    if (s.peer_tunnel_id() != 0) {
+      c.Fail("spec.peer_tunnel_id",
+             absl::StrCat("must be 0: learned from the peer in DYNAMIC tunnels, got ", s.peer_tunnel_id()));
+    }
   }
 
   if (!v1::Encapsulation_IsValid(s.encap())) {
     c.Fail("spec.encap", absl::StrCat("unknown encapsulation ", s.encap(), "; use UDP or IP"));
+  } else if (dynamic && version == 2 && s.encap() == v1::ENCAPSULATION_IP) {
+    c.Fail("spec.encap", "L2TPv2 runs over UDP only (RFC 2661); use UDP or leave it unset");
   }
   const bool ip_encap = s.encap() == v1::ENCAPSULATION_IP;
 
   std::optional<IpAddress> local, remote;
   CheckAddress(c, "spec.local", s.local(), &local);
-  CheckAddress(c, "spec.remote", s.remote(), &remote);
+  if (dynamic && s.control().role() == Control::ROLE_INITIATOR) {
+    CheckAddress(c, "spec.remote", s.remote(), &remote,
+                 "required: the IPv4 or IPv6 address the INITIATOR sends its SCCRQ to");
+  } else {
+    CheckAddress(c, "spec.remote", s.remote(), &remote);
+  }
   if (local && remote) CheckEndpoints(c, *local, *remote, s);
 
   for (auto [field, value] : {std::pair{"spec.udp_source_port", s.udp_source_port()},
@@ -155,40 +371,109 @@ std::vector<Violation> ValidateTunnel(const v1::Tunnel& tunnel, std::string_view
                               std::pair{"spec.udp6_zero_checksum_rx", s.udp6_zero_checksum_rx()}}) {
     if (value && (ip_encap || (local && !v6))) c.Fail(field, "applies to UDP over IPv6 only");
   }
+  CheckControl(c, s);
   return out;
 }
 
 std::vector<Violation> ValidateSession(const v1::Session& session, std::string_view path) {
   std::vector<Violation> out;
   Checker c(path, &out);
-  if (auto e = DnsLabelError(session.name()); !e.empty()) c.Fail("name", e);
-  const v1::SessionSpec& s = session.spec();
-  if (s.tunnel().empty()) c.Fail("spec.tunnel", "required: the name of the session's tunnel");
-  else if (auto e = DnsLabelError(s.tunnel()); !e.empty()) c.Fail("spec.tunnel", e);
-  if (s.session_id() == 0) c.Fail("spec.session_id", "must be non-zero (0 marks control messages)");
-  if (s.peer_session_id() == 0) c.Fail("spec.peer_session_id", "must be non-zero (0 marks control messages)");
+  CheckSession(c, session, nullptr, kAllRules);
+  return out;
+}
 
-  if (s.pseudowire() == v1::PSEUDOWIRE_PPP) {
-    c.Fail("spec.pseudowire", "PPP pseudowires are reserved for L2TPv2 and not supported yet; use ETH");
-  } else if (!v1::Pseudowire_IsValid(s.pseudowire())) {
-    c.Fail("spec.pseudowire", absl::StrCat("unknown pseudowire type ", s.pseudowire(), "; use ETH"));
+std::vector<Violation> ValidateSessionOfTunnel(const v1::Session& session, const v1::TunnelSpec& tunnel,
+                                               std::string_view path) {
+  std::vector<Violation> out;
+  Checker c(path, &out);
+  CheckSession(c, session, &tunnel, kAllRules);
+  return out;
+}
+
+std::vector<Violation> ValidateSessionAlone(const v1::Session& session, std::string_view path) {
+  std::vector<Violation> out;
+  Checker c(path, &out);
+  CheckSession(c, session, nullptr, kAloneRules);
+  return out;
+}
+
+std::vector<Violation> ValidateSessionsInTunnels(const DesiredState& next,
+                                                 const std::map<std::string, std::string>& paths) {
+  std::vector<Violation> out;
+  for (const auto& [name, session] : next.sessions) {
+    auto tunnel = next.tunnels.find(session.spec().tunnel());
+    if (tunnel == next.tunnels.end()) continue;
+    if (auto p = paths.find("session/" + name); p != paths.end()) {
+      Checker c(p->second, &out);
+      CheckSession(c, session, &tunnel->second.spec(), kTunnelRules);
+      continue;
+    }
+    auto tp = paths.find("tunnel/" + tunnel->first);
+    if (tp == paths.end()) continue;  // neither touched: valid before, valid now
+    std::vector<Violation> mine;
+    Checker c("", &mine);
+    CheckSession(c, session, &tunnel->second.spec(), kTunnelRules);
+    for (const Violation& v : mine) {
+      out.push_back({absl::StrCat(tp->second, ".spec"),
+                     absl::StrCat("session ", Quote(name), " of this tunnel does not fit it as changed: ",
+                                  v.field.substr(1), ": ", v.reason,
+                                  "; apply the session changed to fit in the same request, or delete it")});
+    }
   }
-  if (!s.interface_name().empty()) {
-    if (auto e = InterfaceNameError(s.interface_name()); !e.empty()) c.Fail("spec.interface_name", e);
+  return out;
+}
+
+std::string SecretFileError(const std::string& path) {
+  // Opened as ReadSecretFile (common/secret_file.cc) will open it at run time.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    const int err = errno;
+    return absl::StrCat("cannot read the secret file: ", std::strerror(err),
+                        err == ELOOP ? " (the file itself must not be a symbolic link)" : "");
   }
-  for (auto [field, value] :
-       {std::pair{"spec.cookie", &s.cookie()}, std::pair{"spec.peer_cookie", &s.peer_cookie()}}) {
-    std::string error;
-    if (!ParseCookie(*value, &error)) c.Fail(field, error);
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return absl::StrCat("cannot read the secret file: ", std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return "the secret file is not a regular file";
+  const auto max = static_cast<off_t>(kMaxSecretBytes);
+  if (st.st_size == 0) return "the secret file is empty";
+  if (st.st_size > max + 1) {
+    return absl::StrCat("the secret file is longer than ", kMaxSecretBytes, " bytes (", st.st_size,
+                        " bytes)");
   }
-  if (!v1::L2SpecificSublayer_IsValid(s.l2_specific_sublayer())) {
-    c.Fail("spec.l2_specific_sublayer",
-           absl::StrCat("unknown sublayer ", s.l2_specific_sublayer(), "; use NONE or DEFAULT"));
-  }
-  CheckSequencing(c, s);
-  if (s.has_reorder_timeout()) CheckReorderTimeout(c, s.reorder_timeout());
-  if (s.has_mtu() && (s.mtu() < 68 || s.mtu() > 65535)) {
-    c.Fail("spec.mtu", absl::StrCat("must be between 68 and 65535, got ", s.mtu()));
+  // Reading the last byte proves the file readable and tells whether a
+  // trailing newline is to be stripped. Nothing more of the secret is read.
+  char last = 0;
+  ssize_t r;
+  do {
+    r = pread(fd, &last, 1, st.st_size - 1);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return absl::StrCat("cannot read the secret file: ", std::strerror(errno));
+  const bool newline = r == 1 && last == '\n';
+  explicit_bzero(&last, sizeof last);
+  if (r == 0) return "cannot read the secret file: it shrank while being read";
+  const off_t bytes = st.st_size - (newline ? 1 : 0);
+  if (bytes == 0) return "the secret file is empty (one newline)";
+  if (bytes > max) return absl::StrCat("the secret file is longer than ", kMaxSecretBytes, " bytes");
+  return "";
+}
+
+std::vector<Violation> CheckSecretFiles(const v1::ApplyRequest& request) {
+  std::vector<Violation> out;
+  for (int i = 0; i < request.tunnels_size(); ++i) {
+    const v1::TunnelSpec& s = request.tunnels(i).spec();
+    if (!IsDynamic(s)) continue;  // ValidateTunnel refuses a secret file there
+    const std::string& file = s.control().secret_file();
+    // Paths ValidateTunnel refuses are left to it.
+    if (file.empty() || file.front() != '/' || file.find('\0') != std::string::npos ||
+        file.size() >= PATH_MAX)
+      continue;
+    if (auto e = SecretFileError(file); !e.empty()) {
+      out.push_back({absl::StrCat("tunnels[", i, "].spec.control.secret_file"), std::move(e)});
+    }
   }
   return out;
 }
@@ -224,9 +509,12 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
   std::map<uint32_t, std::string> tunnel_ids;
   std::map<std::string, std::string> endpoints;
   for (const auto& [name, t] : next.tunnels) {
-    auto [it, fresh] = tunnel_ids.emplace(t.spec().tunnel_id(), name);
-    if (!fresh)
-      report("tunnel", it->second, name, "spec.tunnel_id", absl::StrCat("tunnel_id ", t.spec().tunnel_id()));
+    if (t.spec().tunnel_id() != 0) {  // 0: picked at run time (DYNAMIC)
+      auto [it, fresh] = tunnel_ids.emplace(t.spec().tunnel_id(), name);
+      if (!fresh)
+        report("tunnel", it->second, name, "spec.tunnel_id",
+               absl::StrCat("tunnel_id ", t.spec().tunnel_id()));
+    }
     if (t.spec().encap() == v1::ENCAPSULATION_IP) continue;
     const std::string key = EndpointKey(t.spec());
     auto [ep_it, ep_fresh] = endpoints.emplace(key, name);
@@ -242,12 +530,19 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
   std::map<std::pair<std::string, uint32_t>, std::string> in_tunnel;  // (tunnel, sid)
   std::map<uint32_t, std::string> ip_encap_ids;  // IP encap: unique per network namespace
   std::map<std::string, std::string> ifnames;
+  std::map<std::pair<std::string, std::string>, std::string> remote_end_ids;  // (tunnel, id)
   for (const auto& [name, s] : next.sessions) {
     const auto& spec = s.spec();
-    auto [it, fresh] = in_tunnel.emplace(std::pair{spec.tunnel(), spec.session_id()}, name);
-    if (!fresh) {
-      report("session", it->second, name, "spec.session_id",
-             absl::StrCat("session_id ", spec.session_id(), " in tunnel ", Quote(spec.tunnel())));
+    // session_id 0: picked at run time (DYNAMIC), so it clashes with nothing.
+    const bool has_id = spec.session_id() != 0;
+    bool fresh = false;
+    if (has_id) {
+      auto [it, first] = in_tunnel.emplace(std::pair{spec.tunnel(), spec.session_id()}, name);
+      fresh = first;
+      if (!fresh) {
+        report("session", it->second, name, "spec.session_id",
+               absl::StrCat("session_id ", spec.session_id(), " in tunnel ", Quote(spec.tunnel())));
+      }
     }
     auto tunnel = next.tunnels.find(spec.tunnel());
     if (fresh && tunnel != next.tunnels.end() && tunnel->second.spec().encap() == v1::ENCAPSULATION_IP) {
@@ -262,6 +557,14 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
     if (!if_fresh) {
       report("session", if_it->second, name, "spec.interface_name",
              absl::StrCat("interface ", Quote(spec.interface_name())));
+    }
+    if (!spec.remote_end_id().empty()) {  // names the pseudowire to the peer: one per tunnel
+      auto [red_it, red_fresh] = remote_end_ids.emplace(std::pair{spec.tunnel(), spec.remote_end_id()}, name);
+      if (!red_fresh) {
+        report("session", red_it->second, name, "spec.remote_end_id",
+               absl::StrCat("remote_end_id ", Quote(spec.remote_end_id()), " in tunnel ",
+                            Quote(spec.tunnel())));
+      }
     }
   }
   return out;

@@ -21,12 +21,52 @@ struct Violation {
 
 // Rules on one resource alone (before defaults are applied: an unset field
 // is judged as its default would be, e.g. an unset sublayer as DEFAULT).
+// A tunnel carries its mode (spec.control; unset means STATIC), so all its
+// rules are here, DYNAMIC ones included. The secret file is only checked for
+// its form (an absolute path); whether it can be read is CheckSecretFiles'.
 std::vector<Violation> ValidateTunnel(const l2tpagent::v1::Tunnel& tunnel, std::string_view path);
-std::vector<Violation> ValidateSession(const l2tpagent::v1::Session& session, std::string_view path);
 
-// Rules across the whole would-be desired state: ids, interface names and
-// tunnel endpoints (UDP: both addresses and ports; IP: both addresses) that
-// must be unique. `paths` maps "tunnel/NAME" or "session/NAME" to the request
+// A session's rules depend on its tunnel: session_id and peer_session_id are
+// non-zero in a STATIC tunnel, 0 or picked (session_id) and 0 (peer) in a
+// DYNAMIC one; remote_end_id is required in DYNAMIC L2TPv3 tunnels and
+// refused elsewhere; cookie is learned from the peer in DYNAMIC tunnels; a
+// DYNAMIC L2TPv2 tunnel holds no sessions yet (PPP). Hence four entry points:
+//
+// All the rules, for a session of a STATIC tunnel: what callers that do not
+// know the tunnel check (the historical rules, unchanged).
+std::vector<Violation> ValidateSession(const l2tpagent::v1::Session& session, std::string_view path);
+// All the rules, for a session of `tunnel` (normalised or not).
+std::vector<Violation> ValidateSessionOfTunnel(const l2tpagent::v1::Session& session,
+                                               const l2tpagent::v1::TunnelSpec& tunnel,
+                                               std::string_view path);
+// Only the rules that hold whatever the tunnel: for a first pass over a
+// request, before its sessions' tunnels are resolved...
+std::vector<Violation> ValidateSessionAlone(const l2tpagent::v1::Session& session, std::string_view path);
+// ...and the rest, over the would-be desired state once they are: every
+// session the write touched (`paths` as for FindCollisions) against its
+// tunnel, and every stored session of a tunnel the write touched (reported on
+// that tunnel's path, naming the session: a tunnel made DYNAMIC cannot keep a
+// session with STATIC ids). Sessions whose tunnel is missing are skipped (the
+// caller reports those).
+std::vector<Violation> ValidateSessionsInTunnels(const DesiredState& next,
+                                                 const std::map<std::string, std::string>& paths);
+
+// Whether the secret files of the request's DYNAMIC tunnels can be used:
+// each an existing regular file (the last component not a symbolic link, as
+// ReadSecretFile in common/secret_file.h opens it), readable, holding 1 to
+// kMaxSecretBytes bytes after one trailing newline is stripped. Reported on
+// "tunnels[i].spec.control.secret_file". Only for writes (Apply, the --config
+// file), never for the state file the agent reloads at start: a file missing
+// then must not keep the agent from starting. The secret itself is never kept,
+// logged or returned (at most one byte of it is read, and wiped).
+std::vector<Violation> CheckSecretFiles(const l2tpagent::v1::ApplyRequest& request);
+// Why the file at `path` cannot be a secret file, or empty when it can.
+std::string SecretFileError(const std::string& path);
+
+// Rules across the whole would-be desired state: ids, interface names,
+// remote_end_ids (per tunnel) and tunnel endpoints (UDP: both addresses and
+// ports; IP: both addresses) that must be unique. An id of 0 (DYNAMIC: picked
+// at run time) collides with nothing. `paths` maps "tunnel/NAME" or "session/NAME" to the request
 // path of resources the write touches; only those are reported, since the
 // stored ones were valid before.
 std::vector<Violation> FindCollisions(const DesiredState& next,

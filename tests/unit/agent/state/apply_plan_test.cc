@@ -1,5 +1,7 @@
 #include "agent/state/apply_plan.h"
 
+#include <functional>
+
 #include "agent/state/spec_defaults.h"
 #include "datapath/contract.h"
 #include "gmock/gmock.h"
@@ -89,6 +91,70 @@ TEST(ApplyPlanTest, EveryInPlaceFieldIsASessionSpecField) {
     EXPECT_TRUE(SessionChangeIsInPlace({std::string(field.api_name)})) << field.api_name;
   }
   EXPECT_FALSE(SessionChangeIsInPlace({"cookie"}));
+}
+
+// Issue 13: the control protocol's settings and a session's Remote End ID
+// cannot change in place.
+DesiredState DynamicBase() {
+  DesiredState d;
+  d.tunnels["t1"] = testing::MakeTunnel("t1", 0);
+  auto* spec = d.tunnels["t1"].mutable_spec();
+  spec->set_peer_tunnel_id(0);
+  spec->mutable_control()->set_mode(v1::TunnelControl::MODE_DYNAMIC);
+  spec->mutable_control()->set_role(v1::TunnelControl::ROLE_INITIATOR);
+  d.sessions["s1"] = testing::MakeSession("s1", "t1", 0);
+  d.sessions["s1"].mutable_spec()->set_peer_session_id(0);
+  d.sessions["s1"].mutable_spec()->set_remote_end_id("pw-1");
+  return d;
+}
+
+TEST(ApplyPlanDynamicTest, ControlChangesReplaceTheTunnelNamingTheField) {
+  DesiredState after = DynamicBase();
+  after.tunnels["t1"].mutable_spec()->mutable_control()->mutable_hello_interval()->set_seconds(10);
+  auto plan = ComputeApplyPlan(DynamicBase(), after, {});
+  EXPECT_THAT(Lines(plan), ElementsAre("tunnel/t1 OPERATION_REPLACE", "session/s1 OPERATION_REPLACE"));
+  EXPECT_THAT(plan.actions(0).changed_fields(), ElementsAre("control.hello_interval"));
+
+  for (auto change : std::vector<std::function<void(v1::TunnelControl*)>>{
+           [](v1::TunnelControl* k) { k->set_role(v1::TunnelControl::ROLE_RESPONDER); },
+           [](v1::TunnelControl* k) { k->set_host_name("lac"); },
+           [](v1::TunnelControl* k) { k->set_secret_file("/etc/l2tp/secret"); },
+           [](v1::TunnelControl* k) { k->set_retransmit_retries(7); },
+           [](v1::TunnelControl* k) { k->set_receive_window(8); }}) {
+    DesiredState changed = DynamicBase();
+    change(changed.tunnels["t1"].mutable_spec()->mutable_control());
+    auto p = ComputeApplyPlan(DynamicBase(), changed, {});
+    ASSERT_EQ(p.actions_size(), 2);
+    EXPECT_EQ(p.actions(0).operation(), Op::OPERATION_REPLACE);
+    ASSERT_EQ(p.actions(0).changed_fields_size(), 1);
+    EXPECT_THAT(p.actions(0).changed_fields(0), ::testing::StartsWith("control."));
+  }
+}
+
+TEST(ApplyPlanDynamicTest, StaticToDynamicNamesModeAndRole) {
+  DesiredState before = DynamicBase();
+  before.tunnels["t1"].mutable_spec()->clear_control();
+  DesiredState after = DynamicBase();
+  auto plan = ComputeApplyPlan(before, after, {});
+  ASSERT_GE(plan.actions_size(), 1);
+  EXPECT_EQ(plan.actions(0).operation(), Op::OPERATION_REPLACE);
+  EXPECT_THAT(plan.actions(0).changed_fields(), ElementsAre("control.mode", "control.role"));
+  // Set but empty against unset: named as a whole.
+  v1::TunnelSpec a, b;
+  b.mutable_control();
+  EXPECT_THAT(ChangedFields(a, b), ElementsAre("control"));
+  EXPECT_TRUE(ChangedFields(a, a).empty());
+}
+
+TEST(ApplyPlanDynamicTest, RemoteEndIdChangeReplacesTheSession) {
+  DesiredState after = DynamicBase();
+  after.sessions["s1"].mutable_spec()->set_remote_end_id("pw-2");
+  auto plan = ComputeApplyPlan(DynamicBase(), after, {});
+  ASSERT_EQ(plan.actions_size(), 1);
+  EXPECT_EQ(plan.actions(0).operation(), Op::OPERATION_REPLACE);
+  EXPECT_THAT(plan.actions(0).changed_fields(), ElementsAre("remote_end_id"));
+  EXPECT_FALSE(SessionChangeIsInPlace({"remote_end_id"}));
+  EXPECT_FALSE(SessionChangeIsInPlace({"mtu", "remote_end_id"}));
 }
 
 }  // namespace

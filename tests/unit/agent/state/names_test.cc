@@ -117,5 +117,82 @@ TEST(SpecDefaultsTest, MtuMatchesLinux) {
   EXPECT_EQ(EffectiveMtu(t.spec(), s.spec()), 1300u);
 }
 
+// Issue 13: a DYNAMIC tunnel's ids are picked at run time (0 in the spec),
+// so the default interface name comes from the session's name.
+TEST(NamesTest, DefaultInterfaceNameForSessionIsDeterministicAndFits) {
+  const std::string a = DefaultInterfaceNameForSession("pw-site-b");
+  EXPECT_EQ(a.size(), 15u);
+  EXPECT_EQ(a.substr(0, 3), "l2d");
+  EXPECT_EQ(a, DefaultInterfaceNameForSession("pw-site-b"));
+  EXPECT_NE(a, DefaultInterfaceNameForSession("pw-site-c"));
+  EXPECT_EQ(InterfaceNameError(a), "");
+  // Pinned: a name must not change between versions (the interface would be
+  // replaced on upgrade). FNV-1a 64 of "a" is af63dc4c8601ec8c.
+  EXPECT_EQ(DefaultInterfaceNameForSession("a"), "l2ddc4c8601ec8c");
+  EXPECT_EQ(DefaultInterfaceNameForSession(std::string(63, 'z')).size(), 15u);
+}
+
+v1::Tunnel DynamicTunnel(uint32_t tunnel_id) {
+  auto t = testing::MakeTunnel("t", tunnel_id);
+  t.mutable_spec()->set_peer_tunnel_id(0);
+  t.mutable_spec()->mutable_control()->set_mode(v1::TunnelControl::MODE_DYNAMIC);
+  t.mutable_spec()->mutable_control()->set_role(v1::TunnelControl::ROLE_RESPONDER);
+  return t;
+}
+
+TEST(SpecDefaultsTest, DynamicSessionsWithPickedIdsAreNamedAfterTheSession) {
+  struct Case {
+    uint32_t tunnel_id, session_id;
+    bool dynamic;
+    std::string want;
+  };
+  const std::string by_name = DefaultInterfaceNameForSession("pw-b");
+  for (const Case& c : {Case{0, 0, true, by_name}, Case{7, 0, true, by_name}, Case{0, 9, true, by_name},
+                        Case{7, 9, true, "l2tp7-9"}, Case{7, 9, false, "l2tp7-9"}}) {
+    v1::Tunnel t = c.dynamic ? DynamicTunnel(c.tunnel_id) : testing::MakeTunnel("t", c.tunnel_id);
+    NormalizeTunnelSpec(t.mutable_spec());
+    auto s = testing::MakeSession("pw-b", "t", c.session_id);
+    NormalizeSessionSpec(t.spec(), s.name(), s.mutable_spec());
+    EXPECT_EQ(s.spec().interface_name(), c.want) << c.tunnel_id << "/" << c.session_id << " " << c.dynamic;
+  }
+  // A name given is kept.
+  auto t = DynamicTunnel(0);
+  auto s = testing::MakeSession("pw-b", "t", 0);
+  s.mutable_spec()->set_interface_name("pw0");
+  NormalizeSessionSpec(t.spec(), s.name(), s.mutable_spec());
+  EXPECT_EQ(s.spec().interface_name(), "pw0");
+  // Without the name (the older call) the ids decide, as before.
+  auto plain = testing::MakeSession("pw-b", "t", 9);
+  NormalizeSessionSpec(testing::MakeTunnel("t", 1).spec(), plain.mutable_spec());
+  EXPECT_EQ(plain.spec().interface_name(), "l2tp1-9");
+}
+
+TEST(SpecDefaultsTest, ControlDefaultsStayUnsetAndStaticMeansUnset) {
+  // A control that says no more than STATIC is the same as none.
+  for (auto mode : {v1::TunnelControl::MODE_UNSPECIFIED, v1::TunnelControl::MODE_STATIC}) {
+    auto t = testing::MakeTunnel("t", 1);
+    t.mutable_spec()->mutable_control()->set_mode(mode);
+    NormalizeTunnelSpec(t.mutable_spec());
+    EXPECT_FALSE(t.spec().has_control()) << mode;
+    EXPECT_FALSE(IsDynamic(t.spec()));
+  }
+  auto none = testing::MakeTunnel("t", 1);
+  NormalizeTunnelSpec(none.mutable_spec());
+  EXPECT_FALSE(none.spec().has_control());
+
+  // DYNAMIC: nothing filled in; unset means the default at run time.
+  auto t = DynamicTunnel(0);
+  NormalizeTunnelSpec(t.mutable_spec());
+  ASSERT_TRUE(t.spec().has_control());
+  EXPECT_TRUE(IsDynamic(t.spec()));
+  EXPECT_EQ(t.spec().control().mode(), v1::TunnelControl::MODE_DYNAMIC);
+  EXPECT_EQ(t.spec().control().host_name(), "");
+  EXPECT_FALSE(t.spec().control().has_hello_interval());
+  EXPECT_EQ(t.spec().control().retransmit_retries(), 0u);
+  EXPECT_EQ(t.spec().control().receive_window(), 0u);
+  EXPECT_EQ(t.spec().tunnel_id(), 0u);
+  EXPECT_EQ(t.spec().version(), 3u);
+}
+
 }  // namespace
 }  // namespace l2tp

@@ -1,8 +1,14 @@
 #include "agent/state/validation.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 
 #include "agent/state/names.h"
+#include "agent/state/state_check.h"
 #include "datapath/ip_address.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -296,6 +302,590 @@ TEST(ValidationTest, StatusJoinsViolations) {
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(st.message(), "a.b: bad; c: worse");
   EXPECT_TRUE(ViolationsToStatus(absl::StatusCode::kInvalidArgument, {}).ok());
+}
+
+// ---------------------------------------------------------------- DYNAMIC tunnels (issue 13)
+
+using Control = v1::TunnelControl;
+
+// A valid DYNAMIC L2TPv3 tunnel: ids 0 (picked, learned), an INITIATOR.
+v1::Tunnel MakeDynamicTunnel(const std::string& name, const std::string& local = "192.0.2.1",
+                             const std::string& remote = "192.0.2.2") {
+  v1::Tunnel t = MakeTunnel(name, 0, local, remote);
+  t.mutable_spec()->set_peer_tunnel_id(0);
+  t.mutable_spec()->mutable_control()->set_mode(Control::MODE_DYNAMIC);
+  t.mutable_spec()->mutable_control()->set_role(Control::ROLE_INITIATOR);
+  return t;
+}
+
+// A valid session of a DYNAMIC L2TPv3 tunnel: ids 0, a Remote End ID.
+v1::Session MakeDynamicSession(const std::string& name, const std::string& tunnel,
+                               const std::string& remote_end_id) {
+  v1::Session s = MakeSession(name, tunnel, 0);
+  s.mutable_spec()->set_peer_session_id(0);
+  s.mutable_spec()->set_remote_end_id(remote_end_id);
+  return s;
+}
+
+google::protobuf::Duration Seconds(int64_t seconds, int32_t nanos = 0) {
+  google::protobuf::Duration d;
+  d.set_seconds(seconds);
+  d.set_nanos(nanos);
+  return d;
+}
+
+// A STATIC tunnel (control unset, mode UNSPECIFIED or STATIC) takes no other
+// control field.
+class StaticControlFieldTest : public ::testing::TestWithParam<BadTunnel> {};
+
+TEST_P(StaticControlFieldTest, IsRejectedNamingFieldAndReason) {
+  v1::Tunnel t = MakeTunnel("t1", 10);
+  GetParam().mutate(&t);
+  auto violations = ValidateTunnel(t, "tunnels[0]");
+  ASSERT_EQ(violations.size(), 1u) << GetParam().what;
+  EXPECT_EQ(violations[0].field, GetParam().field);
+  EXPECT_THAT(violations[0].reason, HasSubstr(GetParam().reason));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, StaticControlFieldTest,
+    ::testing::Values(
+        BadTunnel{"role, mode unset",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->mutable_control()->set_role(Control::ROLE_INITIATOR);
+                  },
+                  "tunnels[0].spec.control.role",
+                  "only for DYNAMIC tunnels; control.mode is unset, which means STATIC"},
+        BadTunnel{"role, mode STATIC",
+                  [](v1::Tunnel* t) {
+                    auto* k = t->mutable_spec()->mutable_control();
+                    k->set_mode(Control::MODE_STATIC);
+                    k->set_role(Control::ROLE_RESPONDER);
+                  },
+                  "tunnels[0].spec.control.role", "only for DYNAMIC tunnels; control.mode is STATIC"},
+        BadTunnel{"host_name",
+                  [](v1::Tunnel* t) { t->mutable_spec()->mutable_control()->set_host_name("lac"); },
+                  "tunnels[0].spec.control.host_name", "only for DYNAMIC tunnels"},
+        BadTunnel{"secret_file",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->mutable_control()->set_secret_file("/etc/l2tp/secret");
+                  },
+                  "tunnels[0].spec.control.secret_file", "only for DYNAMIC tunnels"},
+        BadTunnel{"hello_interval",
+                  [](v1::Tunnel* t) {
+                    *t->mutable_spec()->mutable_control()->mutable_hello_interval() = Seconds(60);
+                  },
+                  "tunnels[0].spec.control.hello_interval", "only for DYNAMIC tunnels"},
+        BadTunnel{"hello_interval set to 0",
+                  [](v1::Tunnel* t) { t->mutable_spec()->mutable_control()->mutable_hello_interval(); },
+                  "tunnels[0].spec.control.hello_interval", "only for DYNAMIC tunnels"},
+        BadTunnel{"retransmit_retries",
+                  [](v1::Tunnel* t) { t->mutable_spec()->mutable_control()->set_retransmit_retries(5); },
+                  "tunnels[0].spec.control.retransmit_retries", "only for DYNAMIC tunnels"},
+        BadTunnel{"receive_window",
+                  [](v1::Tunnel* t) { t->mutable_spec()->mutable_control()->set_receive_window(4); },
+                  "tunnels[0].spec.control.receive_window", "only for DYNAMIC tunnels"},
+        BadTunnel{"unknown mode",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->mutable_control()->set_mode(static_cast<Control::Mode>(9));
+                  },
+                  "tunnels[0].spec.control.mode", "unknown mode 9; use STATIC or DYNAMIC"},
+        BadTunnel{"v2, mode STATIC",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->mutable_control()->set_mode(Control::MODE_STATIC);
+                    t->mutable_spec()->set_version(2);
+                  },
+                  "tunnels[0].spec.version",
+                  "L2TPv2 is reserved for PPP pseudowires and not supported yet; use 3"},
+        BadTunnel{"zero id, mode STATIC",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->mutable_control()->set_mode(Control::MODE_STATIC);
+                    t->mutable_spec()->set_tunnel_id(0);
+                  },
+                  "tunnels[0].spec.tunnel_id", "must be non-zero"},
+        BadTunnel{"zero peer id, mode UNSPECIFIED",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->mutable_control();
+                    t->mutable_spec()->set_peer_tunnel_id(0);
+                  },
+                  "tunnels[0].spec.peer_tunnel_id", "must be non-zero"}));
+
+TEST(StaticControlTest, AStaticTunnelWithoutControlIsJudgedAsBefore) {
+  v1::Tunnel t = MakeTunnel("t1", 10);
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty());
+  t.mutable_spec()->mutable_control()->set_mode(Control::MODE_STATIC);
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty()) << "explicit STATIC";
+  t.mutable_spec()->mutable_control()->set_mode(Control::MODE_UNSPECIFIED);
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty()) << "control present, mode unset";
+
+  // The rules of a STATIC tunnel, each as before: zero ids, v2.
+  v1::Tunnel bad = MakeTunnel("t1", 0);
+  bad.mutable_spec()->set_peer_tunnel_id(0);
+  bad.mutable_spec()->set_version(2);
+  auto v = ValidateTunnel(bad, "tunnels[0]");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].field, "tunnels[0].spec.version");
+  EXPECT_EQ(v[1].field, "tunnels[0].spec.tunnel_id");
+  EXPECT_EQ(v[2].field, "tunnels[0].spec.peer_tunnel_id");
+  bad.mutable_spec()->mutable_control()->set_mode(Control::MODE_STATIC);
+  auto with_control = ValidateTunnel(bad, "tunnels[0]");
+  ASSERT_EQ(with_control.size(), v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(with_control[i].field, v[i].field);
+    EXPECT_EQ(with_control[i].reason, v[i].reason);
+  }
+}
+
+class BadDynamicTunnelTest : public ::testing::TestWithParam<BadTunnel> {};
+
+TEST_P(BadDynamicTunnelTest, IsRejectedNamingFieldAndReason) {
+  v1::Tunnel t = MakeDynamicTunnel("t1");
+  ASSERT_TRUE(ValidateTunnel(t, "tunnels[0]").empty());
+  GetParam().mutate(&t);
+  auto violations = ValidateTunnel(t, "tunnels[0]");
+  ASSERT_EQ(violations.size(), 1u) << GetParam().what;
+  EXPECT_EQ(violations[0].field, GetParam().field);
+  EXPECT_THAT(violations[0].reason, HasSubstr(GetParam().reason));
+}
+
+v1::TunnelControl* Ctl(v1::Tunnel* t) { return t->mutable_spec()->mutable_control(); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadDynamicTunnelTest,
+    ::testing::Values(
+        BadTunnel{"no role", [](v1::Tunnel* t) { Ctl(t)->clear_role(); }, "tunnels[0].spec.control.role",
+                  "required for DYNAMIC tunnels: INITIATOR or RESPONDER"},
+        BadTunnel{"unknown role", [](v1::Tunnel* t) { Ctl(t)->set_role(static_cast<Control::Role>(5)); },
+                  "tunnels[0].spec.control.role", "unknown role 5; use INITIATOR or RESPONDER"},
+        BadTunnel{"peer tunnel id", [](v1::Tunnel* t) { t->mutable_spec()->set_peer_tunnel_id(7); },
+                  "tunnels[0].spec.peer_tunnel_id",
+                  "must be 0: learned from the peer in DYNAMIC tunnels, got 7"},
+        BadTunnel{"v2 id over 16 bits",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->set_version(2);
+                    t->mutable_spec()->set_tunnel_id(65536);
+                  },
+                  "tunnels[0].spec.tunnel_id", "must fit in 16 bits for L2TPv2, got 65536"},
+        BadTunnel{"v4", [](v1::Tunnel* t) { t->mutable_spec()->set_version(4); }, "tunnels[0].spec.version",
+                  "must be 3, or 2 for L2TPv2, got 4"},
+        BadTunnel{"v2 over IP",
+                  [](v1::Tunnel* t) {
+                    t->mutable_spec()->set_version(2);
+                    t->mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+                  },
+                  "tunnels[0].spec.encap", "L2TPv2 runs over UDP only"},
+        BadTunnel{"no remote, INITIATOR", [](v1::Tunnel* t) { t->mutable_spec()->set_remote(""); },
+                  "tunnels[0].spec.remote",
+                  "required: the IPv4 or IPv6 address the INITIATOR sends its SCCRQ to"},
+        BadTunnel{"no remote, RESPONDER",
+                  [](v1::Tunnel* t) {
+                    Ctl(t)->set_role(Control::ROLE_RESPONDER);
+                    t->mutable_spec()->set_remote("");
+                  },
+                  "tunnels[0].spec.remote", "required: an IPv4 or IPv6 address"},
+        BadTunnel{"hello interval of 0", [](v1::Tunnel* t) { Ctl(t)->mutable_hello_interval(); },
+                  "tunnels[0].spec.control.hello_interval", "must be at least 1s, got 0s"},
+        BadTunnel{"hello interval under 1s",
+                  [](v1::Tunnel* t) { *Ctl(t)->mutable_hello_interval() = Seconds(0, 999999999); },
+                  "tunnels[0].spec.control.hello_interval", "at least 1s"},
+        BadTunnel{"hello interval over 1h",
+                  [](v1::Tunnel* t) { *Ctl(t)->mutable_hello_interval() = Seconds(3600, 1); },
+                  "tunnels[0].spec.control.hello_interval", "must be at most 1h, got 3600.000000001s"},
+        BadTunnel{"negative hello interval",
+                  [](v1::Tunnel* t) { *Ctl(t)->mutable_hello_interval() = Seconds(-5); },
+                  "tunnels[0].spec.control.hello_interval", "must not be negative"},
+        BadTunnel{"hello nanos overflow",
+                  [](v1::Tunnel* t) { *Ctl(t)->mutable_hello_interval() = Seconds(2, 1000000000); },
+                  "tunnels[0].spec.control.hello_interval", "below one second"},
+        BadTunnel{"21 retries", [](v1::Tunnel* t) { Ctl(t)->set_retransmit_retries(21); },
+                  "tunnels[0].spec.control.retransmit_retries", "must be at most 20 (0 means 5), got 21"},
+        BadTunnel{"window 257", [](v1::Tunnel* t) { Ctl(t)->set_receive_window(257); },
+                  "tunnels[0].spec.control.receive_window", "must be at most 256 (0 means 4), got 257"},
+        BadTunnel{"long host name", [](v1::Tunnel* t) { Ctl(t)->set_host_name(std::string(256, 'h')); },
+                  "tunnels[0].spec.control.host_name", "must be at most 255 bytes, got 256"},
+        BadTunnel{"host name with a space", [](v1::Tunnel* t) { Ctl(t)->set_host_name("lac one"); },
+                  "tunnels[0].spec.control.host_name", "printable ASCII without spaces, got \"lac one\""},
+        BadTunnel{"host name with a control char", [](v1::Tunnel* t) { Ctl(t)->set_host_name("lac\x01"); },
+                  "tunnels[0].spec.control.host_name", "got \"lac\\x01\""},
+        BadTunnel{"host name not ASCII", [](v1::Tunnel* t) { Ctl(t)->set_host_name("caf\xc3\xa9"); },
+                  "tunnels[0].spec.control.host_name", "printable ASCII"},
+        BadTunnel{"relative secret file", [](v1::Tunnel* t) { Ctl(t)->set_secret_file("etc/secret"); },
+                  "tunnels[0].spec.control.secret_file", "must be an absolute path, got \"etc/secret\""},
+        BadTunnel{"secret file with NUL",
+                  [](v1::Tunnel* t) { Ctl(t)->set_secret_file(std::string("/etc/s\0x", 9)); },
+                  "tunnels[0].spec.control.secret_file", "NUL"},
+        BadTunnel{"static id rule does not apply, but the address rules do",
+                  [](v1::Tunnel* t) { t->mutable_spec()->set_local("0.0.0.0"); }, "tunnels[0].spec.local",
+                  "concrete"}));
+
+TEST(DynamicTunnelValidationTest, ValidDynamicTunnelsPass) {
+  v1::Tunnel t = MakeDynamicTunnel("t1");
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty()) << "ids 0: picked and learned";
+  t.mutable_spec()->set_tunnel_id(4000000000u);
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty()) << "a chosen 32-bit id";
+  t.mutable_spec()->set_version(2);
+  t.mutable_spec()->set_tunnel_id(65535);
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty()) << "L2TPv2, 16-bit id";
+  t.mutable_spec()->set_tunnel_id(0);
+  EXPECT_TRUE(ValidateTunnel(t, "t").empty()) << "L2TPv2, id picked";
+
+  v1::Tunnel r = MakeDynamicTunnel("t2", "2001:db8::1", "2001:db8::2");
+  auto* k = Ctl(&r);
+  k->set_role(Control::ROLE_RESPONDER);
+  k->set_host_name("lns-1.example");
+  k->set_secret_file("/nonexistent/secret");  // its form only: the file is CheckSecretFiles'
+  *k->mutable_hello_interval() = Seconds(1);
+  k->set_retransmit_retries(20);
+  k->set_receive_window(256);
+  r.mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+  EXPECT_TRUE(ValidateTunnel(r, "t").empty());
+  *k->mutable_hello_interval() = Seconds(3600);
+  EXPECT_TRUE(ValidateTunnel(r, "t").empty()) << "exactly 1h";
+  k->set_host_name(std::string(255, 'h'));
+  EXPECT_TRUE(ValidateTunnel(r, "t").empty()) << "255 bytes";
+}
+
+// ---------------------------------------------------------------- sessions of DYNAMIC tunnels
+
+struct BadDynamicSession {
+  const char* what;
+  std::function<void(v1::Session*)> mutate;
+  const char* field;
+  const char* reason;
+};
+
+class BadDynamicSessionTest : public ::testing::TestWithParam<BadDynamicSession> {};
+
+TEST_P(BadDynamicSessionTest, IsRejectedNamingFieldAndReason) {
+  const v1::Tunnel t = MakeDynamicTunnel("t1");
+  v1::Session s = MakeDynamicSession("s1", "t1", "pw-1");
+  ASSERT_TRUE(ValidateSessionOfTunnel(s, t.spec(), "sessions[2]").empty());
+  GetParam().mutate(&s);
+  auto violations = ValidateSessionOfTunnel(s, t.spec(), "sessions[2]");
+  ASSERT_EQ(violations.size(), 1u) << GetParam().what;
+  EXPECT_EQ(violations[0].field, GetParam().field);
+  EXPECT_THAT(violations[0].reason, HasSubstr(GetParam().reason));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadDynamicSessionTest,
+    ::testing::Values(
+        BadDynamicSession{"peer session id",
+                          [](v1::Session* s) { s->mutable_spec()->set_peer_session_id(9); },
+                          "sessions[2].spec.peer_session_id",
+                          "must be 0: learned from the peer in DYNAMIC tunnels, got 9"},
+        BadDynamicSession{
+            "cookie", [](v1::Session* s) { s->mutable_spec()->set_cookie("a1b2c3d4"); },
+            "sessions[2].spec.cookie",
+            "learned from the peer (Assigned Cookie) in DYNAMIC tunnels; set peer_cookie for what this end requires"},
+        BadDynamicSession{"malformed cookie: refused once",
+                          [](v1::Session* s) { s->mutable_spec()->set_cookie("xyz"); },
+                          "sessions[2].spec.cookie", "Assigned Cookie"},
+        BadDynamicSession{"malformed peer cookie",
+                          [](v1::Session* s) { s->mutable_spec()->set_peer_cookie("abc"); },
+                          "sessions[2].spec.peer_cookie", "even number"},
+        BadDynamicSession{"no remote end id",
+                          [](v1::Session* s) { s->mutable_spec()->clear_remote_end_id(); },
+                          "sessions[2].spec.remote_end_id",
+                          "required for sessions of DYNAMIC L2TPv3 tunnels"},
+        BadDynamicSession{"long remote end id",
+                          [](v1::Session* s) { s->mutable_spec()->set_remote_end_id(std::string(256, 'r')); },
+                          "sessions[2].spec.remote_end_id", "must be at most 255 bytes, got 256"},
+        BadDynamicSession{"unprintable remote end id",
+                          [](v1::Session* s) { s->mutable_spec()->set_remote_end_id("pw\n1"); },
+                          "sessions[2].spec.remote_end_id", "must be printable ASCII, got \"pw\\n1\""},
+        BadDynamicSession{"ppp",
+                          [](v1::Session* s) { s->mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP); },
+                          "sessions[2].spec.pseudowire", "not supported yet"},
+        BadDynamicSession{"bad name", [](v1::Session* s) { s->set_name("S1"); }, "sessions[2].name",
+                          "lower-case"}));
+
+TEST(DynamicSessionValidationTest, ValidDynamicSessionsPass) {
+  const v1::Tunnel t = MakeDynamicTunnel("t1");
+  v1::Session s = MakeDynamicSession("s1", "t1", "pw-1");
+  EXPECT_TRUE(ValidateSessionOfTunnel(s, t.spec(), "s").empty()) << "session_id 0: picked";
+  s.mutable_spec()->set_session_id(77);
+  s.mutable_spec()->set_peer_cookie("0011223344556677");  // what this end requires
+  s.mutable_spec()->set_remote_end_id(std::string(255, '~'));
+  EXPECT_TRUE(ValidateSessionOfTunnel(s, t.spec(), "s").empty());
+  s.mutable_spec()->set_remote_end_id("site b / port 3");  // printable, spaces too
+  EXPECT_TRUE(ValidateSessionOfTunnel(s, t.spec(), "s").empty());
+}
+
+TEST(DynamicSessionValidationTest, RemoteEndIdOnlyInDynamicL2tpv3Tunnels) {
+  v1::Session s = MakeSession("s1", "t1", 5);
+  s.mutable_spec()->set_remote_end_id("pw-1");
+  for (const auto& v : {ValidateSession(s, "sessions[0]"),
+                        ValidateSessionOfTunnel(s, MakeTunnel("t1", 1).spec(), "sessions[0]")}) {
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].field, "sessions[0].spec.remote_end_id");
+    EXPECT_THAT(v[0].reason, HasSubstr("only for sessions of DYNAMIC L2TPv3 tunnels"));
+  }
+  EXPECT_THAT(ValidateSessionOfTunnel(s, MakeTunnel("t1", 1).spec(), "s")[0].reason,
+              HasSubstr("tunnel \"t1\" is STATIC"));
+}
+
+TEST(DynamicSessionValidationTest, SessionsOfDynamicL2tpv2TunnelsAreRefusedLikePpp) {
+  v1::Tunnel t = MakeDynamicTunnel("t1");
+  t.mutable_spec()->set_version(2);
+  for (v1::Session s : {MakeDynamicSession("s1", "t1", "pw-1"), MakeSession("s1", "t1", 5)}) {
+    auto v = ValidateSessionOfTunnel(s, t.spec(), "sessions[0]");
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].field, "sessions[0].spec.tunnel");
+    EXPECT_THAT(v[0].reason, HasSubstr("tunnel \"t1\" is a DYNAMIC L2TPv2 tunnel, whose sessions carry PPP"));
+    EXPECT_THAT(v[0].reason, HasSubstr("not supported yet"));
+  }
+}
+
+// Without the tunnel, and in a STATIC one, a session is judged as always.
+TEST(DynamicSessionValidationTest, StaticSessionsAreJudgedAsBefore) {
+  const v1::Tunnel st = MakeTunnel("t1", 1);
+  std::vector<std::function<void(v1::Session*)>> mutations = {
+      [](v1::Session*) {},
+      [](v1::Session* s) { s->mutable_spec()->set_session_id(0); },
+      [](v1::Session* s) {
+        s->mutable_spec()->set_peer_session_id(0);
+        s->set_name("X");
+      },
+      [](v1::Session* s) {
+        s->mutable_spec()->set_cookie("abc");
+        s->mutable_spec()->set_mtu(1);
+      },
+      [](v1::Session* s) {
+        s->mutable_spec()->set_l2_specific_sublayer(v1::L2_SPECIFIC_SUBLAYER_NONE);
+        s->mutable_spec()->set_send_sequence(true);
+        s->mutable_spec()->set_session_id(0);
+      },
+  };
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    v1::Session s = MakeSession("s1", "t1", 5);
+    mutations[i](&s);
+    auto a = ValidateSession(s, "sessions[1]");
+    auto b = ValidateSessionOfTunnel(s, st.spec(), "sessions[1]");
+    ASSERT_EQ(a.size(), b.size()) << i;
+    for (size_t j = 0; j < a.size(); ++j) {
+      EXPECT_EQ(a[j].field, b[j].field) << i;
+      EXPECT_EQ(a[j].reason, b[j].reason) << i;
+    }
+  }
+}
+
+// The registry's two passes: the rules that hold in any tunnel, then the
+// rest once the tunnel is known.
+TEST(DynamicSessionValidationTest, AloneThenInTheTunnel) {
+  v1::Session s = MakeSession("s1", "t1", 0);
+  s.mutable_spec()->set_peer_session_id(5);
+  s.mutable_spec()->set_cookie("a1b2c3d4");
+  s.mutable_spec()->set_remote_end_id("pw-1");
+  EXPECT_TRUE(ValidateSessionAlone(s, "s").empty()) << "every one of these depends on the tunnel";
+  s.set_name("S");
+  ASSERT_EQ(ValidateSessionAlone(s, "sessions[0]").size(), 1u);
+  s.set_name("s1");
+
+  DesiredState next;
+  next.tunnels["t1"] = MakeDynamicTunnel("t1");
+  next.tunnels["st"] = MakeTunnel("st", 9, "192.0.2.1", "192.0.2.9");
+  next.sessions["s1"] = s;
+  auto v = ValidateSessionsInTunnels(next, {{"session/s1", "sessions[3]"}});
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].field, "sessions[3].spec.peer_session_id");
+  EXPECT_EQ(v[1].field, "sessions[3].spec.cookie");
+  EXPECT_TRUE(ValidateSessionsInTunnels(next, {}).empty()) << "nothing touched: stored, valid before";
+
+  // A stored session of a tunnel the write makes DYNAMIC: reported on the tunnel.
+  next.sessions["s1"] = MakeSession("s1", "t1", 5);
+  v = ValidateSessionsInTunnels(next, {{"tunnel/t1", "tunnels[0]"}});
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].field, "tunnels[0].spec");
+  EXPECT_THAT(v[0].reason, HasSubstr("session \"s1\" of this tunnel does not fit it as changed: "
+                                     "spec.peer_session_id: must be 0"));
+  EXPECT_THAT(v[1].reason, HasSubstr("spec.remote_end_id: required"));
+
+  // A session of a missing tunnel is the caller's to report.
+  next.sessions["s2"] = MakeSession("s2", "gone", 5);
+  EXPECT_TRUE(ValidateSessionsInTunnels(next, {{"session/s2", "sessions[0]"}}).empty());
+  // In a STATIC tunnel the STATIC rules.
+  next.sessions["s3"] = MakeSession("s3", "st", 0);
+  v = ValidateSessionsInTunnels(next, {{"session/s3", "sessions[1]"}});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].field, "sessions[1].spec.session_id");
+}
+
+// ---------------------------------------------------------------- collisions with ids 0
+
+TEST(DynamicCollisionTest, IdZeroCollidesWithNothing) {
+  DesiredState next;
+  next.tunnels["a"] = MakeDynamicTunnel("a", "192.0.2.1", "192.0.2.2");
+  next.tunnels["b"] = MakeDynamicTunnel("b", "192.0.2.1", "192.0.2.3");
+  next.tunnels["c"] = MakeDynamicTunnel("c", "192.0.2.1", "192.0.2.4");
+  next.tunnels["c"].mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+  for (const auto& [tunnel, sessions] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{{"a", {"a1", "a2"}},
+                                                                     {"c", {"c1", "c2"}}}) {
+    for (const auto& name : sessions) {
+      next.sessions[name] = MakeDynamicSession(name, tunnel, "pw-" + name);
+      next.sessions[name].mutable_spec()->set_interface_name("if-" + name);
+    }
+  }
+  std::map<std::string, std::string> all;
+  for (const auto& key :
+       {"tunnel/a", "tunnel/b", "tunnel/c", "session/a1", "session/a2", "session/c1", "session/c2"})
+    all.emplace(key, std::string(key) + "-path");
+  EXPECT_TRUE(FindCollisions(next, all).empty());
+
+  // Non-zero ids still collide, DYNAMIC or not.
+  next.tunnels["a"].mutable_spec()->set_tunnel_id(7);
+  next.tunnels["b"].mutable_spec()->set_tunnel_id(7);
+  auto v = FindCollisions(next, {{"tunnel/b", "tunnels[1]"}});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].field, "tunnels[1].spec.tunnel_id");
+  next.tunnels["b"].mutable_spec()->set_tunnel_id(0);
+  next.sessions["a1"].mutable_spec()->set_session_id(5);
+  next.sessions["a2"].mutable_spec()->set_session_id(5);
+  v = FindCollisions(next, {{"session/a2", "sessions[0]"}});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].field, "sessions[0].spec.session_id");
+}
+
+TEST(DynamicCollisionTest, RemoteEndIdsAreUniquePerTunnel) {
+  DesiredState next;
+  next.tunnels["a"] = MakeDynamicTunnel("a", "192.0.2.1", "192.0.2.2");
+  next.tunnels["b"] = MakeDynamicTunnel("b", "192.0.2.1", "192.0.2.3");
+  next.sessions["s1"] = MakeDynamicSession("s1", "a", "pw-1");
+  next.sessions["s2"] = MakeDynamicSession("s2", "a", "pw-1");
+  next.sessions["s3"] = MakeDynamicSession("s3", "b", "pw-1");
+  for (const char* n : {"s1", "s2", "s3"}) next.sessions[n].mutable_spec()->set_interface_name(n);
+  auto v = FindCollisions(next, {{"session/s2", "sessions[4]"}, {"session/s3", "sessions[5]"}});
+  ASSERT_EQ(v.size(), 1u) << "the same id in another tunnel is fine";
+  EXPECT_EQ(v[0].field, "sessions[4].spec.remote_end_id");
+  EXPECT_EQ(v[0].reason, "remote_end_id \"pw-1\" in tunnel \"a\" is already used by session \"s1\"");
+}
+
+// One socket per tunnel, bound to local:port and connected to remote:port,
+// DYNAMIC or STATIC.
+TEST(DynamicCollisionTest, DynamicTunnelsWithTheSameEndpointsCollide) {
+  DesiredState next;
+  next.tunnels["a"] = MakeTunnel("a", 1);
+  next.tunnels["b"] = MakeDynamicTunnel("b");
+  auto v = FindCollisions(next, {{"tunnel/b", "tunnels[0]"}});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].field, "tunnels[0].spec.remote");
+  next.tunnels["a"] = MakeDynamicTunnel("a");
+  v = FindCollisions(next, {{"tunnel/b", "tunnels[0]"}});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_THAT(v[0].reason, HasSubstr("has the same endpoints as tunnel \"a\""));
+}
+
+// ---------------------------------------------------------------- secret files
+
+class SecretFileCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/l2tp-secret-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    for (const auto& f : files_) unlink(f.c_str());
+    rmdir((dir_ + "/subdir").c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    files_.push_back(path);
+    return path;
+  }
+  std::string dir_;
+  std::vector<std::string> files_;
+};
+
+TEST_F(SecretFileCheckTest, AcceptsOneToMaxBytesAfterOneNewline) {
+  EXPECT_EQ(SecretFileError(Write("a", "s3cret")), "");
+  EXPECT_EQ(SecretFileError(Write("b", "s3cret\n")), "");
+  EXPECT_EQ(SecretFileError(Write("c", "x")), "");
+  EXPECT_EQ(SecretFileError(Write("d", std::string(256, 'k'))), "");
+  EXPECT_EQ(SecretFileError(Write("e", std::string(256, 'k') + "\n")), "");
+  EXPECT_EQ(SecretFileError(Write("f", std::string(255, 'k') + "\n\n")), "")
+      << "only one newline is stripped";
+}
+
+TEST_F(SecretFileCheckTest, RefusesWithTheReasonAndNeverTheSecret) {
+  EXPECT_EQ(SecretFileError(dir_ + "/missing"), "cannot read the secret file: No such file or directory");
+  EXPECT_EQ(SecretFileError(Write("empty", "")), "the secret file is empty");
+  EXPECT_EQ(SecretFileError(Write("nl", "\n")), "the secret file is empty (one newline)");
+  EXPECT_EQ(SecretFileError(Write("long", std::string(257, 'k'))),
+            "the secret file is longer than 256 bytes");
+  EXPECT_THAT(SecretFileError(Write("longer", std::string(256, 'k') + "\n\n")),
+              HasSubstr("longer than 256 bytes"));
+  EXPECT_THAT(SecretFileError(Write("huge", std::string(5000, 'k'))),
+              HasSubstr("longer than 256 bytes (5000 bytes)"));
+  ASSERT_EQ(mkdir((dir_ + "/subdir").c_str(), 0700), 0);
+  EXPECT_EQ(SecretFileError(dir_ + "/subdir"), "the secret file is not a regular file");
+  const std::string target = Write("target", "s3cret");
+  const std::string link = dir_ + "/link";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  files_.push_back(link);
+  EXPECT_THAT(SecretFileError(link), HasSubstr("cannot read the secret file: "));
+  EXPECT_THAT(SecretFileError(link), HasSubstr("must not be a symbolic link"));
+  if (geteuid() != 0) {  // root reads anything
+    const std::string locked = Write("locked", "s3cret");
+    ASSERT_EQ(chmod(locked.c_str(), 0), 0);
+    EXPECT_EQ(SecretFileError(locked), "cannot read the secret file: Permission denied");
+  }
+  for (const char* name : {"long", "huge", "target"}) {
+    EXPECT_THAT(SecretFileError(dir_ + "/" + name), ::testing::Not(HasSubstr("kkkk")));
+    EXPECT_THAT(SecretFileError(dir_ + "/" + name), ::testing::Not(HasSubstr("s3cret")));
+  }
+}
+
+TEST_F(SecretFileCheckTest, CheckSecretFilesNamesTheFieldOfDynamicTunnelsOnly) {
+  v1::ApplyRequest request;
+  *request.add_tunnels() = MakeDynamicTunnel("ok");
+  Ctl(request.mutable_tunnels(0))->set_secret_file(Write("good", "s3cret\n"));
+  *request.add_tunnels() = MakeDynamicTunnel("missing");
+  Ctl(request.mutable_tunnels(1))->set_secret_file(dir_ + "/missing");
+  *request.add_tunnels() = MakeDynamicTunnel("none");  // no secret file: fine
+  *request.add_tunnels() = MakeDynamicTunnel("relative");
+  Ctl(request.mutable_tunnels(3))->set_secret_file("missing");  // ValidateTunnel's to refuse
+  *request.add_tunnels() = MakeTunnel("static", 1);
+  Ctl(request.mutable_tunnels(4))->set_secret_file(dir_ + "/missing");  // ValidateTunnel's too
+  *request.add_tunnels() = MakeDynamicTunnel("empty");
+  Ctl(request.mutable_tunnels(5))->set_secret_file(Write("empty", ""));
+  auto v = CheckSecretFiles(request);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].field, "tunnels[1].spec.control.secret_file");
+  EXPECT_EQ(v[0].reason, "cannot read the secret file: No such file or directory");
+  EXPECT_EQ(v[1].field, "tunnels[5].spec.control.secret_file");
+  EXPECT_EQ(v[1].reason, "the secret file is empty");
+  auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, v);
+  EXPECT_THAT(std::string(st.message()), ::testing::Not(HasSubstr("s3cret")));
+}
+
+// The state file the agent reloads at start is judged by the rules of Apply,
+// DYNAMIC ones included, but its secret files are not looked at: one missing
+// then must not keep the agent from starting.
+TEST_F(SecretFileCheckTest, TheStateFileCheckDoesNotReadSecretFiles) {
+  l2tpagent::store::v1::State state;
+  v1::Tunnel t = MakeDynamicTunnel("dyn");
+  Ctl(&t)->set_secret_file(dir_ + "/missing");
+  t.set_resource_version("1");
+  *state.add_tunnels() = t;
+  v1::Session s = MakeDynamicSession("pw", "dyn", "pw-1");
+  s.mutable_spec()->set_interface_name(DefaultInterfaceNameForSession("pw"));
+  s.set_resource_version("1");
+  *state.add_sessions() = s;
+  EXPECT_TRUE(CheckStoredState(state).empty());
+
+  v1::ApplyRequest request;
+  *request.add_tunnels() = t;
+  EXPECT_EQ(CheckSecretFiles(request).size(), 1u) << "the same tunnel, applied";
+
+  // A stored session is judged in its tunnel.
+  state.mutable_sessions(0)->mutable_spec()->set_peer_session_id(4);
+  auto v = CheckStoredState(state);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].field, "sessions[0].spec.peer_session_id");
 }
 
 }  // namespace
