@@ -1,5 +1,6 @@
 // `l2tpctl events`: what the agent recently did or saw (created, adopted,
-// repaired, failed with the reason, ...), newest first.
+// repaired, failed with the reason, control connections and sessions going
+// up or down, ...), newest first.
 #include <ostream>
 
 #include "absl/strings/ascii.h"
@@ -12,21 +13,13 @@
 #include "client/table.h"
 
 namespace l2tp::cli {
-namespace {
 
 namespace v1 = ::l2tpagent::v1;
-
-std::string ReasonName(v1::Event::Reason reason) {
-  std::string name = v1::Event::Reason_Name(reason);
-  return name.rfind("REASON_", 0) == 0 ? name.substr(7) : name;
-}
-
-}  // namespace
 
 std::string RenderEvents(const v1::ListEventsResponse& events, absl::Time now) {
   Table table({"AGE", "REASON", "RESOURCE", "MESSAGE"});
   for (const auto& e : events.events()) {
-    table.AddRow({FormatAgeSince(e.time(), now), ReasonName(e.reason()), ResourceRef(e.kind(), e.name()),
+    table.AddRow({FormatAgeSince(e.time(), now), EventReasonName(e.reason()), ResourceRef(e.kind(), e.name()),
                   e.message()});
   }
   return table.Render();
@@ -69,7 +62,9 @@ CommandSpec EventsCommand() {
           "Lists the agent's most recent events, newest first: resources created,\n"
           "changed in place, deleted, adopted from the datapath without changes,\n"
           "repaired after drifting, and datapath operations that failed, with the\n"
-          "reason. The agent keeps the last --event-history events (default 1000).",
+          "reason. CONTROL events are DYNAMIC tunnels' control connections and\n"
+          "sessions changing state (established, stopped by the peer, ...).\n"
+          "The agent keeps the last --event-history events (default 1000).",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), json or yaml"},
                 {"limit", 0, true, "N", "at most N events (default: all kept)"}},
       .examples =

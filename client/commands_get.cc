@@ -110,6 +110,10 @@ CommandSpec GetCommand() {
           "Without NAME, lists every resource of the kind; with NAME, shows that one.\n"
           "KIND may be singular or plural. PHASE and AGE come from the resource's status:\n"
           "AGE is the time since the phase last changed.\n"
+          "DYNAMIC tunnels and their sessions add CONTROL (\"static\", or the control\n"
+          "state: ESTABLISHED, DOWN, ...); tunnels also PEER (host name/tunnel id), and\n"
+          "-o wide ROLE, HELLO-RTT, RETRANS (sessions: REMOTE-END-ID). Ids the spec\n"
+          "leaves 0 show as the agent picked or learned them.\n"
           "json and yaml print the proto3 JSON mapping; a listing prints a Config\n"
           "(tunnels: [...], sessions: [...]) that `l2tpctl apply -f` accepts back.",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), wide (more columns), json or yaml"},

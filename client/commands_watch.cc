@@ -60,6 +60,8 @@ CommandSpec WatchCommand() {
           "every change as it happens, until interrupted (or until --timeout, which\n"
           "ends the watch successfully). Lines read:\n"
           "  MODIFIED tunnel/t1 phase=READY gen=2 <status message>\n"
+          "DYNAMIC tunnels and their sessions add the control state:\n"
+          "  MODIFIED tunnel/t2 phase=READY control=ESTABLISHED gen=1 <status message>\n"
           "json prints one compact JSON WatchEvent per line; yaml one document per event.",
       .flags = {{"output", 'o', true, "FORMAT", "table (one line per event, default), json or yaml"}},
       .examples =

@@ -21,6 +21,14 @@ std::string ShortEnumName(const google::protobuf::EnumDescriptor* descriptor, in
   return name;
 }
 
+// Appends `part` to `text` ("; " between) unless it is empty or `text`
+// already says it.
+void AppendPart(const std::string& part, std::string* text) {
+  if (part.empty() || absl::StrContains(*text, part)) return;
+  if (!text->empty()) absl::StrAppend(text, "; ");
+  absl::StrAppend(text, part);
+}
+
 }  // namespace
 
 std::string PhaseName(v1::Phase phase) {
@@ -53,8 +61,60 @@ std::string KindName(v1::ResourceKind kind) {
   return absl::AsciiStrToLower(ShortEnumName(v1::ResourceKind_descriptor(), kind, "RESOURCE_KIND_"));
 }
 
+std::string EventReasonName(v1::Event::Reason reason) {
+  return ShortEnumName(v1::Event::Reason_descriptor(), reason, "REASON_");
+}
+
+std::string ControlStateName(v1::ControlState state) {
+  if (state == v1::CONTROL_STATE_UNSPECIFIED) return "UNKNOWN";
+  return ShortEnumName(v1::ControlState_descriptor(), state, "CONTROL_STATE_");
+}
+
+std::string ControlRoleName(v1::TunnelControl::Role role) {
+  if (role == v1::TunnelControl::ROLE_UNSPECIFIED) return "-";
+  return absl::AsciiStrToLower(ShortEnumName(v1::TunnelControl::Role_descriptor(), role, "ROLE_"));
+}
+
 std::string ResourceRef(v1::ResourceKind kind, const std::string& name) {
   return absl::StrCat(KindName(kind), "/", name);
+}
+
+bool UsesControl(const v1::Tunnel& tunnel) {
+  return tunnel.spec().control().mode() == v1::TunnelControl::MODE_DYNAMIC ||
+         tunnel.status().tunnel_control().state() != v1::CONTROL_STATE_UNSPECIFIED;
+}
+
+bool UsesControl(const v1::Session& session) {
+  return !session.spec().remote_end_id().empty() ||
+         session.status().session_control().state() != v1::CONTROL_STATE_UNSPECIFIED;
+}
+
+std::string ControlText(const v1::Tunnel& tunnel) {
+  if (!UsesControl(tunnel)) return "static";
+  return ControlStateName(tunnel.status().tunnel_control().state());
+}
+
+std::string ControlText(const v1::Session& session) {
+  if (!UsesControl(session)) return "static";
+  return ControlStateName(session.status().session_control().state());
+}
+
+std::string StatusText(const v1::Tunnel& tunnel) {
+  std::string text = tunnel.status().message();
+  if (!UsesControl(tunnel)) return text;
+  const auto& control = tunnel.status().tunnel_control();
+  AppendPart(control.message(), &text);
+  if (control.state() != v1::CONTROL_STATE_ESTABLISHED && !control.last_stop_reason().empty() &&
+      !absl::StrContains(text, control.last_stop_reason()))
+    AppendPart(absl::StrCat("last stop: ", control.last_stop_reason()), &text);
+  return text;
+}
+
+std::string StatusText(const v1::Session& session) {
+  std::string text = session.status().message();
+  if (!UsesControl(session)) return text;
+  AppendPart(session.status().session_control().message(), &text);
+  return text;
 }
 
 }  // namespace l2tp::cli

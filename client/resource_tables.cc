@@ -1,5 +1,7 @@
 #include "client/resource_tables.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "client/age.h"
 #include "client/display_names.h"
@@ -20,10 +22,46 @@ std::string Ports(const v1::TunnelSpec& spec) {
   return absl::StrCat(port(spec.udp_source_port()), "->", port(spec.udp_destination_port()));
 }
 
-std::string Cookies(const v1::SessionSpec& spec) {
-  if (spec.cookie().empty() && spec.peer_cookie().empty()) return kNone;
-  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-  return absl::StrCat(or_dash(spec.cookie()), "/", or_dash(spec.peer_cookie()));
+std::string OrDash(const std::string& s) { return s.empty() ? std::string("-") : s; }
+std::string OrDash(uint32_t id) { return id == 0 ? std::string("-") : absl::StrCat(id); }
+
+// An id the spec sets, or for the control protocol's resources, where the
+// spec may leave it 0, the one the agent picked or learned ("-" while not
+// known).
+std::string Id(uint32_t spec_id, bool uses_control, uint32_t status_id) {
+  if (spec_id != 0 || !uses_control) return absl::StrCat(spec_id);
+  return OrDash(status_id);
+}
+
+// "lns1/4711": the peer's host name and tunnel id, as far as they are known.
+std::string Peer(const v1::Tunnel& t) {
+  if (!UsesControl(t)) return "-";
+  const auto& control = t.status().tunnel_control();
+  if (control.peer_host_name().empty() && control.peer_tunnel_id() == 0) return "-";
+  return absl::StrCat(OrDash(control.peer_host_name()), "/", OrDash(control.peer_tunnel_id()));
+}
+
+// "1.2ms", "850us", "2.3s": three significant digits at most.
+std::string RoundTrip(const v1::Tunnel& t) {
+  if (!UsesControl(t) || !t.status().tunnel_control().has_hello_round_trip()) return "-";
+  const auto& rtt = t.status().tunnel_control().hello_round_trip();
+  absl::Duration d = absl::Seconds(rtt.seconds()) + absl::Nanoseconds(rtt.nanos());
+  if (d <= absl::ZeroDuration()) return "-";
+  absl::Duration unit = d < absl::Milliseconds(1)    ? absl::Microseconds(1)
+                        : d < absl::Milliseconds(10) ? absl::Microseconds(100)
+                        : d < absl::Seconds(1)       ? absl::Milliseconds(1)
+                                                     : absl::Milliseconds(100);
+  return absl::FormatDuration(absl::Trunc(d, unit));
+}
+
+// What this end sends / what it requires. In a DYNAMIC tunnel the cookie to
+// send is learned from the peer when the spec leaves it out.
+std::string Cookies(const v1::Session& s) {
+  const auto& spec = s.spec();
+  std::string send = spec.cookie();
+  if (send.empty() && UsesControl(s)) send = s.status().session_control().peer_cookie();
+  if (send.empty() && spec.peer_cookie().empty()) return kNone;
+  return absl::StrCat(OrDash(send), "/", OrDash(spec.peer_cookie()));
 }
 
 std::string Sequencing(const v1::SessionSpec& spec) {
@@ -41,22 +79,39 @@ std::string Interface(const v1::SessionSpec& spec) {
 }  // namespace
 
 Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide, absl::Time now) {
+  // The control protocol's columns only when a tunnel uses it: a listing of
+  // STATIC tunnels reads as it always has.
+  bool control = std::any_of(tunnels.begin(), tunnels.end(),
+                             [](const v1::Tunnel& t) { return UsesControl(t); });
   std::vector<std::string> headers = {"NAME",  "TUNNEL-ID", "PEER-ID", "ENCAP",
                                       "LOCAL", "REMOTE",    "PHASE",   "AGE"};
-  if (wide) headers.insert(headers.end(), {"PORTS", "GENERATION", "MESSAGE"});
+  if (control) headers.insert(headers.end(), {"CONTROL", "PEER"});
+  if (wide) {
+    headers.insert(headers.end(), {"PORTS", "GENERATION"});
+    if (control) headers.insert(headers.end(), {"ROLE", "HELLO-RTT", "RETRANS"});
+    headers.push_back("MESSAGE");
+  }
   Table table(std::move(headers));
   for (const auto& t : tunnels) {
     const auto& spec = t.spec();
+    const auto& status = t.status().tunnel_control();
+    bool dynamic = UsesControl(t);
     std::vector<std::string> row = {t.name(),
-                                    absl::StrCat(spec.tunnel_id()),
-                                    absl::StrCat(spec.peer_tunnel_id()),
+                                    Id(spec.tunnel_id(), dynamic, status.tunnel_id()),
+                                    Id(spec.peer_tunnel_id(), dynamic, status.peer_tunnel_id()),
                                     EncapName(spec.encap()),
                                     OrNone(spec.local()),
                                     OrNone(spec.remote()),
                                     PhaseName(t.status().phase()),
                                     FormatAgeSince(t.status().last_transition_time(), now)};
+    if (control) row.insert(row.end(), {ControlText(t), Peer(t)});
     if (wide) {
-      row.insert(row.end(), {Ports(spec), absl::StrCat(t.generation()), t.status().message()});
+      row.insert(row.end(), {Ports(spec), absl::StrCat(t.generation())});
+      if (control) {
+        row.insert(row.end(), {dynamic ? ControlRoleName(spec.control().role()) : "-", RoundTrip(t),
+                               dynamic ? absl::StrCat(status.retransmissions()) : "-"});
+      }
+      row.push_back(StatusText(t));
     }
     table.AddRow(std::move(row));
   }
@@ -65,22 +120,33 @@ Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels,
 
 Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessions, bool wide,
                    absl::Time now) {
+  bool control = std::any_of(sessions.begin(), sessions.end(),
+                             [](const v1::Session& s) { return UsesControl(s); });
   std::vector<std::string> headers = {"NAME", "TUNNEL", "SESSION-ID", "PEER-ID", "INTERFACE", "PHASE", "AGE"};
-  if (wide) headers.insert(headers.end(), {"COOKIE", "SUBLAYER", "SEQ", "MTU", "MESSAGE"});
+  if (control) headers.push_back("CONTROL");
+  if (wide) {
+    headers.insert(headers.end(), {"COOKIE", "SUBLAYER", "SEQ", "MTU"});
+    if (control) headers.push_back("REMOTE-END-ID");
+    headers.push_back("MESSAGE");
+  }
   Table table(std::move(headers));
   for (const auto& s : sessions) {
     const auto& spec = s.spec();
+    const auto& status = s.status().session_control();
+    bool dynamic = UsesControl(s);
     std::vector<std::string> row = {s.name(),
                                     OrNone(spec.tunnel()),
-                                    absl::StrCat(spec.session_id()),
-                                    absl::StrCat(spec.peer_session_id()),
+                                    Id(spec.session_id(), dynamic, status.session_id()),
+                                    Id(spec.peer_session_id(), dynamic, status.peer_session_id()),
                                     Interface(spec),
                                     PhaseName(s.status().phase()),
                                     FormatAgeSince(s.status().last_transition_time(), now)};
+    if (control) row.push_back(ControlText(s));
     if (wide) {
-      row.insert(row.end(),
-                 {Cookies(spec), SublayerName(spec.l2_specific_sublayer()), Sequencing(spec),
-                  spec.has_mtu() ? absl::StrCat(spec.mtu()) : std::string("auto"), s.status().message()});
+      row.insert(row.end(), {Cookies(s), SublayerName(spec.l2_specific_sublayer()), Sequencing(spec),
+                             spec.has_mtu() ? absl::StrCat(spec.mtu()) : std::string("auto")});
+      if (control) row.push_back(OrDash(spec.remote_end_id()));
+      row.push_back(StatusText(s));
     }
     table.AddRow(std::move(row));
   }

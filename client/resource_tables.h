@@ -11,12 +11,16 @@
 namespace l2tp::cli {
 
 // NAME TUNNEL-ID PEER-ID ENCAP LOCAL REMOTE PHASE AGE
-// (+ PORTS GENERATION MESSAGE when wide).
+// (+ PORTS GENERATION MESSAGE when wide). When a tunnel is DYNAMIC, CONTROL
+// and PEER follow AGE, and wide adds ROLE HELLO-RTT RETRANS before MESSAGE;
+// ids the spec leaves 0 are shown as the agent picked or learned them.
 Table TunnelTable(const google::protobuf::RepeatedPtrField<l2tpagent::v1::Tunnel>& tunnels, bool wide,
                   absl::Time now);
 
 // NAME TUNNEL SESSION-ID PEER-ID INTERFACE PHASE AGE
-// (+ COOKIE SUBLAYER SEQ MTU MESSAGE when wide).
+// (+ COOKIE SUBLAYER SEQ MTU MESSAGE when wide). When a session belongs to a
+// DYNAMIC tunnel, CONTROL follows AGE and wide adds REMOTE-END-ID before
+// MESSAGE; ids the spec leaves 0 are shown as the agent picked or learned them.
 Table SessionTable(const google::protobuf::RepeatedPtrField<l2tpagent::v1::Session>& sessions, bool wide,
                    absl::Time now);
 

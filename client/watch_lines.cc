@@ -11,8 +11,11 @@ namespace v1 = ::l2tpagent::v1;
 template <typename Resource>
 std::string Line(const std::string& type, v1::ResourceKind kind, const Resource& r) {
   std::string line = absl::StrCat(type, " ", ResourceRef(kind, r.name()),
-                                  " phase=", PhaseName(r.status().phase()), " gen=", r.generation());
-  if (!r.status().message().empty()) absl::StrAppend(&line, " ", r.status().message());
+                                  " phase=", PhaseName(r.status().phase()));
+  // Only for the control protocol's resources: STATIC ones read as before.
+  if (UsesControl(r)) absl::StrAppend(&line, " control=", ControlText(r));
+  absl::StrAppend(&line, " gen=", r.generation());
+  if (std::string text = StatusText(r); !text.empty()) absl::StrAppend(&line, " ", text);
   return line;
 }
 

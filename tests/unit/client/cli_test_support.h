@@ -216,4 +216,52 @@ inline l2tpagent::v1::Session SampleSession() {
   return s;
 }
 
+// A DYNAMIC tunnel "lac" (initiator, ids left to the agent, 10.0.0.1 ->
+// 10.0.0.3): READY for 5s, its control connection ESTABLISHED with lns1
+// (our id 17, theirs 4711), HELLO round trip 1.234567ms, 3 retransmissions.
+inline l2tpagent::v1::Tunnel SampleDynamicTunnel() {
+  l2tpagent::v1::Tunnel t = SampleTunnel();
+  t.set_name("lac");
+  auto* spec = t.mutable_spec();
+  spec->set_tunnel_id(0);
+  spec->set_peer_tunnel_id(0);
+  spec->set_remote("10.0.0.3");
+  spec->clear_udp_destination_port();
+  spec->mutable_control()->set_mode(l2tpagent::v1::TunnelControl::MODE_DYNAMIC);
+  spec->mutable_control()->set_role(l2tpagent::v1::TunnelControl::ROLE_INITIATOR);
+  auto* control = t.mutable_status()->mutable_tunnel_control();
+  control->set_state(l2tpagent::v1::CONTROL_STATE_ESTABLISHED);
+  control->set_tunnel_id(17);
+  control->set_peer_tunnel_id(4711);
+  control->set_peer_host_name("lns1");
+  control->set_peer_vendor("xl2tpd");
+  control->mutable_hello_round_trip()->set_nanos(1234567);
+  control->set_retransmissions(3);
+  control->set_message("SCCCN acknowledged");
+  return t;
+}
+
+// Session "pw1" of lac (Remote End ID "pw-1", ids left to the agent):
+// READY for 5s, ESTABLISHED as our 9 and the peer's 77, sending the cookie
+// the peer asked for.
+inline l2tpagent::v1::Session SampleDynamicSession() {
+  l2tpagent::v1::Session s;
+  s.set_name("pw1");
+  s.set_generation(1);
+  s.set_resource_version("9");
+  auto* spec = s.mutable_spec();
+  spec->set_tunnel("lac");
+  spec->set_remote_end_id("pw-1");
+  spec->set_peer_cookie("cafe0001");
+  auto* status = s.mutable_status();
+  status->set_phase(l2tpagent::v1::PHASE_READY);
+  *status->mutable_last_transition_time() = Ago(absl::Seconds(5));
+  auto* control = status->mutable_session_control();
+  control->set_state(l2tpagent::v1::CONTROL_STATE_ESTABLISHED);
+  control->set_session_id(9);
+  control->set_peer_session_id(77);
+  control->set_peer_cookie("beef0002");
+  return s;
+}
+
 }  // namespace l2tp::cli::testing

@@ -67,6 +67,39 @@ TEST_F(GetCommandTest, JsonListUsesCamelCase) {
   EXPECT_THAT(r.out, HasSubstr("\"peerSessionId\": 2"));
 }
 
+TEST(GetCommandDynamicTest, TablesAndJsonShowTheControlProtocol) {
+  FakeAgent agent;
+  *agent.service().list_response.add_tunnels() = testing::SampleDynamicTunnel();
+  *agent.service().list_response.add_sessions() = testing::SampleDynamicSession();
+  auto r = RunAgainst(agent, {"get", "all"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE  AGE  CONTROL      PEER\n"
+            "lac   17         4711     udp    10.0.0.1  10.0.0.3  READY  5s   ESTABLISHED  lns1/4711\n"
+            "\n"
+            "NAME  TUNNEL  SESSION-ID  PEER-ID  INTERFACE  PHASE  AGE  CONTROL\n"
+            "pw1   lac     9           77       <auto>     READY  5s   ESTABLISHED\n");
+  // json and yaml come from the proto: the new fields are there as they are.
+  r = RunAgainst(agent, {"get", "all", "-o", "json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"mode\": \"MODE_DYNAMIC\""));
+  EXPECT_THAT(r.out, HasSubstr("\"tunnelControl\": {"));
+  EXPECT_THAT(r.out, HasSubstr("\"state\": \"CONTROL_STATE_ESTABLISHED\""));
+  EXPECT_THAT(r.out, HasSubstr("\"peerHostName\": \"lns1\""));
+  EXPECT_THAT(r.out, HasSubstr("\"helloRoundTrip\": \"0.001234567s\""));
+  EXPECT_THAT(r.out, HasSubstr("\"remoteEndId\": \"pw-1\""));
+  EXPECT_THAT(r.out, HasSubstr("\"sessionControl\": {"));
+  EXPECT_THAT(r.out, HasSubstr("\"peerSessionId\": 77"));
+  r = RunAgainst(agent, {"get", "all", "-o", "yaml"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("peerTunnelId: 4711"));
+  EXPECT_THAT(r.out, HasSubstr("role: ROLE_INITIATOR"));
+  v1::Config config;
+  ASSERT_TRUE(ParseConfigText(r.out, &config).ok()) << r.out;
+  ASSERT_EQ(config.tunnels_size(), 1);
+  EXPECT_EQ(config.tunnels(0).SerializeAsString(), testing::SampleDynamicTunnel().SerializeAsString());
+}
+
 TEST_F(GetCommandTest, OneByName) {
   *agent_.service().get_response.mutable_session() = SampleSession();
   auto r = RunAgainst(agent_, {"get", "session", "s1"});

@@ -8,6 +8,8 @@ namespace v1 = ::l2tpagent::v1;
 namespace l2tp::cli {
 namespace {
 
+using testing::SampleDynamicSession;
+using testing::SampleDynamicTunnel;
 using testing::SampleSession;
 using testing::SampleTunnel;
 using testing::TestNow;
@@ -87,6 +89,144 @@ TEST(ResourceTablesTest, SessionsWide) {
             "none      require  auto\n"
             "s3    t1      1           2        l2tpeth0   FAILED  3m   <none>              "
             "none      <none>   auto\n");
+}
+
+// A DOWN DYNAMIC tunnel: the responder never heard from its peer again.
+v1::Tunnel DownDynamicTunnel() {
+  v1::Tunnel t = SampleDynamicTunnel();
+  t.set_name("lns");
+  t.mutable_spec()->set_tunnel_id(300);
+  t.mutable_spec()->mutable_control()->set_role(v1::TunnelControl::ROLE_RESPONDER);
+  t.mutable_status()->set_phase(v1::PHASE_FAILED);
+  t.mutable_status()->set_message("control connection down");
+  *t.mutable_status()->mutable_last_transition_time() = testing::Ago(absl::Minutes(2));
+  auto* control = t.mutable_status()->mutable_tunnel_control();
+  control->set_state(v1::CONTROL_STATE_DOWN);
+  control->set_tunnel_id(300);
+  control->set_peer_tunnel_id(0);
+  control->clear_peer_host_name();
+  control->clear_hello_round_trip();
+  control->set_retransmissions(12);
+  control->set_message("");
+  control->set_last_stop_reason("peer stopped the tunnel: result 2 (general error)");
+  return t;
+}
+
+TEST(ResourceTablesTest, StaticTunnelsHaveNoControlColumns) {
+  google::protobuf::RepeatedPtrField<v1::Tunnel> tunnels;
+  *tunnels.Add() = SampleTunnel();
+  // A control status on a STATIC tunnel that reports none changes nothing.
+  tunnels.Mutable(0)->mutable_status()->mutable_tunnel_control()->set_retransmissions(0);
+  EXPECT_EQ(TunnelTable(tunnels, /*wide=*/false, TestNow()).Render(),
+            "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE  AGE\n"
+            "t1    100        200      udp    10.0.0.1  10.0.0.2  READY  5s\n");
+  EXPECT_EQ(
+      TunnelTable(tunnels, /*wide=*/true, TestNow()).Render(),
+      "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE  AGE  PORTS       GENERATION  MESSAGE\n"
+      "t1    100        200      udp    10.0.0.1  10.0.0.2  READY  5s   1701->1702  2\n");
+}
+
+TEST(ResourceTablesTest, DynamicTunnelsShowControlStateAndPeer) {
+  google::protobuf::RepeatedPtrField<v1::Tunnel> tunnels;
+  *tunnels.Add() = SampleTunnel();
+  *tunnels.Add() = SampleDynamicTunnel();
+  *tunnels.Add() = DownDynamicTunnel();
+  v1::Tunnel pending = SampleDynamicTunnel();  // not started by the agent yet
+  pending.set_name("new");
+  pending.mutable_status()->Clear();
+  *tunnels.Add() = pending;
+  EXPECT_EQ(
+      TunnelTable(tunnels, /*wide=*/false, TestNow()).Render(),
+      "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE    AGE        CONTROL      PEER\n"
+      "t1    100        200      udp    10.0.0.1  10.0.0.2  READY    5s         static       -\n"
+      "lac   17         4711     udp    10.0.0.1  10.0.0.3  READY    5s         ESTABLISHED  lns1/4711\n"
+      "lns   300        -        udp    10.0.0.1  10.0.0.3  FAILED   2m         DOWN         -\n"
+      "new   -          -        udp    10.0.0.1  10.0.0.3  UNKNOWN  <unknown>  UNKNOWN      -\n");
+}
+
+TEST(ResourceTablesTest, DynamicTunnelsWideShowRoleRoundTripRetransmitsAndStopReason) {
+  google::protobuf::RepeatedPtrField<v1::Tunnel> tunnels;
+  *tunnels.Add() = SampleTunnel();
+  *tunnels.Add() = SampleDynamicTunnel();
+  *tunnels.Add() = DownDynamicTunnel();
+  EXPECT_EQ(TunnelTable(tunnels, /*wide=*/true, TestNow()).Render(),
+            "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE   AGE  CONTROL      PEER       "
+            "PORTS       GENERATION  ROLE       HELLO-RTT  RETRANS  MESSAGE\n"
+            "t1    100        200      udp    10.0.0.1  10.0.0.2  READY   5s   static       -          "
+            "1701->1702  2           -          -          -\n"
+            "lac   17         4711     udp    10.0.0.1  10.0.0.3  READY   5s   ESTABLISHED  lns1/4711  "
+            "1701->1701  2           initiator  1.2ms      3        SCCCN acknowledged\n"
+            "lns   300        -        udp    10.0.0.1  10.0.0.3  FAILED  2m   DOWN         -          "
+            "1701->1701  2           responder  -          12       control connection down; "
+            "last stop: peer stopped the tunnel: result 2 (general error)\n");
+}
+
+TEST(ResourceTablesTest, DynamicTunnelPeerAndRoundTripFormats) {
+  google::protobuf::RepeatedPtrField<v1::Tunnel> tunnels;
+  v1::Tunnel t = SampleDynamicTunnel();
+  auto* control = t.mutable_status()->mutable_tunnel_control();
+  control->clear_peer_host_name();  // the id arrived, the name not (yet)
+  control->mutable_hello_round_trip()->set_nanos(850'400);
+  *tunnels.Add() = t;
+  control->set_peer_host_name("lns1");
+  control->set_peer_tunnel_id(0);
+  control->mutable_hello_round_trip()->set_seconds(2);
+  control->mutable_hello_round_trip()->set_nanos(345'000'000);
+  *tunnels.Add() = t;
+  control->mutable_hello_round_trip()->set_seconds(0);
+  control->mutable_hello_round_trip()->set_nanos(45'678'000);
+  *tunnels.Add() = t;
+  EXPECT_EQ(
+      TunnelTable(tunnels, /*wide=*/true, TestNow()).Render(),
+      "NAME  TUNNEL-ID  PEER-ID  ENCAP  LOCAL     REMOTE    PHASE  AGE  CONTROL      PEER    PORTS       "
+      "GENERATION  ROLE       HELLO-RTT  RETRANS  MESSAGE\n"
+      "lac   17         4711     udp    10.0.0.1  10.0.0.3  READY  5s   ESTABLISHED  -/4711  1701->1701  "
+      "2           initiator  850us      3        SCCCN acknowledged\n"
+      "lac   17         -        udp    10.0.0.1  10.0.0.3  READY  5s   ESTABLISHED  lns1/-  1701->1701  "
+      "2           initiator  2.3s       3        SCCCN acknowledged\n"
+      "lac   17         -        udp    10.0.0.1  10.0.0.3  READY  5s   ESTABLISHED  lns1/-  1701->1701  "
+      "2           initiator  45ms       3        SCCCN acknowledged\n");
+}
+
+TEST(ResourceTablesTest, DynamicSessionsShowControlStateAndLearnedIds) {
+  google::protobuf::RepeatedPtrField<v1::Session> sessions;
+  *sessions.Add() = SampleSession();
+  *sessions.Add() = SampleDynamicSession();
+  v1::Session down = SampleDynamicSession();
+  down.set_name("pw2");
+  down.mutable_spec()->set_remote_end_id("pw-2");
+  down.mutable_spec()->set_session_id(20);
+  down.mutable_status()->set_phase(v1::PHASE_PENDING);
+  down.mutable_status()->clear_message();
+  auto* control = down.mutable_status()->mutable_session_control();
+  control->set_state(v1::CONTROL_STATE_DOWN);
+  control->set_session_id(20);
+  control->set_peer_session_id(0);
+  control->clear_peer_cookie();
+  control->set_message("peer sent CDN: result 3 (no such pseudowire)");
+  *sessions.Add() = down;
+  EXPECT_EQ(SessionTable(sessions, /*wide=*/false, TestNow()).Render(),
+            "NAME  TUNNEL  SESSION-ID  PEER-ID  INTERFACE  PHASE    AGE  CONTROL\n"
+            "s1    t1      1           2        l2tpeth0   FAILED   3m   static\n"
+            "pw1   lac     9           77       <auto>     READY    5s   ESTABLISHED\n"
+            "pw2   lac     20          -        <auto>     PENDING  5s   DOWN\n");
+  EXPECT_EQ(SessionTable(sessions, /*wide=*/true, TestNow()).Render(),
+            "NAME  TUNNEL  SESSION-ID  PEER-ID  INTERFACE  PHASE    AGE  CONTROL      COOKIE             "
+            "SUBLAYER  SEQ     MTU   REMOTE-END-ID  MESSAGE\n"
+            "s1    t1      1           2        l2tpeth0   FAILED   3m   static       a1b2c3d4/-         "
+            "default   send    1400  -              interface l2tpeth0 exists\n"
+            "pw1   lac     9           77       <auto>     READY    5s   ESTABLISHED  beef0002/cafe0001  "
+            "default   <none>  auto  pw-1\n"
+            "pw2   lac     20          -        <auto>     PENDING  5s   DOWN         -/cafe0001         "
+            "default   <none>  auto  pw-2           peer sent CDN: result 3 (no such pseudowire)\n");
+}
+
+TEST(ResourceTablesTest, StaticSessionsHaveNoControlColumns) {
+  google::protobuf::RepeatedPtrField<v1::Session> sessions;
+  *sessions.Add() = SampleSession();
+  EXPECT_EQ(SessionTable(sessions, /*wide=*/false, TestNow()).Render(),
+            "NAME  TUNNEL  SESSION-ID  PEER-ID  INTERFACE  PHASE   AGE\n"
+            "s1    t1      1           2        l2tpeth0   FAILED  3m\n");
 }
 
 TEST(ResourceTablesTest, Counters) {
