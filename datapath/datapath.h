@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +35,14 @@ struct TunnelConfig {
   bool udp_checksum = false;  // IPv4 UDP
   bool udp6_zero_checksum_tx = false;
   bool udp6_zero_checksum_rx = false;
+  // A managed tunnel (DYNAMIC, run by the agent's control plane): the bound,
+  // connected socket the control plane made with OpenManagedSocket. The
+  // backend keeps its own duplicate; the caller still owns this one. -1: the
+  // backend makes its own socket (STATIC tunnels). Not part of equality: it
+  // is a handle, not configuration.
+  int socket_fd = -1;
 
-  friend bool operator==(const TunnelConfig&, const TunnelConfig&) = default;
+  friend bool operator==(const TunnelConfig& a, const TunnelConfig& b);
 };
 
 // An Ethernet pseudowire (the only kind so far).
@@ -90,6 +97,23 @@ struct Observation {
   std::vector<std::string> stray_interfaces;
 };
 
+// A socket made for a managed tunnel (Datapath::OpenManagedSocket).
+struct ManagedSocket {
+  int fd = -1;  // owned by the caller
+  // Raw IPv4 sockets deliver the IP header in front of the L2TP frame.
+  bool receives_ipv4_header = false;
+};
+
+// Where a backend that reads managed tunnels' sockets itself hands the
+// control frames it finds (T bit over UDP, session id 0 over IP), on its
+// own threads. `frame` starts at the L2TP header (over IP: the zero
+// session id) and is valid only during the call.
+class ControlFrameSink {
+ public:
+  virtual ~ControlFrameSink() = default;
+  virtual void ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> frame) = 0;
+};
+
 // Notifications of changes made by others (see Datapath::WatchExternalChanges)
 // flow while this handle lives; destroying it stops them.
 class ExternalChangeWatch {
@@ -126,6 +150,18 @@ class Datapath {
   // agent replaces the session for anything else). NOT_FOUND when missing.
   virtual absl::Status ModifySession(const SessionConfig& config) = 0;
   virtual absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) = 0;
+
+  // ---- Managed tunnels (TunnelConfig::socket_fd), for the control plane.
+  // A socket for `config` bound to its local end and connected to its
+  // remote: UDP, or IP protocol 115. The default suits every backend that
+  // reads plain sockets; the kernel's makes L2TP/IP sockets for IP encap.
+  virtual absl::StatusOr<ManagedSocket> OpenManagedSocket(const TunnelConfig& config);
+  // Whether the backend reads a managed tunnel's socket itself once the
+  // tunnel exists (userspace), passing control frames to the sink. If not
+  // (kernel, memory), control frames stay on the socket for its owner.
+  virtual bool ReadsManagedSockets() const { return false; }
+  // Set once, before the first managed tunnel; must outlive the backend's use.
+  virtual void SetControlFrameSink(ControlFrameSink* sink) { (void)sink; }
 
   // Removes a device Observe() listed in stray_interfaces, after checking
   // again that it carries this agent's mark and no session holds it.

@@ -22,8 +22,9 @@ constexpr int kSendWaitMs = 5;          // bounded back-pressure on a full socke
 constexpr int kUdpGro = 104;            // UDP_GRO (linux/udp.h)
 }  // namespace
 
-TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx)
-    : config_(config), socket_(std::move(socket)), ctx_(ctx) {}
+TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx,
+                       ControlFrameSink* control)
+    : config_(config), socket_(std::move(socket)), ctx_(ctx), control_(control) {}
 
 TunnelPath::~TunnelPath() = default;
 
@@ -197,9 +198,13 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
     case SessionIdResult::kShort:
     case SessionIdResult::kBadVersion: ++counters_.rx_invalid; return;
     case SessionIdResult::kControl:
-      // Static tunnels: no control connection runs here. The kernel would pass
-      // it to userspace; we are that userspace and have no use for it.
-      ++counters_.rx_errors;
+      // Managed tunnels: the control plane's, as the kernel passes them to
+      // the socket's owner. Static tunnels have no control connection.
+      if (control_ != nullptr) {
+        control_->ControlFrame(config_.tunnel_id, packet);
+      } else {
+        ++counters_.rx_errors;
+      }
       return;
     case SessionIdResult::kData: break;
   }

@@ -24,7 +24,9 @@ struct LoopContext;
 
 class TunnelPath : public EventHandler, public CompletionHandler {
  public:
-  TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx);
+  // `control`: where a managed tunnel's control frames go (null: static
+  // tunnels, whose control frames are counted and dropped).
+  TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx, ControlFrameSink* control);
   ~TunnelPath() override;
 
   absl::Status Start();
@@ -72,6 +74,7 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   TunnelConfig config_;
   TunnelSocket socket_;
   LoopContext* ctx_;
+  ControlFrameSink* control_;
   bool watched_ = false;    // receiving (epoll watch or io_uring request)
   Uring* uring_ = nullptr;  // the thread's ring, in io_uring mode
   uint64_t uring_token_ = 0;

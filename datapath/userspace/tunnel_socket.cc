@@ -1,6 +1,7 @@
 #include "datapath/userspace/tunnel_socket.h"
 
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "datapath/underlay_socket.h"
 
 namespace l2tp::userspace {
 namespace {
@@ -39,22 +41,31 @@ absl::Status SetInt(int fd, int level, int name, int value, const char* what) {
 }  // namespace
 
 absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
-  if (c.local.family != c.remote.family || (!c.local.is_v4() && !c.local.is_v6())) {
-    return absl::InvalidArgumentError("local and remote must both be IPv4 or both IPv6");
+  auto fd = OpenUnderlaySocket(c);
+  if (!fd.ok()) return fd.status();
+  return Configure(c, *fd);
+}
+
+absl::StatusOr<TunnelSocket> TunnelSocket::Adopt(const TunnelConfig& c) {
+  const int fd = fcntl(c.socket_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "duplicating the managed tunnel socket");
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+    const int err = errno;
+    close(fd);
+    return absl::ErrnoToStatus(err, "making the managed tunnel socket non-blocking");
   }
+  return Configure(c, fd);
+}
+
+absl::StatusOr<TunnelSocket> TunnelSocket::Configure(const TunnelConfig& c, int fd) {
   const int family = c.local.family;
   const bool udp = c.encap == Encap::kUdp;
   TunnelSocket s;
-  s.fd_ = udp ? socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP)
-              : socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpProtoL2tp);
-  if (s.fd_ < 0) return absl::ErrnoToStatus(errno, "tunnel socket");
+  s.fd_ = fd;  // closed by ~TunnelSocket on every error below
   s.receives_ip_header_ = !udp && family == AF_INET;
   s.family_ = family;
   s.no_check_tx_ = udp && (family == AF_INET ? !c.udp_checksum : c.udp6_zero_checksum_tx);
 
-  if (udp && family == AF_INET6) {
-    if (auto st = SetInt(s.fd_, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY"); !st.ok()) return st;
-  }
   if (udp && family == AF_INET) {
     // Linux default for L2TP: no IPv4 UDP checksum unless asked for.
     if (auto st = SetInt(s.fd_, SOL_SOCKET, SO_NO_CHECK, c.udp_checksum ? 0 : 1, "SO_NO_CHECK"); !st.ok()) {
@@ -89,22 +100,6 @@ absl::StatusOr<TunnelSocket> TunnelSocket::Open(const TunnelConfig& c) {
   }
   if (!SetInt(s.fd_, SOL_SOCKET, SO_SNDBUFFORCE, kSocketBuffer, "SO_SNDBUFFORCE").ok()) {
     SetInt(s.fd_, SOL_SOCKET, SO_SNDBUF, kSocketBuffer, "SO_SNDBUF").IgnoreError();
-  }
-
-  if (udp) {
-    // Tunnels to different peers may share a local address and port, as on
-    // an L2TP hub: each socket is connected to its peer, and the kernel hands
-    // a datagram to the connected socket whose peer sent it.
-    if (auto st = SetInt(s.fd_, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"); !st.ok()) return st;
-  }
-  sockaddr_storage local, remote;
-  socklen_t local_len = c.local.ToSockaddr(udp ? c.udp_source_port : 0, &local);
-  socklen_t remote_len = c.remote.ToSockaddr(udp ? c.udp_destination_port : 0, &remote);
-  if (bind(s.fd_, reinterpret_cast<sockaddr*>(&local), local_len) < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("bind ", c.local.ToString()));
-  }
-  if (connect(s.fd_, reinterpret_cast<sockaddr*>(&remote), remote_len) < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("connect ", c.remote.ToString()));
   }
   return s;
 }

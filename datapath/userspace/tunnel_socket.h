@@ -1,20 +1,21 @@
-// A tunnel's underlay socket: UDP or raw IP protocol 115, IPv4 or IPv6,
-// bound to the local address (and port) and connected to the remote, so the
-// kernel filters out every other peer and send() needs no address.
+// A tunnel's underlay socket (datapath/underlay_socket.h) set up for the
+// data path: checksum options, buffers, path MTU handling.
 // UDP sockets use GRO on receive (several datagrams per read, cut at the
 // reported segment size) and can send with GSO (SendGso).
 #pragma once
 
 #include "absl/status/statusor.h"
 #include "datapath/datapath.h"
+#include "datapath/underlay_socket.h"
 
 namespace l2tp::userspace {
-
-inline constexpr int kIpProtoL2tp = 115;
 
 class TunnelSocket {
  public:
   static absl::StatusOr<TunnelSocket> Open(const TunnelConfig& config);
+  // A managed tunnel: a duplicate of config.socket_fd (made by the control
+  // plane, already bound and connected), set up the same way.
+  static absl::StatusOr<TunnelSocket> Adopt(const TunnelConfig& config);
 
   TunnelSocket() = default;
   TunnelSocket(TunnelSocket&& o) noexcept;
@@ -47,6 +48,7 @@ class TunnelSocket {
   bool receives_ip_header() const { return receives_ip_header_; }
 
  private:
+  static absl::StatusOr<TunnelSocket> Configure(const TunnelConfig& config, int fd);
   bool SetNoCheckTx(bool on);
 
   int fd_ = -1;

@@ -204,16 +204,22 @@ absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
   if (tunnels_.count(config.tunnel_id)) {
     return absl::AlreadyExistsError(absl::StrCat("tunnel ", config.tunnel_id, " exists"));
   }
-  auto socket = TunnelSocket::Open(config);
+  const bool managed = config.socket_fd >= 0;
+  if (managed && control_sink_ == nullptr) {
+    return absl::FailedPreconditionError("a managed tunnel needs a control frame sink; none is set");
+  }
+  auto socket = managed ? TunnelSocket::Adopt(config) : TunnelSocket::Open(config);
   if (!socket.ok()) return socket.status();
   LoopContext* ctx = std::min_element(loops_.begin(), loops_.end(), [](const auto& a, const auto& b) {
                        return a->tunnel_count < b->tunnel_count;
                      })->get();
-  auto path = std::make_unique<TunnelPath>(config, std::move(*socket), ctx);
+  auto path = std::make_unique<TunnelPath>(config, std::move(*socket), ctx,
+                                           managed ? control_sink_ : nullptr);
   if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
   ++ctx->tunnel_count;
   tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path)};
-  L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up";
+  L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up"
+                  << (managed ? " (managed)" : "");
   return absl::OkStatus();
 }
 

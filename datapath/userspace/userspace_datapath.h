@@ -58,6 +58,10 @@ class UserspaceDatapath : public Datapath {
   absl::Status ModifySession(const SessionConfig& config) override;
   absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) override;
   absl::Status RemoveStrayInterface(const std::string& name) override;
+  // Managed tunnels: the datapath reads their sockets and hands control
+  // frames to the sink from its I/O threads.
+  bool ReadsManagedSockets() const override { return true; }
+  void SetControlFrameSink(ControlFrameSink* sink) override { control_sink_ = sink; }
 
  private:
   struct TunnelEntry {
@@ -74,6 +78,7 @@ class UserspaceDatapath : public Datapath {
   absl::Status ListStrays(Observation* obs) const;  // mu_ held
 
   std::string owner_;
+  ControlFrameSink* control_sink_ = nullptr;
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LoopContext>> loops_;
