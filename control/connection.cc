@@ -61,6 +61,7 @@ void ControlConnection::StartChannel() {
   o.version = options_.version;
   o.receive_window = options_.receive_window;
   o.max_retries = options_.retransmit_retries;
+  o.ack_hello_at_once = true;
   channel_ = std::make_unique<ReliableChannel>(o, static_cast<ChannelSink*>(this));
 }
 

@@ -121,12 +121,13 @@ void ReliableChannel::GrowWindow() {
 void ReliableChannel::Accept(TimePoint now, const ControlMessage& m) {
   const uint16_t ahead = SeqDistance(next_nr_, m.header.ns);
   if (ahead == 0) {
+    const bool hello = options_.ack_hello_at_once && m.Type() == static_cast<uint16_t>(MessageType::kHello);
     Deliver(m);
     for (auto it = held_.find(next_nr_); it != held_.end(); it = held_.find(next_nr_)) {
       Deliver(std::move(it->second));
       held_.erase(it);
     }
-    OweAck(now + options_.ack_delay);
+    OweAck(hello ? now : now + options_.ack_delay);
   } else if (ahead >= kHalfSpace) {
     // Our ack was lost and the peer retransmits: it MUST be acked again.
     ++stats_.duplicates;

@@ -95,6 +95,9 @@ class ReliableChannel {
     Duration ack_delay{100};
     size_t max_queued = 256;  // messages waiting for the peer's window
     bool slow_start = true;   // RFC 2661 Appendix A; false: the peer window alone
+    // Ack a HELLO without the delay: nothing will ride with that ack, and
+    // the sender measures the round trip by it.
+    bool ack_hello_at_once = false;
   };
 
   ReliableChannel(Options options, ChannelSink* sink);

@@ -221,6 +221,20 @@ TEST(ReliableChannelTest, DeliversOnceAndAcksWithAZlbAfterTheAckDelay) {
   EXPECT_FALSE(link.a.channel.NextDeadline());
 }
 
+TEST(ReliableChannelTest, AHelloIsAckedAtOnceWhenAskedSoTheRoundTripIsTheLinks) {
+  Options o = V3();
+  o.ack_hello_at_once = true;
+  Link link(o, o);
+  ASSERT_TRUE(link.SendA(MessageType::kHello));
+  link.Run(10s);
+  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 20ms}}));
+  // Other messages still wait for something to carry their ack.
+  ASSERT_TRUE(link.SendA(MessageType::kIcrq));
+  link.Run(10s);
+  ASSERT_EQ(link.a.acknowledged.size(), 2u);
+  EXPECT_EQ(link.a.acknowledged[1].second, 120ms);
+}
+
 TEST(ReliableChannelTest, AnAnswerSentFromDeliverCarriesTheAck) {
   Link link;
   link.b.on_deliver = [&link](const ControlMessage& m) {
