@@ -1,7 +1,7 @@
 // Agent::Start builds the agent in five steps, each a function below:
 //   LoadApiSecurity  the TCP listener's TLS, the socket group, the authz policy
 //   OpenState        the stored desired state, the datapath, the registry, metrics, --config
-//   BuildReconciler  the reconciler and what wakes it
+//   BuildReconciler  the control plane, the reconciler and what wakes it
 //   BuildApi         the service, its call gate, the unix listener, the metrics server
 //   Serve            gRPC up, then the reconciler and the --config follower start
 // Stop undoes them in the order that loses no work.
@@ -18,6 +18,7 @@
 #include "agent/api/tcp_connection_limits.h"
 #include "agent/api/tls_options.h"
 #include "agent/api/unix_listener.h"
+#include "agent/control/control_plane.h"
 #include "agent/grpc_server.h"
 #include "agent/metrics/metrics.h"
 #include "agent/metrics/metrics_server.h"
@@ -40,6 +41,9 @@ struct AgentParts {
   std::optional<gid_t> socket_group;
   AuthzPolicy policy = AuthzPolicy::Default(Role::kNone);
   kernel::KernelL2tpProbe kernel;
+  // Before the datapath: its I/O threads hand control frames to it until
+  // they stop (after Stop() it takes none).
+  std::unique_ptr<ControlPlane> control;
   DatapathChoice datapath;
   WatchHub hub;
   std::unique_ptr<Registry> registry;
@@ -143,23 +147,38 @@ absl::Status OpenState(const AgentOptions& o, AgentParts* p) {
   return absl::OkStatus();
 }
 
-// The reconciler, woken by writes, by the resync interval and, where the
+// The control plane for DYNAMIC tunnels, and the reconciler, woken by
+// writes, by the control plane, by the resync interval and, where the
 // datapath tells, by changes someone else made to it.
-void BuildReconciler(const AgentOptions& o, AgentParts* p) {
+absl::Status BuildReconciler(const AgentOptions& o, AgentParts* p) {
   p->events = std::make_unique<EventLog>(o.event_history);
+  if (p->datapath.datapath) {
+    ControlPlaneOptions control;
+    control.registry = p->registry.get();
+    control.events = p->events.get();
+    AgentMetrics* metrics = p->metrics.get();
+    control.on_hello_round_trip = [metrics](double seconds) { metrics->ObserveHelloRoundTrip(seconds); };
+    auto plane = ControlPlane::Create(p->datapath.datapath.get(), std::move(control));
+    if (!plane.ok()) return plane.status();
+    p->control = *std::move(plane);
+    ControlPlane* raw = p->control.get();
+    p->metrics->SetControlCountersSource([raw] { return raw->counters(); });
+  }
   Reconciler::Options options;
   options.events = p->events.get();
   AgentMetrics* metrics = p->metrics.get();
   options.on_pass = [metrics](const Reconciler::PassResult& pass) { metrics->ObservePass(pass); };
   options.resync_interval = o.resync_interval;
   options.prune_unowned = o.prune_unowned;
+  if (p->control) options.dynamic = p->control.get();
   p->reconciler = std::make_unique<Reconciler>(p->registry.get(), p->datapath.datapath.get(),
                                                p->datapath.message, options);
   Reconciler* reconciler = p->reconciler.get();
+  if (p->control) p->control->set_on_change([reconciler] { reconciler->Trigger(); });
   p->registry->set_on_change([reconciler] { reconciler->Trigger(); });
   // Reconcile at once when someone else changes the datapath's objects, where
   // the datapath can tell (the kernel's can); otherwise the resync finds them.
-  if (!p->datapath.datapath) return;
+  if (!p->datapath.datapath) return absl::OkStatus();
   auto watch = p->datapath.datapath->WatchExternalChanges([reconciler] { reconciler->Trigger(); });
   if (watch.ok()) {
     p->external_changes = *std::move(watch);
@@ -168,6 +187,7 @@ void BuildReconciler(const AgentOptions& o, AgentParts* p) {
   } else {
     L2TP_LOG(kWarning) << "datapath: no early wake-up on external changes: " << watch.status().message();
   }
+  return absl::OkStatus();
 }
 
 // The service, its gate and unix listener, and the metrics server.
@@ -252,7 +272,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options)
   auto parts = std::make_unique<AgentParts>();
   if (auto st = LoadApiSecurity(options, parts.get()); !st.ok()) return st;
   if (auto st = OpenState(options, parts.get()); !st.ok()) return st;
-  BuildReconciler(options, parts.get());
+  if (auto st = BuildReconciler(options, parts.get()); !st.ok()) return st;
   if (auto st = BuildApi(options, parts.get()); !st.ok()) return st;
   if (auto st = Serve(options, parts.get()); !st.ok()) return st;
   return std::unique_ptr<Agent>(new Agent(std::move(parts)));
@@ -272,7 +292,8 @@ void Agent::Stop() {
   p.server->GetHealthCheckService()->Shutdown();
   p.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (p.config_reloader) p.config_reloader->Stop();
-  p.reconciler->Stop();  // finishes the pass in progress
+  p.reconciler->Stop();              // finishes the pass in progress
+  if (p.control) p.control->Stop();  // StopCCN to every peer
   p.server->Wait();
 }
 

@@ -168,17 +168,22 @@ void UpdateOwned(const DatapathAction& a, OwnedSet* owned) {
   }
 }
 
-// What we want, keyed the datapath's way.
-DesiredObjects Want(const DesiredState& desired) {
+// What we want, keyed the datapath's way: STATIC resources from their
+// specs, DYNAMIC ones as far as the control plane has set them up.
+DesiredObjects Want(const DesiredState& desired, const DynamicObjects& dynamic) {
   DesiredObjects want;
   for (const auto& [name, t] : desired.tunnels) {
+    if (IsDynamic(t.spec())) continue;
     want.tunnels[t.spec().tunnel_id()] = {name, ToTunnelConfig(t.spec())};
   }
   for (const auto& [name, s] : desired.sessions) {
     const auto& tunnel = desired.tunnels.at(s.spec().tunnel());
+    if (IsDynamic(tunnel.spec())) continue;
     want.sessions[{tunnel.spec().tunnel_id(), s.spec().session_id()}] = {name, ToSessionConfig(tunnel.spec(),
                                                                                                s.spec())};
   }
+  for (const auto& [name, c] : dynamic.tunnels) want.tunnels[c.tunnel_id] = {name, c};
+  for (const auto& [name, c] : dynamic.sessions) want.sessions[{c.tunnel_id, c.session_id}] = {name, c};
   return want;
 }
 
@@ -298,7 +303,8 @@ Reconciler::PassResult Reconciler::Pass() {
     ReportNoDatapath(snap);
     return result;
   }
-  const DesiredObjects want = Want(snap.desired);
+  const DynamicObjects dynamic = options_.dynamic ? options_.dynamic->Sync(snap.desired) : DynamicObjects{};
+  const DesiredObjects want = Want(snap.desired, dynamic);
   auto observed = datapath_->Observe();
   if (!observed.ok()) {
     result.observe_failed = true;
@@ -315,6 +321,7 @@ Reconciler::PassResult Reconciler::Pass() {
   const Observation after = ObserveAfter(*observed, result);
   const Held held = Index(after);
   RecordStatuses(snap, want, held, outcome, &result);
+  RecordNotUp(snap, dynamic, &result);
   RemoveStrayInterfaces(after, want, &result);
   FinishDeletes(snap, want, held);
   PersistOwnership(std::move(owned), held);
@@ -414,6 +421,12 @@ void Reconciler::Succeeded(const DatapathAction& a, const Target& t, bool drifte
   if (!t.key.empty()) retries_.erase(t.key);
   if (auto e = EventFor(a, drifted)) Event(t.kind, a.name, e->reason, e->message);
   UpdateOwned(a, owned);
+  if (options_.dynamic != nullptr && a.op == Op::kCreateTunnel && a.tunnel.socket_fd >= 0) {
+    options_.dynamic->DatapathTunnelCreated(a.tunnel.tunnel_id);
+  }
+  if (options_.dynamic != nullptr && a.op == Op::kDeleteTunnel) {
+    options_.dynamic->DatapathTunnelDeleted(a.tunnel.tunnel_id);
+  }
 }
 
 // A write that failed: the resource is FAILED and retried after a backoff.
@@ -462,6 +475,27 @@ void Reconciler::RecordStatuses(const Registry::Snapshot& snap, const DesiredObj
                            found ? ToProtoCounters(it->second->counters) : v1::Counters{});
     }
   });
+}
+
+// A DYNAMIC resource that is not up is PENDING while its connection or
+// session is being set up, FAILED while its connection is DOWN.
+void Reconciler::RecordNotUp(const Registry::Snapshot& snap, const DynamicObjects& dynamic,
+                             PassResult* result) {
+  auto record = [&](v1::ResourceKind kind, const std::string& name, const DynamicObjects::NotUp& why,
+                    uint64_t generation, int PassResult::*total) {
+    ++(result->*total);
+    ready_generation_.erase(KindKey(kind, name));
+    registry_->SetStatus(kind, name, why.failed ? v1::PHASE_FAILED : v1::PHASE_PENDING, why.message,
+                         generation, {});
+  };
+  for (const auto& [name, why] : dynamic.tunnels_not_up) {
+    if (auto it = snap.desired.tunnels.find(name); it != snap.desired.tunnels.end())
+      record(v1::RESOURCE_KIND_TUNNEL, name, why, it->second.generation(), &PassResult::tunnels);
+  }
+  for (const auto& [name, why] : dynamic.sessions_not_up) {
+    if (auto it = snap.desired.sessions.find(name); it != snap.desired.sessions.end())
+      record(v1::RESOURCE_KIND_SESSION, name, why, it->second.generation(), &PassResult::sessions);
+  }
 }
 
 // READY when it matches; else FAILED (this pass or still retrying) or PENDING.

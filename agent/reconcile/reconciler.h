@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/reconcile/backoff.h"
+#include "agent/reconcile/dynamic_tunnels.h"
 #include "agent/reconcile/reconcile_plan.h"
 #include "agent/state/event_log.h"
 #include "agent/state/registry.h"
@@ -47,6 +48,7 @@ class Reconciler {
     bool prune_unowned = false;
     std::function<void(const PassResult&)> on_pass;  // after every pass (metrics)
     EventLog* events = nullptr;                      // where events are kept, if anywhere
+    DynamicTunnels* dynamic = nullptr;               // the control plane, if DYNAMIC tunnels run
   };
 
   // `datapath` may be null: no backend; resources stay PENDING, saying why.
@@ -80,6 +82,8 @@ class Reconciler {
   Observation ObserveAfter(const Observation& before, const PassResult& result);
   void RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
                       const Outcome& out, PassResult* result);
+  // DYNAMIC resources whose control connection or session is not up.
+  void RecordNotUp(const Registry::Snapshot& snap, const DynamicObjects& dynamic, PassResult* result);
   // Removes the datapath's stray interfaces that no desired session names.
   void RemoveStrayInterfaces(const Observation& observed, const DesiredObjects& want, PassResult* result);
   void FinishDeletes(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held);

@@ -1,0 +1,396 @@
+// Sync (the reconciler's pass): open connections for new DYNAMIC tunnels,
+// retire those gone or changed, add and remove sessions, report what is up.
+// Loop (the control plane's thread): epoll on the sockets it reads -> the
+// tunnel's ReadSocket -> its connection; due timers -> OnTimer; retired
+// tunnels done lingering -> closed. Every path ends in Publish.
+#include "agent/control/control_plane.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "agent/control/id_picker.h"
+#include "agent/control/status_proto.h"
+#include "agent/reconcile/datapath_config.h"
+#include "common/log.h"
+#include "common/secret_file.h"
+
+namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
+using control::Clock;
+using control::TimePoint;
+
+namespace {
+
+constexpr int kReadBudget = 64;  // frames per socket per wake-up: one busy peer cannot starve the rest
+constexpr int kMaxWaitMs = 1000;
+
+std::string NodeHostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "l2tp-agent";
+  return name;
+}
+
+void Add(ControlCounters& to, const ControlCounters& c) {
+  for (int i = 0; i < ControlCounters::kMessageTypes; ++i) {
+    to.sent[i] += c.sent[i];
+    to.received[i] += c.received[i];
+  }
+  to.retransmissions += c.retransmissions;
+  to.auth_failures += c.auth_failures;
+  to.malformed += c.malformed;
+  to.illegal += c.illegal;
+  to.out_of_window += c.out_of_window;
+  to.unexpected_peer += c.unexpected_peer;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(Datapath* datapath,
+                                                                   ControlPlaneOptions options) {
+  if (options.host_name.empty()) options.host_name = NodeHostName();
+  std::unique_ptr<ControlPlane> p(new ControlPlane(datapath, std::move(options)));
+  p->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (p->epoll_fd_ < 0) return absl::ErrnoToStatus(errno, "control plane: epoll_create1");
+  p->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (p->wake_fd_ < 0) return absl::ErrnoToStatus(errno, "control plane: eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;  // tunnel ids are never 0
+  if (epoll_ctl(p->epoll_fd_, EPOLL_CTL_ADD, p->wake_fd_, &ev) < 0) {
+    return absl::ErrnoToStatus(errno, "control plane: epoll_ctl");
+  }
+  datapath->SetControlFrameSink(p.get());
+  p->thread_ = std::thread([raw = p.get()] { raw->Loop(); });
+  return p;
+}
+
+ControlPlane::ControlPlane(Datapath* datapath, ControlPlaneOptions options)
+    : datapath_(datapath), options_(std::move(options)), random_(std::random_device{}()) {}
+
+ControlPlane::~ControlPlane() {
+  Stop();
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ControlPlane::Stop() {
+  if (stopping_.exchange(true)) return;
+  Wake();
+  if (thread_.joinable()) thread_.join();
+  { std::lock_guard wait_for_publishers(publish_mu_); }
+  std::lock_guard lock(mu_);
+  // One StopCCN each, not waited for: the peer learns at once rather than
+  // after its retries, and our sockets close right after.
+  const TimePoint now = Clock::now();
+  for (auto& [name, t] : tunnels_) t->Close(now, "the agent is stopping");
+  tunnels_.clear();
+  closing_.clear();
+  by_id_.clear();
+}
+
+void ControlPlane::set_on_change(std::function<void()> fn) {
+  std::lock_guard publishing(publish_mu_);
+  options_.on_change = std::move(fn);
+}
+
+void ControlPlane::Wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+// ---- the reconciler's side
+
+DynamicObjects ControlPlane::Sync(const DesiredState& desired) {
+  const TimePoint now = Clock::now();
+  std::map<std::string, std::vector<const v1::Session*>> sessions_of;
+  for (const auto& [name, s] : desired.sessions) sessions_of[s.spec().tunnel()].push_back(&s);
+  DynamicObjects report;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = tunnels_.begin(); it != tunnels_.end();) {
+      auto want = desired.tunnels.find(it->first);
+      if (want == desired.tunnels.end() || !IsDynamic(want->second.spec())) {
+        Retire(now, std::move(it->second), "the tunnel was deleted");
+        it = tunnels_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [name, t] : desired.tunnels) {
+      if (IsDynamic(t.spec())) SyncTunnel(now, t, sessions_of[name], desired);
+    }
+    std::erase_if(open_failures_, [&](const auto& kv) { return !desired.tunnels.count(kv.first); });
+    report = Report(desired);
+  }
+  Wake();  // deadlines may have moved
+  Publish(TakeUpdates());
+  return report;
+}
+
+void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
+                              const std::vector<const v1::Session*>& sessions, const DesiredState& desired) {
+  const std::string& name = tunnel.name();
+  if (auto it = tunnels_.find(name);
+      it != tunnels_.end() && it->second->generation() != tunnel.generation()) {
+    Retire(now, std::move(it->second), "the tunnel's spec changed");
+    tunnels_.erase(it);
+  }
+  if (!tunnels_.count(name)) {
+    DynamicTunnel::Params p;
+    p.name = name;
+    p.tunnel = tunnel;
+    const bool v2 = tunnel.spec().version() == 2;
+    p.local_tunnel_id = tunnel.spec().tunnel_id() != 0
+                            ? tunnel.spec().tunnel_id()
+                            : PickFreeId(random_, v2 ? 0xffff : 0xffffffff, UsedTunnelIds(desired));
+    p.host_name = tunnel.spec().control().host_name().empty() ? options_.host_name
+                                                              : tunnel.spec().control().host_name();
+    if (!tunnel.spec().control().secret_file().empty()) {
+      auto secret = ReadSecretFile(tunnel.spec().control().secret_file());
+      if (!secret.ok()) {
+        open_failures_[name] = absl::StrCat("control.secret_file: ", secret.status().message());
+        return;
+      }
+      p.secret = *std::move(secret);
+    }
+    if (p.local_tunnel_id == 0) {
+      open_failures_[name] = "no free tunnel id to pick";
+      return;
+    }
+    DropClosing(p.local_tunnel_id);  // its StopCCN is out; the id is wanted again
+    auto t = DynamicTunnel::Open(std::move(p), datapath_, now, &updates_);
+    if (!t.ok()) {
+      open_failures_[name] = absl::StrCat("cannot open the tunnel's socket: ", t.status().message());
+      return;
+    }
+    open_failures_.erase(name);
+    DynamicTunnel& added = **t;
+    by_id_[added.local_tunnel_id()] = &added;
+    tunnels_[name] = *std::move(t);
+    Watch(added, true);
+    L2TP_LOG(kInfo) << "control: tunnel/" << name << ": control connection opened (tunnel id "
+                    << added.local_tunnel_id() << ")";
+  }
+  SyncSessions(now, *tunnels_.at(name), sessions, desired);
+}
+
+void ControlPlane::SyncSessions(TimePoint now, DynamicTunnel& t,
+                                const std::vector<const v1::Session*>& sessions,
+                                const DesiredState& desired) {
+  const std::map<std::string, uint64_t> held = t.SessionGenerations();
+  std::set<std::string> wanted;
+  for (const v1::Session* s : sessions) wanted.insert(s->name());
+  for (const auto& [name, generation] : held) {
+    if (!wanted.count(name)) t.RemoveSession(now, name, "the session was deleted");
+  }
+  std::set<uint32_t> used;  // picked lazily: most specs name their ids
+  bool used_known = false;
+  for (const v1::Session* s : sessions) {
+    auto h = held.find(s->name());
+    if (h != held.end() && h->second == s->generation()) continue;
+    if (h != held.end()) t.RemoveSession(now, s->name(), "the session's spec changed");
+    uint32_t id = s->spec().session_id();
+    if (id == 0) {
+      if (!used_known) used = UsedSessionIds(desired);
+      used_known = true;
+      const bool v2 = desired.tunnels.at(t.name()).spec().version() == 2;
+      id = PickFreeId(random_, v2 ? 0xffff : 0xffffffff, used);
+      used.insert(id);
+    }
+    t.AddSession(now, *s, id);
+  }
+}
+
+// A tunnel no longer wanted as it is: StopCCN, then linger until done.
+void ControlPlane::Retire(TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why) {
+  L2TP_LOG(kInfo) << "control: tunnel/" << t->name() << ": closing the control connection (" << why << ")";
+  t->Close(now, why);
+  closing_.push_back(std::move(t));
+}
+
+void ControlPlane::DropClosing(uint32_t tunnel_id) {
+  std::erase_if(closing_, [&](std::unique_ptr<DynamicTunnel>& t) {
+    if (t->local_tunnel_id() != tunnel_id) return false;
+    Add(retired_, t->counters());
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t->fd(), nullptr);
+    by_id_.erase(tunnel_id);
+    return true;
+  });
+}
+
+std::set<uint32_t> ControlPlane::UsedTunnelIds(const DesiredState& desired) const {
+  std::set<uint32_t> used;
+  for (const auto& [name, t] : desired.tunnels) used.insert(t.spec().tunnel_id());
+  for (const auto& [id, t] : by_id_) used.insert(id);
+  return used;
+}
+
+std::set<uint32_t> ControlPlane::UsedSessionIds(const DesiredState& desired) const {
+  std::set<uint32_t> used;
+  for (const auto& [name, s] : desired.sessions) used.insert(s.spec().session_id());
+  for (const auto& [id, t] : by_id_) {
+    for (uint32_t sid : t->SessionIds()) used.insert(sid);
+  }
+  return used;
+}
+
+DynamicObjects ControlPlane::Report(const DesiredState& desired) const {
+  DynamicObjects r;
+  for (const auto& [name, t] : desired.tunnels) {
+    if (!IsDynamic(t.spec())) continue;
+    auto it = tunnels_.find(name);
+    if (it == tunnels_.end()) {
+      auto f = open_failures_.find(name);
+      r.tunnels_not_up[name] = {f != open_failures_.end() ? f->second : "not started", true};
+      continue;
+    }
+    const DynamicTunnel& dt = *it->second;
+    if (auto c = dt.DatapathTunnel()) {
+      r.tunnels[name] = *c;
+    } else {
+      r.tunnels_not_up[name] = {DescribeTunnel(dt.status()),
+                                dt.status().state == control::TunnelState::kDown};
+    }
+  }
+  for (const auto& [name, s] : desired.sessions) {
+    const v1::Tunnel& tunnel = desired.tunnels.at(s.spec().tunnel());
+    if (!IsDynamic(tunnel.spec())) continue;
+    auto it = tunnels_.find(tunnel.name());
+    if (it == tunnels_.end()) {
+      r.sessions_not_up[name] = {"waiting for the tunnel's control connection", false};
+    } else if (auto c = it->second->DatapathSession(name)) {
+      r.sessions[name] = *c;
+    } else {
+      r.sessions_not_up[name] = {it->second->SessionWaiting(name), false};
+    }
+  }
+  return r;
+}
+
+void ControlPlane::DatapathTunnelCreated(uint32_t tunnel_id) {
+  if (!datapath_->ReadsManagedSockets()) return;
+  std::lock_guard lock(mu_);
+  if (auto it = by_id_.find(tunnel_id); it != by_id_.end()) Watch(*it->second, false);
+}
+
+void ControlPlane::DatapathTunnelDeleted(uint32_t tunnel_id) {
+  std::lock_guard lock(mu_);
+  if (auto it = by_id_.find(tunnel_id); it != by_id_.end()) Watch(*it->second, true);
+}
+
+// Whether this thread reads the tunnel's socket (else the datapath does).
+void ControlPlane::Watch(DynamicTunnel& t, bool read) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = t.local_tunnel_id();
+  if (read) {
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, t.fd(), &ev) < 0 && errno != EEXIST) {
+      L2TP_LOG(kError) << "control: tunnel/" << t.name() << ": epoll_ctl: " << std::strerror(errno);
+    }
+  } else {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t.fd(), nullptr);
+  }
+  t.SetDatapathReads(!read);
+}
+
+// ---- the datapath's side
+
+void ControlPlane::ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> frame) {
+  if (stopping_) return;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_id_.find(tunnel_id);
+    if (it == by_id_.end()) {
+      ++retired_.unexpected_peer;
+      return;
+    }
+    it->second->Receive(Clock::now(), frame);
+  }
+  Wake();  // a reply may have moved the deadlines
+  Publish(TakeUpdates());
+}
+
+// ---- the control plane's thread
+
+void ControlPlane::Loop() {
+  epoll_event events[64];
+  while (!stopping_) {
+    int wait_ms = kMaxWaitMs;
+    {
+      std::lock_guard lock(mu_);
+      const TimePoint now = Clock::now();
+      for (const auto& [id, t] : by_id_) {
+        if (auto d = t->NextDeadline()) {
+          const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*d - now).count();
+          wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
+        }
+      }
+    }
+    const int n = epoll_wait(epoll_fd_, events, 64, wait_ms);
+    if (stopping_) break;
+    {
+      std::lock_guard lock(mu_);
+      const TimePoint now = Clock::now();
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.u64 == 0) {
+          uint64_t drain;
+          [[maybe_unused]] ssize_t r = read(wake_fd_, &drain, sizeof drain);
+          continue;
+        }
+        auto it = by_id_.find(static_cast<uint32_t>(events[i].data.u64));
+        if (it != by_id_.end() && !it->second->datapath_reads()) it->second->ReadSocket(now, kReadBudget);
+      }
+      RunTimers(Clock::now());
+    }
+    Publish(TakeUpdates());
+  }
+}
+
+void ControlPlane::RunTimers(TimePoint now) {
+  for (const auto& [id, t] : by_id_) t->OnTimer(now);
+  // Retired connections done lingering go, with their sockets.
+  std::vector<uint32_t> done;
+  for (const auto& t : closing_) {
+    if (t->Done()) done.push_back(t->local_tunnel_id());
+  }
+  for (uint32_t id : done) DropClosing(id);
+}
+
+ControlUpdates ControlPlane::TakeUpdates() {
+  std::lock_guard lock(mu_);
+  return std::exchange(updates_, {});
+}
+
+void ControlPlane::Publish(ControlUpdates u) {
+  if (u.empty() && !u.up_or_down) return;
+  std::lock_guard publishing(publish_mu_);
+  if (stopping_) return;  // the registry and the reconciler may be going away
+  if (options_.registry != nullptr) {
+    for (const auto& [name, st] : u.tunnels) options_.registry->SetTunnelControlStatus(name, st);
+    for (const auto& [name, st] : u.sessions) options_.registry->SetSessionControlStatus(name, st);
+  }
+  for (const auto& e : u.events) {
+    L2TP_LOG(kInfo) << "control: " << (e.kind == v1::RESOURCE_KIND_TUNNEL ? "tunnel/" : "session/") << e.name
+                    << ": " << e.message;
+    if (options_.events != nullptr)
+      options_.events->Record(e.kind, e.name, v1::Event::REASON_CONTROL, e.message);
+  }
+  if (options_.on_hello_round_trip) {
+    for (double rtt : u.hello_round_trips) options_.on_hello_round_trip(rtt);
+  }
+  if (u.up_or_down && options_.on_change) options_.on_change();
+}
+
+ControlCounters ControlPlane::counters() const {
+  std::lock_guard lock(mu_);
+  ControlCounters c = retired_;
+  for (const auto& [id, t] : by_id_) Add(c, t->counters());
+  return c;
+}
+
+}  // namespace l2tp

@@ -1,0 +1,108 @@
+// The agent's control plane: runs the L2TP control protocol for every
+// DYNAMIC tunnel and its sessions, and tells the reconciler (through
+// DynamicTunnels) which datapath objects they call for.
+//
+// One thread waits on the managed sockets it reads (epoll) and on the
+// connections' timers. Frames also arrive from a datapath that reads the
+// sockets itself (ControlFrameSink, on its threads). One lock guards all
+// connections; what they say (status, events, round trips) is published
+// after the lock is released.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/control/control_stats.h"
+#include "agent/control/control_updates.h"
+#include "agent/control/dynamic_tunnel.h"
+#include "agent/reconcile/dynamic_tunnels.h"
+#include "agent/state/event_log.h"
+#include "agent/state/registry.h"
+#include "datapath/datapath.h"
+
+namespace l2tp {
+
+struct ControlPlaneOptions {
+  std::string host_name;            // Host Name AVP when a spec has none; empty: gethostname()
+  Registry* registry = nullptr;     // where control status goes
+  EventLog* events = nullptr;       // where transitions are recorded
+  std::function<void()> on_change;  // a tunnel or session came up or went away
+  std::function<void(double)> on_hello_round_trip;  // seconds
+};
+
+class ControlPlane : public DynamicTunnels, public ControlFrameSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<ControlPlane>> Create(Datapath* datapath,
+                                                              ControlPlaneOptions options);
+  ~ControlPlane() override;  // Stop()
+
+  // Where "a tunnel or session came up or went away" goes (the reconciler
+  // is built after the control plane).
+  void set_on_change(std::function<void()> fn);
+
+  // Sends StopCCN on every connection and stops the thread. The datapath's
+  // managed tunnels die with their sockets.
+  void Stop();
+
+  // DynamicTunnels (the reconciler's thread)
+  DynamicObjects Sync(const DesiredState& desired) override;
+  void DatapathTunnelCreated(uint32_t tunnel_id) override;
+  void DatapathTunnelDeleted(uint32_t tunnel_id) override;
+
+  // ControlFrameSink (the datapath's threads)
+  void ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> frame) override;
+
+  // Summed over every connection, those gone included.
+  ControlCounters counters() const;
+
+ private:
+  ControlPlane(Datapath* datapath, ControlPlaneOptions options);
+
+  void Loop();
+  void Wake();
+  // Under mu_:
+  void SyncTunnel(control::TimePoint now, const l2tpagent::v1::Tunnel& tunnel,
+                  const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired);
+  void SyncSessions(control::TimePoint now, DynamicTunnel& t,
+                    const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired);
+  void Retire(control::TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why);
+  void Watch(DynamicTunnel& t, bool read);
+  // Forgets a retired tunnel at once (its counters stay in retired_).
+  void DropClosing(uint32_t tunnel_id);
+  void RunTimers(control::TimePoint now);
+  std::set<uint32_t> UsedTunnelIds(const DesiredState& desired) const;
+  std::set<uint32_t> UsedSessionIds(const DesiredState& desired) const;
+  DynamicObjects Report(const DesiredState& desired) const;
+  // Publishes what was collected (without mu_).
+  void Publish(ControlUpdates updates);
+  ControlUpdates TakeUpdates();
+
+  Datapath* datapath_;
+  ControlPlaneOptions options_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  // Held while publishing; Stop() takes it so nothing is published after.
+  std::mutex publish_mu_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<DynamicTunnel>> tunnels_;  // by name: desired
+  std::vector<std::unique_ptr<DynamicTunnel>> closing_;            // StopCCN sent, lingering
+  std::map<uint32_t, DynamicTunnel*> by_id_;                       // every live one, by local id
+  std::map<std::string, std::string> open_failures_;               // name -> why it could not open
+  ControlCounters retired_;                                        // of connections gone
+  ControlUpdates updates_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace l2tp

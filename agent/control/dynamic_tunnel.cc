@@ -1,0 +1,318 @@
+// A frame's way in: socket (or the datapath's sink) -> Receive: IPv4 header
+// off, control frame of this connection?, SCCRQ rate limit, decode with the
+// secret -> ControlConnection::Receive. Out: the connection's Transmit ->
+// encode -> send() on the connected socket.
+#include "agent/control/dynamic_tunnel.h"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "agent/control/status_proto.h"
+#include "agent/reconcile/datapath_config.h"
+#include "agent/state/names.h"
+#include "common/log.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace l2tp {
+
+namespace v1 = ::l2tpagent::v1;
+using control::TimePoint;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+constexpr int kMaxSccrqPerSecond = 10;
+constexpr size_t kMaxFrame = 65535;
+
+control::Duration Millis(const google::protobuf::Duration& d) {
+  return control::Duration(TimeUtil::DurationToMilliseconds(d));
+}
+
+// The offset of the L2TP header behind an IPv4 header; 0 when malformed.
+size_t Ipv4HeaderLength(std::span<const uint8_t> packet) {
+  if (packet.size() < 20 || (packet[0] >> 4) != 4) return 0;
+  const size_t ihl = (packet[0] & 0x0f) * 4u;
+  return ihl >= 20 && ihl <= packet.size() ? ihl : 0;
+}
+
+control::TunnelOptions OptionsOf(const DynamicTunnel::Params& p) {
+  const v1::TunnelControl& c = p.tunnel.spec().control();
+  control::TunnelOptions o;
+  o.version = static_cast<uint8_t>(p.tunnel.spec().version() == 2 ? control::kL2tpV2 : control::kL2tpV3);
+  o.initiator = c.role() == v1::TunnelControl::ROLE_INITIATOR;
+  o.local_tunnel_id = p.local_tunnel_id;
+  o.host_name = p.host_name;
+  o.secret = p.secret;
+  if (c.has_hello_interval()) o.hello_interval = Millis(c.hello_interval());
+  if (c.retransmit_retries() != 0) o.retransmit_retries = static_cast<int>(c.retransmit_retries());
+  if (c.receive_window() != 0) o.receive_window = static_cast<uint16_t>(c.receive_window());
+  o.router_id = p.local_tunnel_id;
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DynamicTunnel>> DynamicTunnel::Open(Params params, Datapath* datapath,
+                                                                   TimePoint now, ControlUpdates* updates) {
+  TunnelConfig config = ToTunnelConfig(params.tunnel.spec());
+  config.tunnel_id = params.local_tunnel_id;
+  auto socket = datapath->OpenManagedSocket(config);
+  if (!socket.ok()) return socket.status();
+  std::unique_ptr<DynamicTunnel> t(new DynamicTunnel(std::move(params), *socket, updates));
+  t->TunnelChanged(t->connection_->status());  // IDLE, for the API
+  if (t->connection_->options().initiator) t->connection_->Open(now);
+  return t;
+}
+
+DynamicTunnel::DynamicTunnel(Params params, ManagedSocket socket, ControlUpdates* updates)
+    : params_(std::move(params)),
+      socket_(socket),
+      transport_(params_.tunnel.spec().encap() == v1::ENCAPSULATION_IP ? control::Transport::kIp
+                                                                       : control::Transport::kUdp),
+      updates_(updates),
+      random_(std::random_device{}()) {
+  connection_ = std::make_unique<control::ControlConnection>(OptionsOf(params_),
+                                                             static_cast<control::ConnectionEvents*>(this));
+}
+
+DynamicTunnel::~DynamicTunnel() {
+  connection_.reset();
+  if (socket_.fd >= 0) close(socket_.fd);
+}
+
+// ---- in
+
+void DynamicTunnel::Receive(TimePoint now, std::span<const uint8_t> frame, bool with_ipv4_header) {
+  if (with_ipv4_header) {
+    const size_t ihl = Ipv4HeaderLength(frame);
+    if (ihl == 0) {
+      ++malformed_frames_;
+      return;
+    }
+    frame = frame.subspan(ihl);
+  }
+  if (!control::IsControlFrame(frame, transport_)) {
+    ++unexpected_frames_;  // data before the datapath holds the tunnel
+    return;
+  }
+  auto m = control::DecodeControlMessage(frame, transport_, params_.secret);
+  if (!m.ok()) {
+    ++malformed_frames_;
+    L2TP_LOG(kDebug) << "control: tunnel/" << params_.name << ": dropped a frame: " << m.status().message();
+    return;
+  }
+  const uint32_t to = m->header.tunnel_id;
+  if (to != params_.local_tunnel_id) {
+    // Connection id 0 is an SCCRQ (or a StopCCN to one); anything else is
+    // for another connection sharing the remote (raw IP sockets see all).
+    if (to != 0) {
+      ++unexpected_frames_;
+      return;
+    }
+    if (now - sccrq_window_start_ >= std::chrono::seconds(1)) {
+      sccrq_window_start_ = now;
+      sccrq_in_window_ = 0;
+    }
+    if (++sccrq_in_window_ > kMaxSccrqPerSecond) {
+      ++unexpected_frames_;
+      return;
+    }
+  }
+  connection_->Receive(now, *m);
+}
+
+void DynamicTunnel::ReadSocket(TimePoint now, int budget) {
+  static thread_local std::vector<uint8_t> buf(kMaxFrame);
+  for (int i = 0; i < budget; ++i) {
+    const ssize_t n = recv(socket_.fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0) return;  // EAGAIN, or an ICMP error reported on the connected socket
+    Receive(now, {buf.data(), static_cast<size_t>(n)}, socket_.receives_ipv4_header);
+  }
+}
+
+void DynamicTunnel::OnTimer(TimePoint now) {
+  if (auto d = connection_->NextDeadline(); d && *d <= now) connection_->OnTimer(now);
+}
+
+std::optional<TimePoint> DynamicTunnel::NextDeadline() const { return connection_->NextDeadline(); }
+
+// ---- out
+
+void DynamicTunnel::Transmit(const control::ControlMessage& m) {
+  auto bytes = control::EncodeControlMessage(m, transport_, params_.secret);
+  if (!bytes.ok()) {
+    L2TP_LOG(kError) << "control: tunnel/" << params_.name << ": cannot encode: " << bytes.status().message();
+    return;
+  }
+  // A lost send is a lost datagram: reliable delivery sends it again.
+  if (send(socket_.fd, bytes->data(), bytes->size(), MSG_DONTWAIT) < 0) {
+    L2TP_LOG(kDebug) << "control: tunnel/" << params_.name << ": send: " << std::strerror(errno);
+  }
+}
+
+void DynamicTunnel::TunnelChanged(const control::TunnelStatus& status) {
+  v1::TunnelControlStatus p = ToProto(status);
+  const bool transition = !last_state_ || *last_state_ != status.state;
+  if (!transition && status.hello_rtt) {
+    updates_->hello_round_trips.push_back(std::chrono::duration<double>(*status.hello_rtt).count());
+  }
+  if (transition) {
+    last_state_ = status.state;
+    updates_->up_or_down = true;
+    updates_->events.push_back({v1::RESOURCE_KIND_TUNNEL, params_.name, DescribeTunnel(status)});
+  }
+  *p.mutable_last_transition_time() = TimeUtil::GetCurrentTime();
+  updates_->tunnels.emplace_back(params_.name, std::move(p));
+}
+
+void DynamicTunnel::SessionChanged(const control::SessionStatus& status) {
+  Session* s = FindByLocalId(status.local_session_id);
+  if (s == nullptr) return;  // being removed
+  const bool transition = s->status.state != status.state || s->status.message.empty();
+  s->status = status;
+  v1::SessionControlStatus p = ToProto(status);
+  *p.mutable_last_transition_time() = TimeUtil::GetCurrentTime();
+  if (transition) {
+    updates_->up_or_down = true;
+    updates_->events.push_back({v1::RESOURCE_KIND_SESSION, s->resource.name(), DescribeSession(status)});
+  }
+  updates_->sessions.emplace_back(s->resource.name(), std::move(p));
+}
+
+void DynamicTunnel::Random(std::span<uint8_t> out) {
+  for (uint8_t& b : out) b = static_cast<uint8_t>(random_());
+}
+
+// ---- sessions
+
+control::LocalSession DynamicTunnel::LocalSessionOf(const Session& s) const {
+  const v1::SessionSpec& spec = s.resource.spec();
+  control::LocalSession l;
+  l.session_id = s.local_id;
+  l.pseudowire_type = control::kPseudowireEth;
+  l.remote_end_id = spec.remote_end_id();
+  std::string error;
+  l.receive_cookie = ParseCookie(spec.peer_cookie(), &error).value_or(std::vector<uint8_t>{});
+  l.l2_sublayer = spec.l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_NONE ? 0 : 1;
+  l.data_sequencing = spec.require_sequence() ? 2 : 0;
+  return l;
+}
+
+void DynamicTunnel::AddSession(TimePoint now, const v1::Session& session, uint32_t local_session_id) {
+  Session& s = sessions_[session.name()];
+  s.resource = session;
+  s.local_id = local_session_id;
+  s.status = {};
+  connection_->AddSession(now, LocalSessionOf(s));
+}
+
+void DynamicTunnel::RemoveSession(TimePoint now, const std::string& name, const std::string& why) {
+  auto it = sessions_.find(name);
+  if (it == sessions_.end()) return;
+  const uint32_t id = it->second.local_id;
+  sessions_.erase(it);
+  connection_->RemoveSession(now, id, why);
+  updates_->up_or_down = true;
+}
+
+std::map<std::string, uint64_t> DynamicTunnel::SessionGenerations() const {
+  std::map<std::string, uint64_t> out;
+  for (const auto& [name, s] : sessions_) out[name] = s.resource.generation();
+  return out;
+}
+
+std::vector<uint32_t> DynamicTunnel::SessionIds() const {
+  std::vector<uint32_t> out;
+  for (const auto& [name, s] : sessions_) out.push_back(s.local_id);
+  return out;
+}
+
+DynamicTunnel::Session* DynamicTunnel::FindByLocalId(uint32_t id) {
+  for (auto& [name, s] : sessions_) {
+    if (s.local_id == id) return &s;
+  }
+  return nullptr;
+}
+
+// ---- lifetime
+
+void DynamicTunnel::Close(TimePoint now, const std::string& why) {
+  if (closing_) return;
+  closing_ = true;
+  for (const auto& [name, s] : sessions_) connection_->RemoveSession(now, s.local_id, why);
+  sessions_.clear();
+  connection_->Close(now, why);
+}
+
+bool DynamicTunnel::Done() const {
+  return closing_ &&
+         (status().state == control::TunnelState::kDown || status().state == control::TunnelState::kIdle);
+}
+
+// ---- datapath
+
+std::optional<TunnelConfig> DynamicTunnel::DatapathTunnel() const {
+  const control::TunnelStatus& st = status();
+  if (closing_ || st.state != control::TunnelState::kEstablished) return std::nullopt;
+  TunnelConfig c = ToTunnelConfig(params_.tunnel.spec());
+  c.tunnel_id = params_.local_tunnel_id;
+  c.peer_tunnel_id = st.peer_tunnel_id;
+  c.socket_fd = socket_.fd;
+  return c;
+}
+
+std::optional<SessionConfig> DynamicTunnel::DatapathSession(const std::string& name) const {
+  auto it = sessions_.find(name);
+  if (it == sessions_.end() || !DatapathTunnel()) return std::nullopt;
+  const Session& s = it->second;
+  if (s.status.state != control::SessionState::kEstablished) return std::nullopt;
+  // The spec as if written by hand: our ids and the cookie the peer assigned.
+  v1::TunnelSpec tunnel = params_.tunnel.spec();
+  tunnel.set_tunnel_id(params_.local_tunnel_id);
+  v1::SessionSpec spec = s.resource.spec();
+  spec.set_session_id(s.local_id);
+  spec.set_peer_session_id(s.status.peer.session_id);
+  spec.set_cookie(FormatCookie(s.status.peer.cookie));
+  if (s.status.peer.data_sequencing.value_or(0) != 0) spec.set_send_sequence(true);
+  return ToSessionConfig(tunnel, spec);
+}
+
+std::string DynamicTunnel::SessionWaiting(const std::string& name) const {
+  auto it = sessions_.find(name);
+  if (it == sessions_.end()) return "not known to the control connection";
+  if (!DatapathTunnel()) return "waiting for the tunnel's control connection";
+  return DescribeSession(it->second.status);
+}
+
+void DynamicTunnel::SetDatapathReads(bool reads) {
+  if (datapath_reads_ && !reads && transport_ == control::Transport::kUdp) {
+    int off = 0;
+    setsockopt(socket_.fd, IPPROTO_UDP, UDP_GRO, &off, sizeof off);
+  }
+  datapath_reads_ = reads;
+}
+
+ControlCounters DynamicTunnel::counters() const {
+  ControlCounters c;
+  const control::ConnectionStats& s = connection_->stats();
+  for (int i = 0; i < ControlCounters::kMessageTypes; ++i) {
+    c.sent[i] = s.messages_sent[i];
+    c.received[i] = s.messages_received[i];
+  }
+  c.retransmissions = status().retransmissions;
+  c.auth_failures = s.auth_failures;
+  c.malformed = s.malformed + malformed_frames_;
+  c.illegal = s.illegal;
+  c.out_of_window = connection_->reliable_stats().out_of_window;
+  c.unexpected_peer = unexpected_frames_;
+  return c;
+}
+
+}  // namespace l2tp

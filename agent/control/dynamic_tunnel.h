@@ -1,0 +1,116 @@
+// One DYNAMIC tunnel: its managed socket, its control connection
+// (control/connection.h) and its sessions, and what they mean for the API
+// (control status) and the datapath (configs once up). Not thread-safe: the
+// ControlPlane's lock guards every call.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "agent/control/control_stats.h"
+#include "agent/control/control_updates.h"
+#include "control/codec.h"
+#include "control/connection.h"
+#include "datapath/datapath.h"
+#include "l2tpagent/v1/l2tpagent.pb.h"
+
+namespace l2tp {
+
+class DynamicTunnel : private control::ConnectionEvents {
+ public:
+  struct Params {
+    std::string name;
+    l2tpagent::v1::Tunnel tunnel;  // normalised; spec.tunnel_id may be 0
+    uint32_t local_tunnel_id = 0;  // the id in use (picked when the spec says 0)
+    std::string host_name;         // the spec's, else the node's
+    std::string secret;            // read from spec.control.secret_file
+  };
+
+  // Opens the socket (through the datapath, which knows what kind it needs)
+  // and, for an INITIATOR, sends SCCRQ. `updates` collects what the tunnel
+  // says; it must outlive the tunnel.
+  static absl::StatusOr<std::unique_ptr<DynamicTunnel>> Open(Params params, Datapath* datapath,
+                                                             control::TimePoint now, ControlUpdates* updates);
+  ~DynamicTunnel() override;
+
+  const std::string& name() const { return params_.name; }
+  uint64_t generation() const { return params_.tunnel.generation(); }
+  uint32_t local_tunnel_id() const { return params_.local_tunnel_id; }
+  int fd() const { return socket_.fd; }
+  const control::TunnelStatus& status() const { return connection_->status(); }
+
+  // A frame read from the socket (by the control plane, or by the datapath,
+  // which takes any IPv4 header off): checked, decoded and passed to the
+  // connection; dropped and counted if not a control frame of this connection.
+  void Receive(control::TimePoint now, std::span<const uint8_t> frame, bool with_ipv4_header = false);
+  // Reads what is waiting on the socket (at most `budget` frames).
+  void ReadSocket(control::TimePoint now, int budget);
+  void OnTimer(control::TimePoint now);
+  std::optional<control::TimePoint> NextDeadline() const;
+
+  // Sessions, by name. `local_session_id` is in use from then on.
+  void AddSession(control::TimePoint now, const l2tpagent::v1::Session& session, uint32_t local_session_id);
+  void RemoveSession(control::TimePoint now, const std::string& name, const std::string& why);
+  // name -> generation of the sessions held.
+  std::map<std::string, uint64_t> SessionGenerations() const;
+  std::vector<uint32_t> SessionIds() const;
+
+  // Sends StopCCN; the tunnel is Done() once the linger is over.
+  void Close(control::TimePoint now, const std::string& why);
+  bool Done() const;
+
+  // The datapath objects, once the connection (and the session) is up.
+  std::optional<TunnelConfig> DatapathTunnel() const;
+  std::optional<SessionConfig> DatapathSession(const std::string& name) const;
+  // Why a session is not up (its state's message), for its status.
+  std::string SessionWaiting(const std::string& name) const;
+
+  // The datapath reads the socket from now on, or no longer does: reading
+  // again, a socket the datapath set UDP GRO on gets it turned off.
+  void SetDatapathReads(bool reads);
+  bool datapath_reads() const { return datapath_reads_; }
+
+  ControlCounters counters() const;
+
+ private:
+  struct Session {
+    l2tpagent::v1::Session resource;
+    uint32_t local_id = 0;
+    control::SessionStatus status;
+  };
+
+  DynamicTunnel(Params params, ManagedSocket socket, ControlUpdates* updates);
+
+  // control::ConnectionEvents
+  void Transmit(const control::ControlMessage& m) override;
+  void TunnelChanged(const control::TunnelStatus& status) override;
+  void SessionChanged(const control::SessionStatus& status) override;
+  void Random(std::span<uint8_t> out) override;
+
+  control::LocalSession LocalSessionOf(const Session& s) const;
+  Session* FindByLocalId(uint32_t id);
+
+  Params params_;
+  ManagedSocket socket_;
+  control::Transport transport_;
+  ControlUpdates* updates_;
+  std::unique_ptr<control::ControlConnection> connection_;
+  std::map<std::string, Session> sessions_;  // by name
+  bool datapath_reads_ = false;
+  bool closing_ = false;
+  std::optional<control::TunnelState> last_state_;
+  std::mt19937_64 random_;
+  // Rate limit on SCCRQs (frames to connection id 0): a flood from a
+  // spoofed source must not keep resetting a responder.
+  control::TimePoint sccrq_window_start_{};
+  int sccrq_in_window_ = 0;
+  uint64_t malformed_frames_ = 0;  // did not decode
+  uint64_t unexpected_frames_ = 0;
+};
+
+}  // namespace l2tp

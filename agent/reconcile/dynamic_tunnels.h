@@ -1,0 +1,40 @@
+// What the reconciler needs from the control plane (agent/control) for
+// DYNAMIC tunnels: their datapath objects exist only once the control
+// protocol has set them up, with ids and cookies learned from the peer.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "agent/state/desired_state.h"
+#include "datapath/datapath.h"
+
+namespace l2tp {
+
+// The datapath objects of the DYNAMIC tunnels and sessions, as of one pass.
+struct DynamicObjects {
+  std::map<std::string, TunnelConfig> tunnels;    // by name: connection up (socket_fd set)
+  std::map<std::string, SessionConfig> sessions;  // by name: session up
+  // Resources not (or no longer) up: why, in words, for their status.
+  // `failed`: the connection is DOWN (FAILED phase); else PENDING.
+  struct NotUp {
+    std::string message;
+    bool failed = false;
+  };
+  std::map<std::string, NotUp> tunnels_not_up;
+  std::map<std::string, NotUp> sessions_not_up;
+};
+
+class DynamicTunnels {
+ public:
+  virtual ~DynamicTunnels() = default;
+  // Starts control connections for new DYNAMIC tunnels and sessions, closes
+  // those no longer desired or whose spec changed, and says what is up.
+  virtual DynamicObjects Sync(const DesiredState& desired) = 0;
+  // The datapath now holds (or no longer holds) managed tunnel `tunnel_id`:
+  // a backend that reads managed sockets itself takes over the reading.
+  virtual void DatapathTunnelCreated(uint32_t tunnel_id) = 0;
+  virtual void DatapathTunnelDeleted(uint32_t tunnel_id) = 0;
+};
+
+}  // namespace l2tp
