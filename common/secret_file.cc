@@ -12,13 +12,13 @@
 namespace l2tp {
 
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot read the secret file: ", std::strerror(errno)));
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+    return absl::InvalidArgumentError("the secret file is not a regular file");
   }
   // One byte more than allowed (and a newline) tells "too long" from "just fits".
   char buf[kMaxSecretBytes + 2];
@@ -29,7 +29,7 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
     if (r < 0) {
       const int err = errno;
       close(fd);
-      return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", std::strerror(err)));
+      return absl::InvalidArgumentError(absl::StrCat("cannot read the secret file: ", std::strerror(err)));
     }
     if (r == 0) break;
     n += static_cast<size_t>(r);
@@ -37,9 +37,10 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
   close(fd);
   std::string secret(buf, n);
   if (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  if (secret.empty()) return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
+  if (secret.empty()) return absl::InvalidArgumentError("the secret file is empty");
   if (secret.size() > kMaxSecretBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is longer than ", kMaxSecretBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the secret file is longer than ", kMaxSecretBytes, " bytes"));
   }
   return secret;
 }

@@ -185,7 +185,11 @@ void CheckControl(Checker& c, const v1::TunnelSpec& s) {
   }
   const std::string& secret = k.secret_file();
   if (!secret.empty()) {
-    if (secret.front() != '/') {
+    if (s.version() != 2) {
+      c.Fail("spec.control.secret_file",
+             "L2TPv3 control message authentication (the Message Digest AVP) is not supported yet; "
+             "leave secret_file unset for version 3 (L2TPv2 tunnels use it for challenge/response)");
+    } else if (secret.front() != '/') {
       c.Fail("spec.control.secret_file", absl::StrCat("must be an absolute path, got ", Quote(secret)));
     } else if (secret.find('\0') != std::string::npos) {
       c.Fail("spec.control.secret_file", absl::StrCat("must not contain NUL bytes, got ", Quote(secret)));
@@ -424,41 +428,12 @@ std::vector<Violation> ValidateSessionsInTunnels(const DesiredState& next,
 }
 
 std::string SecretFileError(const std::string& path) {
-  // Opened as ReadSecretFile (common/secret_file.cc) will open it at run time.
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) {
-    const int err = errno;
-    return absl::StrCat("cannot read the secret file: ", std::strerror(err),
-                        err == ELOOP ? " (the file itself must not be a symbolic link)" : "");
+  auto secret = ReadSecretFile(path);  // as the control plane will read it
+  if (secret.ok()) {
+    explicit_bzero(secret->data(), secret->size());
+    return "";
   }
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return absl::StrCat("cannot read the secret file: ", std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return "the secret file is not a regular file";
-  const auto max = static_cast<off_t>(kMaxSecretBytes);
-  if (st.st_size == 0) return "the secret file is empty";
-  if (st.st_size > max + 1) {
-    return absl::StrCat("the secret file is longer than ", kMaxSecretBytes, " bytes (", st.st_size,
-                        " bytes)");
-  }
-  // Reading the last byte proves the file readable and tells whether a
-  // trailing newline is to be stripped. Nothing more of the secret is read.
-  char last = 0;
-  ssize_t r;
-  do {
-    r = pread(fd, &last, 1, st.st_size - 1);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return absl::StrCat("cannot read the secret file: ", std::strerror(errno));
-  const bool newline = r == 1 && last == '\n';
-  explicit_bzero(&last, sizeof last);
-  if (r == 0) return "cannot read the secret file: it shrank while being read";
-  const off_t bytes = st.st_size - (newline ? 1 : 0);
-  if (bytes == 0) return "the secret file is empty (one newline)";
-  if (bytes > max) return absl::StrCat("the secret file is longer than ", kMaxSecretBytes, " bytes");
-  return "";
+  return std::string(secret.status().message());
 }
 
 std::vector<Violation> CheckSecretFiles(const v1::ApplyRequest& request) {
