@@ -250,7 +250,10 @@ DynamicObjects ControlPlane::Report(const DesiredState& desired) const {
       continue;
     }
     const DynamicTunnel& dt = *it->second;
-    if (auto c = dt.DatapathTunnel()) {
+    if (auto c = dt.DatapathTunnel(); c && c->version == 2) {
+      r.tunnels_up_without_datapath[name] =
+          "control connection ESTABLISHED; an L2TPv2 tunnel enters the datapath with its first PPP session";
+    } else if (c) {
       r.tunnels[name] = *c;
     } else {
       r.tunnels_not_up[name] = {DescribeTunnel(dt.status()),

@@ -22,6 +22,9 @@ struct DynamicObjects {
     bool failed = false;
   };
   std::map<std::string, NotUp> tunnels_not_up;
+  // Connections up that need no datapath tunnel yet (L2TPv2: the kernel's
+  // tunnel comes with the first PPP session): READY, saying so.
+  std::map<std::string, std::string> tunnels_up_without_datapath;
   std::map<std::string, NotUp> sessions_not_up;
 };
 

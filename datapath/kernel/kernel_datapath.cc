@@ -101,6 +101,12 @@ absl::StatusOr<Observation> KernelDatapath::Observe() {
 
 absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
   if (auto st = CheckTunnelConfig(config); !st.ok()) return st;
+  if (config.socket_fd >= 0) {
+    // L2TP_ATTR_FD, and L2TP/IP sockets for IP encapsulation, come next.
+    return absl::UnimplementedError(
+        "DYNAMIC tunnels (managed kernel tunnels) are not supported on the kernel datapath yet; "
+        "run the agent with --datapath=userspace");
+  }
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("create tunnel ", config.tunnel_id);
   auto msg = BuildTunnelCreate(genl_->family(), config);
