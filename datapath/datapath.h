@@ -102,6 +102,10 @@ struct ManagedSocket {
   int fd = -1;  // owned by the caller
   // Raw IPv4 sockets deliver the IP header in front of the L2TP frame.
   bool receives_ipv4_header = false;
+  // An L2TP/IP datagram socket (IPPROTO_L2TP, the kernel's): control frames
+  // are read and written without their zero session id, which the kernel
+  // strips and adds.
+  bool kernel_l2tp_ip = false;
 };
 
 // Where a backend that reads managed tunnels' sockets itself hands the

@@ -89,14 +89,22 @@ DynamicTunnel::~DynamicTunnel() {
 
 // ---- in
 
-void DynamicTunnel::Receive(TimePoint now, std::span<const uint8_t> frame, bool with_ipv4_header) {
-  if (with_ipv4_header) {
+void DynamicTunnel::Receive(TimePoint now, std::span<const uint8_t> frame, bool as_read_from_socket) {
+  if (as_read_from_socket && socket_.receives_ipv4_header) {
     const size_t ihl = Ipv4HeaderLength(frame);
     if (ihl == 0) {
       ++malformed_frames_;
       return;
     }
     frame = frame.subspan(ihl);
+  }
+  std::vector<uint8_t> with_session_id;
+  if (as_read_from_socket && socket_.kernel_l2tp_ip) {
+    // Read from the kernel's L2TP/IP socket: put back the zero session id
+    // the codec expects over IP.
+    with_session_id.assign(4, 0);
+    with_session_id.insert(with_session_id.end(), frame.begin(), frame.end());
+    frame = with_session_id;
   }
   if (!control::IsControlFrame(frame, transport_)) {
     ++unexpected_frames_;  // data before the datapath holds the tunnel
@@ -133,7 +141,7 @@ void DynamicTunnel::ReadSocket(TimePoint now, int budget) {
   for (int i = 0; i < budget; ++i) {
     const ssize_t n = recv(socket_.fd, buf.data(), buf.size(), MSG_DONTWAIT);
     if (n < 0) return;  // EAGAIN, or an ICMP error reported on the connected socket
-    Receive(now, {buf.data(), static_cast<size_t>(n)}, socket_.receives_ipv4_header);
+    Receive(now, {buf.data(), static_cast<size_t>(n)}, /*as_read_from_socket=*/true);
   }
 }
 
@@ -151,8 +159,10 @@ void DynamicTunnel::Transmit(const control::ControlMessage& m) {
     L2TP_LOG(kError) << "control: tunnel/" << params_.name << ": cannot encode: " << bytes.status().message();
     return;
   }
+  // The kernel's L2TP/IP socket adds the zero session id itself.
+  const size_t skip = socket_.kernel_l2tp_ip ? 4 : 0;
   // A lost send is a lost datagram: reliable delivery sends it again.
-  if (send(socket_.fd, bytes->data(), bytes->size(), MSG_DONTWAIT) < 0) {
+  if (send(socket_.fd, bytes->data() + skip, bytes->size() - skip, MSG_DONTWAIT) < 0) {
     L2TP_LOG(kDebug) << "control: tunnel/" << params_.name << ": send: " << std::strerror(errno);
   }
 }

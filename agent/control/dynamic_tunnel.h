@@ -44,10 +44,11 @@ class DynamicTunnel : private control::ConnectionEvents {
   int fd() const { return socket_.fd; }
   const control::TunnelStatus& status() const { return connection_->status(); }
 
-  // A frame read from the socket (by the control plane, or by the datapath,
-  // which takes any IPv4 header off): checked, decoded and passed to the
-  // connection; dropped and counted if not a control frame of this connection.
-  void Receive(control::TimePoint now, std::span<const uint8_t> frame, bool with_ipv4_header = false);
+  // A frame for this connection: checked, decoded and passed to it; dropped
+  // and counted if not a control frame of this connection. From the
+  // datapath it starts at the L2TP header (over IP: the zero session id);
+  // `as_read_from_socket`, it is as the socket gave it (ManagedSocket says how).
+  void Receive(control::TimePoint now, std::span<const uint8_t> frame, bool as_read_from_socket = false);
   // Reads what is waiting on the socket (at most `budget` frames).
   void ReadSocket(control::TimePoint now, int budget);
   void OnTimer(control::TimePoint now);
