@@ -2,12 +2,26 @@
 
 #include <array>
 #include <map>
+#include <mutex>
 
 #include "prometheus/collectable.h"
 
 namespace l2tp {
 
 namespace v1 = ::l2tpagent::v1;
+
+struct ControlCountersSlot {
+  // Held while the source runs, so that replacing it waits for a scrape that
+  // is calling it: what the old source used may then be destroyed.
+  std::mutex mu;
+  std::function<ControlCounters()> source;  // empty: all counters at 0
+
+  ControlCounters Read() {
+    std::lock_guard lock(mu);
+    return source ? source() : ControlCounters{};
+  }
+};
+
 namespace {
 
 using prometheus::ClientMetric;
@@ -52,20 +66,99 @@ ClientMetric Sample(std::vector<ClientMetric::Label> labels, double value, Metri
   return m;
 }
 
-class ResourceCollector : public prometheus::Collectable {
+// Everything read at scrape time: the resources' series from the registry,
+// and the control plane's counters from its source.
+class ScrapeCollector : public prometheus::Collectable {
  public:
-  ResourceCollector(const Registry* registry, MetricsOptions options)
-      : registry_(registry), options_(options) {}
+  ScrapeCollector(const Registry* registry, MetricsOptions options,
+                  std::shared_ptr<ControlCountersSlot> control)
+      : registry_(registry), options_(std::move(options)), control_(std::move(control)) {}
   std::vector<MetricFamily> Collect() const override {
-    return ResourceFamilies(registry_->MetricsSnapshot(), options_);
+    std::vector<MetricFamily> out;
+    if (registry_ != nullptr) out = ResourceFamilies(registry_->MetricsSnapshot(), options_);
+    for (auto& f : ControlFamilies(control_->Read())) out.push_back(std::move(f));
+    return out;
   }
 
  private:
   const Registry* registry_;
   MetricsOptions options_;
+  std::shared_ptr<ControlCountersSlot> control_;
 };
 
+// Stable `type` labels of the control message types 0..20 (RFC 3931 section
+// 3.1 and RFC 2661 section 3.2: the lower case of control::MessageTypeName).
+// Index 0 counts ZLBs, the acknowledgements that carry no message.
+constexpr std::array<const char*, ControlCounters::kMessageTypes> kControlTypeLabels = {{
+    "zlb",  "sccrq", "sccrp", "scccn", "stopccn", nullptr, "hello", "ocrq",  "ocrp",  "occn", "icrq",
+    "icrp", "iccn",  nullptr, "cdn",   "wen",     "sli",   nullptr, nullptr, nullptr, "ack",
+}};
+
+// The agent-wide control counters without a label.
+struct ControlCounterField {
+  const char* name;
+  const char* help;
+  uint64_t ControlCounters::*field;
+};
+constexpr std::array<ControlCounterField, 6> kControlCounterFields = {{
+    {"l2tp_control_retransmissions_total",
+     "Control messages retransmitted because the peer did not acknowledge them",
+     &ControlCounters::retransmissions},
+    {"l2tp_control_auth_failures_total",
+     "Control messages refused for a bad or missing challenge response or message digest",
+     &ControlCounters::auth_failures},
+    {"l2tp_control_malformed_messages_total",
+     "Control messages dropped because they did not decode or failed their AVP checks",
+     &ControlCounters::malformed},
+    {"l2tp_control_illegal_messages_total",
+     "Well-formed control messages that arrived at a moment they are not legal", &ControlCounters::illegal},
+    {"l2tp_control_out_of_window_total",
+     "Control messages dropped because their Ns was outside the receive window",
+     &ControlCounters::out_of_window},
+    {"l2tp_control_unexpected_frames_total",
+     "Control frames for no known control connection, or SCCRQs over the new-connection limit",
+     &ControlCounters::unexpected_peer},
+}};
+
 }  // namespace
+
+const char* ControlMessageTypeLabel(int index) {
+  if (index < 0 || index >= ControlCounters::kMessageTypes) return nullptr;
+  return kControlTypeLabels[index];
+}
+
+std::vector<MetricFamily> ControlFamilies(const ControlCounters& c) {
+  std::vector<MetricFamily> out;
+  // By message type: every named type at all times (0 until counted), so
+  // rate() sees the first message; the unassigned type numbers a peer may
+  // send are received as type="other".
+  auto by_type = [&](const char* name, const char* help, const auto& counts, bool other) {
+    MetricFamily fam{name, help, MetricType::Counter, {}};
+    uint64_t others = 0;
+    for (int i = 0; i < ControlCounters::kMessageTypes; ++i) {
+      if (const char* label = kControlTypeLabels[i]) {
+        fam.metric.push_back(Sample({{"type", label}}, static_cast<double>(counts[i]), MetricType::Counter));
+      } else {
+        others += counts[i];
+      }
+    }
+    if (other)
+      fam.metric.push_back(Sample({{"type", "other"}}, static_cast<double>(others), MetricType::Counter));
+    out.push_back(std::move(fam));
+  };
+  by_type("l2tp_control_messages_sent_total",
+          "Control messages sent, by message type; zlb: acknowledgements without a message", c.sent, false);
+  by_type("l2tp_control_messages_received_total",
+          "Control messages received, by message type; zlb: acknowledgements without a message, other: "
+          "unassigned types",
+          c.received, true);
+  for (const auto& f : kControlCounterFields) {
+    MetricFamily fam{f.name, f.help, MetricType::Counter, {}};
+    fam.metric.push_back(Sample({}, static_cast<double>(c.*f.field), MetricType::Counter));
+    out.push_back(std::move(fam));
+  }
+  return out;
+}
 
 std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRow>& rows,
                                            const MetricsOptions& options) {
@@ -119,6 +212,35 @@ std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRo
     out.push_back(std::move(fam));
   }
 
+  // DYNAMIC tunnels: their control connection (a tunnel both desired and
+  // still being deleted under the same name: the desired one, listed first).
+  std::map<std::string, const Registry::MetricsRow*> dynamic;
+  for (const auto& r : rows) {
+    if (r.kind == v1::RESOURCE_KIND_TUNNEL && r.control_state != v1::CONTROL_STATE_UNSPECIFIED) {
+      dynamic.emplace(r.name, &r);
+    }
+  }
+  MetricFamily control_up{
+      "l2tp_tunnel_control_up",
+      "1 when the tunnel's control connection is ESTABLISHED, 0 when it is idle, connecting, "
+      "closing or down (DYNAMIC tunnels only)",
+      MetricType::Gauge,
+      {}};
+  MetricFamily control_rtx{
+      "l2tp_tunnel_control_retransmissions_total",
+      "Control messages the tunnel's control connection retransmitted (DYNAMIC tunnels only)",
+      MetricType::Counter,
+      {}};
+  for (const auto& [name, r] : dynamic) {
+    control_up.metric.push_back(Sample({{"tunnel", name}},
+                                       r->control_state == v1::CONTROL_STATE_ESTABLISHED ? 1 : 0,
+                                       MetricType::Gauge));
+    control_rtx.metric.push_back(
+        Sample({{"tunnel", name}}, static_cast<double>(r->control_retransmissions), MetricType::Counter));
+  }
+  out.push_back(std::move(control_up));
+  out.push_back(std::move(control_rtx));
+
   if (!options.session_metrics) return out;
   std::vector<const Registry::MetricsRow*> sessions;
   size_t total = 0;
@@ -157,7 +279,8 @@ std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRo
 AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapath, const Registry* registry,
                            MetricsOptions options)
     : registry_(std::make_shared<prometheus::Registry>()),
-      resources_(std::make_shared<ResourceCollector>(registry, options)),
+      control_source_(std::make_shared<ControlCountersSlot>()),
+      resources_(std::make_shared<ScrapeCollector>(registry, options, control_source_)),
       reconcile_total_(
           prometheus::BuildCounter()
               .Name("l2tp_agent_reconcile_total")
@@ -213,7 +336,16 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
       connections_refused_(prometheus::BuildCounter()
                                .Name("l2tp_agent_connections_refused_total")
                                .Help("API connections closed by a connection limit, by listener and limit")
-                               .Register(*registry_)) {
+                               .Register(*registry_)),
+      hello_rtt_(
+          prometheus::BuildHistogram()
+              .Name("l2tp_control_hello_rtt_seconds")
+              .Help(
+                  "Round trip of HELLOs on the control connections: from sending one to its acknowledgement")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                               0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+                                                               10})) {
   prometheus::BuildGauge()
       .Name("l2tp_agent_build_info")
       .Help("The agent's version (value 1)")
@@ -259,6 +391,13 @@ void AgentMetrics::ObservePass(const Reconciler::PassResult& pass) {
   if (pass.strays_removed) strays_removed_.Increment(pass.strays_removed);
   for (const auto& [op, n] : pass.errors_by_op) datapath_errors_.Add({{"op", op}}).Increment(n);
 }
+
+void AgentMetrics::SetControlCountersSource(std::function<ControlCounters()> source) {
+  std::lock_guard lock(control_source_->mu);
+  control_source_->source = std::move(source);
+}
+
+void AgentMetrics::ObserveHelloRoundTrip(double seconds) { hello_rtt_.Observe(seconds); }
 
 void AgentMetrics::ObserveConnectionRefused(const std::string& listener, const std::string& reason) {
   connections_refused_.Add({{"listener", listener}, {"reason", reason}}).Increment();

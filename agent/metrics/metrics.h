@@ -1,13 +1,17 @@
 // The agent's Prometheus metrics (prometheus-cpp). Agent-level counters and
 // histograms are updated as things happen; tunnel and session counters are
 // read at scrape time from the statuses the reconciler cached at its last
-// pass, so a scrape never queries the datapath.
+// pass, so a scrape never queries the datapath. The control plane's counters
+// are read at scrape time too, from a source the agent sets.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "agent/control/control_stats.h"
 #include "agent/reconcile/reconciler.h"
 #include "agent/state/registry.h"
 #include "prometheus/counter.h"
@@ -24,8 +28,14 @@ struct MetricsOptions {
   std::string datapath_io;              // userspace datapath: io_uring or epoll (an `io` label)
 };
 
+// Where the scrape-time collector reads the control plane's counters (shared
+// with AgentMetrics, which sets the source).
+struct ControlCountersSlot;
+
 class AgentMetrics {
  public:
+  // `registry` may be null (tests): then only the control families are
+  // collected at scrape time.
   AgentMetrics(const std::string& version, const std::string& datapath, const Registry* registry,
                MetricsOptions options);
 
@@ -43,8 +53,20 @@ class AgentMetrics {
   // ("unix", "tcp") and which limit ("per_peer", "total").
   void ObserveConnectionRefused(const std::string& listener, const std::string& reason);
 
+  // The control plane's counters, called at every scrape (from the exposer's
+  // thread: `source` must be thread-safe and quick). Until one is set, or
+  // after an empty one, the l2tp_control_* counters are exported at 0. Set an
+  // empty one before destroying what `source` uses: it returns only after a
+  // scrape calling the old source has finished (so do not call it holding a
+  // lock that the source takes).
+  void SetControlCountersSource(std::function<ControlCounters()> source);
+  // The round trip of an acknowledged HELLO (thread-safe; the control
+  // plane's thread calls it).
+  void ObserveHelloRoundTrip(double seconds);
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<ControlCountersSlot> control_source_;
   std::shared_ptr<prometheus::Collectable> resources_;
   prometheus::Family<prometheus::Counter>& reconcile_total_;
   prometheus::Histogram& reconcile_duration_;
@@ -57,10 +79,18 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>& config_reloads_;
   prometheus::Gauge& config_last_reload_ok_;
   prometheus::Family<prometheus::Counter>& connections_refused_;
+  prometheus::Histogram& hello_rtt_;
 };
 
 // Builds the scrape-time families from registry rows (exposed for tests).
 std::vector<prometheus::MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRow>& rows,
                                                        const MetricsOptions& options);
+// The scrape-time families of the control plane's counters (exposed for tests).
+std::vector<prometheus::MetricFamily> ControlFamilies(const ControlCounters& counters);
+// The `type` label of control message type `index` (0..20): "zlb" for 0 (an
+// acknowledgement without a message), the lower-case RFC name ("sccrq",
+// "hello", "ack", ...) for the others, nullptr for the unassigned 5, 13, 17-19
+// (counted together as type="other").
+const char* ControlMessageTypeLabel(int index);
 
 }  // namespace l2tp

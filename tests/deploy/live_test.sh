@@ -117,8 +117,15 @@ ok "the node, instance and tunnel variables' queries return site-a,site-b / 127.
 # Every panel query, variables filled in as Grafana would for one selection and
 # for "All", returns data. $__rate_interval: 10s spans several 1 s scrapes.
 check_panels() {  # description vars-json
-  local queries pending=() i n expr
+  local queries pending=() i n expr skipped=""
   queries=$(validate queries "$DEPLOY/grafana/l2tp-agent.json" "$2")
+  # Control connections have series only for DYNAMIC tunnels; the demo's are
+  # STATIC, so those panels are rightly empty here.
+  if [[ $(query 'l2tp_tunnel_control_up' | jq '.data.result | length') == 0 ]]; then
+    n=$(jq length <<<"$queries")
+    queries=$(jq -c '[.[] | select(.expr | test("l2tp_tunnel_control_") | not)]' <<<"$queries")
+    skipped=" ($((n - $(jq length <<<"$queries"))) more of DYNAMIC tunnels skipped: the tunnels here are STATIC)"
+  fi
   n=$(jq length <<<"$queries")
   for _ in $(seq 1 60); do
     pending=()
@@ -130,7 +137,7 @@ check_panels() {  # description vars-json
     sleep 0.5
   done
   [[ ${#pending[@]} -eq 0 ]] || die "$1: no data for: ${pending[*]}"
-  ok "$1: all $n panel queries return data"
+  ok "$1: all $n panel queries return data$skipped"
 }
 check_panels 'node=site-a, instance=127.0.0.1:9810, tunnel=to-b' \
   '{"__rate_interval":"10s","node":"site-a","instance":"127.0.0.1:9810","tunnel":"to-b"}'

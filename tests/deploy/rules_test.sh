@@ -26,6 +26,8 @@ expect_reject "L2tpAgentDown with for: 1m (fires too early)" "alertname: L2tpAge
 mutate metric-typo 's/l2tp_tunnel_rx_cookie_discards_total/l2tp_tunnel_rx_cookie_discard_total/'
 expect_reject "a misspelt metric: promtool test" "alertname: L2tpCookieDiscards, time: 15m" promtool test rules "$WORK/metric-typo/test.yaml"
 expect_reject "a misspelt metric: known metric check" "unknown metric l2tp_tunnel_rx_cookie_discard_total" validate rules "$WORK/metric-typo/rules.yaml"
+mutate tunnel-down-for 's/^        for: 2m$/        for: 10m/'
+expect_reject "L2tpTunnelDown with for: 10m (fires too late)" "alertname: L2tpTunnelDown, time: 5m" promtool test rules "$WORK/tunnel-down-for/test.yaml"
 mutate threshold 's/> 0.01$/> 0.1/'
 expect_reject "sequence discard threshold raised to 10%" "alertname: L2tpSequenceDiscards, time: 15m" promtool test rules "$WORK/threshold/test.yaml"
 mutate bad-expr 's/^        expr: up{job="l2tp-agent"} == 0$/        expr: up{job="l2tp-agent" == 0/'
