@@ -263,4 +263,34 @@ absl::Status VerifyV3Frame(std::span<const uint8_t> frame, Transport t, std::spa
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<uint8_t>> EncodeAuthenticated(ControlMessage m, Transport t,
+                                                         std::string_view secret,
+                                                         std::span<const uint8_t> key,
+                                                         std::span<const uint8_t> local_nonce,
+                                                         std::span<const uint8_t> remote_nonce) {
+  if (m.avps.empty()) return absl::InvalidArgumentError("a v3 message has at least a Message Type AVP");
+  m.avps.insert(m.avps.begin() + 1, EmptyMessageDigestAvp());
+  absl::StatusOr<std::vector<uint8_t>> frame = EncodeControlMessage(m, t, secret);
+  if (!frame.ok()) return frame.status();
+  if (absl::Status st = SignV3Frame(*frame, t, key, local_nonce, remote_nonce); !st.ok()) return st;
+  return frame;
+}
+
+absl::Status VerifyAuthenticated(std::span<const uint8_t> frame, Transport t, const ControlMessage& decoded,
+                                 std::span<const uint8_t> key, std::span<const uint8_t> local_nonce,
+                                 std::span<const uint8_t> remote_nonce) {
+  const uint16_t type = decoded.Type().value_or(0);
+  if (type == static_cast<uint16_t>(MessageType::kSccrq) ||
+      type == static_cast<uint16_t>(MessageType::kSccrp)) {
+    const Avp* nonce = decoded.Find(AvpType::kControlMessageAuthenticationNonce);
+    if (nonce == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(MessageTypeName(type),
+                       ": no Control Message Authentication Nonce and a secret is configured"));
+    }
+    return VerifyV3Frame(frame, t, key, local_nonce, nonce->value);
+  }
+  return VerifyV3Frame(frame, t, key, local_nonce, remote_nonce);
+}
+
 }  // namespace l2tp::control

@@ -58,4 +58,19 @@ absl::Status SignV3Frame(std::span<uint8_t> frame, Transport t, std::span<const 
 absl::Status VerifyV3Frame(std::span<const uint8_t> frame, Transport t, std::span<const uint8_t> key,
                            std::span<const uint8_t> local_nonce, std::span<const uint8_t> remote_nonce);
 
+// What an owner of a v3 control connection with a secret does to each
+// message: EncodeAuthenticated puts the Message Digest AVP right after
+// Message Type, encodes and signs; VerifyAuthenticated checks a received
+// frame, taking the sender's nonce from the message itself when it is an
+// SCCRQ or SCCRP (the nonces are exchanged there) and `remote_nonce`
+// otherwise.
+absl::StatusOr<std::vector<uint8_t>> EncodeAuthenticated(ControlMessage m, Transport t,
+                                                         std::string_view secret,
+                                                         std::span<const uint8_t> key,
+                                                         std::span<const uint8_t> local_nonce,
+                                                         std::span<const uint8_t> remote_nonce);
+absl::Status VerifyAuthenticated(std::span<const uint8_t> frame, Transport t, const ControlMessage& decoded,
+                                 std::span<const uint8_t> key, std::span<const uint8_t> local_nonce,
+                                 std::span<const uint8_t> remote_nonce);
+
 }  // namespace l2tp::control

@@ -14,6 +14,7 @@ namespace l2tp::control {
 namespace {
 
 constexpr size_t kChallengeBytes = 16;
+constexpr size_t kNonceBytes = 16;  // RFC 3931 section 5.4.1: at least 16
 
 size_t TypeIndex(const ControlMessage& m) {
   const uint16_t t = m.Type().value_or(0);
@@ -74,6 +75,7 @@ void ControlConnection::Open(TimePoint now) {
     our_challenge_.assign(kChallengeBytes, 0);
     events_->Random(our_challenge_);
   }
+  ChooseNonces(nullptr);
   TunnelStep(TunnelEvent::kOpen, "opening");
 }
 
@@ -196,6 +198,7 @@ void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessa
         our_challenge_.assign(kChallengeBytes, 0);
         events_->Random(our_challenge_);
       }
+      ChooseNonces(&m);
       TunnelStep(TunnelEvent::kSccrq, "SCCRQ received", &m);
       return;
     case MessageType::kSccrp:
@@ -210,6 +213,7 @@ void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessa
         Refuse(m, kStopNotAuthorized, std::nullopt, "the peer sent a challenge and no secret is configured");
         return;
       }
+      ChooseNonces(&m);
       TunnelStep(TunnelEvent::kSccrp, "SCCRP received", &m);
       return;
     case MessageType::kScccn:
@@ -477,6 +481,21 @@ void ControlConnection::Failed(const std::string& why) {
 
 // --- Lookups ------------------------------------------------------------------
 
+// v3 with a secret: a fresh nonce of ours for each connection (chosen when
+// we send SCCRQ or answer one), and the peer's from its SCCRQ or SCCRP.
+void ControlConnection::ChooseNonces(const ControlMessage* from_peer) {
+  if (options_.secret.empty() || options_.version != kL2tpV3) return;
+  const bool ours = from_peer == nullptr || from_peer->Type() == static_cast<uint16_t>(MessageType::kSccrq);
+  if (ours) {
+    our_nonce_.assign(kNonceBytes, 0);
+    events_->Random(our_nonce_);
+  }
+  if (from_peer != nullptr) {
+    const Avp* nonce = from_peer->Find(AvpType::kControlMessageAuthenticationNonce);
+    peer_nonce_ = nonce != nullptr ? nonce->value : std::vector<uint8_t>{};
+  }
+}
+
 LocalTunnel ControlConnection::Local() const {
   LocalTunnel l;
   l.version = options_.version;
@@ -486,6 +505,7 @@ LocalTunnel ControlConnection::Local() const {
   l.router_id = options_.router_id;
   l.pseudowire_types = options_.pseudowire_types;
   l.challenge = our_challenge_;
+  l.nonce = our_nonce_;
   return l;
 }
 

@@ -33,7 +33,9 @@ struct TunnelOptions {
   bool initiator = true;
   uint32_t local_tunnel_id = 0;  // v2: 1..65535
   std::string host_name;
-  std::string secret;  // v2: challenge and response (RFC 2661 section 5.1.1); empty: none
+  // v2: challenge and response (RFC 2661 section 5.1.1); v3: the nonces of
+  // control message authentication (the owner signs, see our_nonce()). Empty: none.
+  std::string secret;
   Duration hello_interval = std::chrono::seconds(60);
   int retransmit_retries = 5;
   uint16_t receive_window = 4;
@@ -106,6 +108,12 @@ class ControlConnection : private ChannelSink {
   const TunnelStatus& status() const { return status_; }
   std::vector<SessionStatus> sessions() const;
   const ConnectionStats& stats() const { return stats_; }
+  // v3 with a secret: the nonces of this connection (RFC 3931 section 5.4.1),
+  // for the owner to sign and check messages with (auth.h,
+  // EncodeAuthenticated / VerifyAuthenticated). Empty otherwise, and until
+  // chosen or learned.
+  const std::vector<uint8_t>& our_nonce() const { return our_nonce_; }
+  const std::vector<uint8_t>& peer_nonce() const { return peer_nonce_; }
   // Retransmission and ack counters of the current reliable channel.
   ReliableStats reliable_stats() const;
 
@@ -138,6 +146,7 @@ class ControlConnection : private ChannelSink {
   void OpenSessions();
   void EndSessions(SessionEvent event, const std::string& why);
   void Established();
+  void ChooseNonces(const ControlMessage* from_peer);
   void GoneDown();
 
   TunnelOptions options_;
@@ -148,6 +157,8 @@ class ControlConnection : private ChannelSink {
   std::map<uint32_t, Session> sessions_;  // by local session id
   uint32_t next_call_serial_ = 1;
   std::vector<uint8_t> our_challenge_;
+  std::vector<uint8_t> our_nonce_;
+  std::vector<uint8_t> peer_nonce_;
   TimePoint now_{};
   TimePoint last_activity_{};
   std::optional<TimePoint> linger_until_;

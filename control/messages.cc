@@ -51,6 +51,7 @@ void AddTunnelIdentity(ControlMessage& m, const LocalTunnel& local) {
   }
   Add(m, BytesAvp(AvpType::kPseudowireCapabilitiesList, caps));
   Add(m, U16Avp(AvpType::kReceiveWindowSize, local.receive_window));
+  if (!local.nonce.empty()) Add(m, BytesAvp(AvpType::kControlMessageAuthenticationNonce, local.nonce));
 }
 
 // v2 names a session by the header's Session ID and one Assigned Session ID

@@ -33,6 +33,7 @@ struct LocalTunnel {
   uint32_t router_id = 0;                  // v3
   std::vector<uint16_t> pseudowire_types;  // v3: the capabilities list
   std::vector<uint8_t> challenge;          // v2: empty when no secret
+  std::vector<uint8_t> nonce;              // v3: Control Message Authentication Nonce; empty when no secret
 };
 
 ControlMessage BuildSccrq(const LocalTunnel& local);

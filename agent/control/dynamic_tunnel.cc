@@ -1,7 +1,8 @@
 // A frame's way in: socket (or the datapath's sink) -> Receive: IPv4 header
 // off, control frame of this connection?, SCCRQ rate limit, decode with the
-// secret -> ControlConnection::Receive. Out: the connection's Transmit ->
-// encode -> send() on the connected socket.
+// secret, Message Digest checked (v3 with a secret) -> ControlConnection::Receive.
+// Out: the connection's Transmit -> encode (and sign, v3 with a secret)
+// -> send() on the connected socket.
 #include "agent/control/dynamic_tunnel.h"
 
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include "agent/reconcile/datapath_config.h"
 #include "agent/state/names.h"
 #include "common/log.h"
+#include "control/auth.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace l2tp {
@@ -78,6 +80,9 @@ DynamicTunnel::DynamicTunnel(Params params, ManagedSocket socket, ControlUpdates
                                                                        : control::Transport::kUdp),
       updates_(updates),
       random_(std::random_device{}()) {
+  if (!params_.secret.empty() && params_.tunnel.spec().version() != 2) {
+    digest_key_ = control::V3SharedKey(params_.secret);
+  }
   connection_ = std::make_unique<control::ControlConnection>(OptionsOf(params_),
                                                              static_cast<control::ConnectionEvents*>(this));
 }
@@ -115,6 +120,15 @@ void DynamicTunnel::Receive(TimePoint now, std::span<const uint8_t> frame, bool 
     ++malformed_frames_;
     L2TP_LOG(kDebug) << "control: tunnel/" << params_.name << ": dropped a frame: " << m.status().message();
     return;
+  }
+  if (digest_key_) {
+    absl::Status st = control::VerifyAuthenticated(frame, transport_, *m, *digest_key_,
+                                                   connection_->our_nonce(), connection_->peer_nonce());
+    if (!st.ok()) {
+      ++auth_failures_;
+      L2TP_LOG(kDebug) << "control: tunnel/" << params_.name << ": dropped: " << st.message();
+      return;
+    }
   }
   const uint32_t to = m->header.tunnel_id;
   if (to != params_.local_tunnel_id) {
@@ -154,7 +168,9 @@ std::optional<TimePoint> DynamicTunnel::NextDeadline() const { return connection
 // ---- out
 
 void DynamicTunnel::Transmit(const control::ControlMessage& m) {
-  auto bytes = control::EncodeControlMessage(m, transport_, params_.secret);
+  auto bytes = digest_key_ ? control::EncodeAuthenticated(m, transport_, params_.secret, *digest_key_,
+                                                          connection_->our_nonce(), connection_->peer_nonce())
+                           : control::EncodeControlMessage(m, transport_, params_.secret);
   if (!bytes.ok()) {
     L2TP_LOG(kError) << "control: tunnel/" << params_.name << ": cannot encode: " << bytes.status().message();
     return;
@@ -317,7 +333,7 @@ ControlCounters DynamicTunnel::counters() const {
     c.received[i] = s.messages_received[i];
   }
   c.retransmissions = status().retransmissions;
-  c.auth_failures = s.auth_failures;
+  c.auth_failures = s.auth_failures + auth_failures_;
   c.malformed = s.malformed + malformed_frames_;
   c.illegal = s.illegal;
   c.out_of_window = connection_->reliable_stats().out_of_window;

@@ -4,6 +4,7 @@
 // ControlPlane's lock guards every call.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -106,6 +107,9 @@ class DynamicTunnel : private control::ConnectionEvents {
   bool closing_ = false;
   std::optional<control::TunnelState> last_state_;
   std::mt19937_64 random_;
+  // L2TPv3 with a secret: HMAC-MD5 key of control message authentication.
+  std::optional<std::array<uint8_t, 16>> digest_key_;
+  uint64_t auth_failures_ = 0;  // frames whose Message Digest did not verify
   // Rate limit on SCCRQs (frames to connection id 0): a flood from a
   // spoofed source must not keep resetting a responder.
   control::TimePoint sccrq_window_start_{};

@@ -185,11 +185,7 @@ void CheckControl(Checker& c, const v1::TunnelSpec& s) {
   }
   const std::string& secret = k.secret_file();
   if (!secret.empty()) {
-    if (s.version() != 2) {
-      c.Fail("spec.control.secret_file",
-             "L2TPv3 control message authentication (the Message Digest AVP) is not supported yet; "
-             "leave secret_file unset for version 3 (L2TPv2 tunnels use it for challenge/response)");
-    } else if (secret.front() != '/') {
+    if (secret.front() != '/') {
       c.Fail("spec.control.secret_file", absl::StrCat("must be an absolute path, got ", Quote(secret)));
     } else if (secret.find('\0') != std::string::npos) {
       c.Fail("spec.control.secret_file", absl::StrCat("must not contain NUL bytes, got ", Quote(secret)));

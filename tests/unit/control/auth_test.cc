@@ -6,6 +6,7 @@
 #include <string>
 
 #include "control/codec.h"
+#include "control/messages.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -161,6 +162,55 @@ TEST(AuthTest, V3DigestNeedsTheDigestAvpSecond) {
   longer.push_back(0);
   EXPECT_THAT(std::string(VerifyV3Frame(longer, Transport::kUdp, key, {}, {}).message()),
               HasSubstr("header length 43 differs from the frame's 44 bytes"));
+}
+
+// What a connection's owner does: the digest goes in second and signs; the
+// receiver takes the sender's nonce from an SCCRP itself.
+TEST(AuthTest, EncodeAuthenticatedThenVerifyAuthenticated) {
+  const auto key = V3SharedKey("s3cret");
+  LocalTunnel responder;
+  responder.tunnel_id = 42;
+  responder.host_name = "lns";
+  responder.pseudowire_types = {kPseudowireEth};
+  responder.nonce.assign(kNonceB.begin(), kNonceB.end());
+  for (Transport t : {Transport::kUdp, Transport::kIp}) {
+    ControlMessage sccrp_message = BuildSccrp(responder, std::nullopt);
+    sccrp_message.header.version = kL2tpV3;  // the reliable channel sets the header
+    auto sccrp = EncodeAuthenticated(sccrp_message, t, "s3cret", key, kNonceB, kNonceA);
+    ASSERT_TRUE(sccrp.ok()) << sccrp.status();
+    auto decoded = DecodeControlMessage(*sccrp, t, "s3cret");
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_TRUE(decoded->avps[1].Is(AvpType::kMessageDigest));
+    // The initiator knows only its own nonce yet: the SCCRP brings the other.
+    EXPECT_TRUE(VerifyAuthenticated(*sccrp, t, *decoded, key, kNonceA, {}).ok());
+    EXPECT_FALSE(VerifyAuthenticated(*sccrp, t, *decoded, V3SharedKey("other"), kNonceA, {}).ok());
+
+    ControlMessage hello_message = BuildHello();
+    hello_message.header.version = kL2tpV3;
+    auto hello = EncodeAuthenticated(hello_message, t, "s3cret", key, kNonceA, kNonceB);
+    ASSERT_TRUE(hello.ok());
+    auto hello_decoded = DecodeControlMessage(*hello, t, "");
+    ASSERT_TRUE(hello_decoded.ok());
+    EXPECT_TRUE(VerifyAuthenticated(*hello, t, *hello_decoded, key, kNonceB, kNonceA).ok());
+    EXPECT_FALSE(VerifyAuthenticated(*hello, t, *hello_decoded, key, kNonceA, kNonceB).ok())
+        << "the nonces in the wrong order";
+  }
+  // Unsigned: refused.
+  ControlMessage plain_hello = BuildHello();
+  plain_hello.header.version = kL2tpV3;
+  const std::vector<uint8_t> plain = *EncodeControlMessage(plain_hello, Transport::kUdp, "");
+  EXPECT_FALSE(VerifyAuthenticated(plain, Transport::kUdp, *DecodeControlMessage(plain, Transport::kUdp, ""),
+                                   key, kNonceA, kNonceB)
+                   .ok());
+  // An SCCRP without its nonce: refused, saying so.
+  responder.nonce.clear();
+  ControlMessage bare_sccrp = BuildSccrp(responder, std::nullopt);
+  bare_sccrp.header.version = kL2tpV3;
+  auto bare = EncodeAuthenticated(bare_sccrp, Transport::kUdp, "s3cret", key, {}, {});
+  ASSERT_TRUE(bare.ok());
+  absl::Status st = VerifyAuthenticated(*bare, Transport::kUdp,
+                                        *DecodeControlMessage(*bare, Transport::kUdp, ""), key, kNonceA, {});
+  EXPECT_THAT(std::string(st.message()), HasSubstr("no Control Message Authentication Nonce"));
 }
 
 }  // namespace

@@ -189,6 +189,46 @@ TEST(ControlPlane, APeerThatNeverAnswersIsDownAfterTheRetries) {
   EXPECT_NE(a.last.tunnels_not_up.at("t").message.find("DOWN"), std::string::npos);
 }
 
+std::string SecretFile(const std::string& name, const std::string& secret) {
+  const std::string path = ::testing::TempDir() + "/control-plane-test-" + std::to_string(getpid()) + "-" +
+                           name;
+  FILE* f = fopen(path.c_str(), "w");
+  fputs(secret.c_str(), f);
+  fclose(f);
+  return path;
+}
+
+TEST(ControlPlane, L2tpv3WithASecretSignsEveryMessage) {
+  const uint16_t port = BasePort() + 8;
+  Side a, b;
+  v1::Tunnel ta = Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port, port + 1);
+  v1::Tunnel tb = Dynamic("t", v1::TunnelControl::ROLE_RESPONDER, port + 1, port);
+  ta.mutable_spec()->mutable_control()->set_secret_file(SecretFile("a", "shared\n"));
+  tb.mutable_spec()->mutable_control()->set_secret_file(SecretFile("b", "shared"));
+  a.Add(ta);
+  b.Add(tb);
+  a.Add(Pseudowire("a1", "t", "pw-one"));
+  b.Add(Pseudowire("b1", "t", "pw-one"));
+  ASSERT_TRUE(SyncUntil(a, b, [&] { return a.last.sessions.size() == 1 && b.last.sessions.size() == 1; }));
+  EXPECT_EQ(a.plane->counters().auth_failures, 0u);
+  EXPECT_EQ(b.plane->counters().auth_failures, 0u);
+}
+
+TEST(ControlPlane, L2tpv3WithDifferentSecretsNeverComesUp) {
+  const uint16_t port = BasePort() + 10;
+  Side a, b;
+  v1::Tunnel ta = Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port, port + 1);
+  v1::Tunnel tb = Dynamic("t", v1::TunnelControl::ROLE_RESPONDER, port + 1, port);
+  ta.mutable_spec()->mutable_control()->set_secret_file(SecretFile("c", "one"));
+  tb.mutable_spec()->mutable_control()->set_secret_file(SecretFile("d", "two"));
+  ta.mutable_spec()->mutable_control()->set_retransmit_retries(1);
+  a.Add(ta);
+  b.Add(tb);
+  EXPECT_FALSE(SyncUntil(
+      a, b, [&] { return a.last.tunnels.count("t") > 0; }, milliseconds(3000)));
+  EXPECT_GT(b.plane->counters().auth_failures, 0u);  // the SCCRQ's digest, made with another key
+}
+
 TEST(ControlPlane, AnUnreadableSecretFileFailsTheTunnelNamingTheField) {
   Side a;
   v1::Tunnel t = Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, BasePort(), BasePort() + 1);
