@@ -155,6 +155,8 @@ absl::Status BuildReconciler(const AgentOptions& o, AgentParts* p) {
   if (p->datapath.datapath) {
     ControlPlaneOptions control;
     control.registry = p->registry.get();
+    control.handover_path = o.state_dir + "/control-handover.pb";
+    control.handover_max_age = std::chrono::duration_cast<std::chrono::seconds>(o.control_handover);
     control.events = p->events.get();
     AgentMetrics* metrics = p->metrics.get();
     control.on_hello_round_trip = [metrics](double seconds) { metrics->ObserveHelloRoundTrip(seconds); };

@@ -33,6 +33,8 @@ struct AgentOptions {
   std::string userspace_io = "auto";
   std::chrono::milliseconds resync_interval{10000};
   bool prune_unowned = false;
+  // DYNAMIC tunnels: how long after a stop the next run may resume them (0: StopCCN on stop).
+  std::chrono::milliseconds control_handover{30000};
   // Observability
   std::string log_level = "info";
   std::string metrics_addr;

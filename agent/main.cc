@@ -59,6 +59,9 @@ ABSL_FLAG(absl::Duration, config_reload_interval, absl::Seconds(5),
           "How often to re-read --config; a changed file is applied whole (0: only at start)");
 ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10),
           "How often to re-observe the datapath and repair drift");
+ABSL_FLAG(absl::Duration, control_handover, absl::Seconds(30),
+          "On stop, leave ESTABLISHED DYNAMIC tunnels to the next run, which resumes them if it starts "
+          "within this long (0: send StopCCN on stop)");
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
 ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
 ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9810",
@@ -99,6 +102,7 @@ AgentOptions OptionsFromFlags() {
   o.datapath = absl::GetFlag(FLAGS_datapath);
   o.userspace_io = absl::GetFlag(FLAGS_userspace_io);
   o.resync_interval = Millis(absl::GetFlag(FLAGS_resync_interval));
+  o.control_handover = Millis(absl::GetFlag(FLAGS_control_handover));
   o.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   o.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);

@@ -481,6 +481,55 @@ void ControlConnection::Failed(const std::string& why) {
 
 // --- Lookups ------------------------------------------------------------------
 
+std::optional<ConnectionSnapshot> ControlConnection::Snapshot() const {
+  if (status_.state != TunnelState::kEstablished || !channel_->Idle()) return std::nullopt;
+  ConnectionSnapshot s;
+  s.local_tunnel_id = options_.local_tunnel_id;
+  s.peer_tunnel_id = status_.peer_tunnel_id;
+  s.peer_host_name = status_.peer_host_name;
+  s.peer_vendor = status_.peer_vendor;
+  s.send_next = channel_->send_next();
+  s.receive_next = channel_->receive_next();
+  s.peer_window = channel_->peer_window();
+  s.our_nonce = our_nonce_;
+  s.peer_nonce = peer_nonce_;
+  for (const auto& [id, session] : sessions_) {
+    if (session.status.state == SessionState::kEstablished) s.sessions.push_back({id, session.status.peer});
+  }
+  return s;
+}
+
+void ControlConnection::Resume(TimePoint now, const ConnectionSnapshot& snapshot) {
+  now_ = now;
+  status_.peer_tunnel_id = snapshot.peer_tunnel_id;
+  status_.peer_host_name = snapshot.peer_host_name;
+  status_.peer_vendor = snapshot.peer_vendor;
+  channel_->set_peer_tunnel_id(snapshot.peer_tunnel_id);
+  channel_->set_peer_window(snapshot.peer_window == 0 ? 4 : snapshot.peer_window);
+  channel_->Resume(snapshot.send_next, snapshot.receive_next);
+  our_nonce_ = snapshot.our_nonce;
+  peer_nonce_ = snapshot.peer_nonce;
+  status_.state = TunnelState::kEstablished;
+  status_.message = "resumed from the previous run";
+  last_activity_ = now;
+  events_->TunnelChanged(status_);
+  for (const ConnectionSnapshot::Session& held : snapshot.sessions) {
+    Session* s = FindSession(held.local_session_id);
+    if (s == nullptr) {  // no longer wanted: tell the peer
+      Send(BuildCdn(options_.version, held.local_session_id, held.peer.session_id,
+                    Result(kCdnAdminDisconnect, std::nullopt,
+                           "the session was deleted while the agent restarted")));
+      continue;
+    }
+    s->status.state = SessionState::kEstablished;
+    s->status.peer = held.peer;
+    s->status.message = "resumed from the previous run";
+    events_->SessionChanged(s->status);
+  }
+  Send(BuildHello());                      // the peer's ack proves it still holds the connection
+  if (options_.initiator) OpenSessions();  // sessions added since
+}
+
 // v3 with a secret: a fresh nonce of ours for each connection (chosen when
 // we send SCCRQ or answer one), and the peer's from its SCCRQ or SCCRP.
 void ControlConnection::ChooseNonces(const ControlMessage* from_peer) {

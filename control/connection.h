@@ -72,6 +72,25 @@ struct ConnectionStats {
   uint64_t auth_failures = 0;           // bad or missing challenge response
 };
 
+// What the owner's next run needs to carry on an ESTABLISHED connection
+// without the peer noticing: ids, sequence numbers, nonces, the sessions.
+struct ConnectionSnapshot {
+  uint32_t local_tunnel_id = 0;
+  uint32_t peer_tunnel_id = 0;
+  std::string peer_host_name;
+  std::string peer_vendor;
+  uint16_t send_next = 0;
+  uint16_t receive_next = 0;
+  uint16_t peer_window = 4;
+  std::vector<uint8_t> our_nonce;
+  std::vector<uint8_t> peer_nonce;
+  struct Session {
+    uint32_t local_session_id = 0;
+    PeerSession peer;
+  };
+  std::vector<Session> sessions;  // the ESTABLISHED ones
+};
+
 class ConnectionEvents {
  public:
   virtual ~ConnectionEvents() = default;
@@ -114,6 +133,15 @@ class ControlConnection : private ChannelSink {
   // chosen or learned.
   const std::vector<uint8_t>& our_nonce() const { return our_nonce_; }
   const std::vector<uint8_t>& peer_nonce() const { return peer_nonce_; }
+  // The connection as it stands, when it is ESTABLISHED and nothing is
+  // waiting for an ack (else nullopt: it cannot be carried over safely).
+  std::optional<ConnectionSnapshot> Snapshot() const;
+  // Carries on a connection a previous run snapshotted: ESTABLISHED at
+  // once, with the sessions of the snapshot that were added (AddSession)
+  // before; a HELLO goes out to confirm the peer still has it. Only on a
+  // connection that was neither opened nor received anything.
+  void Resume(TimePoint now, const ConnectionSnapshot& snapshot);
+
   // Retransmission and ack counters of the current reliable channel.
   ReliableStats reliable_stats() const;
 

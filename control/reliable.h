@@ -121,6 +121,16 @@ class ReliableChannel {
 
   // Nothing unacknowledged, nothing waiting, no ack owed.
   bool Idle() const { return outgoing_.empty() && !ack_due_; }
+  // Where the channel stands, for an owner handing it to its next run
+  // (meaningful when Idle()): the Ns of the next message, the Ns expected.
+  uint16_t send_next() const { return static_cast<uint16_t>(send_una_ + outgoing_.size()); }
+  uint16_t receive_next() const { return next_nr_; }
+  uint16_t peer_window() const { return peer_window_; }
+  // A fresh channel carries on from there.
+  void Resume(uint16_t send_next, uint16_t receive_next) {
+    send_una_ = send_next;
+    next_nr_ = receive_next;
+  }
   bool failed() const { return failed_; }
   // The time from a first transmission to giving up: every timeout summed
   // (31 s by default). How long to keep the channel after StopCCN (RFC 2661

@@ -64,6 +64,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(Datapath* dat
   if (epoll_ctl(p->epoll_fd_, EPOLL_CTL_ADD, p->wake_fd_, &ev) < 0) {
     return absl::ErrnoToStatus(errno, "control plane: epoll_ctl");
   }
+  if (!p->options_.handover_path.empty() && p->options_.handover_max_age.count() > 0) {
+    p->handed_over_ = TakeHandover(p->options_.handover_path, p->options_.handover_max_age);
+  }
   datapath->SetControlFrameSink(p.get());
   p->thread_ = std::thread([raw = p.get()] { raw->Loop(); });
   return p;
@@ -84,10 +87,30 @@ void ControlPlane::Stop() {
   if (thread_.joinable()) thread_.join();
   { std::lock_guard wait_for_publishers(publish_mu_); }
   std::lock_guard lock(mu_);
-  // One StopCCN each, not waited for: the peer learns at once rather than
+  // Connections the next run can carry on are handed over; the others get
+  // one StopCCN each, not waited for: the peer learns at once rather than
   // after its retries, and our sockets close right after.
   const TimePoint now = Clock::now();
-  for (auto& [name, t] : tunnels_) t->Close(now, "the agent is stopping");
+  const bool handover = !options_.handover_path.empty() && options_.handover_max_age.count() > 0;
+  l2tpagent::store::v1::ControlHandover file;
+  for (auto& [name, t] : tunnels_) {
+    std::optional<control::ConnectionSnapshot> snapshot = handover ? t->Snapshot() : std::nullopt;
+    if (!snapshot) {
+      t->Close(now, "the agent is stopping");
+      continue;
+    }
+    HandedOver h{t->generation(), *snapshot, {}};
+    for (const auto& [session, generation] : t->SessionGenerations()) h.sessions[session] = {generation, 0};
+    *file.add_connections() = ToProto(name, h, t->SessionNames());
+  }
+  if (handover) {
+    if (auto st = WriteHandover(options_.handover_path, file); !st.ok()) {
+      L2TP_LOG(kError) << st.message() << "; the peers will see the connections time out";
+    } else if (file.connections_size() > 0) {
+      L2TP_LOG(kInfo) << "control handover: " << file.connections_size()
+                      << " connections left for the next run in " << options_.handover_path;
+    }
+  }
   tunnels_.clear();
   closing_.clear();
   by_id_.clear();
@@ -125,6 +148,7 @@ DynamicObjects ControlPlane::Sync(const DesiredState& desired) {
       if (IsDynamic(t.spec())) SyncTunnel(now, t, sessions_of[name], desired);
     }
     std::erase_if(open_failures_, [&](const auto& kv) { return !desired.tunnels.count(kv.first); });
+    handed_over_.clear();  // what this pass did not resume is not wanted any more
     report = Report(desired);
   }
   Wake();  // deadlines may have moved
@@ -145,7 +169,13 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
     p.name = name;
     p.tunnel = tunnel;
     const bool v2 = tunnel.spec().version() == 2;
-    p.local_tunnel_id = tunnel.spec().tunnel_id() != 0
+    std::optional<HandedOver> resume;
+    if (auto h = handed_over_.extract(name); h && h.mapped().generation == tunnel.generation()) {
+      resume = std::move(h.mapped());
+    }
+    p.resume = resume.has_value();
+    p.local_tunnel_id = resume ? resume->snapshot.local_tunnel_id
+                        : tunnel.spec().tunnel_id() != 0
                             ? tunnel.spec().tunnel_id()
                             : PickFreeId(random_, v2 ? 0xffff : 0xffffffff, UsedTunnelIds(desired));
     p.host_name = tunnel.spec().control().host_name().empty() ? options_.host_name
@@ -173,15 +203,20 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
     by_id_[added.local_tunnel_id()] = &added;
     tunnels_[name] = *std::move(t);
     Watch(added, true);
-    L2TP_LOG(kInfo) << "control: tunnel/" << name << ": control connection opened (tunnel id "
-                    << added.local_tunnel_id() << ")";
+    L2TP_LOG(kInfo) << "control: tunnel/" << name << ": control connection "
+                    << (resume ? "resumed" : "opened") << " (tunnel id " << added.local_tunnel_id() << ")";
+    if (resume) {
+      SyncSessions(now, added, sessions, desired, &resume->sessions);
+      added.Resume(now, resume->snapshot);
+      return;
+    }
   }
-  SyncSessions(now, *tunnels_.at(name), sessions, desired);
+  SyncSessions(now, *tunnels_.at(name), sessions, desired, nullptr);
 }
 
 void ControlPlane::SyncSessions(TimePoint now, DynamicTunnel& t,
-                                const std::vector<const v1::Session*>& sessions,
-                                const DesiredState& desired) {
+                                const std::vector<const v1::Session*>& sessions, const DesiredState& desired,
+                                const HandedOverSessions* resumed) {
   const std::map<std::string, uint64_t> held = t.SessionGenerations();
   std::set<std::string> wanted;
   for (const v1::Session* s : sessions) wanted.insert(s->name());
@@ -195,6 +230,10 @@ void ControlPlane::SyncSessions(TimePoint now, DynamicTunnel& t,
     if (h != held.end() && h->second == s->generation()) continue;
     if (h != held.end()) t.RemoveSession(now, s->name(), "the session's spec changed");
     uint32_t id = s->spec().session_id();
+    if (resumed != nullptr) {  // the ids the previous run used, if the spec is the same
+      auto r = resumed->find(s->name());
+      if (r != resumed->end() && r->second.first == s->generation()) id = r->second.second;
+    }
     if (id == 0) {
       if (!used_known) used = UsedSessionIds(desired);
       used_known = true;

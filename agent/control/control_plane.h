@@ -24,6 +24,7 @@
 #include "agent/control/control_stats.h"
 #include "agent/control/control_updates.h"
 #include "agent/control/dynamic_tunnel.h"
+#include "agent/control/handover.h"
 #include "agent/reconcile/dynamic_tunnels.h"
 #include "agent/state/event_log.h"
 #include "agent/state/registry.h"
@@ -37,6 +38,10 @@ struct ControlPlaneOptions {
   EventLog* events = nullptr;       // where transitions are recorded
   std::function<void()> on_change;  // a tunnel or session came up or went away
   std::function<void(double)> on_hello_round_trip;  // seconds
+  // Carrying connections across a restart (handover.h): the file, and how
+  // old it may be. Empty path or zero age: Stop() sends StopCCN instead.
+  std::string handover_path;
+  std::chrono::seconds handover_max_age{30};
 };
 
 class ControlPlane : public DynamicTunnels, public ControlFrameSink {
@@ -49,8 +54,9 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   // is built after the control plane).
   void set_on_change(std::function<void()> fn);
 
-  // Sends StopCCN on every connection and stops the thread. The datapath's
-  // managed tunnels die with their sockets.
+  // Stops the thread; hands the ESTABLISHED connections over to the next
+  // run (handover_path) and sends StopCCN on the rest, or on all when there
+  // is no handover. The datapath's managed tunnels die with their sockets.
   void Stop();
 
   // DynamicTunnels (the reconciler's thread)
@@ -72,8 +78,10 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   // Under mu_:
   void SyncTunnel(control::TimePoint now, const l2tpagent::v1::Tunnel& tunnel,
                   const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired);
+  using HandedOverSessions = std::map<std::string, std::pair<uint64_t, uint32_t>>;  // see HandedOver
   void SyncSessions(control::TimePoint now, DynamicTunnel& t,
-                    const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired);
+                    const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired,
+                    const HandedOverSessions* resumed);
   void Retire(control::TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why);
   void Watch(DynamicTunnel& t, bool read);
   // Forgets a retired tunnel at once (its counters stay in retired_).
@@ -100,6 +108,7 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   std::vector<std::unique_ptr<DynamicTunnel>> closing_;            // StopCCN sent, lingering
   std::map<uint32_t, DynamicTunnel*> by_id_;                       // every live one, by local id
   std::map<std::string, std::string> open_failures_;               // name -> why it could not open
+  std::map<std::string, HandedOver> handed_over_;                  // by tunnel name, until resumed
   ControlCounters retired_;                                        // of connections gone
   ControlUpdates updates_;
   std::mt19937_64 random_;

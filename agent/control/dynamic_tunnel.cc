@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<DynamicTunnel>> DynamicTunnel::Open(Params params
   if (!socket.ok()) return socket.status();
   std::unique_ptr<DynamicTunnel> t(new DynamicTunnel(std::move(params), *socket, updates));
   t->TunnelChanged(t->connection_->status());  // IDLE, for the API
-  if (t->connection_->options().initiator) t->connection_->Open(now);
+  if (t->connection_->options().initiator && !t->params_.resume) t->connection_->Open(now);
   return t;
 }
 
@@ -265,6 +265,16 @@ DynamicTunnel::Session* DynamicTunnel::FindByLocalId(uint32_t id) {
     if (s.local_id == id) return &s;
   }
   return nullptr;
+}
+
+std::map<uint32_t, std::string> DynamicTunnel::SessionNames() const {
+  std::map<uint32_t, std::string> out;
+  for (const auto& [name, s] : sessions_) out[s.local_id] = name;
+  return out;
+}
+
+void DynamicTunnel::Resume(TimePoint now, const control::ConnectionSnapshot& snapshot) {
+  connection_->Resume(now, snapshot);
 }
 
 // ---- lifetime

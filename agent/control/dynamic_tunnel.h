@@ -30,6 +30,7 @@ class DynamicTunnel : private control::ConnectionEvents {
     uint32_t local_tunnel_id = 0;  // the id in use (picked when the spec says 0)
     std::string host_name;         // the spec's, else the node's
     std::string secret;            // read from spec.control.secret_file
+    bool resume = false;           // a previous run's connection follows (Resume): send no SCCRQ
   };
 
   // Opens the socket (through the datapath, which knows what kind it needs)
@@ -61,6 +62,13 @@ class DynamicTunnel : private control::ConnectionEvents {
   // name -> generation of the sessions held.
   std::map<std::string, uint64_t> SessionGenerations() const;
   std::vector<uint32_t> SessionIds() const;
+
+  // Carrying the connection across a restart (handover.h): where it
+  // stands (nullopt unless ESTABLISHED with nothing unacked), and carrying
+  // on from there after the sessions were added.
+  std::optional<control::ConnectionSnapshot> Snapshot() const { return connection_->Snapshot(); }
+  std::map<uint32_t, std::string> SessionNames() const;
+  void Resume(control::TimePoint now, const control::ConnectionSnapshot& snapshot);
 
   // Sends StopCCN; the tunnel is Done() once the linger is over.
   void Close(control::TimePoint now, const std::string& why);

@@ -148,6 +148,60 @@ TEST(ConnectionTest, V3TunnelAndSessionsMatchedByRemoteEndId) {
   EXPECT_EQ(sb[0].peer.l2_sublayer, 1);
 }
 
+// An owner that restarts hands the connection to its next run: the peer
+// sees a HELLO with the next Ns and nothing else.
+TEST(ConnectionTest, ASnapshotResumedByTheNextRunCarriesOn) {
+  for (bool restart_initiator : {true, false}) {
+    Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+    p.a->AddSession(p.now, Pw(1, "pw-x"));
+    p.a->AddSession(p.now, Pw(2, "pw-y"));
+    p.b->AddSession(p.now, Pw(11, "pw-y"));
+    p.b->AddSession(p.now, Pw(12, "pw-x"));
+    p.a->Open(p.now);
+    p.Run(2s);
+    auto& restarted = restart_initiator ? p.a : p.b;
+    End& restarted_end = restart_initiator ? p.ea : p.eb;
+    ControlConnection& peer = restart_initiator ? *p.b : *p.a;
+    std::optional<ConnectionSnapshot> snap = restarted->Snapshot();
+    ASSERT_TRUE(snap.has_value());
+    EXPECT_EQ(snap->sessions.size(), 2u);
+    const size_t peer_log = (restart_initiator ? p.eb : p.ea).tunnel_log.size();
+
+    // The next run: same options, the sessions, then Resume. It says so once.
+    TunnelOptions o = restarted->options();
+    restarted = std::make_unique<ControlConnection>(o, &restarted_end);
+    restarted_end.tunnel_log.clear();
+    restarted->AddSession(p.now, restart_initiator ? Pw(1, "pw-x") : Pw(11, "pw-y"));
+    restarted->AddSession(p.now, restart_initiator ? Pw(2, "pw-y") : Pw(12, "pw-x"));
+    restarted->Resume(p.now, *snap);
+    EXPECT_EQ(restarted->status().state, TunnelState::kEstablished);
+    for (const SessionStatus& s : restarted->sessions()) EXPECT_EQ(s.state, SessionState::kEstablished);
+    p.Run(2min);  // HELLOs both ways, acked
+    EXPECT_EQ(restarted->status().state, TunnelState::kEstablished);
+    EXPECT_EQ(peer.status().state, TunnelState::kEstablished);
+    EXPECT_EQ(restarted->reliable_stats().retransmitted, 0u);
+    EXPECT_EQ(peer.reliable_stats().retransmitted, 0u);
+    EXPECT_EQ(peer.stats().illegal, 0u);
+    EXPECT_TRUE(restarted->status().hello_rtt.has_value());
+    // The peer saw no transition at all.
+    EXPECT_EQ((restart_initiator ? p.eb : p.ea).tunnel_log.size() - peer_log,
+              static_cast<size_t>(
+                  std::count_if((restart_initiator ? p.eb : p.ea).tunnel_log.begin() + peer_log,
+                                (restart_initiator ? p.eb : p.ea).tunnel_log.end(),
+                                [](const TunnelStatus& s) { return s.state == TunnelState::kEstablished; })));
+  }
+}
+
+TEST(ConnectionTest, NoSnapshotWhileSomethingWaitsForAnAck) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->Open(p.now);
+  EXPECT_FALSE(p.a->Snapshot().has_value()) << "not established";
+  p.Run(2s);
+  ASSERT_TRUE(p.a->Snapshot().has_value());
+  p.a->AddSession(p.now, Pw(1, "pw-x"));  // ICRQ in flight, unacked
+  EXPECT_FALSE(p.a->Snapshot().has_value());
+}
+
 TEST(ConnectionTest, ResponderWithoutTheSessionAnswersCdn) {
   Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
   p.a->AddSession(p.now, Pw(1, "nobody-has-this"));

@@ -64,8 +64,10 @@ struct Side {
   DesiredState desired;
   DynamicObjects last;
 
-  Side() {
+  explicit Side(std::string handover_path = "") { Start(handover_path); }
+  void Start(const std::string& handover_path) {
     ControlPlaneOptions o;
+    o.handover_path = handover_path;
     o.events = &events;
     auto p = ControlPlane::Create(&datapath, o);
     EXPECT_TRUE(p.ok()) << p.status();
@@ -227,6 +229,48 @@ TEST(ControlPlane, L2tpv3WithDifferentSecretsNeverComesUp) {
   EXPECT_FALSE(SyncUntil(
       a, b, [&] { return a.last.tunnels.count("t") > 0; }, milliseconds(3000)));
   EXPECT_GT(b.plane->counters().auth_failures, 0u);  // the SCCRQ's digest, made with another key
+}
+
+// A stopping plane leaves its ESTABLISHED connections to the next one,
+// which resumes them with the same ids: the peer sees no new SCCRQ.
+TEST(ControlPlane, TheNextRunResumesTheConnectionsTheLastOneHandedOver) {
+  const uint16_t port = BasePort() + 12;
+  const std::string path = ::testing::TempDir() + "/control-handover-test-" + std::to_string(getpid());
+  Side a(path), b;
+  a.Add(Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port, port + 1));
+  b.Add(Dynamic("t", v1::TunnelControl::ROLE_RESPONDER, port + 1, port));
+  a.Add(Pseudowire("a1", "t", "pw-one"));
+  b.Add(Pseudowire("b1", "t", "pw-one"));
+  ASSERT_TRUE(SyncUntil(a, b, [&] { return a.last.sessions.size() == 1 && b.last.sessions.size() == 1; }));
+  const TunnelConfig before = a.last.tunnels.at("t");
+  const SessionConfig session_before = a.last.sessions.at("a1");
+  std::this_thread::sleep_for(milliseconds(300));  // the last acks
+
+  a.plane->Stop();
+  a.plane.reset();
+  a.Start(path);
+  a.Sync();  // the first pass resumes: up at once
+  ASSERT_TRUE(a.last.tunnels.count("t"));
+  EXPECT_EQ(a.last.tunnels.at("t").tunnel_id, before.tunnel_id);
+  EXPECT_EQ(a.last.tunnels.at("t").peer_tunnel_id, before.peer_tunnel_id);
+  ASSERT_TRUE(a.last.sessions.count("a1"));
+  EXPECT_EQ(a.last.sessions.at("a1").session_id, session_before.session_id);
+  EXPECT_EQ(a.last.sessions.at("a1").peer_session_id, session_before.peer_session_id);
+  // The resumed connection's HELLO reaches the peer, in sequence, and is
+  // acked (nothing retransmitted); the peer took no new SCCRQ.
+  const auto end = std::chrono::steady_clock::now() + milliseconds(3000);
+  while (std::chrono::steady_clock::now() < end && b.plane->counters().received[6] == 0) {
+    b.Sync();
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  std::this_thread::sleep_for(milliseconds(1500));  // past the first retransmission time
+  EXPECT_GE(b.plane->counters().received[6], 1u) << "the HELLO (one a second here)";
+  EXPECT_EQ(b.plane->counters().received[1], 1u) << "one SCCRQ in all";
+  EXPECT_EQ(a.plane->counters().retransmissions, 0u);
+  b.Sync();
+  EXPECT_TRUE(b.last.tunnels.count("t"));
+  // The file is used once.
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
 }
 
 TEST(ControlPlane, AnUnreadableSecretFileFailsTheTunnelNamingTheField) {
