@@ -9,7 +9,7 @@ namespace l2tp {
 
 struct AgentOptions {
   // API
-  std::string socket;
+  std::string socket = "/run/l2tp-agent/agent.sock";
   std::string socket_group;  // NAME or GID; empty: the agent's group
   std::string listen;        // TCP HOST:PORT; empty: none
   std::string tls_cert, tls_key, tls_client_ca;
@@ -22,7 +22,7 @@ struct AgentOptions {
   uint32_t max_connections_per_peer = 32;
   std::chrono::milliseconds tls_handshake_timeout{10000};
   // State
-  std::string state_dir;
+  std::string state_dir = "/var/lib/l2tp-agent";
   uint64_t max_tunnels = 100000;
   uint64_t max_sessions = 1000000;
   std::string config;  // the followed --config file; empty: none
@@ -37,7 +37,7 @@ struct AgentOptions {
   std::chrono::milliseconds control_handover{30000};
   // Observability
   std::string log_level = "info";
-  std::string metrics_addr;
+  std::string metrics_addr = "127.0.0.1:9810";
   bool session_metrics = false;
   uint32_t session_metrics_limit = 1000;
 };

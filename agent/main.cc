@@ -18,12 +18,18 @@
 #include "agent/version.h"
 #include "common/log.h"
 
-ABSL_FLAG(std::string, socket, "/run/l2tp-agent/agent.sock", "Unix socket to serve the API on (mode 0660)");
+namespace {
+// The flags' defaults are AgentOptions' own (agent_options.h), so the two cannot drift.
+const l2tp::AgentOptions kDefaults{};
+absl::Duration Duration(std::chrono::milliseconds ms) { return absl::Milliseconds(ms.count()); }
+}  // namespace
+
+ABSL_FLAG(std::string, socket, kDefaults.socket, "Unix socket to serve the API on (mode 0660)");
 ABSL_FLAG(std::string, socket_group, "",
           "Group (NAME or GID) of the unix socket; its members may connect (default: the agent's group)");
-ABSL_FLAG(std::string, state_dir, "/var/lib/l2tp-agent", "Directory of the persisted desired state");
-ABSL_FLAG(std::string, datapath, "auto", "auto | kernel | userspace | memory (moves no packets; tests)");
-ABSL_FLAG(std::string, userspace_io, "auto",
+ABSL_FLAG(std::string, state_dir, kDefaults.state_dir, "Directory of the persisted desired state");
+ABSL_FLAG(std::string, datapath, kDefaults.datapath, "auto | kernel | userspace | memory (moves no packets; tests)");
+ABSL_FLAG(std::string, userspace_io, kDefaults.userspace_io,
           "How the userspace datapath reads TAPs and sockets: auto (io_uring where the kernel allows "
           "it, else epoll) | io_uring | epoll");
 ABSL_FLAG(std::string, listen, "",
@@ -32,43 +38,43 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the TCP listener"
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the TCP listener");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA certificates: require and verify client certificates (mTLS)");
-ABSL_FLAG(bool, insecure, false, "Plaintext TCP on --listen; only on a loopback address");
+ABSL_FLAG(bool, insecure, kDefaults.insecure, "Plaintext TCP on --listen; only on a loopback address");
 ABSL_FLAG(std::string, authz_policy, "",
           "Authorization policy file (YAML or JSON; see docs/security.md). "
           "Without it: unix socket callers and verified client certificates are admin");
-ABSL_FLAG(int32_t, max_message_bytes, 256 << 20,
+ABSL_FLAG(int32_t, max_message_bytes, kDefaults.max_message_bytes,
           "Largest request message in bytes (larger: RESOURCE_EXHAUSTED)");
-ABSL_FLAG(uint32_t, max_apply_resources, 0,
+ABSL_FLAG(uint32_t, max_apply_resources, kDefaults.max_apply_resources,
           "At most this many tunnels plus sessions in one Apply (0: no limit)");
-ABSL_FLAG(uint64_t, max_tunnels, 100000, "At most this many tunnels in the desired state");
-ABSL_FLAG(uint64_t, max_sessions, 1000000, "At most this many sessions in the desired state");
+ABSL_FLAG(uint64_t, max_tunnels, kDefaults.max_tunnels, "At most this many tunnels in the desired state");
+ABSL_FLAG(uint64_t, max_sessions, kDefaults.max_sessions, "At most this many sessions in the desired state");
 ABSL_FLAG(
-    uint32_t, max_connections, 512,
+    uint32_t, max_connections, kDefaults.max_connections,
     "At most this many open connections on each listener (on the unix socket, root and the agent's uid may "
     "use 16 more; 0: no limit)");
 ABSL_FLAG(
-    uint32_t, max_connections_per_peer, 32,
+    uint32_t, max_connections_per_peer, kDefaults.max_connections_per_peer,
     "At most this many open connections per uid on the unix socket, per address on --listen (0: no limit)");
-ABSL_FLAG(absl::Duration, tls_handshake_timeout, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, tls_handshake_timeout, Duration(kDefaults.tls_handshake_timeout),
           "Close a TCP connection that has not finished its TLS handshake in this time");
-ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, 64,
+ABSL_FLAG(uint32_t, max_concurrent_rpcs_per_client, kDefaults.max_concurrent_rpcs_per_client,
           "At most this many calls in flight per client identity, Watch streams included (0: no limit)");
 ABSL_FLAG(std::string, config, "",
           "Desired state file (JSON or YAML of l2tpagent.v1.Config), applied at start and followed");
-ABSL_FLAG(absl::Duration, config_reload_interval, absl::Seconds(5),
+ABSL_FLAG(absl::Duration, config_reload_interval, Duration(kDefaults.config_reload_interval),
           "How often to re-read --config; a changed file is applied whole (0: only at start)");
-ABSL_FLAG(absl::Duration, resync_interval, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, resync_interval, Duration(kDefaults.resync_interval),
           "How often to re-observe the datapath and repair drift");
-ABSL_FLAG(absl::Duration, control_handover, absl::Seconds(30),
+ABSL_FLAG(absl::Duration, control_handover, Duration(kDefaults.control_handover),
           "On stop, leave ESTABLISHED DYNAMIC tunnels to the next run, which resumes them if it starts "
           "within this long (0: send StopCCN on stop)");
-ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
-ABSL_FLAG(bool, prune_unowned, false, "Also delete datapath objects the agent never owned");
-ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9810",
+ABSL_FLAG(std::string, log_level, kDefaults.log_level, "debug | info | warning | error");
+ABSL_FLAG(bool, prune_unowned, kDefaults.prune_unowned, "Also delete datapath objects the agent never owned");
+ABSL_FLAG(std::string, metrics_addr, kDefaults.metrics_addr,
           "Serve /metrics, /healthz and /readyz on HOST:PORT (empty: off)");
-ABSL_FLAG(bool, session_metrics, false, "Also export per-session metrics");
-ABSL_FLAG(uint32_t, event_history, 1000, "How many recent events to keep for `l2tpctl events`");
-ABSL_FLAG(uint32_t, session_metrics_limit, 1000, "At most this many sessions in the per-session metrics");
+ABSL_FLAG(bool, session_metrics, kDefaults.session_metrics, "Also export per-session metrics");
+ABSL_FLAG(uint32_t, event_history, kDefaults.event_history, "How many recent events to keep for `l2tpctl events`");
+ABSL_FLAG(uint32_t, session_metrics_limit, kDefaults.session_metrics_limit, "At most this many sessions in the per-session metrics");
 
 namespace l2tp {
 namespace {
