@@ -40,12 +40,6 @@ ResultCode Result(uint16_t result, std::optional<uint16_t> error, std::string me
   return ResultCode{result, error, std::move(message)};
 }
 
-// The error code a StopCCN or CDN gives for a message CheckMessage refused.
-uint16_t ErrorCodeOf(const absl::Status& check) {
-  return check.message().find("unknown mandatory") != std::string_view::npos ? kErrorUnknownMandatoryAvp
-                                                                             : kErrorOutOfRange;
-}
-
 }  // namespace
 
 ControlConnection::ControlConnection(TunnelOptions options, ConnectionEvents* events)

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace l2tp::control {
@@ -217,22 +219,39 @@ const Mandatory kMandatory[] = {
 
 }  // namespace
 
+namespace {
+constexpr char kErrorCodePayload[] = "l2tp.control/error-code";
+
+absl::Status Refused(std::string why, uint16_t error_code) {
+  absl::Status st = absl::InvalidArgumentError(std::move(why));
+  st.SetPayload(kErrorCodePayload, absl::Cord(std::to_string(error_code)));
+  return st;
+}
+}  // namespace
+
+uint16_t ErrorCodeOf(const absl::Status& refused) {
+  const auto code = refused.GetPayload(kErrorCodePayload);  // absl::optional in this Abseil
+  uint32_t value = 0;
+  if (!code || !absl::SimpleAtoi(std::string(*code), &value)) return kErrorGeneric;
+  return static_cast<uint16_t>(value);
+}
+
 absl::Status CheckMessage(uint8_t version, const ControlMessage& m) {
   const std::optional<uint16_t> type = m.Type();
   if (!type) return absl::OkStatus();  // a ZLB: nothing to check
   const std::string name = MessageTypeName(*type);
   for (const Avp& avp : m.avps) {
     if (avp.mandatory && !IsKnownAvp(version, avp.vendor_id, avp.type)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": unknown mandatory ", AvpName(avp.vendor_id, avp.type)));
+      return Refused(absl::StrCat(name, ": unknown mandatory ", AvpName(avp.vendor_id, avp.type)),
+                     kErrorUnknownMandatoryAvp);
     }
   }
   for (const Mandatory& rule : kMandatory) {
     if (static_cast<uint16_t>(rule.type) != *type || rule.version != version) continue;
     for (AvpType need : rule.avps) {
       if (m.Find(need) == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(name, ": missing ", AvpName(0, static_cast<uint16_t>(need))));
+        return Refused(absl::StrCat(name, ": missing ", AvpName(0, static_cast<uint16_t>(need))),
+                       kErrorOutOfRange);
       }
     }
   }

@@ -80,6 +80,9 @@ uint32_t OurSessionId(uint8_t version, const ControlMessage& m);
 // INVALID_ARGUMENT naming what is wrong: "SCCRQ: missing Assigned Tunnel ID",
 // "ICRQ: unknown mandatory AVP 250".
 absl::Status CheckMessage(uint8_t version, const ControlMessage& m);
+// The error code (RFC 2661 section 4.4.2) a StopCCN or CDN gives for what
+// CheckMessage refused: unknown mandatory AVP (8) or missing AVP (3).
+uint16_t ErrorCodeOf(const absl::Status& refused);
 
 // Result codes used here (RFC 2661 section 4.4.2, RFC 3931 section 5.4.2).
 inline constexpr uint16_t kStopGeneralRequest = 1;        // StopCCN: general request to clear

@@ -58,6 +58,7 @@ TEST(MessagesTest, MissingMandatoryAvpIsNamed) {
   ControlMessage icrq = BuildIcrq(kL2tpV3, Session());
   std::erase_if(icrq.avps, [](const Avp& a) { return a.Is(AvpType::kRemoteEndId); });
   EXPECT_THAT(std::string(CheckMessage(kL2tpV3, icrq).message()), HasSubstr("ICRQ: missing Remote End ID"));
+  EXPECT_EQ(ErrorCodeOf(CheckMessage(kL2tpV3, icrq)), kErrorOutOfRange);
 }
 
 TEST(MessagesTest, UnknownAvpMattersOnlyWithTheMBit) {
@@ -68,6 +69,7 @@ TEST(MessagesTest, UnknownAvpMattersOnlyWithTheMBit) {
   EXPECT_TRUE(CheckMessage(kL2tpV3, m).ok());
   m.avps.push_back(Avp{.mandatory = true, .vendor_id = 0, .type = 250, .value = {1}});
   EXPECT_THAT(std::string(CheckMessage(kL2tpV3, m).message()), HasSubstr("HELLO: unknown mandatory"));
+  EXPECT_EQ(ErrorCodeOf(CheckMessage(kL2tpV3, m)), kErrorUnknownMandatoryAvp);
 }
 
 TEST(MessagesTest, SessionIdsByVersion) {
