@@ -64,7 +64,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(Datapath* dat
   if (epoll_ctl(p->epoll_fd_, EPOLL_CTL_ADD, p->wake_fd_, &ev) < 0) {
     return absl::ErrnoToStatus(errno, "control plane: epoll_ctl");
   }
-  if (!p->options_.handover_path.empty() && p->options_.handover_max_age.count() > 0) {
+  // Taken even when handing over is off: an older run's file must not be
+  // resumed by a later one.
+  if (!p->options_.handover_path.empty()) {
     p->handed_over_ = TakeHandover(p->options_.handover_path, p->options_.handover_max_age);
   }
   datapath->SetControlFrameSink(p.get());
@@ -149,6 +151,7 @@ DynamicObjects ControlPlane::Sync(const DesiredState& desired) {
     }
     std::erase_if(open_failures_, [&](const auto& kv) { return !desired.tunnels.count(kv.first); });
     handed_over_.clear();  // what this pass did not resume is not wanted any more
+    RenewSpentSockets();
     report = Report(desired);
   }
   Wake();  // deadlines may have moved
@@ -315,14 +318,39 @@ DynamicObjects ControlPlane::Report(const DesiredState& desired) const {
 }
 
 void ControlPlane::DatapathTunnelCreated(uint32_t tunnel_id) {
-  if (!datapath_->ReadsManagedSockets()) return;
   std::lock_guard lock(mu_);
-  if (auto it = by_id_.find(tunnel_id); it != by_id_.end()) Watch(*it->second, false);
+  auto it = by_id_.find(tunnel_id);
+  if (it == by_id_.end()) return;
+  it->second->SocketHanded();
+  if (datapath_->ReadsManagedSockets()) Watch(*it->second, false);
 }
 
 void ControlPlane::DatapathTunnelDeleted(uint32_t tunnel_id) {
   std::lock_guard lock(mu_);
-  if (auto it = by_id_.find(tunnel_id); it != by_id_.end()) Watch(*it->second, true);
+  auto it = by_id_.find(tunnel_id);
+  if (it == by_id_.end()) return;
+  it->second->SocketSpent();
+  Watch(*it->second, true);
+}
+
+void ControlPlane::DatapathTunnelCreateFailed(uint32_t tunnel_id) {
+  std::lock_guard lock(mu_);
+  if (auto it = by_id_.find(tunnel_id); it != by_id_.end()) it->second->SocketSpent();
+}
+
+// A socket that carried a kernel tunnel cannot carry another one, and one
+// whose connection now has another peer id is about to be replaced in the
+// datapath: give the tunnel a fresh socket before the reconciler asks.
+void ControlPlane::RenewSpentSockets() {
+  for (auto& [name, t] : tunnels_) {
+    if (!t->NeedsNewSocket()) continue;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t->fd(), nullptr);
+    if (auto st = t->ReplaceSocket(datapath_); !st.ok()) {
+      L2TP_LOG(kError) << "control: tunnel/" << name << ": cannot open a new socket: " << st.message();
+      continue;
+    }
+    Watch(*t, true);
+  }
 }
 
 // Whether this thread reads the tunnel's socket (else the datapath does).

@@ -63,6 +63,7 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   DynamicObjects Sync(const DesiredState& desired) override;
   void DatapathTunnelCreated(uint32_t tunnel_id) override;
   void DatapathTunnelDeleted(uint32_t tunnel_id) override;
+  void DatapathTunnelCreateFailed(uint32_t tunnel_id) override;
 
   // ControlFrameSink (the datapath's threads)
   void ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> frame) override;
@@ -84,6 +85,7 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
                     const HandedOverSessions* resumed);
   void Retire(control::TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why);
   void Watch(DynamicTunnel& t, bool read);
+  void RenewSpentSockets();
   // Forgets a retired tunnel at once (its counters stay in retired_).
   void DropClosing(uint32_t tunnel_id);
   void RunTimers(control::TimePoint now);

@@ -296,7 +296,7 @@ bool DynamicTunnel::Done() const {
 
 std::optional<TunnelConfig> DynamicTunnel::DatapathTunnel() const {
   const control::TunnelStatus& st = status();
-  if (closing_ || st.state != control::TunnelState::kEstablished) return std::nullopt;
+  if (closing_ || st.state != control::TunnelState::kEstablished || socket_.fd < 0) return std::nullopt;
   TunnelConfig c = ToTunnelConfig(params_.tunnel.spec());
   c.tunnel_id = params_.local_tunnel_id;
   c.peer_tunnel_id = st.peer_tunnel_id;
@@ -333,6 +333,32 @@ void DynamicTunnel::SetDatapathReads(bool reads) {
     setsockopt(socket_.fd, IPPROTO_UDP, UDP_GRO, &off, sizeof off);
   }
   datapath_reads_ = reads;
+}
+
+void DynamicTunnel::SocketHanded() {
+  socket_handed_ = true;
+  handed_peer_tunnel_id_ = status().peer_tunnel_id;
+}
+
+bool DynamicTunnel::NeedsNewSocket() const {
+  if (!socket_handed_) return false;
+  return socket_spent_ || (status().state == control::TunnelState::kEstablished &&
+                           status().peer_tunnel_id != handed_peer_tunnel_id_);
+}
+
+absl::Status DynamicTunnel::ReplaceSocket(Datapath* datapath) {
+  TunnelConfig config = ToTunnelConfig(params_.tunnel.spec());
+  config.tunnel_id = params_.local_tunnel_id;
+  config.peer_tunnel_id = status().peer_tunnel_id;
+  // Closed first: an L2TP/IP socket for the same connection id cannot be
+  // bound while the old one is open.
+  close(socket_.fd);
+  socket_.fd = -1;
+  auto socket = datapath->OpenManagedSocket(config);
+  if (!socket.ok()) return socket.status();
+  socket_ = *socket;
+  socket_handed_ = socket_spent_ = datapath_reads_ = false;
+  return absl::OkStatus();
 }
 
 ControlCounters DynamicTunnel::counters() const {

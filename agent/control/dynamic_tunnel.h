@@ -85,6 +85,15 @@ class DynamicTunnel : private control::ConnectionEvents {
   void SetDatapathReads(bool reads);
   bool datapath_reads() const { return datapath_reads_; }
 
+  // The socket's life as a kernel tunnel's (a socket carries one, ever):
+  // handed to the datapath with the connection's peer id of then; spent
+  // when that tunnel is gone or was refused. NeedsNewSocket: spent, or the
+  // connection has another peer id now.
+  void SocketHanded();
+  void SocketSpent() { socket_spent_ = socket_handed_ || socket_spent_; }
+  bool NeedsNewSocket() const;
+  absl::Status ReplaceSocket(Datapath* datapath);
+
   ControlCounters counters() const;
 
  private:
@@ -112,6 +121,9 @@ class DynamicTunnel : private control::ConnectionEvents {
   std::unique_ptr<control::ControlConnection> connection_;
   std::map<std::string, Session> sessions_;  // by name
   bool datapath_reads_ = false;
+  bool socket_handed_ = false;
+  bool socket_spent_ = false;
+  uint32_t handed_peer_tunnel_id_ = 0;
   bool closing_ = false;
   std::optional<control::TunnelState> last_state_;
   std::mt19937_64 random_;

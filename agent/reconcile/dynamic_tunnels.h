@@ -36,8 +36,11 @@ class DynamicTunnels {
   virtual DynamicObjects Sync(const DesiredState& desired) = 0;
   // The datapath now holds (or no longer holds) managed tunnel `tunnel_id`:
   // a backend that reads managed sockets itself takes over the reading.
+  // A socket that carried a kernel tunnel cannot carry another: after a
+  // delete, or a create that failed, the next Sync gives a fresh one.
   virtual void DatapathTunnelCreated(uint32_t tunnel_id) = 0;
   virtual void DatapathTunnelDeleted(uint32_t tunnel_id) = 0;
+  virtual void DatapathTunnelCreateFailed(uint32_t tunnel_id) = 0;
 };
 
 }  // namespace l2tp

@@ -436,6 +436,9 @@ void Reconciler::Failed(const DatapathAction& a, const Target& t, const absl::St
   ++result->errors_by_op[OpMetricName(a.op)];
   const std::string reason = absl::StrCat(OpName(a.op), " failed: ", st.message());
   L2TP_LOG(kError) << "reconcile: " << Describe(a) << ": " << st.message();
+  if (options_.dynamic != nullptr && a.op == Op::kCreateTunnel && a.tunnel.socket_fd >= 0) {
+    options_.dynamic->DatapathTunnelCreateFailed(a.tunnel.tunnel_id);
+  }
   if (t.key.empty()) return;
   out->failed[t.key] = reason;
   RecordFailure(t.key, now);

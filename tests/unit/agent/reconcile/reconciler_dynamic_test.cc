@@ -26,6 +26,8 @@ struct FakeControlPlane : DynamicTunnels {
   }
   void DatapathTunnelCreated(uint32_t id) override { created.push_back(id); }
   void DatapathTunnelDeleted(uint32_t id) override { deleted.push_back(id); }
+  void DatapathTunnelCreateFailed(uint32_t id) override { create_failed.push_back(id); }
+  std::vector<uint32_t> create_failed;
 };
 
 class ReconcilerDynamicTest : public ::testing::Test {
@@ -129,6 +131,16 @@ TEST_F(ReconcilerDynamicTest, UpCreatesTheManagedTunnelAndSessionAndDownRemovesT
   held = *dp_.Observe();
   ASSERT_EQ(held.tunnels.size(), 1u);  // the static tunnel stays
   EXPECT_EQ(held.tunnels[0].config.tunnel_id, 7u);
+}
+
+TEST_F(ReconcilerDynamicTest, AFailedCreateOfAManagedTunnelIsReported) {
+  control_.objects.tunnels_not_up["dyn"] = {"connecting", false};
+  reconciler_->RunOnce();  // the static tunnel
+  Up();
+  dp_.FailNextWrites(1, absl::ResourceExhaustedError("EBUSY"));
+  reconciler_->RunOnce();
+  EXPECT_EQ(control_.create_failed, std::vector<uint32_t>{4242});
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_TUNNEL, "dyn").phase(), v1::PHASE_FAILED);
 }
 
 TEST_F(ReconcilerDynamicTest, AConnectionUpWithoutADatapathTunnelIsReady) {
