@@ -14,7 +14,8 @@ namespace l2tp::control {
 namespace {
 
 constexpr size_t kChallengeBytes = 16;
-constexpr size_t kNonceBytes = 16;  // RFC 3931 section 5.4.1: at least 16
+constexpr size_t kNonceBytes = 16;
+constexpr Duration kLateSccrq = std::chrono::seconds(5);  // RFC 3931 section 5.4.1: at least 16
 
 size_t TypeIndex(const ControlMessage& m) {
   const uint16_t t = m.Type().value_or(0);
@@ -139,14 +140,20 @@ void ControlConnection::Receive(TimePoint now, const ControlMessage& m) {
   last_activity_ = now;
   if (m.Type() == static_cast<uint16_t>(MessageType::kSccrq) && !options_.initiator) {
     // A new attempt: after DOWN, or from a peer that restarted while we
-    // still think the old connection is up. Only in WAIT_CONNECT can an
-    // SCCRQ be a retransmission (the peer has not seen our SCCRP yet).
+    // still think the old connection is up. Or a copy of the SCCRQ we
+    // answered: a retransmission (WAIT_CONNECT), or one the network
+    // duplicated or delayed past our ESTABLISHED, which must not tear the
+    // connection down: one within kLateSccrq of ESTABLISHED is taken for a
+    // copy. A peer that restarts that soon with the same id is heard once
+    // its retries run out.
     const uint32_t assigned = options_.version == kL2tpV2
                                   ? U16(m, AvpType::kAssignedTunnelId).value_or(0)
                                   : U32(m, AvpType::kAssignedControlConnectionId).value_or(0);
     const bool live = status_.state != TunnelState::kIdle && status_.state != TunnelState::kDown;
-    const bool retransmitted = status_.state == TunnelState::kWaitConnect &&
-                               assigned == status_.peer_tunnel_id;
+    const bool same_peer = assigned == status_.peer_tunnel_id;
+    const bool retransmitted = same_peer && (status_.state == TunnelState::kWaitConnect ||
+                                             (status_.state == TunnelState::kEstablished &&
+                                              now - established_at_ < kLateSccrq));
     if (live && !retransmitted) {
       status_.last_stop_reason = "the peer started a new control connection";
       status_.state = TunnelState::kDown;
@@ -412,6 +419,7 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
 // --- Transitions' side effects ---------------------------------------------------
 
 void ControlConnection::Established() {
+  established_at_ = now_;
   reconnect_delay_ = std::chrono::seconds(1);
   status_.last_stop_reason.clear();
   status_.message = "established";

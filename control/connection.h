@@ -189,6 +189,7 @@ class ControlConnection : private ChannelSink {
   std::vector<uint8_t> peer_nonce_;
   TimePoint now_{};
   TimePoint last_activity_{};
+  TimePoint established_at_{};
   std::optional<TimePoint> linger_until_;
   std::optional<TimePoint> reconnect_at_;
   Duration reconnect_delay_{std::chrono::seconds(1)};

@@ -192,6 +192,27 @@ TEST(ConnectionTest, ASnapshotResumedByTheNextRunCarriesOn) {
   }
 }
 
+// A copy of the SCCRQ the network delayed past ESTABLISHED is acked and
+// dropped; a new SCCRQ later (the peer restarted) starts over.
+TEST(ConnectionTest, ALateCopyOfTheSccrqDoesNotTearTheConnectionDown) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->AddSession(p.now, Pw(1, "pw-x"));
+  p.b->AddSession(p.now, Pw(11, "pw-x"));
+  p.a->Open(p.now);
+  const std::vector<uint8_t> sccrq = p.ea.wire.front();
+  p.Run(1s);
+  ASSERT_EQ(p.b->status().state, TunnelState::kEstablished);
+  auto copy = DecodeControlMessage(sccrq, Transport::kUdp, "");
+  ASSERT_TRUE(copy.ok());
+  p.b->Receive(p.now, *copy);
+  p.Run(30s);
+  EXPECT_EQ(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+  p.b->Receive(p.now, *copy);  // long after: a restarted peer
+  EXPECT_EQ(p.b->status().state, TunnelState::kWaitConnect);
+}
+
 TEST(ConnectionTest, NoSnapshotWhileSomethingWaitsForAnAck) {
   Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
   p.a->Open(p.now);
