@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "datapath/contract.h"
 #include "datapath/kernel/l2tp_replies.h"
+#include "datapath/kernel/managed_socket.h"
 #include "datapath/kernel/module_loader.h"
 
 namespace l2tp::kernel {
@@ -101,11 +102,10 @@ absl::StatusOr<Observation> KernelDatapath::Observe() {
 
 absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
   if (auto st = CheckTunnelConfig(config); !st.ok()) return st;
+  // Managed: the kernel reports the tunnel's addresses, ports and checksum
+  // settings from the socket, so it must say what the config says.
   if (config.socket_fd >= 0) {
-    // L2TP_ATTR_FD, and L2TP/IP sockets for IP encapsulation, come next.
-    return absl::UnimplementedError(
-        "DYNAMIC tunnels (managed kernel tunnels) are not supported on the kernel datapath yet; "
-        "run the agent with --datapath=userspace");
+    if (auto st = PrepareManagedSocket(config); !st.ok()) return st;
   }
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("create tunnel ", config.tunnel_id);
@@ -114,6 +114,22 @@ absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
   CountWrite(what);
   return genl_->Execute(*std::move(msg), KernelOp::kCreateTunnel, what);
 }
+
+absl::StatusOr<ManagedSocket> KernelDatapath::OpenManagedSocket(const TunnelConfig& config) {
+  auto socket = OpenKernelManagedSocket(config);
+  if (!socket.ok()) return socket.status();
+  if (config.encap == Encap::kIp) {
+    if (auto st = sccrq_->Register(config, socket->fd); !st.ok()) {
+      L2TP_LOG(kWarning) << "kernel: tunnel " << config.tunnel_id << ": SCCRQs from "
+                         << config.remote.ToString()
+                         << " over IP cannot be received (a RESPONDER will not hear its peer): "
+                         << st.message();
+    }
+  }
+  return socket;
+}
+
+void KernelDatapath::SetControlFrameSink(ControlFrameSink* sink) { sccrq_->SetSink(sink); }
 
 absl::Status KernelDatapath::DeleteTunnel(uint32_t tunnel_id) {
   std::lock_guard lock(mu_);

@@ -1,6 +1,7 @@
-// The Linux kernel's own L2TPv3 datapath: unmanaged (kernel-socket) tunnels
-// and Ethernet pseudowire sessions through the `l2tp` generic netlink family,
-// their l2tpeth interfaces through rtnetlink. Needs CAP_NET_ADMIN.
+// The Linux kernel's own L2TPv3 datapath: unmanaged (kernel-socket) tunnels,
+// managed tunnels on the control plane's sockets (L2TP_ATTR_FD) and Ethernet
+// pseudowire sessions through the `l2tp` generic netlink family, their
+// l2tpeth interfaces through rtnetlink. Needs CAP_NET_ADMIN.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "datapath/kernel/genl_l2tp_socket.h"
 #include "datapath/kernel/l2tp_event_watcher.h"
 #include "datapath/kernel/link_control.h"
+#include "datapath/kernel/sccrq_listener.h"
 
 namespace l2tp::kernel {
 
@@ -31,6 +33,17 @@ class KernelDatapath : public Datapath {
   absl::Status ModifySession(const SessionConfig& config) override;
   absl::Status DeleteSession(uint32_t tunnel_id, uint32_t session_id) override;
 
+  // Managed tunnels (DYNAMIC). The kernel reads a managed tunnel's socket
+  // itself once the tunnel exists and leaves control frames on it for their
+  // owner, so ReadsManagedSockets() stays false. UDP: the common underlay
+  // socket with the checksum options of the tunnel's config; IP: an L2TP/IP
+  // socket (managed_socket.h), registered with the SCCRQ listener, which
+  // hands control frames to connection id 0 to the sink (sccrq_listener.h).
+  absl::StatusOr<ManagedSocket> OpenManagedSocket(const TunnelConfig& config) override;
+  void SetControlFrameSink(ControlFrameSink* sink) override;
+  // For tests.
+  const SccrqListener& sccrq_listener() const { return *sccrq_; }
+
   // Changing requests sent to the kernel so far (netlink and rtnetlink), for
   // tests and to show that adoption writes nothing. Each is also logged at
   // debug level as "kernel: write N: <what>".
@@ -46,7 +59,7 @@ class KernelDatapath : public Datapath {
 
  private:
   KernelDatapath(std::unique_ptr<GenlL2tpSocket> genl, std::unique_ptr<LinkControl> links)
-      : genl_(std::move(genl)), links_(std::move(links)) {}
+      : genl_(std::move(genl)), links_(std::move(links)), sccrq_(std::make_unique<SccrqListener>()) {}
   void CountWrite(const std::string& what);
   absl::Status WaitTunnelGone(uint32_t tunnel_id);
   // The session as the kernel holds it (mu_ held): what ModifySession checks
@@ -56,6 +69,7 @@ class KernelDatapath : public Datapath {
   mutable std::mutex mu_;  // the sockets are not thread-safe
   std::unique_ptr<GenlL2tpSocket> genl_;
   std::unique_ptr<LinkControl> links_;
+  std::unique_ptr<SccrqListener> sccrq_;  // thread-safe on its own
   uint64_t writes_ = 0;
 };
 

@@ -31,7 +31,12 @@ std::string Meaning(KernelOp op, int err) {
       return "not supported by this kernel (pseudowire or encapsulation module missing, or wrong L2TP version)";
     case EPERM:
     case EACCES: return "not permitted: the L2TP netlink family needs CAP_NET_ADMIN";
-    case EBUSY: return "busy (the socket or interface is in use)";
+    case EBUSY:
+      // Only a managed tunnel's socket (L2TP_ATTR_FD) can be busy: it carries
+      // a tunnel already, or did (the kernel does not let go of a socket
+      // whose tunnel was deleted until the socket is closed).
+      if (op == KernelOp::kCreateTunnel) return "the socket carries an L2TP tunnel already, or did";
+      return "busy (the socket or interface is in use)";
     case EINVAL: return "rejected by the kernel as invalid";
     case EADDRINUSE: return "local address and port already in use";
     case EADDRNOTAVAIL: return "local address not configured on this host";

@@ -40,6 +40,14 @@ absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
             nla_put_u32(m, L2TP_ATTR_PEER_CONN_ID, c.peer_tunnel_id) |
             nla_put_u8(m, L2TP_ATTR_PROTO_VERSION, 3) |
             nla_put_u16(m, L2TP_ATTR_ENCAP_TYPE, udp ? L2TP_ENCAPTYPE_UDP : L2TP_ENCAPTYPE_IP);
+  if (c.socket_fd >= 0) {
+    // Managed: the socket already carries the addresses, ports and checksum
+    // options (OpenManagedSocket set them); the kernel ignores the address
+    // attributes when FD is present, so none are sent.
+    err |= nla_put_u32(m, L2TP_ATTR_FD, static_cast<uint32_t>(c.socket_fd));
+    if (err != 0) return Overflow();
+    return msg;
+  }
   if (c.local.is_v4()) {
     // in_addr in network order, as the kernel's nla_get_in_addr reads it.
     err |= nla_put(m, L2TP_ATTR_IP_SADDR, 4, c.local.bytes.data()) |

@@ -19,7 +19,9 @@ struct NlMsgFree {
 using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgFree>;
 
 // Unmanaged tunnel (the kernel opens the socket): addresses, ports, checksum
-// flags. Rejects what the kernel would misread (mixed families, v2).
+// flags. Managed tunnel (config.socket_fd >= 0, a bound and connected socket
+// of the right kind): FD instead of all of those. Rejects what the kernel
+// would misread (mixed families, v2).
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& config);
 absl::StatusOr<NlMsgPtr> BuildTunnelDelete(int family, uint32_t tunnel_id);
 absl::StatusOr<NlMsgPtr> BuildTunnelGet(int family, uint32_t tunnel_id);

@@ -147,6 +147,53 @@ TEST(TunnelCreate, RejectsWhatTheKernelWouldMisread) {
   EXPECT_EQ(BuildTunnelCreate(kFamily, zero).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Managed tunnels (DYNAMIC): the socket carries addresses, ports and checksum
+// options, so the request carries only the ids, the encapsulation and FD.
+TEST(TunnelCreate, ManagedUdpSendsFdInsteadOfAddressesPortsAndChecksum) {
+  TunnelConfig c = Udp4();
+  c.socket_fd = 7;
+  c.udp_checksum = true;  // a socket option of the managed socket, not an attribute
+  auto msg = BuildTunnelCreate(kFamily, c);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  Parsed p = Parse(msg->get());
+  EXPECT_EQ(p.cmd, L2TP_CMD_TUNNEL_CREATE);
+  EXPECT_EQ(p.types(), (std::set<int>{L2TP_ATTR_CONN_ID, L2TP_ATTR_PEER_CONN_ID, L2TP_ATTR_PROTO_VERSION,
+                                      L2TP_ATTR_ENCAP_TYPE, L2TP_ATTR_FD}));
+  EXPECT_EQ(nla_len(p.attrs[L2TP_ATTR_FD]), 4);  // u32, as the kernel's policy says
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_FD]), 7u);
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_CONN_ID]), 100u);
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_PEER_CONN_ID]), 200u);
+  EXPECT_EQ(nla_get_u8(p.attrs[L2TP_ATTR_PROTO_VERSION]), 3);
+  EXPECT_EQ(nla_get_u16(p.attrs[L2TP_ATTR_ENCAP_TYPE]), L2TP_ENCAPTYPE_UDP);
+}
+
+TEST(TunnelCreate, ManagedIpv6IpEncapWithDescriptorZero) {
+  TunnelConfig c = Udp4();
+  c.encap = Encap::kIp;
+  c.local = *IpAddress::Parse("2001:db8::1");
+  c.remote = *IpAddress::Parse("2001:db8::2");
+  c.udp6_zero_checksum_tx = true;
+  c.socket_fd = 0;  // a valid descriptor: managed
+  auto msg = BuildTunnelCreate(kFamily, c);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  Parsed p = Parse(msg->get());
+  EXPECT_EQ(p.types(), (std::set<int>{L2TP_ATTR_CONN_ID, L2TP_ATTR_PEER_CONN_ID, L2TP_ATTR_PROTO_VERSION,
+                                      L2TP_ATTR_ENCAP_TYPE, L2TP_ATTR_FD}));
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_FD]), 0u);
+  EXPECT_EQ(nla_get_u16(p.attrs[L2TP_ATTR_ENCAP_TYPE]), L2TP_ENCAPTYPE_IP);
+}
+
+TEST(TunnelCreate, ManagedStillRejectsWhatTheKernelWouldMisread) {
+  TunnelConfig c = Udp4();
+  c.socket_fd = 7;
+  c.remote = *IpAddress::Parse("2001:db8::2");
+  EXPECT_EQ(BuildTunnelCreate(kFamily, c).status().code(), absl::StatusCode::kInvalidArgument);
+  c = Udp4();
+  c.socket_fd = 7;
+  c.peer_tunnel_id = 0;  // the peer's id must be known before the datapath holds the tunnel
+  EXPECT_EQ(BuildTunnelCreate(kFamily, c).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(TunnelDeleteAndGet, CarryOnlyTheId) {
   auto del = BuildTunnelDelete(kFamily, 7);
   auto get = BuildTunnelGet(kFamily, 7);

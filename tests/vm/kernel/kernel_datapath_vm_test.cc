@@ -3,16 +3,24 @@
 // kernel holds. Two network namespaces, a and b, joined by a veth pair
 // (10.0.0.1|2, fd00::1|2), carry the traffic cases.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <iostream>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "datapath/kernel/kernel_datapath.h"
+#include "datapath/underlay_socket.h"
 #include "tests/unit/datapath/datapath_contract.h"
 #include "tests/vm/kernel/vm_shell.h"
 
@@ -24,6 +32,33 @@ using vmtest::InNetns;
 using vmtest::IpJson;
 
 std::unique_ptr<kernel::KernelDatapath> g_a, g_b;  // datapaths in namespaces a and b
+
+// What a datapath hands the control plane (ControlFrameSink): here, the
+// frames the SCCRQ listener reads for managed L2TP/IP sockets.
+class RecordingSink : public ControlFrameSink {
+ public:
+  void ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> frame) override {
+    std::lock_guard lock(mu_);
+    frames_.push_back({tunnel_id, std::vector<uint8_t>(frame.begin(), frame.end())});
+    cv_.notify_all();
+  }
+  // Whether `frame` arrived for `tunnel_id` within `ms`.
+  bool WaitFor(uint32_t tunnel_id, const std::vector<uint8_t>& frame, int ms) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] {
+      for (const auto& [id, f] : frames_) {
+        if (id == tunnel_id && f == frame) return true;
+      }
+      return false;
+    });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> frames_;
+};
+RecordingSink g_sink_a, g_sink_b;
 
 class Namespaces : public ::testing::Environment {
  public:
@@ -46,6 +81,9 @@ class Namespaces : public ::testing::Environment {
       ASSERT_TRUE(dp.ok()) << dp.status();
       g_b = *std::move(dp);
     });
+    ASSERT_TRUE(g_a && g_b);
+    g_a->SetControlFrameSink(&g_sink_a);
+    g_b->SetControlFrameSink(&g_sink_b);
   }
   void TearDown() override {
     g_a.reset();
@@ -436,6 +474,244 @@ TEST(Kernel, WithoutCapNetAdminCreateFailsWithPermissionDenied) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: cannot drop privileges, 3: Create succeeded, 4: wrong status";
+}
+
+// ---- Managed tunnels (DYNAMIC): the control plane's socket handed to the
+// kernel with L2TP_ATTR_FD.
+
+// An L2TPv3 control header without AVPs (a ZLB): T, L, S set, version 3,
+// length 12, control connection id `to`, Ns, Nr 0. As sent on a UDP socket
+// or on the kernel's L2TP/IP socket (which adds the zero session id itself).
+std::vector<uint8_t> ControlHeader(uint32_t to, uint16_t ns) {
+  return {0xc8,
+          0x03,
+          0x00,
+          0x0c,
+          static_cast<uint8_t>(to >> 24),
+          static_cast<uint8_t>(to >> 16),
+          static_cast<uint8_t>(to >> 8),
+          static_cast<uint8_t>(to),
+          static_cast<uint8_t>(ns >> 8),
+          static_cast<uint8_t>(ns),
+          0x00,
+          0x00};
+}
+
+// One datagram from `fd` within `ms`, or nothing.
+std::optional<std::vector<uint8_t>> RecvWithin(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, ms) != 1) return std::nullopt;
+  std::vector<uint8_t> buf(65536);
+  const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  buf.resize(static_cast<size_t>(n));
+  return buf;
+}
+
+std::string Hex(const std::vector<uint8_t>& b) {
+  std::string out;
+  for (uint8_t x : b) absl::StrAppend(&out, absl::Hex(x, absl::kZeroPad2));
+  return out;
+}
+
+ManagedSocket OpenIn(const std::string& ns, kernel::KernelDatapath* dp, const TunnelConfig& c) {
+  ManagedSocket s;
+  InNetns(ns, [&] {
+    auto opened = dp->OpenManagedSocket(c);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    s = *opened;
+  });
+  return s;
+}
+
+class ManagedVariant : public ::testing::TestWithParam<int> {};
+
+TEST_P(ManagedVariant, ControlFramesStayWithTheSocketObserveMatchesAndPingPasses) {
+  const int i = GetParam();
+  const Variant& v = kVariants[i];
+  const uint32_t ta = 600 + i, tb = 700 + i, sa = 6000 + i, sb = 7000 + i;
+  // As the control plane opens them: the peer's id is not known yet.
+  TunnelConfig ca = Tunnel(ta, 0, v, 'a'), cb = Tunnel(tb, 0, v, 'b');
+  if (v.encap == Encap::kUdp) {
+    ca.udp_source_port = cb.udp_destination_port = static_cast<uint16_t>(11000 + i);
+    ca.udp_destination_port = cb.udp_source_port = static_cast<uint16_t>(11100 + i);
+    if (v.v6) ca.udp6_zero_checksum_rx = cb.udp6_zero_checksum_tx = true;
+  }
+  ManagedSocket ma = OpenIn("a", g_a.get(), ca), mb = OpenIn("b", g_b.get(), cb);
+  ASSERT_GE(ma.fd, 0);
+  ASSERT_GE(mb.fd, 0);
+  EXPECT_EQ(ma.kernel_l2tp_ip, v.encap == Encap::kIp);
+  EXPECT_FALSE(ma.receives_ipv4_header);
+
+  // 1. Before the kernel has the tunnel. Over IP, a raw socket in b shows
+  // the datagram as it was on the wire: the kernel added the zero session id.
+  int raw = -1;
+  if (v.encap == Encap::kIp) {
+    InNetns("b", [&] { raw = socket(v.v6 ? AF_INET6 : AF_INET, SOCK_RAW, kIpProtoL2tp); });
+    ASSERT_GE(raw, 0);
+  }
+  const std::vector<uint8_t> to_b = ControlHeader(tb, 0);
+  ASSERT_EQ(send(ma.fd, to_b.data(), to_b.size(), 0), static_cast<ssize_t>(to_b.size()));
+  auto got = RecvWithin(mb.fd, 2000);
+  ASSERT_TRUE(got.has_value()) << v.name() << ": b's socket got nothing";
+  EXPECT_EQ(Hex(*got), Hex(to_b)) << "the kernel strips the session id of control frames it delivers";
+  if (raw >= 0) {
+    auto wire = RecvWithin(raw, 2000);
+    ASSERT_TRUE(wire.has_value());
+    const size_t ip_header = v.v6 ? 0 : (((*wire)[0] & 0x0f) * 4u);  // IPv6 raw sockets get the payload only
+    std::vector<uint8_t> want = {0, 0, 0, 0};
+    want.insert(want.end(), to_b.begin(), to_b.end());
+    EXPECT_EQ(Hex(std::vector<uint8_t>(wire->begin() + ip_header, wire->end())), Hex(want));
+    close(raw);
+  }
+
+  // 2. An SCCRQ is addressed to connection id 0. UDP delivers by address and
+  // port: b's socket gets it. L2TP/IP delivers by connection id: b's socket
+  // (bound to tb) does not, the SCCRQ listener hands it to the sink as tb's,
+  // with the session id put back.
+  const std::vector<uint8_t> sccrq = ControlHeader(0, 1);
+  ASSERT_EQ(send(ma.fd, sccrq.data(), sccrq.size(), 0), static_cast<ssize_t>(sccrq.size()));
+  if (v.encap == Encap::kUdp) {
+    got = RecvWithin(mb.fd, 2000);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(Hex(*got), Hex(sccrq));
+  } else {
+    std::vector<uint8_t> on_wire = {0, 0, 0, 0};
+    on_wire.insert(on_wire.end(), sccrq.begin(), sccrq.end());
+    EXPECT_TRUE(g_sink_b.WaitFor(tb, on_wire, 3000)) << "the SCCRQ listener did not pass it on";
+    EXPECT_FALSE(RecvWithin(mb.fd, 200).has_value()) << "b's socket got a frame to connection id 0";
+    EXPECT_EQ(g_b->sccrq_listener().listening(), 1u);
+  }
+  const std::vector<uint8_t> to_a = ControlHeader(ta, 0);
+  ASSERT_EQ(send(mb.fd, to_a.data(), to_a.size(), 0), static_cast<ssize_t>(to_a.size()));
+  got = RecvWithin(ma.fd, 2000);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(Hex(*got), Hex(to_a));
+
+  // 3. The kernel takes the sockets (the peer's ids are known now).
+  ca.peer_tunnel_id = tb;
+  cb.peer_tunnel_id = ta;
+  ca.socket_fd = ma.fd;
+  cb.socket_fd = mb.fd;
+  absl::Status created = g_a->CreateTunnel(ca);
+  ASSERT_TRUE(created.ok()) << created;
+  created = g_b->CreateTunnel(cb);
+  ASSERT_TRUE(created.ok()) << created;
+
+  // 4. Observed exactly as created, and iproute2 agrees.
+  Observation o = MustObserve(g_a.get());
+  const ObservedTunnel* ot = FindTunnel(o, ta);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_EQ(ot->config, ca) << "a managed tunnel observed differently would be replaced in a loop";
+  Observation ob = MustObserve(g_b.get());
+  ot = FindTunnel(ob, tb);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_EQ(ot->config, cb);
+  auto tunnels = IpJson("-n a l2tp show tunnel");
+  const auto* jt = FindByNumber(tunnels, "tunnel_id", ta);
+  ASSERT_NE(jt, nullptr);
+  EXPECT_EQ(Str(*jt, "local"), ca.local.ToString());
+  EXPECT_EQ(Str(*jt, "peer"), ca.remote.ToString());
+  EXPECT_EQ(Num(*jt, "peer_tunnel"), tb);
+  if (v.encap == Encap::kUdp) {
+    EXPECT_EQ(Num(*jt, "local_port"), ca.udp_source_port);
+    EXPECT_EQ(Num(*jt, "peer_port"), ca.udp_destination_port);
+  }
+  std::cout << "managed " << v.name() << ": "
+            << vmtest::Run("ip -n a l2tp show tunnel tunnel_id " + std::to_string(ta)).output;
+
+  // 5. Control frames still go to the socket, both ways.
+  const std::vector<uint8_t> to_b2 = ControlHeader(tb, 2), to_a2 = ControlHeader(ta, 2);
+  ASSERT_EQ(send(ma.fd, to_b2.data(), to_b2.size(), 0), static_cast<ssize_t>(to_b2.size()));
+  got = RecvWithin(mb.fd, 2000);
+  ASSERT_TRUE(got.has_value()) << "no control frame on b's socket once the kernel has the tunnel";
+  EXPECT_EQ(Hex(*got), Hex(to_b2));
+  ASSERT_EQ(send(mb.fd, to_a2.data(), to_a2.size(), 0), static_cast<ssize_t>(to_a2.size()));
+  got = RecvWithin(ma.fd, 2000);
+  ASSERT_TRUE(got.has_value()) << "no control frame on a's socket once the kernel has the tunnel";
+  EXPECT_EQ(Hex(*got), Hex(to_a2));
+
+  // 6. Data through the kernel.
+  SessionConfig a = Session(ta, sa, sb, absl::StrCat("kda", i)),
+                b = Session(tb, sb, sa, absl::StrCat("kdb", i));
+  a.cookie = b.peer_cookie = {0xa1, 0xa2, 0xa3, static_cast<uint8_t>(i)};
+  ASSERT_TRUE(g_a->CreateSession(a).ok());
+  ASSERT_TRUE(g_b->CreateSession(b).ok());
+  const std::string net = absl::StrCat("10.", 120 + i, ".0.");
+  ASSERT_EQ(vmtest::Run(absl::StrCat("ip -n a addr add ", net, "1/24 dev ", a.interface_name)).exit_code, 0);
+  ASSERT_EQ(vmtest::Run(absl::StrCat("ip -n b addr add ", net, "2/24 dev ", b.interface_name)).exit_code, 0);
+  auto ping = vmtest::Run(absl::StrCat("ip netns exec a ping -c 3 -W 3 ", net, "2"));
+  EXPECT_EQ(ping.exit_code, 0) << v.name() << ": " << ping.output;
+  Observation after_ping = MustObserve(g_a.get());
+  const ObservedSession* os = FindSession(after_ping, ta, sa);
+  ASSERT_NE(os, nullptr);
+  EXPECT_GE(os->counters.rx_packets, 3u);
+  // The data frames did not reach the socket: only control frames do.
+  EXPECT_FALSE(RecvWithin(ma.fd, 100).has_value());
+
+  // 7. The tunnel (and its sessions) die with the socket.
+  close(ma.fd);
+  close(mb.fd);
+  bool gone = false;
+  for (int k = 0; k < 150 && !gone; ++k) {
+    gone = FindTunnel(MustObserve(g_a.get()), ta) == nullptr &&
+           FindTunnel(MustObserve(g_b.get()), tb) == nullptr;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "closing a managed tunnel's socket must remove the tunnel";
+  EXPECT_FALSE(Link("a", a.interface_name).exists);
+  if (v.encap == Encap::kIp) {
+    // The listener lets connection id 0 go once no managed socket needs it.
+    for (int k = 0; k < 60 && g_b->sccrq_listener().listening() != 0; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(g_b->sccrq_listener().listening(), 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, ManagedVariant, ::testing::Range(0, 4),
+                         [](const auto& info) { return kVariants[info.param].name(); });
+
+TEST(Kernel, ManagedSocketCannotCarryASecondTunnel) {
+  // The kernel keeps a deleted managed tunnel attached to its socket until
+  // the socket is closed: the control plane must open a new socket to put the
+  // tunnel back (what the agent does when its connection restarts).
+  const Variant v{Encap::kUdp, false};
+  TunnelConfig c = Tunnel(650, 0, v, 'a');
+  c.udp_source_port = 11200;
+  c.udp_destination_port = 11201;
+  ManagedSocket m = OpenIn("a", g_a.get(), c);
+  ASSERT_GE(m.fd, 0);
+  c.peer_tunnel_id = 750;
+  c.socket_fd = m.fd;
+  ASSERT_TRUE(g_a->CreateTunnel(c).ok());
+  absl::Status again = g_a->CreateTunnel(c);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  ASSERT_TRUE(g_a->DeleteTunnel(650).ok());
+  again = g_a->CreateTunnel(c);
+  std::cout << "re-create on the same socket after delete: " << again << "\n";
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+  EXPECT_NE(again.message().find("(EBUSY)"), absl::string_view::npos) << again;
+  // Control frames still reach the socket (its owner keeps talking to the peer).
+  close(m.fd);
+}
+
+TEST(Kernel, ManagedCreateRefusesASocketBoundElsewhere) {
+  const Variant v{Encap::kIp, false};
+  TunnelConfig c = Tunnel(660, 0, v, 'a');
+  ManagedSocket m = OpenIn("a", g_a.get(), c);
+  ASSERT_GE(m.fd, 0);
+  TunnelConfig other = c;
+  other.tunnel_id = 661;  // the socket is bound to connection id 660
+  other.peer_tunnel_id = 760;
+  other.socket_fd = m.fd;
+  absl::Status st = g_a->CreateTunnel(other);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_NE(st.message().find("connection id 660, the tunnel says 10.0.0.1 connection id 661"),
+            absl::string_view::npos)
+      << st;
+  EXPECT_EQ(FindTunnel(MustObserve(g_a.get()), 661), nullptr);
+  close(m.fd);
 }
 
 // The datapath contract suite (tests/unit/datapath/datapath_contract.h), the
