@@ -28,7 +28,8 @@ ABSL_FLAG(std::string, socket, kDefaults.socket, "Unix socket to serve the API o
 ABSL_FLAG(std::string, socket_group, "",
           "Group (NAME or GID) of the unix socket; its members may connect (default: the agent's group)");
 ABSL_FLAG(std::string, state_dir, kDefaults.state_dir, "Directory of the persisted desired state");
-ABSL_FLAG(std::string, datapath, kDefaults.datapath, "auto | kernel | userspace | memory (moves no packets; tests)");
+ABSL_FLAG(std::string, datapath, kDefaults.datapath,
+          "auto | kernel | userspace | memory (moves no packets; tests)");
 ABSL_FLAG(std::string, userspace_io, kDefaults.userspace_io,
           "How the userspace datapath reads TAPs and sockets: auto (io_uring where the kernel allows "
           "it, else epoll) | io_uring | epoll");
@@ -73,8 +74,10 @@ ABSL_FLAG(bool, prune_unowned, kDefaults.prune_unowned, "Also delete datapath ob
 ABSL_FLAG(std::string, metrics_addr, kDefaults.metrics_addr,
           "Serve /metrics, /healthz and /readyz on HOST:PORT (empty: off)");
 ABSL_FLAG(bool, session_metrics, kDefaults.session_metrics, "Also export per-session metrics");
-ABSL_FLAG(uint32_t, event_history, kDefaults.event_history, "How many recent events to keep for `l2tpctl events`");
-ABSL_FLAG(uint32_t, session_metrics_limit, kDefaults.session_metrics_limit, "At most this many sessions in the per-session metrics");
+ABSL_FLAG(uint32_t, event_history, kDefaults.event_history,
+          "How many recent events to keep for `l2tpctl events`");
+ABSL_FLAG(uint32_t, session_metrics_limit, kDefaults.session_metrics_limit,
+          "At most this many sessions in the per-session metrics");
 
 namespace l2tp {
 namespace {
