@@ -124,11 +124,12 @@ cat "$WORK/host-tunnels.txt" "$WORK/host-sessions.txt"
 # limit and not as some other failure. Remove an entry once it is lifted.
 #  - A kernel tunnel, once deleted, stays attached to its socket until the
 #    socket is closed, so a managed socket carries one tunnel in its life
-#    (TUNNEL_CREATE with it again: EBUSY). The RESPONDER's control plane
-#    keeps its socket across connections, so it cannot put the tunnel of the
-#    peer's new connection into the kernel until the control plane opens a
-#    new socket for it (docs/kernel-datapath.md, "Managed tunnels").
-declare -A KNOWN_LIMITS=([new-connection-same-responder]="(EBUSY)")
+#    (TUNNEL_CREATE with it again: EBUSY). The control plane now opens a
+#    fresh socket for a tunnel that left the datapath, but the RESPONDER's
+#    tunnel for the peer's new connection still does not come back within
+#    the 45 s this case allows (under investigation; docs/kernel-datapath.md,
+#    "Managed tunnels").
+declare -A KNOWN_LIMITS=([new-connection-same-responder]="after 45 s")
 FAILED=0 TOTAL=0
 check() {  # check NAME ok|fail DETAIL
   TOTAL=$((TOTAL + 1))
