@@ -14,8 +14,8 @@ namespace l2tp::control {
 namespace {
 
 constexpr size_t kChallengeBytes = 16;
-constexpr size_t kNonceBytes = 16;
-constexpr Duration kLateSccrq = std::chrono::seconds(5);  // RFC 3931 section 5.4.1: at least 16
+constexpr size_t kNonceBytes = 16;  // RFC 3931 section 5.4.1: at least 16
+constexpr Duration kLateSccrq = std::chrono::seconds(5);
 
 size_t TypeIndex(const ControlMessage& m) {
   const uint16_t t = m.Type().value_or(0);
