@@ -249,7 +249,8 @@ ok=0
 ebusy_before=$(grep -c 'EBUSY' "$D/b.log")
 # Up to 45 s, or until each tunnel's create was refused (EBUSY) three times.
 while ((SECONDS - t0 < 45)) && (($(grep -c 'EBUSY' "$D/b.log") - ebusy_before < 6)); do
-  if grep -q 'control connection CLOSING\|control connection DOWN\|SCCRQ received' <(sed -n "$((b_transitions + 1)),\$p" <(grep 'control: tunnel/' "$D/b.log")) &&
+  if grep 'control: tunnel/' "$D/b.log" | tail -n "+$((b_transitions + 1))" |
+     grep -q 'control connection CLOSING\|control connection DOWN\|SCCRQ received' &&
      ready a 4 1 && ready b 4 1 && address_pair && ping_ok ka 10.60.1.2 >/dev/null &&
      ping_ok ka 10.60.3.2 >/dev/null; then
     ok=1
@@ -261,6 +262,41 @@ if ((ok)); then
   result new-connection-same-responder ok "B took A's new connections and its kernel tunnels again: READY and pinging after $((SECONDS - t0)) s"
 else
   result new-connection-same-responder fail "after $((SECONDS - t0)) s; B: $(grep 'ERROR reconcile' "$D/b.log" | tail -1 | cut -d' ' -f3-)"
+  show_agent a
+  show_agent b
+  ip -n kb l2tp show tunnel
+  echo "---- B's control lines"
+  grep 'control: tunnel/' "$D/b.log" | tail -20
+fi
+
+# ---- 5. Drift repair of a managed tunnel: someone deletes B's UDP kernel
+# tunnel. Its socket cannot carry another one (EBUSY), so B's control plane
+# gives the connection a fresh socket, the reconciler creates the tunnel
+# again, and the control connection lives on (no new SCCRQ, A sees nothing).
+b_tunnel=$(ctl b get tunnels | awk '$1 == "from-a-udp" {print $2}')
+# (Counted by "opened": A's connections retired in case 4 still log their end.)
+a_opened=$(grep -c 'control: tunnel/t-udp: control connection opened' "$D/a.log")
+ip -n kb l2tp del tunnel tunnel_id "$b_tunnel"
+t0=$SECONDS
+ok=0
+while ((SECONDS - t0 < 30)); do
+  if ip -n kb l2tp show tunnel tunnel_id "$b_tunnel" 2>/dev/null | grep -q "Tunnel $b_tunnel" &&
+     ready b 4 1 && address_pair &&
+     # B's interfaces are new, with new MAC addresses: A's neighbour entries are stale.
+     ip -n ka neigh flush dev a-udp1 && ip -n ka neigh flush dev a-udp2 &&
+     ping_ok ka 10.60.1.2 >/dev/null && ping_ok ka 10.60.2.2 >/dev/null; then
+    ok=1
+    break
+  fi
+  sleep 1
+done
+a_opened_after=$(grep -c 'control: tunnel/t-udp: control connection opened' "$D/a.log")
+if ((ok)) && [[ $a_opened_after == "$a_opened" ]]; then
+  result managed-drift-repair ok "B's UDP tunnel $b_tunnel back in the kernel on a new socket, pinging after $((SECONDS - t0)) s; A kept its connection"
+else
+  result managed-drift-repair fail "after $((SECONDS - t0)) s (tunnel $b_tunnel): A opened t-udp $((a_opened_after - a_opened)) more times; B: $(grep 'ERROR' "$D/b.log" | tail -1 | cut -d' ' -f3-)"
+  show_agent b
+  ip -n kb l2tp show tunnel
 fi
 for name in a b v; do kill -TERM "${PID[$name]}" 2>/dev/null; done
 wait

@@ -120,16 +120,6 @@ sed -n '/^---- ip /,/^---- agent\|^@@/p' "$WORK/vm.out" | grep -v '^@@' || true
 echo "==== host agent (userspace datapath)"
 cat "$WORK/host-tunnels.txt" "$WORK/host-sessions.txt"
 
-# Known limits, each with the text its failure must show to count as that
-# limit and not as some other failure. Remove an entry once it is lifted.
-#  - A kernel tunnel, once deleted, stays attached to its socket until the
-#    socket is closed, so a managed socket carries one tunnel in its life
-#    (TUNNEL_CREATE with it again: EBUSY). The control plane now opens a
-#    fresh socket for a tunnel that left the datapath, but the RESPONDER's
-#    tunnel for the peer's new connection still does not come back within
-#    the 45 s this case allows (under investigation; docs/kernel-datapath.md,
-#    "Managed tunnels").
-declare -A KNOWN_LIMITS=([new-connection-same-responder]="after 45 s")
 FAILED=0 TOTAL=0
 check() {  # check NAME ok|fail DETAIL
   TOTAL=$((TOTAL + 1))
@@ -137,15 +127,11 @@ check() {  # check NAME ok|fail DETAIL
 }
 echo "==== results"
 for name in pair-up pair-udp1 pair-udp2 pair-ip1 pair-ip2 pair-stable mixed-up mixed-udp1-vm-to-host \
-            mixed-ip1-vm-to-host managed-gone-with-agent handover-restart new-connection-same-responder; do
+            mixed-ip1-vm-to-host managed-gone-with-agent handover-restart new-connection-same-responder \
+            managed-drift-repair; do
   line=$(grep -a "@@MARK result $name " "$CONSOLE" | tail -1 | sed "s/.*@@MARK result $name \(.*\)@@.*/\1/" | tr -d '\r' || true)
   if [[ -z $line ]]; then check "$name" fail "no result from the VM"; continue; fi
-  status=${line%% *}
-  if [[ $status == fail && -n ${KNOWN_LIMITS[$name]:-} && $line == *"${KNOWN_LIMITS[$name]}"* ]]; then
-    printf 'XFAIL %-29s %s\n' "$name" "${line#* } (known limit, see KNOWN_LIMITS)"
-    continue
-  fi
-  check "$name" "$status" "${line#* }"
+  check "$name" "${line%% *}" "${line#* }"
 done
 check mixed-host-up "$host_ready" "host agent: both DYNAMIC sessions READY"
 for pw in udp1 ip1; do

@@ -12,6 +12,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm /root /run /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
+# bash's process substitution, <(...), opens /dev/fd/N; udev is not here to make it.
+ln -sfn /proc/self/fd /dev/fd
 echo 1 >/proc/sys/kernel/printk_ratelimit 2>/dev/null
 # Kernel messages stay off the console unless they are errors.
 echo 3 >/proc/sys/kernel/printk
