@@ -364,7 +364,6 @@ void Reconciler::Execute(const ReconcilePlan& plan, const DesiredState& desired,
                          Outcome* out, PassResult* result) {
   const Clock::time_point now = Clock::now();
   std::set<uint32_t> unavailable_tunnels;  // tunnel create skipped or failed
-  std::set<std::string> repaired;          // keys counted as drift repairs
   for (const DatapathAction& a : plan.actions) {
     const Target t = TargetOf(a, desired);
     if (IsSessionOp(a.op) && unavailable_tunnels.count(a.session.tunnel_id)) {
@@ -376,8 +375,7 @@ void Reconciler::Execute(const ReconcilePlan& plan, const DesiredState& desired,
       continue;  // keeps its FAILED status until the retry is due
     }
     const bool drifted = Drifted(t);
-    // A replace is a delete and a create: one repair, logged once.
-    if (drifted && repaired.insert(t.key).second) CountRepair(a, t, result);
+    if (drifted) CountRepair(a, t, result);
     const absl::Status st = Write(a);
     ++result->actions;
     if (st.ok()) {
@@ -396,8 +394,10 @@ bool Reconciler::Drifted(const Target& t) const {
   return ready_at != ready_generation_.end() && ready_at->second == t.generation;
 }
 
-// Drift is counted and logged once per resource and pass.
+// Drift is counted and logged once per repair: a replace is a delete and a
+// create, and a repair may take several passes.
 void Reconciler::CountRepair(const DatapathAction& a, const Target& t, PassResult* result) {
+  if (!repairing_.insert(t.key).second) return;
   ++result->repairs;
   ++(result->*t.repairs);
   L2TP_LOG(kWarning) << "drift: " << t.key << DriftText(a.reason);
@@ -470,9 +470,8 @@ void Reconciler::RecordStatuses(const Registry::Snapshot& snap, const DesiredObj
       ++(result->*D::kTotal);
       if (phase == v1::PHASE_READY) {
         ready_generation_[key] = generation;
+        repairing_.erase(key);
         ++(result->*D::kReady);
-      } else {
-        ready_generation_.erase(key);
       }
       registry_->SetStatus(K::kKind, w.name, phase, message, generation,
                            found ? ToProtoCounters(it->second->counters) : v1::Counters{});
@@ -488,6 +487,7 @@ void Reconciler::RecordNotUp(const Registry::Snapshot& snap, const DynamicObject
                     uint64_t generation, int PassResult::*total) {
     ++(result->*total);
     ready_generation_.erase(KindKey(kind, name));
+    repairing_.erase(KindKey(kind, name));
     registry_->SetStatus(kind, name, why.failed ? v1::PHASE_FAILED : v1::PHASE_PENDING, why.message,
                          generation, {});
   };
@@ -540,6 +540,7 @@ void Reconciler::FinishDeletes(const Registry::Snapshot& snap, const DesiredObje
       registry_->FinishDeleting(K::kKind, name);
       Event(K::kKind, name, v1::Event::REASON_DELETED, "removed from the datapath");
       ready_generation_.erase(K::Key(name));
+      repairing_.erase(K::Key(name));
       retries_.erase(K::Key(name));
     }
   });

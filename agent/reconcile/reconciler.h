@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -117,7 +118,12 @@ class Reconciler {
   std::map<std::string, Retry> retries_;  // only touched by RunOnce
   // The generation each resource was last READY at: a datapath that differs
   // from that same generation has drifted; from a newer one, the user asked.
+  // Kept while the resource is not READY, so drift seen over two passes (the
+  // kernel removes a tunnel's sessions before the tunnel) is still drift.
   std::map<std::string, uint64_t> ready_generation_;
+  // Drift counted and logged, not yet READY again: counted once, however many
+  // passes the repair takes.
+  std::set<std::string> repairing_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

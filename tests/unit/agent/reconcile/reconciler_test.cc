@@ -1,6 +1,7 @@
 #include "agent/reconcile/reconciler.h"
 
 #include <filesystem>
+#include <thread>
 
 #include "datapath/memory/memory_datapath.h"
 #include "gmock/gmock.h"
@@ -13,6 +14,20 @@ namespace v1 = ::l2tpagent::v1;
 namespace {
 
 using ::testing::HasSubstr;
+
+// The kernel's order when a tunnel is deleted: its sessions go first, the
+// tunnel a moment later. When `tunnel_dies` is set, a session create finds
+// the tunnel gone (ENODEV), as a pass that ran in between would.
+class TunnelDyingDatapath : public memory::MemoryDatapath {
+ public:
+  absl::Status CreateSession(const SessionConfig& config) override {
+    if (!tunnel_dies) return MemoryDatapath::CreateSession(config);
+    tunnel_dies = false;
+    (void)DeleteTunnel(config.tunnel_id);
+    return absl::NotFoundError("its tunnel does not exist (ENODEV)");
+  }
+  bool tunnel_dies = false;
+};
 
 class ReconcilerTest : public ::testing::Test {
  protected:
@@ -56,7 +71,7 @@ class ReconcilerTest : public ::testing::Test {
 
   std::string dir_;
   WatchHub hub_;
-  memory::MemoryDatapath dp_;
+  TunnelDyingDatapath dp_;
   EventLog events_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Reconciler> reconciler_;
@@ -127,6 +142,28 @@ TEST_F(ReconcilerTest, RepairsDrift) {
   EXPECT_EQ(r.repairs, 2);
   EXPECT_EQ(dp_.Observe()->sessions.size(), 1u);
   EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
+}
+
+TEST_F(ReconcilerTest, DriftSeenOverTwoPassesIsStillDriftAndCountedOnce) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  ASSERT_TRUE(dp_.DeleteSession(1, 10).ok());  // the session first: the tunnel is still there
+  dp_.tunnel_dies = true;
+  ::testing::internal::CaptureStderr();
+  auto first = reconciler_->RunOnce();                          // the session's create finds no tunnel
+  auto second = reconciler_->RunOnce();                         // the tunnel is missing now
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // the session's backoff
+  auto third = reconciler_->RunOnce();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(first.session_repairs + second.session_repairs + third.session_repairs, 1);
+  EXPECT_EQ(first.tunnel_repairs + second.tunnel_repairs + third.tunnel_repairs, 1);
+  EXPECT_THAT(log, HasSubstr("drift: tunnel/t1 disappeared from the datapath; recreating"));
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_TUNNEL, "t1").phase(), v1::PHASE_READY);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
+  EXPECT_THAT(EventLines(),
+              ::testing::Contains("REASON_REPAIRED t1: disappeared from the datapath; recreated"));
+  EXPECT_THAT(EventLines(),
+              ::testing::Contains("REASON_REPAIRED s1: disappeared from the datapath; recreated"));
 }
 
 TEST_F(ReconcilerTest, AChangeTheUserAppliedIsNotDrift) {
