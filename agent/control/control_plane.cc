@@ -50,6 +50,11 @@ void Add(ControlCounters& to, const ControlCounters& c) {
 
 }  // namespace
 
+struct ControlPlane::PassIds {
+  IdsInUse tunnels;
+  IdsInUse sessions;
+};
+
 absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(Datapath* datapath,
                                                                    ControlPlaneOptions options) {
   if (options.host_name.empty()) options.host_name = NodeHostName();
@@ -146,8 +151,10 @@ DynamicObjects ControlPlane::Sync(const DesiredState& desired) {
         ++it;
       }
     }
+    PassIds ids{IdsInUse([&] { return UsedTunnelIds(desired); }),
+                IdsInUse([&] { return UsedSessionIds(desired); })};
     for (const auto& [name, t] : desired.tunnels) {
-      if (IsDynamic(t.spec())) SyncTunnel(now, t, sessions_of[name], desired);
+      if (IsDynamic(t.spec())) SyncTunnel(now, t, sessions_of[name], desired, ids);
     }
     std::erase_if(open_failures_, [&](const auto& kv) { return !desired.tunnels.count(kv.first); });
     handed_over_.clear();  // what this pass did not resume is not wanted any more
@@ -160,7 +167,8 @@ DynamicObjects ControlPlane::Sync(const DesiredState& desired) {
 }
 
 void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
-                              const std::vector<const v1::Session*>& sessions, const DesiredState& desired) {
+                              const std::vector<const v1::Session*>& sessions, const DesiredState& desired,
+                              PassIds& ids) {
   const std::string& name = tunnel.name();
   if (auto it = tunnels_.find(name);
       it != tunnels_.end() && it->second->generation() != tunnel.generation()) {
@@ -180,7 +188,7 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
     p.local_tunnel_id = resume ? resume->snapshot.local_tunnel_id
                         : tunnel.spec().tunnel_id() != 0
                             ? tunnel.spec().tunnel_id()
-                            : PickFreeId(random_, v2 ? 0xffff : 0xffffffff, UsedTunnelIds(desired));
+                            : ids.tunnels.Pick(random_, v2 ? 0xffff : 0xffffffff);
     p.host_name = tunnel.spec().control().host_name().empty() ? options_.host_name
                                                               : tunnel.spec().control().host_name();
     if (!tunnel.spec().control().secret_file().empty()) {
@@ -209,25 +217,23 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
     L2TP_LOG(kInfo) << "control: tunnel/" << name << ": control connection "
                     << (resume ? "resumed" : "opened") << " (tunnel id " << added.local_tunnel_id() << ")";
     if (resume) {
-      SyncSessions(now, added, sessions, desired, &resume->sessions);
+      SyncSessions(now, added, sessions, desired, &resume->sessions, ids);
       added.Resume(now, resume->snapshot);
       return;
     }
   }
-  SyncSessions(now, *tunnels_.at(name), sessions, desired, nullptr);
+  SyncSessions(now, *tunnels_.at(name), sessions, desired, nullptr, ids);
 }
 
 void ControlPlane::SyncSessions(TimePoint now, DynamicTunnel& t,
                                 const std::vector<const v1::Session*>& sessions, const DesiredState& desired,
-                                const HandedOverSessions* resumed) {
+                                const HandedOverSessions* resumed, PassIds& ids) {
   const std::map<std::string, uint64_t> held = t.SessionGenerations();
   std::set<std::string> wanted;
   for (const v1::Session* s : sessions) wanted.insert(s->name());
   for (const auto& [name, generation] : held) {
     if (!wanted.count(name)) t.RemoveSession(now, name, "the session was deleted");
   }
-  std::set<uint32_t> used;  // picked lazily: most specs name their ids
-  bool used_known = false;
   for (const v1::Session* s : sessions) {
     auto h = held.find(s->name());
     if (h != held.end() && h->second == s->generation()) continue;
@@ -238,11 +244,8 @@ void ControlPlane::SyncSessions(TimePoint now, DynamicTunnel& t,
       if (r != resumed->end() && r->second.first == s->generation()) id = r->second.second;
     }
     if (id == 0) {
-      if (!used_known) used = UsedSessionIds(desired);
-      used_known = true;
       const bool v2 = desired.tunnels.at(t.name()).spec().version() == 2;
-      id = PickFreeId(random_, v2 ? 0xffff : 0xffffffff, used);
-      used.insert(id);
+      id = ids.sessions.Pick(random_, v2 ? 0xffff : 0xffffffff);
     }
     t.AddSession(now, *s, id);
   }

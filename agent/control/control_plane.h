@@ -77,12 +77,14 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   void Loop();
   void Wake();
   // Under mu_:
+  struct PassIds;  // the tunnel and session ids in use, for one Sync pass
   void SyncTunnel(control::TimePoint now, const l2tpagent::v1::Tunnel& tunnel,
-                  const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired);
+                  const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired,
+                  PassIds& ids);
   using HandedOverSessions = std::map<std::string, std::pair<uint64_t, uint32_t>>;  // see HandedOver
   void SyncSessions(control::TimePoint now, DynamicTunnel& t,
                     const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired,
-                    const HandedOverSessions* resumed);
+                    const HandedOverSessions* resumed, PassIds& ids);
   void Retire(control::TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why);
   void Watch(DynamicTunnel& t, bool read);
   void RenewSpentSockets();

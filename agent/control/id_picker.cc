@@ -21,4 +21,11 @@ uint32_t PickFreeId(std::mt19937_64& random, uint32_t max, const std::set<uint32
   return id <= max && !used.count(id) ? id : 0;
 }
 
+uint32_t IdsInUse::Pick(std::mt19937_64& random, uint32_t max) {
+  if (!used_) used_ = gather_();
+  const uint32_t id = PickFreeId(random, max, *used_);
+  if (id != 0) used_->insert(id);
+  return id;
+}
+
 }  // namespace l2tp

@@ -27,5 +27,22 @@ TEST(IdPicker, FindsTheLastFreeIdOfAFullSpace) {
   EXPECT_EQ(PickFreeId(random, 0xffff, used), 0u);
 }
 
+TEST(IdPicker, IdsInUseGathersOnceAndNeverPicksTheSameIdTwice) {
+  std::mt19937_64 random(3);
+  int gathered = 0;
+  IdsInUse ids([&] {
+    ++gathered;
+    return std::set<uint32_t>{1, 2};
+  });
+  std::set<uint32_t> picked;
+  for (int i = 0; i < 8; ++i) {
+    const uint32_t id = ids.Pick(random, 10);
+    ASSERT_GE(id, 3u);
+    ASSERT_TRUE(picked.insert(id).second) << id << " picked twice";
+  }
+  EXPECT_EQ(ids.Pick(random, 10), 0u);  // 1..10 all in use now
+  EXPECT_EQ(gathered, 1);
+}
+
 }  // namespace
 }  // namespace l2tp
