@@ -203,6 +203,7 @@ Registry::Registry(std::unique_ptr<Store> store, WatchHub* hub, std::string data
     if (o.session_id() == 0) owned_.tunnels.insert(o.tunnel_id());
     else owned_.sessions.insert({o.tunnel_id(), o.session_id()});
   }
+  HoldBackLocked();
 }
 
 absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
@@ -228,6 +229,7 @@ absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& ow
   desired_ = next;
   owned_ = owned;
   if (config != &config_names_) config_names_ = *config;
+  if (!held_back_.empty()) HoldBackLocked();  // writes cannot add a clash, only end one
   return absl::OkStatus();
 }
 
@@ -323,8 +325,22 @@ void Registry::DropUndeclaredLocked(const ConfigNames& config, DesiredState* nex
 // Rules across resources: collisions (ALREADY_EXISTS), local ports the
 // datapath cannot share (FAILED_PRECONDITION), limits (RESOURCE_EXHAUSTED).
 absl::Status Registry::CheckNextState(const DesiredState& next, const RequestPaths& paths) const {
-  if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, FindCollisions(next, paths)); !st.ok())
-    return st;
+  std::vector<Violation> collisions = FindCollisions(next, paths);
+  // Two DYNAMIC tunnels on one IP address pair are refused when the write
+  // creates or changes one of them. Both stored unchanged, the pair predates
+  // the rule (a state file from an older agent, and the --config file that
+  // declared it, applied again at start): held back, not refused.
+  RequestPaths changed;
+  for (const auto& [name, t] : next.tunnels) {
+    auto path = paths.find(TunnelKey(name));
+    if (path == paths.end()) continue;
+    const v1::Tunnel* stored = Find(desired_.tunnels, name);
+    // Stamp keeps the version of a spec the write leaves as it is.
+    if (stored == nullptr || stored->resource_version() != t.resource_version()) changed.insert(*path);
+  }
+  auto shared = FindSharedDynamicEndpoints(next, changed);
+  collisions.insert(collisions.end(), shared.begin(), shared.end());
+  if (auto st = ViolationsToStatus(absl::StatusCode::kAlreadyExists, collisions); !st.ok()) return st;
   if (!shared_udp_ports_) {
     auto shared = FindSharedLocalPorts(next, paths);
     if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, shared); !st.ok()) return st;
@@ -400,6 +416,55 @@ void Registry::MarkDeletingLocked(const DesiredState& before, const DesiredState
       if (T::Of(deleting_).erase(name)) status_.erase(T::Key(name));
     }
   });
+}
+
+// Refusing a state file whose DYNAMIC tunnels clash (from an agent older than
+// the rule) would lose the node's whole state, and running both would let
+// each take the other's SCCRQs: the later one is held back, FAILED, with its
+// sessions, and starts once one of the two is changed or deleted.
+void Registry::HoldBackLocked() {
+  std::map<std::string, std::string> held;
+  for (const DynamicEndpointClash& c : FindDynamicEndpointClashes(desired_)) {
+    held.emplace(c.later,
+                 absl::StrCat("not started: it has the same endpoints as tunnel ", Quote(c.first), " (",
+                              c.endpoints, ") and both are DYNAMIC: ", kSharedDynamicEndpointsWhy,
+                              "; give one of them another local or remote address, or delete one"));
+  }
+  const auto now = TimeUtil::GetCurrentTime();
+  auto set = [&](const std::string& key, v1::Phase phase, const std::string& message, uint64_t generation) {
+    auto& st = status_[key];
+    if (st.phase() == phase && st.message() == message) return false;
+    st.set_phase(phase);
+    st.set_message(message);
+    st.set_observed_generation(generation);
+    *st.mutable_last_transition_time() = now;
+    return true;
+  };
+  for (const auto& [name, why] : held) {
+    if (!set(TunnelKey(name), v1::PHASE_FAILED, why, desired_.tunnels.at(name).generation())) continue;
+    L2TP_LOG(kError) << "state: tunnel/" << name << " " << why;
+    PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_TUNNEL, name);
+  }
+  for (const auto& [name, why] : held_back_) {
+    if (held.count(name) || !desired_.tunnels.count(name)) continue;  // deleted: MarkDeletingLocked's
+    L2TP_LOG(kInfo) << "state: tunnel/" << name
+                    << " no longer clashes with another DYNAMIC tunnel; starting it";
+    status_.erase(TunnelKey(name));
+    PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_TUNNEL, name);
+  }
+  for (const auto& [name, s] : desired_.sessions) {
+    const std::string& tunnel = s.spec().tunnel();
+    if (held.count(tunnel)) {
+      if (set(SessionNameKey(name), v1::PHASE_PENDING,
+              absl::StrCat("waiting for its tunnel ", Quote(tunnel), ", which is FAILED (not started)"),
+              s.generation()))
+        PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_SESSION, name);
+    } else if (held_back_.count(tunnel)) {
+      status_.erase(SessionNameKey(name));
+      PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_SESSION, name);
+    }
+  }
+  held_back_ = std::move(held);
 }
 
 absl::StatusOr<v1::DeleteResponse> Registry::Delete(const v1::DeleteRequest& request) {
@@ -546,7 +611,12 @@ std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
 
 Registry::Snapshot Registry::SnapshotForReconcile() const {
   std::lock_guard lock(mu_);
-  return Snapshot{desired_, owned_, deleting_};
+  Snapshot snap{desired_, owned_, deleting_};
+  if (held_back_.empty()) return snap;
+  for (const auto& [name, why] : held_back_) snap.desired.tunnels.erase(name);
+  std::erase_if(snap.desired.sessions,
+                [&](const auto& s) { return held_back_.count(s.second.spec().tunnel()); });
+  return snap;
 }
 
 void Registry::SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase,

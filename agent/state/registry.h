@@ -119,6 +119,7 @@ class Registry {
   void PublishLocked(l2tpagent::v1::WatchEvent::Type type, l2tpagent::v1::ResourceKind kind,
                      const std::string& name);
   void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
+  void HoldBackLocked();
 
   // Per kind, R being l2tpagent::v1::Tunnel or l2tpagent::v1::Session (resource_traits.h).
   template <typename R>
@@ -140,6 +141,11 @@ class Registry {
   DesiredState deleting_;
   std::function<void()> on_change_;
   bool shared_udp_ports_ = true;
+  // DYNAMIC tunnels a stored state puts on the IP address pair of an older
+  // DYNAMIC tunnel (validation.h, FindDynamicEndpointClashes), only possible in
+  // a state from before that rule: name -> why. Kept FAILED and out of the
+  // reconciler's snapshot, with their sessions, until the clash is gone.
+  std::map<std::string, std::string> held_back_;
 };
 
 }  // namespace l2tp

@@ -19,7 +19,10 @@ namespace l2tp {
 // session's tunnel present, no id or interface collisions; and the metadata
 // the agent always writes (resource_version). Fields are named by their path
 // in the file ("tunnels[2].name"). Secret files are not looked at
-// (CheckSecretFiles is for writes only).
+// (CheckSecretFiles is for writes only), and two DYNAMIC tunnels on one IP
+// address pair are not refused (FindDynamicEndpointClashes: a rule newer than
+// some state files, whose refusal would lose the node's whole state; the
+// registry holds the later tunnel back instead).
 std::vector<Violation> CheckStoredState(const l2tpagent::store::v1::State& state);
 
 // "N problems: a; b; c (and M more)", at most `max_shown` listed.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/state/names.h"
@@ -564,6 +566,53 @@ std::vector<Violation> FindSharedLocalPorts(const DesiredState& next,
                       ": this datapath gives every tunnel a UDP socket of its own, so tunnels cannot "
                       "share a local port; give one another udp_source_port (the userspace datapath "
                       "lets tunnels to different remotes share one)")});
+  }
+  return out;
+}
+
+std::vector<DynamicEndpointClash> FindDynamicEndpointClashes(const DesiredState& state) {
+  // An SCCRQ (connection id 0) names no tunnel: each DYNAMIC IP one of the pair takes it; STATIC ones don't.
+  auto canonical = [](const std::string& text) {
+    auto a = IpAddress::Parse(text);
+    return a ? a->ToString() : text;
+  };
+  auto revision = [](const v1::Tunnel& t) {
+    uint64_t v = 0;
+    return absl::SimpleAtoi(t.resource_version(), &v) ? v : 0;
+  };
+  std::map<std::string, std::vector<const v1::Tunnel*>> by_endpoints;
+  for (const auto& [name, t] : state.tunnels) {
+    const v1::TunnelSpec& s = t.spec();
+    if (!IsDynamic(s) || s.encap() != v1::ENCAPSULATION_IP) continue;
+    by_endpoints[absl::StrCat("IP from ", canonical(s.local()), " to ", canonical(s.remote()))].push_back(&t);
+  }
+  std::vector<DynamicEndpointClash> out;
+  for (auto& [endpoints, tunnels] : by_endpoints) {
+    std::sort(tunnels.begin(), tunnels.end(), [&](const v1::Tunnel* a, const v1::Tunnel* b) {
+      return std::pair(revision(*a), a->name()) < std::pair(revision(*b), b->name());
+    });
+    for (size_t i = 1; i < tunnels.size(); ++i)
+      out.push_back({tunnels[0]->name(), tunnels[i]->name(), endpoints});
+  }
+  return out;
+}
+
+std::vector<Violation> FindSharedDynamicEndpoints(const DesiredState& next,
+                                                  const std::map<std::string, std::string>& paths) {
+  std::vector<Violation> out;
+  for (const DynamicEndpointClash& c : FindDynamicEndpointClashes(next)) {
+    const std::string* self = &c.later;
+    const std::string* other = &c.first;
+    auto path = paths.find("tunnel/" + c.later);
+    if (path == paths.end()) {  // only the first was touched: report it
+      path = paths.find("tunnel/" + c.first);
+      std::swap(self, other);
+    }
+    if (path == paths.end()) continue;
+    out.push_back({absl::StrCat(path->second, ".spec.remote"),
+                   absl::StrCat("tunnel ", Quote(*self), " has the same endpoints as tunnel ", Quote(*other),
+                                " (", c.endpoints, ") and both are DYNAMIC: ", kSharedDynamicEndpointsWhy,
+                                "; one of them needs another local or remote address")});
   }
   return out;
 }

@@ -82,6 +82,37 @@ inline constexpr size_t kMaxListedViolations = 20;
 std::vector<Violation> FindSharedLocalPorts(const DesiredState& next,
                                             const std::map<std::string, std::string>& paths);
 
+// Two DYNAMIC tunnels over IP encapsulation between the same local and remote
+// address (compared as addresses, not as text). Frames to connection id 0 (the
+// peer's SCCRQ, its StopCCN before it learned our id) name no tunnel, and
+// every control connection of the pair gets them: the userspace datapath's
+// raw sockets each get a copy, the kernel's SccrqListener hands them to every
+// tunnel registered for (local, sender). A RESPONDER answers any SCCRQ, and an
+// ESTABLISHED one takes it for the peer restarting and goes DOWN. STATIC
+// tunnels have no control connection (their kernel L2TP/IP socket binds their
+// own id, never 0) and their data is told apart by session ids, unique per
+// host: they clash with nothing here. UDP tunnels on one 5-tuple are
+// FindCollisions' to refuse, whatever their mode.
+//
+// `first` is the older of the two (lower resource_version, then name),
+// `later` the other; a third on the same pair clashes with `first` too.
+// `endpoints` reads "IP from A to B". Not part of CheckStoredState: a state
+// file from before this rule must still load (the registry holds `later`
+// back instead, FAILED).
+inline constexpr char kSharedDynamicEndpointsWhy[] =
+    "the peer's SCCRQ, addressed to connection id 0, would reach both control connections, which cannot "
+    "tell whose it is";
+struct DynamicEndpointClash {
+  std::string first, later, endpoints;
+};
+std::vector<DynamicEndpointClash> FindDynamicEndpointClashes(const DesiredState& state);
+
+// The clashes above as violations of a write, on "PATH.spec.remote" of the
+// side the write touched (`later` when both), naming both tunnels; `paths` as
+// for FindCollisions.
+std::vector<Violation> FindSharedDynamicEndpoints(const DesiredState& next,
+                                                  const std::map<std::string, std::string>& paths);
+
 // "field: reason; field: reason" under `code`, the first kMaxListedViolations
 // of them and then "and K more problems"; OK when there are none.
 absl::Status ViolationsToStatus(absl::StatusCode code, const std::vector<Violation>& violations);

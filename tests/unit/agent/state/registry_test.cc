@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/state/resource_traits.h"
+#include "agent/state/spec_defaults.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/agent/testing/test_resources.h"
@@ -147,6 +148,174 @@ TEST_F(RegistryTest, TunnelsWithTheSameEndpointsAreAlreadyExists) {
   EXPECT_EQ(All().tunnels_size(), 1);
   b.mutable_tunnels(0)->mutable_spec()->set_remote("2001:db8::3");
   EXPECT_TRUE(registry_->Apply(b).ok()) << "another remote on the same local port";
+}
+
+// A DYNAMIC L2TPv3 tunnel (ids 0: picked and learned) and a session of one.
+v1::Tunnel DynamicTunnel(const std::string& name, const std::string& local, const std::string& remote,
+                         v1::Encapsulation encap,
+                         v1::TunnelControl::Role role = v1::TunnelControl::ROLE_RESPONDER) {
+  v1::Tunnel t = MakeTunnel(name, 0, local, remote);
+  t.mutable_spec()->set_peer_tunnel_id(0);
+  t.mutable_spec()->set_encap(encap);
+  t.mutable_spec()->mutable_control()->set_mode(v1::TunnelControl::MODE_DYNAMIC);
+  t.mutable_spec()->mutable_control()->set_role(role);
+  return t;
+}
+v1::Session DynamicSession(const std::string& name, const std::string& tunnel) {
+  v1::Session s = MakeSession(name, tunnel, 0);
+  s.mutable_spec()->set_peer_session_id(0);
+  s.mutable_spec()->set_remote_end_id("pw-" + name);
+  return s;
+}
+
+// Two DYNAMIC tunnels over IP between the same two addresses would both take
+// the peer's SCCRQ: the write that adds the second is refused naming both, on
+// the API and from the --config file, and what is stored stays as it was.
+TEST_F(RegistryTest, DynamicTunnelsOnOneIpAddressPairAreAlreadyExists) {
+  v1::ApplyRequest first;
+  *first.add_tunnels() = DynamicTunnel("a", "fd50::1", "fd50::2", v1::ENCAPSULATION_IP);
+  *first.add_sessions() = DynamicSession("pw1", "a");
+  ASSERT_TRUE(registry_->Apply(first).ok());
+  const std::string before = All().DebugString();
+
+  v1::ApplyRequest second;
+  *second.add_tunnels() = DynamicTunnel("b", "fd50:0::1", "fd50::0:2", v1::ENCAPSULATION_IP,
+                                        v1::TunnelControl::ROLE_INITIATOR);
+  *second.add_sessions() = DynamicSession("pw2", "b");
+  auto r = registry_->Apply(second);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(r.status().message(),
+            "tunnels[0].spec.remote: tunnel \"b\" has the same endpoints as tunnel \"a\" (IP from fd50::1 to "
+            "fd50::2) and both are DYNAMIC: the peer's SCCRQ, addressed to connection id 0, would reach both "
+            "control connections, which cannot tell whose it is; one of them needs another local or remote "
+            "address");
+  EXPECT_EQ(All().DebugString(), before);
+  second.set_dry_run(true);
+  EXPECT_EQ(registry_->Apply(second).status().code(), absl::StatusCode::kAlreadyExists) << "dry run";
+  second.set_dry_run(false);
+  r = registry_->ApplyConfigFile(second);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << "--config";
+  EXPECT_EQ(All().DebugString(), before);
+  Reopen();
+  EXPECT_EQ(All().DebugString(), before) << "nothing of it persisted";
+
+  // Both new in one batch: reported once, on the later by name, naming the other.
+  v1::ApplyRequest both;
+  *both.add_tunnels() = DynamicTunnel("d", "192.0.2.1", "192.0.2.2", v1::ENCAPSULATION_IP);
+  *both.add_tunnels() = DynamicTunnel("c", "192.0.2.1", "192.0.2.2", v1::ENCAPSULATION_IP);
+  r = registry_->Apply(both);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr(
+                  "tunnels[0].spec.remote: tunnel \"d\" has the same endpoints as tunnel \"c\" (IP from "
+                  "192.0.2.1 to 192.0.2.2) and both are DYNAMIC"));
+
+  second.mutable_tunnels(0)->mutable_spec()->set_remote("fd50::3");
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "another remote";
+  v1::ApplyRequest static_too;
+  *static_too.add_tunnels() = MakeTunnel("s", 9, "fd50::1", "fd50::2");
+  static_too.mutable_tunnels(0)->mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+  EXPECT_TRUE(registry_->Apply(static_too).ok()) << "a STATIC tunnel has no control connection";
+}
+
+// UDP: one 5-tuple, the defaults resolved (ports 1701) and the addresses
+// compared as addresses, whatever the mode.
+TEST_F(RegistryTest, DynamicUdpTunnelsOnOneTupleAreAlreadyExists) {
+  v1::ApplyRequest first;
+  *first.add_tunnels() = DynamicTunnel("a", "192.0.2.1", "192.0.2.2", v1::ENCAPSULATION_UNSPECIFIED);
+  ASSERT_TRUE(registry_->Apply(first).ok());
+  const std::string before = All().DebugString();
+  v1::ApplyRequest second;
+  *second.add_tunnels() = DynamicTunnel("b", "192.0.2.1", "192.0.2.2", v1::ENCAPSULATION_UDP);
+  second.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1701);
+  second.mutable_tunnels(0)->mutable_spec()->set_udp_destination_port(1701);
+  auto r = registry_->Apply(second);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(r.status().message(),
+            "tunnels[0].spec.remote: tunnel \"b\" has the same endpoints as tunnel \"a\" (UDP from 192.0.2.1 "
+            "port 1701 to 192.0.2.2 port 1701); one of them needs another address or port");
+  EXPECT_EQ(All().DebugString(), before);
+  second.mutable_tunnels(0)->mutable_spec()->set_udp_source_port(1702);
+  EXPECT_TRUE(registry_->Apply(second).ok()) << "another local port";
+}
+
+// A state file from an agent older than the rule may hold two DYNAMIC IP
+// tunnels on one address pair. It loads (refusing it would lose the node's
+// whole state); the later tunnel is held back, FAILED, out of the
+// reconciler's snapshot with its sessions, until the clash is gone.
+TEST_F(RegistryTest, AStoredDynamicClashLoadsAndHoldsTheLaterTunnelBack) {
+  v1::ApplyRequest config;  // as the --config file of the older agent declared them
+  *config.add_tunnels() = DynamicTunnel("a", "fd50::1", "fd50::2", v1::ENCAPSULATION_IP);
+  *config.add_tunnels() = DynamicTunnel("b", "fd50::1", "fd50::2", v1::ENCAPSULATION_IP);
+  *config.add_tunnels() = DynamicTunnel("c", "fd50::1", "fd50::3", v1::ENCAPSULATION_IP);
+  *config.add_sessions() = DynamicSession("pb", "b");
+  l2tpagent::store::v1::State state;
+  state.set_revision(3);
+  for (int i = 0; i < config.tunnels_size(); ++i) {
+    v1::Tunnel t = config.tunnels(i);
+    NormalizeTunnelSpec(t.mutable_spec());
+    t.set_generation(1);
+    t.set_resource_version(i == 1 ? "3" : "2");  // b is the later
+    *state.add_tunnels() = t;
+  }
+  v1::Session pb = config.sessions(0);
+  NormalizeSessionSpec(state.tunnels(1).spec(), "pb", pb.mutable_spec());
+  pb.set_generation(1);
+  pb.set_resource_version("3");
+  *state.add_sessions() = pb;
+  registry_.reset();
+  {
+    Store::LoadReport report;
+    auto store = Store::Open(dir_, &report);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Commit(state).ok());
+  }
+  Reopen();
+
+  auto all = All();
+  ASSERT_EQ(all.tunnels_size(), 3);
+  ASSERT_EQ(all.sessions_size(), 1);
+  EXPECT_EQ(all.tunnels(0).status().phase(), v1::PHASE_PENDING);
+  EXPECT_EQ(all.tunnels(1).status().phase(), v1::PHASE_FAILED);
+  EXPECT_EQ(
+      all.tunnels(1).status().message(),
+      "not started: it has the same endpoints as tunnel \"a\" (IP from fd50::1 to fd50::2) and both are "
+      "DYNAMIC: the peer's SCCRQ, addressed to connection id 0, would reach both control connections, "
+      "which cannot tell whose it is; give one of them another local or remote address, or delete one");
+  EXPECT_EQ(all.tunnels(2).status().phase(), v1::PHASE_PENDING);
+  EXPECT_EQ(all.sessions(0).status().phase(), v1::PHASE_PENDING);
+  EXPECT_EQ(all.sessions(0).status().message(),
+            "waiting for its tunnel \"b\", which is FAILED (not started)");
+  auto snap = registry_->SnapshotForReconcile();
+  EXPECT_EQ(snap.desired.tunnels.size(), 2u);
+  EXPECT_FALSE(snap.desired.tunnels.count("b"));
+  EXPECT_TRUE(snap.desired.sessions.empty());
+
+  // The --config file that declared them, applied again at start, still
+  // applies: the clash is not its doing. A change that keeps it is refused.
+  auto r = registry_->ApplyConfigFile(config);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const auto& a : r->plan().actions()) EXPECT_EQ(a.operation(), v1::PlanAction::OPERATION_UNCHANGED);
+  config.mutable_tunnels(1)->mutable_spec()->mutable_control()->set_retransmit_retries(7);
+  r = registry_->ApplyConfigFile(config);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(r.status().message(), HasSubstr("tunnels[1].spec.remote: tunnel \"b\" has the same endpoints "
+                                              "as tunnel \"a\""));
+
+  // Deleting the older one starts the later.
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_TUNNEL);
+  d.set_name("a");
+  ASSERT_TRUE(registry_->Delete(d).ok());
+  all = All();  // b, c, then a being deleted
+  ASSERT_EQ(all.tunnels(0).name(), "b");
+  EXPECT_EQ(all.tunnels(0).status().phase(), v1::PHASE_PENDING);
+  EXPECT_EQ(all.tunnels(0).status().message(), "waiting for the reconciler");
+  EXPECT_EQ(all.tunnels(2).status().phase(), v1::PHASE_DELETING);
+  EXPECT_EQ(all.sessions(0).status().message(), "waiting for the reconciler");
+  snap = registry_->SnapshotForReconcile();
+  EXPECT_TRUE(snap.desired.tunnels.count("b"));
+  EXPECT_TRUE(snap.desired.sessions.count("pb"));
 }
 
 // A datapath that gives every tunnel its own socket (static kernel tunnels)

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "agent/state/names.h"
+#include "agent/state/spec_defaults.h"
 #include "agent/state/state_check.h"
 #include "datapath/ip_address.h"
 #include "gmock/gmock.h"
@@ -780,6 +781,134 @@ TEST(DynamicCollisionTest, DynamicTunnelsWithTheSameEndpointsCollide) {
   v = FindCollisions(next, {{"tunnel/b", "tunnels[0]"}});
   ASSERT_EQ(v.size(), 1u);
   EXPECT_THAT(v[0].reason, HasSubstr("has the same endpoints as tunnel \"a\""));
+}
+
+// ---------------------------------------------------------------- DYNAMIC tunnels on one socket tuple
+
+// Two tunnels, "a" stored (version 1) and "b" written (version 2), both
+// DYNAMIC INITIATORs from fd50::1 to fd50::2 over `encap` unless `mutate`
+// changes them, checked as CheckNextState does: normalised (ports 1701,
+// canonical addresses), FindCollisions and FindSharedDynamicEndpoints in one list.
+struct EndpointPair {
+  const char* what;
+  v1::Encapsulation encap;
+  std::function<void(v1::Tunnel* a, v1::Tunnel* b)> mutate;
+  const char* reason;  // nullptr: accepted
+};
+
+class DynamicEndpointsTest : public ::testing::TestWithParam<EndpointPair> {};
+
+TEST_P(DynamicEndpointsTest, OneSocketTupleIsRefusedNamingBothTunnels) {
+  v1::Tunnel a = MakeDynamicTunnel("a", "fd50::1", "fd50::2");
+  v1::Tunnel b = MakeDynamicTunnel("b", "fd50::1", "fd50::2");
+  a.mutable_spec()->set_encap(GetParam().encap);
+  b.mutable_spec()->set_encap(GetParam().encap);
+  GetParam().mutate(&a, &b);
+  DesiredState next;
+  for (v1::Tunnel* t : {&a, &b}) {
+    ASSERT_TRUE(ValidateTunnel(*t, "tunnels[0]").empty()) << GetParam().what << ": each valid alone";
+    NormalizeTunnelSpec(t->mutable_spec());
+  }
+  a.set_resource_version("1");
+  b.set_resource_version("2");
+  next.tunnels = {{"a", a}, {"b", b}};
+  const std::map<std::string, std::string> paths{{"tunnel/b", "tunnels[1]"}};
+  auto v = FindCollisions(next, paths);
+  auto shared = FindSharedDynamicEndpoints(next, paths);
+  v.insert(v.end(), shared.begin(), shared.end());
+  if (GetParam().reason == nullptr) {
+    EXPECT_TRUE(v.empty()) << GetParam().what << ": " << (v.empty() ? "" : v[0].reason);
+    return;
+  }
+  ASSERT_EQ(v.size(), 1u) << GetParam().what;
+  EXPECT_EQ(v[0].field, "tunnels[1].spec.remote");
+  EXPECT_EQ(v[0].reason, GetParam().reason) << GetParam().what;
+}
+
+void Responder(v1::Tunnel* t) { Ctl(t)->set_role(Control::ROLE_RESPONDER); }
+void Static(v1::Tunnel* t) {
+  t->mutable_spec()->clear_control();
+  t->mutable_spec()->set_tunnel_id(7);
+  t->mutable_spec()->set_peer_tunnel_id(1007);
+}
+void Ipv4(v1::Tunnel* t) {
+  t->mutable_spec()->set_local("192.0.2.1");
+  t->mutable_spec()->set_remote("192.0.2.2");
+}
+void Spell(v1::Tunnel* t, const char* local, const char* remote) {
+  t->mutable_spec()->set_local(local);
+  t->mutable_spec()->set_remote(remote);
+}
+
+constexpr auto kIp = v1::ENCAPSULATION_IP;
+constexpr auto kUdp = v1::ENCAPSULATION_UNSPECIFIED;  // UDP by default
+constexpr char kIpClash[] =
+    "tunnel \"b\" has the same endpoints as tunnel \"a\" (IP from fd50::1 to fd50::2) and both are DYNAMIC: "
+    "the peer's SCCRQ, addressed to connection id 0, would reach both control connections, which cannot tell "
+    "whose it is; one of them needs another local or remote address";
+constexpr char kIpv4Clash[] =
+    "tunnel \"b\" has the same endpoints as tunnel \"a\" (IP from 192.0.2.1 to 192.0.2.2) and both are "
+    "DYNAMIC: the peer's SCCRQ, addressed to connection id 0, would reach both control connections, which "
+    "cannot tell whose it is; one of them needs another local or remote address";
+constexpr char kUdpClash[] =
+    "tunnel \"b\" has the same endpoints as tunnel \"a\" (UDP from fd50::1 port 1701 to fd50::2 port 1701); "
+    "one of them needs another address or port";
+
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(
+    Table, DynamicEndpointsTest,
+    ::testing::Values(
+        EndpointPair{"IP, two INITIATORs", kIp, [](v1::Tunnel*, v1::Tunnel*) {}, kIpClash},
+        EndpointPair{"IP, two RESPONDERs", kIp, [](v1::Tunnel* a, v1::Tunnel* b) { Responder(a), Responder(b); }, kIpClash},
+        EndpointPair{"IP, INITIATOR and RESPONDER", kIp, [](v1::Tunnel*, v1::Tunnel* b) { Responder(b); }, kIpClash},
+        EndpointPair{"IP, other spellings", kIp, [](v1::Tunnel*, v1::Tunnel* b) { Spell(b, "fd50:0::1", "FD50:0:0::0:2"); }, kIpClash},
+        EndpointPair{"IP over IPv4", kIp, [](v1::Tunnel* a, v1::Tunnel* b) { Ipv4(a), Ipv4(b); }, kIpv4Clash},
+        EndpointPair{"IP, another remote", kIp, [](v1::Tunnel*, v1::Tunnel* b) { Spell(b, "fd50::1", "fd50::3"); }, nullptr},
+        EndpointPair{"IP, another local", kIp, [](v1::Tunnel*, v1::Tunnel* b) { Spell(b, "fd50::3", "fd50::2"); }, nullptr},
+        EndpointPair{"IP, one STATIC", kIp, [](v1::Tunnel*, v1::Tunnel* b) { Static(b); }, nullptr},
+        EndpointPair{"IP and UDP", kIp, [](v1::Tunnel* a, v1::Tunnel*) { a->mutable_spec()->set_encap(v1::ENCAPSULATION_UDP); }, nullptr},
+        EndpointPair{"UDP, ports unset and 1701", kUdp, [](v1::Tunnel*, v1::Tunnel* b) { b->mutable_spec()->set_udp_source_port(1701); }, kUdpClash},
+        EndpointPair{"UDP, other spellings", kUdp, [](v1::Tunnel*, v1::Tunnel* b) { Spell(b, "fd50:0:0::1", "fd50::0:2"); }, kUdpClash},
+        EndpointPair{"UDP, two RESPONDERs", kUdp, [](v1::Tunnel* a, v1::Tunnel* b) { Responder(a), Responder(b); }, kUdpClash},
+        EndpointPair{"UDP, one STATIC", kUdp, [](v1::Tunnel*, v1::Tunnel* b) { Static(b); }, kUdpClash},
+        EndpointPair{"UDP, another local port", kUdp, [](v1::Tunnel*, v1::Tunnel* b) { b->mutable_spec()->set_udp_source_port(1702); }, nullptr},
+        EndpointPair{"UDP, another remote port", kUdp, [](v1::Tunnel*, v1::Tunnel* b) { b->mutable_spec()->set_udp_destination_port(1702); }, nullptr},
+        EndpointPair{"UDP, another remote", kUdp, [](v1::Tunnel*, v1::Tunnel* b) { Spell(b, "fd50::1", "fd50::3"); }, nullptr}));
+// clang-format on
+
+// The older of two (by resource_version, not by name) is kept: the other is
+// the one reported, or held back when a state file holds both.
+TEST(DynamicEndpointsClashTest, TheOlderIsFirstAndAStoredClashStillLoads) {
+  DesiredState state;
+  for (const char* name : {"a", "b", "c"}) {
+    v1::Tunnel t = MakeDynamicTunnel(name, "192.0.2.1", "192.0.2.2");
+    t.mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
+    NormalizeTunnelSpec(t.mutable_spec());
+    state.tunnels[name] = t;
+  }
+  state.tunnels["a"].set_resource_version("12");
+  state.tunnels["b"].set_resource_version("3");
+  state.tunnels["c"].set_resource_version("12");
+  auto clashes = FindDynamicEndpointClashes(state);
+  ASSERT_EQ(clashes.size(), 2u);
+  EXPECT_EQ(clashes[0].first, "b");
+  EXPECT_EQ(clashes[0].later, "a");
+  EXPECT_EQ(clashes[1].first, "b");
+  EXPECT_EQ(clashes[1].later, "c");
+  EXPECT_EQ(clashes[0].endpoints, "IP from 192.0.2.1 to 192.0.2.2");
+
+  // Reported on the side the write touched, naming the other.
+  auto v = FindSharedDynamicEndpoints(state, {{"tunnel/b", "tunnels[4]"}});
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].field, "tunnels[4].spec.remote");
+  EXPECT_THAT(v[0].reason, HasSubstr("tunnel \"b\" has the same endpoints as tunnel \"a\""));
+  EXPECT_THAT(v[1].reason, HasSubstr("tunnel \"b\" has the same endpoints as tunnel \"c\""));
+  EXPECT_TRUE(FindSharedDynamicEndpoints(state, {}).empty()) << "untouched: valid before";
+
+  // A state file from before the rule loads: refusing it would lose the whole state.
+  l2tpagent::store::v1::State stored;
+  for (const auto& [name, t] : state.tunnels) *stored.add_tunnels() = t;
+  EXPECT_TRUE(CheckStoredState(stored).empty());
 }
 
 // ---------------------------------------------------------------- secret files
