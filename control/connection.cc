@@ -44,7 +44,7 @@ ResultCode Result(uint16_t result, std::optional<uint16_t> error, std::string me
 }  // namespace
 
 ControlConnection::ControlConnection(TunnelOptions options, ConnectionEvents* events)
-    : options_(std::move(options)), events_(events) {
+    : options_(std::move(options)), events_(events), calling_(options_.initiator) {
   status_.local_tunnel_id = options_.local_tunnel_id;
   StartChannel();
 }
@@ -66,6 +66,9 @@ void ControlConnection::StartChannel() {
 void ControlConnection::Open(TimePoint now) {
   now_ = now;
   reconnect_at_.reset();
+  calling_ = true;
+  tie_breaker_.assign(kTieBreakerBytes, 0);  // a new one per attempt, as the RFC asks after a draw
+  events_->Random(tie_breaker_);
   if (!options_.secret.empty() && options_.version == kL2tpV2) {
     our_challenge_.assign(kChallengeBytes, 0);
     events_->Random(our_challenge_);
@@ -87,10 +90,9 @@ void ControlConnection::AddSession(TimePoint now, const LocalSession& local) {
   s.local.call_serial = next_call_serial_++;
   s.status.local_session_id = local.session_id;
   s.status.state = SessionState::kIdle;
-  s.status.message = options_.initiator ? "waiting for the control connection"
-                                        : "waiting for the peer's call";
+  s.status.message = calling_ ? "waiting for the control connection" : "waiting for the peer's call";
   events_->SessionChanged(s.status);
-  if (options_.initiator && status_.state == TunnelState::kEstablished) {
+  if (calling_ && status_.state == TunnelState::kEstablished) {
     SessionStep(s, SessionEvent::kOpen, "placing the call");
   }
 }
@@ -138,7 +140,9 @@ std::optional<TimePoint> ControlConnection::NextDeadline() const {
 void ControlConnection::Receive(TimePoint now, const ControlMessage& m) {
   now_ = now;
   last_activity_ = now;
-  if (m.Type() == static_cast<uint16_t>(MessageType::kSccrq) && !options_.initiator) {
+  const bool sccrq = m.Type() == static_cast<uint16_t>(MessageType::kSccrq);
+  if (sccrq && calling_ && !AnswerPeerSccrq(m)) return;
+  if (sccrq) {
     // A new attempt: after DOWN, or from a peer that restarted while we
     // still think the old connection is up. Or a copy of the SCCRQ we
     // answered: a retransmission (WAIT_CONNECT), or one the network
@@ -159,6 +163,7 @@ void ControlConnection::Receive(TimePoint now, const ControlMessage& m) {
       status_.state = TunnelState::kDown;
       status_.message = status_.last_stop_reason;
       GoneDown();
+      reconnect_at_.reset();  // answering this one instead
     }
     if (fresh_channel_) {
       fresh_channel_ = false;
@@ -166,6 +171,59 @@ void ControlConnection::Receive(TimePoint now, const ControlMessage& m) {
     }
   }
   channel_->Receive(now, m);
+}
+
+// The peer's SCCRQ while we call (see the header): whether to answer it.
+// Not answered, it is dropped before the channel (no ack): the peer gives
+// that attempt up when our SCCRQ wins, or its retries run out.
+bool ControlConnection::AnswerPeerSccrq(const ControlMessage& sccrq) {
+  switch (status_.state) {
+    case TunnelState::kIdle:
+    case TunnelState::kDown:  // nothing outstanding: before Open, or waiting to reconnect
+      StartAnswering("answering the peer's SCCRQ");
+      return true;
+    case TunnelState::kWaitReply:
+      switch (BreakTie(tie_breaker_, sccrq)) {
+        case TieBreak::kOursStands: return false;
+        case TieBreak::kTheirsWins: StartAnswering("tie lost: answering the peer's SCCRQ"); return true;
+        case TieBreak::kBothLose:
+          status_.state = TunnelState::kDown;
+          status_.message = "tie with the peer's SCCRQ (equal tie breakers): starting again";
+          GoneDown();
+          StartChannel();  // our SCCRQ is not sent again: the next attempt draws a new tie breaker
+          events_->TunnelChanged(status_);
+          return false;
+      }
+      return false;
+    case TunnelState::kEstablished: {
+      // A copy of the SCCRQ that lost the tie, or the peer started over.
+      const uint32_t assigned = options_.version == kL2tpV2
+                                    ? U16(sccrq, AvpType::kAssignedTunnelId).value_or(0)
+                                    : U32(sccrq, AvpType::kAssignedControlConnectionId).value_or(0);
+      if (assigned == status_.peer_tunnel_id) return false;
+      status_.last_stop_reason = "the peer started a new control connection";
+      status_.state = TunnelState::kDown;
+      status_.message = status_.last_stop_reason;
+      GoneDown();
+      events_->TunnelChanged(status_);
+      StartAnswering("answering the peer's new SCCRQ");
+      return true;
+    }
+    default: return false;  // closing: the peer's retransmission finds us down
+  }
+}
+
+// Drops our own attempt: a fresh channel (nothing of ours is retransmitted),
+// and the SCCRQ goes through the responder's path from IDLE.
+void ControlConnection::StartAnswering(const std::string& why) {
+  calling_ = false;
+  reconnect_at_.reset();
+  tie_breaker_.clear();
+  StartChannel();
+  fresh_channel_ = false;
+  status_.state = TunnelState::kIdle;
+  status_.message = why;
+  events_->TunnelChanged(status_);
 }
 
 void ControlConnection::Deliver(const ControlMessage& m) {
@@ -230,6 +288,14 @@ void ControlConnection::HandleTunnelMessage(MessageType type, const ControlMessa
       status_.last_stop_reason = absl::StrCat("peer stopped the tunnel: ",
                                               rc ? DescribeResultCode(MessageType::kStopccn, *rc)
                                                  : "no result code");
+      if (status_.peer_tunnel_id == 0) {
+        // A refusal of our SCCRQ: the peer's id comes only with it, and the
+        // ack must reach that id, or the peer sends the StopCCN again.
+        const uint32_t assigned = options_.version == kL2tpV2
+                                      ? U16(m, AvpType::kAssignedTunnelId).value_or(0)
+                                      : U32(m, AvpType::kAssignedControlConnectionId).value_or(0);
+        if (assigned != 0) channel_->set_peer_tunnel_id(assigned);
+      }
       TunnelStep(TunnelEvent::kStopccn, status_.last_stop_reason, &m);
       return;
     }
@@ -424,7 +490,7 @@ void ControlConnection::Established() {
   status_.last_stop_reason.clear();
   status_.message = "established";
   last_activity_ = now_;
-  if (options_.initiator) OpenSessions();
+  if (calling_) OpenSessions();
 }
 
 void ControlConnection::OpenSessions() {
@@ -448,12 +514,11 @@ void ControlConnection::GoneDown() {
   }
   linger_until_.reset();
   our_challenge_.clear();
-  if (options_.initiator) {
+  if (options_.initiator) {  // the configured role: an INITIATOR that answered calls again
     reconnect_at_ = now_ + reconnect_delay_;
     reconnect_delay_ = std::min(reconnect_delay_ * 2, options_.reconnect_max);
-  } else {
-    fresh_channel_ = true;  // the next SCCRQ starts from Ns 0 (not here: the channel may be calling us)
   }
+  fresh_channel_ = true;  // an SCCRQ answered next starts from Ns 0 (not here: the channel may be calling us)
 }
 
 // --- The reliable channel's side ------------------------------------------------
@@ -495,6 +560,7 @@ std::optional<ConnectionSnapshot> ControlConnection::Snapshot() const {
   s.peer_window = channel_->peer_window();
   s.our_nonce = our_nonce_;
   s.peer_nonce = peer_nonce_;
+  s.calling = calling_;
   for (const auto& [id, session] : sessions_) {
     if (session.status.state == SessionState::kEstablished) s.sessions.push_back({id, session.status.peer});
   }
@@ -511,6 +577,7 @@ void ControlConnection::Resume(TimePoint now, const ConnectionSnapshot& snapshot
   channel_->Resume(snapshot.send_next, snapshot.receive_next);
   our_nonce_ = snapshot.our_nonce;
   peer_nonce_ = snapshot.peer_nonce;
+  calling_ = snapshot.calling.value_or(options_.initiator);
   status_.state = TunnelState::kEstablished;
   status_.message = "resumed from the previous run";
   last_activity_ = now;
@@ -528,8 +595,8 @@ void ControlConnection::Resume(TimePoint now, const ConnectionSnapshot& snapshot
     s->status.message = "resumed from the previous run";
     events_->SessionChanged(s->status);
   }
-  Send(BuildHello());                      // the peer's ack proves it still holds the connection
-  if (options_.initiator) OpenSessions();  // sessions added since
+  Send(BuildHello());            // the peer's ack proves it still holds the connection
+  if (calling_) OpenSessions();  // sessions added since
 }
 
 // v3 with a secret: a fresh nonce of ours for each connection (chosen when
@@ -557,6 +624,7 @@ LocalTunnel ControlConnection::Local() const {
   l.pseudowire_types = options_.pseudowire_types;
   l.challenge = our_challenge_;
   l.nonce = our_nonce_;
+  l.tie_breaker = tie_breaker_;
   return l;
 }
 

@@ -10,6 +10,15 @@
 // capped backoff when it fails. The RESPONDER answers an SCCRQ and accepts
 // an ICRQ only for a session it has: in v3 the same Remote End ID and
 // pseudowire type, in v2 any session it has not yet connected.
+//
+// Two INITIATORs (both ends configured alike) break the tie: every SCCRQ
+// carries a random Tie Breaker, and one that meets the peer's SCCRQ keeps
+// going only if its value is the lower (RFC 3931 section 5.4.3). The loser
+// drops its own attempt and answers the peer's SCCRQ, acting as the
+// responder of that connection (the winner places the calls). An INITIATOR
+// with no SCCRQ outstanding answers the peer's too. The winner drops the
+// losing SCCRQ without the optional StopCCN: the loser keeps its tunnel id
+// for the connection it answers, where that StopCCN would land.
 #pragma once
 
 #include <map>
@@ -89,6 +98,9 @@ struct ConnectionSnapshot {
     PeerSession peer;
   };
   std::vector<Session> sessions;  // the ESTABLISHED ones
+  // We sent the SCCRQ (else answered the peer's); unset: as the configured
+  // role says (a snapshot from a run before tie-breaking).
+  std::optional<bool> calling;
 };
 
 class ConnectionEvents {
@@ -125,6 +137,9 @@ class ControlConnection : private ChannelSink {
 
   const TunnelOptions& options() const { return options_; }
   const TunnelStatus& status() const { return status_; }
+  // Whether this end sent the current connection's SCCRQ (and places the
+  // calls). An INITIATOR's is false after it answered the peer's SCCRQ.
+  bool calling() const { return calling_; }
   std::vector<SessionStatus> sessions() const;
   const ConnectionStats& stats() const { return stats_; }
   // v3 with a secret: the nonces of this connection (RFC 3931 section 5.4.1),
@@ -164,6 +179,8 @@ class ControlConnection : private ChannelSink {
               const std::string& why);
   void SessionStep(Session& s, SessionEvent event, const std::string& why, const ControlMessage* m = nullptr);
   void HandleTunnelMessage(MessageType type, const ControlMessage& m);
+  bool AnswerPeerSccrq(const ControlMessage& sccrq);
+  void StartAnswering(const std::string& why);
   void HandleSessionMessage(MessageType type, const ControlMessage& m);
   void LearnPeer(const ControlMessage& m);
   std::optional<std::string> CheckChallengeResponse(const ControlMessage& m, uint8_t responding_type);
@@ -187,6 +204,8 @@ class ControlConnection : private ChannelSink {
   std::vector<uint8_t> our_challenge_;
   std::vector<uint8_t> our_nonce_;
   std::vector<uint8_t> peer_nonce_;
+  std::vector<uint8_t> tie_breaker_;  // of our outstanding SCCRQ
+  bool calling_;                      // see calling()
   TimePoint now_{};
   TimePoint last_activity_{};
   TimePoint established_at_{};

@@ -3,6 +3,7 @@
 #include "control/messages.h"
 
 #include <algorithm>
+#include <cstring>
 #include <initializer_list>
 
 #include "absl/strings/cord.h"
@@ -80,7 +81,18 @@ void AddDataPlane(ControlMessage& m, const LocalSession& local) {
 ControlMessage BuildSccrq(const LocalTunnel& local) {
   ControlMessage m = Message(MessageType::kSccrq);
   AddTunnelIdentity(m, local);
+  // Not mandatory: a peer that does not break ties ignores it.
+  if (!local.tie_breaker.empty()) Add(m, BytesAvp(AvpType::kTieBreaker, local.tie_breaker, false));
   return m;
+}
+
+TieBreak BreakTie(std::span<const uint8_t> ours, const ControlMessage& their_sccrq) {
+  const Avp* avp = their_sccrq.Find(AvpType::kTieBreaker);
+  if (avp == nullptr || avp->value.size() != kTieBreakerBytes) return TieBreak::kOursStands;
+  if (ours.size() != kTieBreakerBytes) return TieBreak::kTheirsWins;
+  const int order = std::memcmp(avp->value.data(), ours.data(), kTieBreakerBytes);
+  if (order == 0) return TieBreak::kBothLose;
+  return order < 0 ? TieBreak::kTheirsWins : TieBreak::kOursStands;
 }
 
 ControlMessage BuildSccrp(const LocalTunnel& local, const std::optional<ChallengeResponseBytes>& response) {

@@ -34,9 +34,17 @@ struct LocalTunnel {
   std::vector<uint16_t> pseudowire_types;  // v3: the capabilities list
   std::vector<uint8_t> challenge;          // v2: empty when no secret
   std::vector<uint8_t> nonce;              // v3: Control Message Authentication Nonce; empty when no secret
+  std::vector<uint8_t> tie_breaker;        // SCCRQ: kTieBreakerBytes; empty: none
 };
 
 ControlMessage BuildSccrq(const LocalTunnel& local);
+
+// Both ends sent an SCCRQ (RFC 3931 section 5.4.3, RFC 2661 section 4.4.3,
+// the same rule): the lower tie breaker wins, one beats none, equal ones
+// both lose and start again. Neither: no tie to break (kOursStands).
+constexpr size_t kTieBreakerBytes = 8;
+enum class TieBreak : uint8_t { kOursStands, kTheirsWins, kBothLose };
+TieBreak BreakTie(std::span<const uint8_t> ours, const ControlMessage& their_sccrq);
 ControlMessage BuildSccrp(const LocalTunnel& local, const std::optional<ChallengeResponseBytes>& response);
 ControlMessage BuildScccn(const std::optional<ChallengeResponseBytes>& response);
 ControlMessage BuildStopccn(uint8_t version, uint32_t local_tunnel_id, const ResultCode& result);

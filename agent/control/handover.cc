@@ -42,6 +42,7 @@ store::ControlConnectionSnapshot ToProto(const std::string& tunnel, const Handed
   p.set_peer_window(s.peer_window);
   p.set_our_nonce(String(s.our_nonce));
   p.set_peer_nonce(String(s.peer_nonce));
+  if (s.calling) p.set_calling(*s.calling);
   for (const auto& session : s.sessions) {
     auto name = session_names.find(session.local_session_id);
     if (name == session_names.end()) continue;
@@ -73,6 +74,7 @@ HandedOver FromProto(const store::ControlConnectionSnapshot& p) {
   s.peer_window = static_cast<uint16_t>(p.peer_window());
   s.our_nonce = Bytes(p.our_nonce());
   s.peer_nonce = Bytes(p.peer_nonce());
+  if (p.has_calling()) s.calling = p.calling();
   for (const store::ControlSessionSnapshot& q : p.sessions()) {
     control::ConnectionSnapshot::Session session;
     session.local_session_id = q.local_session_id();

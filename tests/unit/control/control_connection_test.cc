@@ -213,6 +213,76 @@ TEST(ConnectionTest, ALateCopyOfTheSccrqDoesNotTearTheConnectionDown) {
   EXPECT_EQ(p.b->status().state, TunnelState::kWaitConnect);
 }
 
+// Both ends configured as INITIATOR open at once: the SCCRQs cross, the
+// lower tie breaker wins, and one connection comes up, the winner calling.
+TEST(ConnectionTest, TwoInitiatorsBreakTheTie) {
+  for (uint8_t version : {kL2tpV3, kL2tpV2}) {
+    for (bool a_wins : {true, false}) {
+      SCOPED_TRACE(::testing::Message() << "v" << int(version) << (a_wins ? " a wins" : " b wins"));
+      Pair p(Options(version, true, 100), Options(version, true, 200));
+      p.ea.next_random = a_wins ? 1 : 100;  // the first 8 random bytes are the tie breaker
+      p.eb.next_random = a_wins ? 100 : 1;
+      p.a->AddSession(p.now, Pw(1, "pw-x"));
+      p.b->AddSession(p.now, Pw(11, "pw-x"));
+      p.a->Open(p.now);
+      p.b->Open(p.now);
+      p.Run(3s);
+      ControlConnection& winner = a_wins ? *p.a : *p.b;
+      ControlConnection& loser = a_wins ? *p.b : *p.a;
+      End& loser_end = a_wins ? p.eb : p.ea;
+      ASSERT_EQ(winner.status().state, TunnelState::kEstablished);
+      ASSERT_EQ(loser.status().state, TunnelState::kEstablished);
+      EXPECT_TRUE(winner.calling());
+      EXPECT_FALSE(loser.calling());
+      EXPECT_EQ(p.a->status().peer_tunnel_id, 200u);
+      EXPECT_EQ(p.b->status().peer_tunnel_id, 100u);
+      EXPECT_EQ(p.a->sessions()[0].state, SessionState::kEstablished);
+      EXPECT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+      EXPECT_EQ(winner.stats().illegal + loser.stats().illegal, 0u);
+      EXPECT_TRUE(
+          std::any_of(loser_end.tunnel_log.begin(), loser_end.tunnel_log.end(), [](const TunnelStatus& t) {
+            return t.message == "tie lost: answering the peer's SCCRQ";
+          }));
+      // Still one connection a minute later: no late SCCRQ copy tore it down.
+      p.Run(2min);
+      EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+      EXPECT_EQ(p.b->status().state, TunnelState::kEstablished);
+      EXPECT_EQ(p.a->status().peer_tunnel_id, 200u);
+    }
+  }
+}
+
+TEST(ConnectionTest, EqualTieBreakersBothStartAgain) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, true, 200));
+  p.a->Open(p.now);  // both ends' random bytes run 1, 2, 3...: the same tie breaker
+  p.b->Open(p.now);
+  p.Pump();
+  EXPECT_EQ(p.a->status().state, TunnelState::kDown);
+  EXPECT_EQ(p.b->status().state, TunnelState::kDown);
+  EXPECT_THAT(p.a->status().message, HasSubstr("equal tie breakers"));
+  p.eb.next_random = 200;  // the next attempt draws new values
+  p.Run(5s);
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_NE(p.a->calling(), p.b->calling());
+}
+
+// An INITIATOR with no SCCRQ of its own outstanding answers the peer's; the
+// connection it answered is handed over with that role.
+TEST(ConnectionTest, AnInitiatorNotYetCallingAnswersThePeer) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, true, 200));
+  p.a->AddSession(p.now, Pw(1, "pw-x"));
+  p.b->AddSession(p.now, Pw(11, "pw-x"));
+  p.a->Open(p.now);  // b never opens
+  p.Run(2s);
+  ASSERT_EQ(p.b->status().state, TunnelState::kEstablished);
+  EXPECT_FALSE(p.b->calling());
+  EXPECT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+  std::optional<ConnectionSnapshot> snap = p.b->Snapshot();
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->calling, false);
+}
+
 TEST(ConnectionTest, NoSnapshotWhileSomethingWaitsForAnAck) {
   Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
   p.a->Open(p.now);
@@ -262,6 +332,30 @@ TEST(ConnectionTest, V2WithDifferentSecretsIsRefused) {
   EXPECT_EQ(p.a->stats().auth_failures, 1u);
   EXPECT_THAT(p.a->status().message, HasSubstr("wrong challenge response"));
   EXPECT_THAT(p.b->status().last_stop_reason, HasSubstr("result 4"));
+}
+
+// The peer refuses our SCCRQ with a StopCCN before any SCCRP: its id comes
+// only with that StopCCN, and our ack must be addressed to it (xl2tpd sends
+// the StopCCN again, five times, to an ack for tunnel 0).
+TEST(ConnectionTest, AStopccnRefusingOurSccrqIsAckedToThePeersId) {
+  TunnelOptions oa = Options(kL2tpV2, true, 5), ob = Options(kL2tpV2, false, 6);
+  oa.secret = "s3cret";  // a challenges; b has no secret and refuses
+  Pair p(oa, ob);
+  p.a->Open(p.now);
+  p.Carry(p.ea, *p.b, true, "", p.now);
+  ASSERT_TRUE(p.eb.Sent(MessageType::kStopccn));
+  p.Carry(p.eb, *p.a, true, p.ea.secret, p.now);
+  EXPECT_THAT(p.a->status().last_stop_reason, HasSubstr("peer stopped the tunnel: result 4"));
+  for (int i = 0; i < 20; ++i) {  // past the ack delay
+    p.now += 50ms;
+    if (auto d = p.a->NextDeadline(); d && *d <= p.now) p.a->OnTimer(p.now);
+  }
+  ASSERT_FALSE(p.ea.wire.empty()) << "no ack sent";
+  for (const auto& bytes : p.ea.wire) {
+    auto m = DecodeControlMessage(bytes, Transport::kUdp, p.eb.secret);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(m->header.tunnel_id, 6u);
+  }
 }
 
 TEST(ConnectionTest, StopccnBothWays) {

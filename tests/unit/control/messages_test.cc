@@ -100,5 +100,26 @@ TEST(MessagesTest, StopccnCarriesTheResult) {
   EXPECT_EQ(U32(m, AvpType::kAssignedControlConnectionId), 7u);
 }
 
+TEST(MessagesTest, TheLowerTieBreakerWinsAndOneBeatsNone) {
+  auto sccrq_with = [](std::vector<uint8_t> tie) {
+    LocalTunnel l;
+    l.tunnel_id = 1;
+    l.tie_breaker = std::move(tie);
+    return BuildSccrq(l);
+  };
+  const std::vector<uint8_t> low = {0, 0, 0, 0, 0, 0, 0, 1}, high = {0, 0, 0, 0, 0, 0, 1, 0};
+  EXPECT_EQ(BreakTie(high, sccrq_with(low)), TieBreak::kTheirsWins);
+  EXPECT_EQ(BreakTie(low, sccrq_with(high)), TieBreak::kOursStands);
+  EXPECT_EQ(BreakTie(low, sccrq_with(low)), TieBreak::kBothLose);
+  EXPECT_EQ(BreakTie(low, sccrq_with({})), TieBreak::kOursStands);   // theirs has none
+  EXPECT_EQ(BreakTie({}, sccrq_with(high)), TieBreak::kTheirsWins);  // ours has none
+  // On the wire: AVP 5, not mandatory (a peer that does not break ties skips it).
+  const ControlMessage m = sccrq_with(low);
+  const Avp* avp = m.Find(AvpType::kTieBreaker);
+  ASSERT_NE(avp, nullptr);
+  EXPECT_FALSE(avp->mandatory);
+  EXPECT_EQ(avp->value, low);
+}
+
 }  // namespace
 }  // namespace l2tp::control

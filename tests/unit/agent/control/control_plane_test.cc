@@ -20,7 +20,7 @@ namespace v1 = ::l2tpagent::v1;
 using std::chrono::milliseconds;
 
 // A port pair no other test run uses at the same time.
-uint16_t BasePort() { return static_cast<uint16_t>(20000 + (getpid() % 2000) * 8); }
+uint16_t BasePort() { return static_cast<uint16_t>(20000 + (getpid() % 2000) * 16); }
 
 v1::Tunnel Dynamic(const std::string& name, v1::TunnelControl::Role role, uint16_t local_port,
                    uint16_t remote_port, uint32_t version = 3) {
@@ -271,6 +271,27 @@ TEST(ControlPlane, TheNextRunResumesTheConnectionsTheLastOneHandedOver) {
   EXPECT_TRUE(b.last.tunnels.count("t"));
   // The file is used once.
   EXPECT_NE(access(path.c_str(), F_OK), 0);
+}
+
+// Both ends configured as INITIATOR, started at once: the SCCRQs cross and
+// the tie breakers leave one connection, its sessions matched as usual.
+TEST(ControlPlane, TwoInitiatorsEndUpWithOneConnection) {
+  const uint16_t port = BasePort() + 14;
+  Side a, b;
+  a.Add(Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port, port + 1));
+  b.Add(Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port + 1, port));
+  a.Add(Pseudowire("a1", "t", "pw-one"));
+  b.Add(Pseudowire("b1", "t", "pw-one"));
+  ASSERT_TRUE(SyncUntil(a, b, [&] { return a.last.sessions.size() == 1 && b.last.sessions.size() == 1; }));
+  std::this_thread::sleep_for(milliseconds(2500));  // any SCCRQ retransmission has landed
+  a.Sync();
+  b.Sync();
+  ASSERT_TRUE(a.last.tunnels.count("t") && b.last.tunnels.count("t"));
+  EXPECT_EQ(a.last.tunnels.at("t").peer_tunnel_id, b.last.tunnels.at("t").tunnel_id);
+  EXPECT_EQ(b.last.tunnels.at("t").peer_tunnel_id, a.last.tunnels.at("t").tunnel_id);
+  EXPECT_EQ(a.last.sessions.at("a1").peer_session_id, b.last.sessions.at("b1").session_id);
+  EXPECT_EQ(a.plane->counters().received[2] + b.plane->counters().received[2], 1u) << "one SCCRP in all";
+  EXPECT_EQ(a.plane->counters().received[4] + b.plane->counters().received[4], 0u) << "no StopCCN";
 }
 
 TEST(ControlPlane, AnUnreadableSecretFileFailsTheTunnelNamingTheField) {
