@@ -329,6 +329,7 @@ void ControlConnection::HandleSessionMessage(MessageType type, const ControlMess
                                                  "\" and pseudowire type ", peer.pseudowire_type)
                                   : "no session waiting for a call";
       Send(BuildCdn(options_.version, 0, peer.session_id, Result(kCdnGeneralError, kErrorGeneric, why)));
+      events_->CallRefused(why);
       return;
     }
     SessionStep(*s, SessionEvent::kIcrq, "ICRQ received", &m);
@@ -397,6 +398,7 @@ std::optional<std::string> ControlConnection::CheckChallengeResponse(const Contr
 void ControlConnection::Refuse(const ControlMessage& m, uint16_t result, std::optional<uint16_t> error,
                                const std::string& why) {
   stop_result_ = Result(result, error, why);
+  status_.last_stop_reason = absl::StrCat("we stopped the tunnel: ", why);
   TunnelStep(TunnelEvent::kBadMessage, why, &m);
   stop_result_.reset();
 }
@@ -533,7 +535,7 @@ void ControlConnection::Transmit(const ControlMessage& m) {
   events_->Transmit(m);
 }
 
-void ControlConnection::Acknowledged(const ControlMessage& m, Duration rtt) {
+void ControlConnection::Acknowledged(const ControlMessage& m, RoundTrip rtt) {
   if (m.Type() == static_cast<uint16_t>(MessageType::kHello)) {
     status_.hello_rtt = rtt;
     status_.retransmissions = retransmissions_before_ + channel_->stats().retransmitted;

@@ -59,7 +59,7 @@ struct TunnelStatus {
   uint32_t peer_tunnel_id = 0;
   std::string peer_host_name;
   std::string peer_vendor;
-  std::optional<Duration> hello_rtt;
+  std::optional<RoundTrip> hello_rtt;
   uint64_t retransmissions = 0;
   std::string last_stop_reason;  // "peer stopped the tunnel: result 2 (...)", "peer silent: ..."
   std::string message;           // why the last transition happened
@@ -112,6 +112,9 @@ class ConnectionEvents {
   virtual void SessionChanged(const SessionStatus& status) = 0;
   // Fills `out` with unpredictable bytes (challenges).
   virtual void Random(std::span<uint8_t> out) = 0;
+  // The peer's call (ICRQ) matched no session of ours; a CDN saying `why`
+  // went back. No session status changes, so only this tells the owner.
+  virtual void CallRefused(const std::string& why) {}
 };
 
 class ControlConnection : private ChannelSink {
@@ -169,7 +172,7 @@ class ControlConnection : private ChannelSink {
   // ChannelSink
   void Transmit(const ControlMessage& m) override;
   void Deliver(const ControlMessage& m) override;
-  void Acknowledged(const ControlMessage& m, Duration rtt) override;
+  void Acknowledged(const ControlMessage& m, RoundTrip rtt) override;
   void Failed(const std::string& why) override;
 
   void StartChannel();

@@ -96,7 +96,7 @@ bool ReliableChannel::Acknowledge(TimePoint now, uint16_t nr) {
   if (covered > in_flight_) return false;
   for (uint16_t i = 0; i < covered; ++i) {
     Outgoing& o = outgoing_.front();
-    const Duration rtt = std::chrono::duration_cast<Duration>(now - o.first_sent);
+    const RoundTrip rtt = std::chrono::duration_cast<RoundTrip>(now - o.first_sent);
     events_.push_back(Event{Event::Kind::kAcknowledged, std::move(o.message), rtt, {}});
     outgoing_.pop_front();
     GrowWindow();

@@ -64,7 +64,7 @@ class ChannelSink {
   // A received message, in order, once each. Never a ZLB or a v3 ACK.
   virtual void Deliver(const ControlMessage& m) = 0;
   // The peer acknowledged `m`; `rtt` counts from its first transmission.
-  virtual void Acknowledged(const ControlMessage& m, Duration rtt) = 0;
+  virtual void Acknowledged(const ControlMessage& m, RoundTrip rtt) = 0;
   // No acknowledgement after max_retries retransmissions; called once.
   virtual void Failed(const std::string& why) = 0;
 };
@@ -153,7 +153,7 @@ class ReliableChannel {
     enum class Kind { kDeliver, kAcknowledged, kFailed };
     Kind kind;
     ControlMessage message;
-    Duration rtt{};
+    RoundTrip rtt{};
     std::string why;
   };
 

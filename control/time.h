@@ -10,5 +10,7 @@ namespace l2tp::control {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using Duration = std::chrono::milliseconds;
+// Round trips are measured finer: on a LAN they are well under a millisecond.
+using RoundTrip = std::chrono::microseconds;
 
 }  // namespace l2tp::control

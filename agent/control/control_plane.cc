@@ -301,8 +301,10 @@ DynamicObjects ControlPlane::Report(const DesiredState& desired) const {
     } else if (c) {
       r.tunnels[name] = *c;
     } else {
-      r.tunnels_not_up[name] = {DescribeTunnel(dt.status()),
-                                dt.status().state == control::TunnelState::kDown};
+      // CLOSING: ended by a StopCCN either way, lingering for the last acks.
+      const control::TunnelState state = dt.status().state;
+      r.tunnels_not_up[name] = {DescribeTunnel(dt.status()), state == control::TunnelState::kDown ||
+                                                                 state == control::TunnelState::kClosing};
     }
   }
   for (const auto& [name, s] : desired.sessions) {

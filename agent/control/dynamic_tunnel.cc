@@ -198,6 +198,12 @@ void DynamicTunnel::TunnelChanged(const control::TunnelStatus& status) {
   updates_->tunnels.emplace_back(params_.name, std::move(p));
 }
 
+void DynamicTunnel::CallRefused(const std::string& why) {
+  L2TP_LOG(kInfo) << "control: tunnel/" << params_.name << ": refused the peer's call: " << why;
+  updates_->events.push_back(
+      {v1::RESOURCE_KIND_TUNNEL, params_.name, absl::StrCat("refused the peer's call: ", why)});
+}
+
 void DynamicTunnel::SessionChanged(const control::SessionStatus& status) {
   Session* s = FindByLocalId(status.local_session_id);
   if (s == nullptr) return;  // being removed

@@ -110,6 +110,7 @@ class DynamicTunnel : private control::ConnectionEvents {
   void TunnelChanged(const control::TunnelStatus& status) override;
   void SessionChanged(const control::SessionStatus& status) override;
   void Random(std::span<uint8_t> out) override;
+  void CallRefused(const std::string& why) override;
 
   control::LocalSession LocalSessionOf(const Session& s) const;
   Session* FindByLocalId(uint32_t id);

@@ -48,7 +48,7 @@ v1::TunnelControlStatus ToProto(const control::TunnelStatus& s) {
   p.set_peer_tunnel_id(s.peer_tunnel_id);
   p.set_peer_host_name(s.peer_host_name);
   p.set_peer_vendor(s.peer_vendor);
-  if (s.hello_rtt) *p.mutable_hello_round_trip() = TimeUtil::MillisecondsToDuration(s.hello_rtt->count());
+  if (s.hello_rtt) *p.mutable_hello_round_trip() = TimeUtil::MicrosecondsToDuration(s.hello_rtt->count());
   p.set_retransmissions(s.retransmissions);
   p.set_last_stop_reason(s.last_stop_reason);
   p.set_message(s.message);

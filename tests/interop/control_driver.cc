@@ -55,7 +55,9 @@ struct Driver : ConnectionEvents {
   void TunnelChanged(const TunnelStatus& s) override {
     std::cout << "tunnel " << TunnelStateName(s.state) << " peer_tunnel_id=" << s.peer_tunnel_id
               << " peer_host=" << s.peer_host_name << " peer_vendor=\"" << s.peer_vendor << "\""
-              << " rtt_ms=" << (s.hello_rtt ? s.hello_rtt->count() : -1)
+              << " rtt_ms="
+              << (s.hello_rtt ? std::chrono::duration_cast<std::chrono::milliseconds>(*s.hello_rtt).count()
+                              : -1)
               << " retransmissions=" << s.retransmissions << " message=\"" << s.message << "\" stop=\""
               << s.last_stop_reason << "\"" << std::endl;
   }

@@ -332,6 +332,8 @@ TEST(ConnectionTest, V2WithDifferentSecretsIsRefused) {
   EXPECT_EQ(p.a->stats().auth_failures, 1u);
   EXPECT_THAT(p.a->status().message, HasSubstr("wrong challenge response"));
   EXPECT_THAT(p.b->status().last_stop_reason, HasSubstr("result 4"));
+  EXPECT_THAT(p.a->status().last_stop_reason,
+              HasSubstr("we stopped the tunnel: SCCRP: wrong challenge response"));
 }
 
 // The peer refuses our SCCRQ with a StopCCN before any SCCRP: its id comes

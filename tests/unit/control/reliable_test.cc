@@ -64,7 +64,7 @@ struct End : ChannelSink {
     delivered.push_back(m);
     if (on_deliver) on_deliver(m);
   }
-  void Acknowledged(const ControlMessage& m, Duration rtt) override {
+  void Acknowledged(const ControlMessage& m, RoundTrip rtt) override {
     acknowledged.emplace_back(m.header.ns, rtt);
   }
   void Failed(const std::string& why) override {
@@ -91,7 +91,7 @@ struct End : ChannelSink {
   std::vector<ControlMessage> transmitted;  // everything put on the wire, in order
   std::vector<Duration> transmitted_at;     // since kStart
   std::vector<ControlMessage> delivered;
-  std::vector<std::pair<uint16_t, Duration>> acknowledged;  // Ns, rtt
+  std::vector<std::pair<uint16_t, RoundTrip>> acknowledged;  // Ns, rtt
   std::vector<std::string> failures;
   std::function<void(const ControlMessage&)> on_deliver;
   std::function<void()> on_failed;
@@ -212,7 +212,7 @@ TEST(ReliableChannelTest, DeliversOnceAndAcksWithAZlbAfterTheAckDelay) {
   EXPECT_EQ(zlb.header.nr, 1);
 
   link.Run(10s);
-  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 120ms}}));
+  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, RoundTrip>>{{0, 120ms}}));
   EXPECT_EQ(link.b.delivered.size(), 1u);
   EXPECT_EQ(link.a.channel.stats().retransmitted, 0u);
   EXPECT_EQ(link.b.channel.stats().acks_sent, 1u);
@@ -227,7 +227,7 @@ TEST(ReliableChannelTest, AHelloIsAckedAtOnceWhenAskedSoTheRoundTripIsTheLinks) 
   Link link(o, o);
   ASSERT_TRUE(link.SendA(MessageType::kHello));
   link.Run(10s);
-  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 20ms}}));
+  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, RoundTrip>>{{0, 20ms}}));
   // Other messages still wait for something to carry their ack.
   ASSERT_TRUE(link.SendA(MessageType::kIcrq));
   link.Run(10s);
@@ -251,7 +251,7 @@ TEST(ReliableChannelTest, AnAnswerSentFromDeliverCarriesTheAck) {
   EXPECT_EQ(icrp.header.ns, 0);
   EXPECT_EQ(icrp.header.nr, 1);
   EXPECT_EQ(link.b.channel.stats().acks_sent, 0u);
-  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 20ms}}));
+  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, RoundTrip>>{{0, 20ms}}));
 
   // A has nothing to answer: a ZLB after 100 ms, with A's next Ns.
   ASSERT_EQ(link.a.transmitted.size(), 2u);
@@ -318,7 +318,7 @@ TEST(ReliableChannelTest, V3AcceptsAZlbAsAnAck) {
   a.channel.Send(now, Message(MessageType::kHello));
   now += 30ms;
   a.channel.Receive(now, FromPeer(std::nullopt, 0, 1));
-  EXPECT_EQ(a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 30ms}}));
+  EXPECT_EQ(a.acknowledged, (std::vector<std::pair<uint16_t, RoundTrip>>{{0, 30ms}}));
   EXPECT_TRUE(a.delivered.empty());
   EXPECT_TRUE(a.channel.Idle());
 }
@@ -336,7 +336,7 @@ TEST(ReliableChannelTest, ALostMessageIsRetransmittedAfterOneSecondAndDeliveredO
   EXPECT_EQ(link.a.channel.stats().retransmitted, 1u);
   EXPECT_EQ(link.a.channel.stats().sent, 1u);
   // The round trip counts from the first transmission.
-  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 1120ms}}));
+  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, RoundTrip>>{{0, 1120ms}}));
 }
 
 TEST(ReliableChannelTest, ALostAckMakesTheDuplicateAckedAgainAtOnce) {
@@ -350,7 +350,7 @@ TEST(ReliableChannelTest, ALostAckMakesTheDuplicateAckedAgainAtOnce) {
   // The first ZLB after the ack delay (lost); the second as the duplicate arrives.
   EXPECT_EQ(link.b.transmitted_at, (std::vector<Duration>{110ms, 1010ms}));
   EXPECT_EQ(link.b.BareAcks(), 2);
-  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, Duration>>{{0, 1020ms}}));
+  EXPECT_EQ(link.a.acknowledged, (std::vector<std::pair<uint16_t, RoundTrip>>{{0, 1020ms}}));
   EXPECT_TRUE(link.a.channel.Idle());
 }
 

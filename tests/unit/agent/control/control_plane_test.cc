@@ -19,8 +19,8 @@ namespace {
 namespace v1 = ::l2tpagent::v1;
 using std::chrono::milliseconds;
 
-// A port pair no other test run uses at the same time.
-uint16_t BasePort() { return static_cast<uint16_t>(20000 + (getpid() % 2000) * 16); }
+// Port pairs no other test run uses at the same time (20 ports per process).
+uint16_t BasePort() { return static_cast<uint16_t>(20000 + (getpid() % 2000) * 20); }
 
 v1::Tunnel Dynamic(const std::string& name, v1::TunnelControl::Role role, uint16_t local_port,
                    uint16_t remote_port, uint32_t version = 3) {
@@ -151,6 +151,16 @@ TEST(ControlPlane, ASessionThePeerDoesNotHaveIsRefusedAndSaysWhy) {
             std::string::npos)
       << a.last.sessions_not_up.at("lonely").message;
   EXPECT_TRUE(a.last.sessions.empty());
+  // The refusing end has no session to show it on: an event on the tunnel says so.
+  bool told = false;
+  const auto events = b.events.List(0);
+  for (const auto& e : events.events()) {
+    told |=
+        e.name() == "t" &&
+        e.message() ==
+            "refused the peer's call: no session with remote end id \"pw-nobody-has\" and pseudowire type 5";
+  }
+  EXPECT_TRUE(told);
 }
 
 TEST(ControlPlane, DeletingATunnelStopsThePeersConnection) {
@@ -229,6 +239,29 @@ TEST(ControlPlane, L2tpv3WithDifferentSecretsNeverComesUp) {
   EXPECT_FALSE(SyncUntil(
       a, b, [&] { return a.last.tunnels.count("t") > 0; }, milliseconds(3000)));
   EXPECT_GT(b.plane->counters().auth_failures, 0u);  // the SCCRQ's digest, made with another key
+}
+
+// A refused connection is FAILED at once, saying why, not PENDING while it
+// lingers (CLOSING) for the last acks.
+TEST(ControlPlane, ARefusedConnectionIsFailedWhileItLingers) {
+  const uint16_t port = BasePort() + 16;
+  Side a, b;
+  v1::Tunnel ta = Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port, port + 1, 2);
+  ta.mutable_spec()->mutable_control()->set_secret_file(SecretFile("e", "one"));  // a challenges
+  a.Add(ta);
+  b.Add(Dynamic("t", v1::TunnelControl::ROLE_RESPONDER, port + 1, port, 2));  // b has no secret
+  ASSERT_TRUE(SyncUntil(
+      a, b,
+      [&] {
+        return a.last.tunnels_not_up.count("t") && a.last.tunnels_not_up.at("t").failed &&
+               b.last.tunnels_not_up.count("t") && b.last.tunnels_not_up.at("t").failed;
+      },
+      milliseconds(3000)));
+  EXPECT_NE(a.last.tunnels_not_up.at("t").message.find("peer stopped the tunnel: result 4"),
+            std::string::npos)
+      << a.last.tunnels_not_up.at("t").message;
+  EXPECT_NE(b.last.tunnels_not_up.at("t").message.find("no secret is configured"), std::string::npos)
+      << b.last.tunnels_not_up.at("t").message;
 }
 
 // A stopping plane leaves its ESTABLISHED connections to the next one,
