@@ -4,7 +4,7 @@
 # 3931) with each other, learn ids and cookies, match pseudowires by Remote
 # End ID and pass traffic; under loss, duplication and reordering; a silent
 # peer is noticed and the initiator reconnects; StopCCN reaches the peer;
-# and bad control specs are refused through the API.
+# bad control specs are refused through the API; two INITIATORs break the tie.
 #
 # Root (network namespaces, TAPs, iptables in the test's own namespace);
 # exits 77 otherwise. Addresses are used only on the veth and TAPs this
@@ -468,6 +468,31 @@ ctl b delete tunnel live --cascade >/dev/null || fail "delete tunnel live on B"
 wait_until 10 "A sees the StopCCN" stop_seen
 reason=$(tunnel_json a live | jq -r '.status.tunnelControl.lastStopReason // ""')
 ok "tunnel deleted on B: A reports \"$reason\""
+
+# -------------------------------------------- 7. two INITIATORs (tie-break)
+# Both ends configured as INITIATOR, applied at the same moment: the SCCRQs
+# cross, the Tie Breaker AVPs decide, and one connection comes up (RFC 3931
+# 5.4.3); the end that answered says so in its events.
+for side in a b; do
+  pair_yaml "$side" sym ENCAPSULATION_UDP 4 ", udp_source_port: 1711, udp_destination_port: 1711" |
+    sed 's/ROLE_RESPONDER/ROLE_INITIATOR/' >"$WORK/sym.$side.yaml"
+done
+ctl a apply -f "$WORK/sym.a.yaml" >/dev/null & apply_a=$!
+ctl b apply -f "$WORK/sym.b.yaml" >/dev/null || fail "apply sym on B"
+wait "$apply_a" || fail "apply sym on A"
+wait_until 20 "tunnel sym ESTABLISHED on both sides, sessions READY" tunnel_up sym sym-1 sym-2
+check_peers sym
+answered() { ctl "$1" events -o json | jq -r '[.events[]? | select(.name == "sym" and (.message | test("answering the peer.s SCCRQ")))] | length'; }
+n_a=$(answered a) n_b=$(answered b)
+((n_a + n_b >= 1)) || fail "neither end says it answered the other's SCCRQ"
+((n_a == 0 || n_b == 0)) || fail "both ends say they answered: A $n_a, B $n_b"
+pw_addresses sym 9
+ping_both_pws 9
+before=$(ctl a events -o json | jq '[.events[]? | select(.name == "sym")] | length')
+sleep 5
+after=$(ctl a events -o json | jq '[.events[]? | select(.name == "sym")] | length')
+[[ $before == "$after" ]] || fail "tunnel sym on A moved on after coming up: $before -> $after events"
+ok "two INITIATORs applied at once: one connection (the $([[ $n_a -gt 0 ]] && echo A || echo B) end answered), ids cross-match, ping passes, no transition 5 s later"
 
 echo "# took $((SECONDS - T_START)) s"
 echo "$PASSED passed, 0 failed"
