@@ -23,17 +23,7 @@ require_exec l2tpctl "$CTL"
 require qemu-system-x86_64:qemu-system-x86 busybox:busybox-static depmod:kmod xz:xz-utils \
   ip:iproute2 jq:jq ping:iputils-ping readelf:binutils strip:binutils
 
-NS=l2tp-kdyn-$$
-WORK=$(mktemp -d /tmp/l2tp-kernel-dynamic-XXXXXX)
-AGENT_PID="" VM_PID="" CAP_PID=""
-cleanup() {
-  stop_pid "$CAP_PID"
-  [[ -n $VM_PID ]] && { kill "$VM_PID" 2>/dev/null || true; timeout 15 tail --pid="$VM_PID" -f /dev/null || true; }
-  stop_pid "$AGENT_PID"
-  ip netns del "$NS" 2>/dev/null || true
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+vm_host_init l2tp-kdyn l2tp-kernel-dynamic
 
 HOST4=192.0.2.1 VM4=192.0.2.2
 
@@ -64,11 +54,7 @@ sessions:
   spec: {tunnel: m-ip, remote_end_id: mixed-ip, interface_name: h-ip1}
 YAML
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add mode tap name vm0
-ip -n "$NS" addr add "$HOST4/24" dev vm0
-ip -n "$NS" link set vm0 up
+vm_host_tap "$HOST4/24"
 
 start_ns_agent "$NS" "$WORK/agent" "$AGENT"
 SOCK=$WORK/agent/agent.sock

@@ -22,6 +22,37 @@ require_exec() {
   [[ -n $2 && -x $2 ]] || { echo "FAIL: $1 not executable: '${2:-}'" >&2; exit 1; }
 }
 
+# vm_host_init NS_PREFIX WORK_PREFIX: this test's namespace ($NS, made
+# later by vm_host_tap) and work dir ($WORK), and an exit trap that stops the
+# capture, the VM and the agent ($CAP_PID, $VM_PID, $AGENT_PID), then deletes
+# the namespace and the work dir (kept with KEEP_WORK=1).
+vm_host_init() {
+  NS=$1-$$
+  WORK=$(mktemp -d "/tmp/$2-XXXXXX")
+  AGENT_PID="" VM_PID="" CAP_PID=""
+  trap vm_host_cleanup EXIT
+}
+vm_host_cleanup() {
+  stop_pid "$CAP_PID"
+  [[ -n $VM_PID ]] && { kill "$VM_PID" 2>/dev/null || true; timeout 15 tail --pid="$VM_PID" -f /dev/null || true; }
+  stop_pid "$AGENT_PID"
+  ip netns del "$NS" 2>/dev/null || true
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+
+# vm_host_tap ADDRESS/PREFIX...: $NS with the TAP vm0 (the VM's NIC) up,
+# holding these addresses (IPv6 without duplicate address detection).
+vm_host_tap() {
+  ip netns add "$NS"
+  ip -n "$NS" link set lo up
+  ip -n "$NS" tuntap add mode tap name vm0
+  local a
+  for a in "$@"; do
+    if [[ $a == *:* ]]; then ip -n "$NS" addr add "$a" dev vm0 nodad; else ip -n "$NS" addr add "$a" dev vm0; fi
+  done
+  ip -n "$NS" link set vm0 up
+}
+
 # Agent in a namespace: start_ns_agent NS DIR AGENT; ctl via "$CTL --socket DIR/agent.sock".
 start_ns_agent() {
   local ns=$1 dir=$2 agent=$3
