@@ -48,16 +48,21 @@ say "Applying examples/demo/site-a.yaml and site-b.yaml"
 ctl_a apply -f "$ROOT/examples/demo/site-a.yaml"
 ctl_b apply -f "$ROOT/examples/demo/site-b.yaml"
 
-for _ in $(seq 1 100); do session_ready a lan && session_ready b lan && break; sleep 0.1; done
-session_ready a lan && session_ready b lan || { echo "demo: sessions did not become READY" >&2; ctl_a get sessions -o wide; exit 1; }
+all_ready() { session_ready a lan && session_ready b lan && session_ready a lan-dyn && session_ready b lan-dyn; }
+for _ in $(seq 1 150); do all_ready && break; sleep 0.1; done
+all_ready || { echo "demo: sessions did not become READY" >&2; ctl_a get sessions -o wide; exit 1; }
 say "Reconciled state at site A"
 ctl_a get tunnels
 ctl_a get sessions -o wide
 
-say "Putting 198.51.100.1 and .2 on the pseudowire interfaces (l2tp-demo) and pinging across"
+say "Putting 198.51.100.1 and .2 on the STATIC pseudowire (l2tp-demo) and pinging across"
 ip -n "$NS_A" addr add 198.51.100.1/24 dev l2tp-demo
 ip -n "$NS_B" addr add 198.51.100.2/24 dev l2tp-demo
 ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 198.51.100.2
+say "The same on the DYNAMIC pseudowire (l2tp-dyn): 198.51.101.1 and .2"
+ip -n "$NS_A" addr add 198.51.101.1/24 dev l2tp-dyn
+ip -n "$NS_B" addr add 198.51.101.2/24 dev l2tp-dyn
+ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 198.51.101.2
 
 # Status counters come from the agent's periodic observation (--resync-interval).
 rx_packets() { ctl_a get sessions lan -o json | jq -r '.status.counters.rxPackets // "0"'; }
