@@ -110,6 +110,12 @@ void ControlConnection::RemoveSession(TimePoint now, uint32_t local_session_id, 
 void ControlConnection::OnTimer(TimePoint now) {
   now_ = now;
   channel_->OnTimer(now);
+  // Retransmissions show while they happen, not only at the next transition.
+  if (const uint64_t r = retransmissions_before_ + channel_->stats().retransmitted;
+      r != status_.retransmissions) {
+    status_.retransmissions = r;
+    events_->TunnelChanged(status_);
+  }
   if (linger_until_ && now >= *linger_until_) {
     linger_until_.reset();
     TunnelStep(TunnelEvent::kLingerOver, status_.message);
@@ -538,6 +544,7 @@ void ControlConnection::Transmit(const ControlMessage& m) {
 void ControlConnection::Acknowledged(const ControlMessage& m, RoundTrip rtt) {
   if (m.Type() == static_cast<uint16_t>(MessageType::kHello)) {
     status_.hello_rtt = rtt;
+    ++status_.hello_acks;
     status_.retransmissions = retransmissions_before_ + channel_->stats().retransmitted;
     events_->TunnelChanged(status_);
   }

@@ -60,6 +60,7 @@ struct TunnelStatus {
   std::string peer_host_name;
   std::string peer_vendor;
   std::optional<RoundTrip> hello_rtt;
+  uint64_t hello_acks = 0;  // HELLOs acknowledged: a new hello_rtt sample when it grows
   uint64_t retransmissions = 0;
   std::string last_stop_reason;  // "peer stopped the tunnel: result 2 (...)", "peer silent: ..."
   std::string message;           // why the last transition happened

@@ -186,15 +186,17 @@ void DynamicTunnel::Transmit(const control::ControlMessage& m) {
 void DynamicTunnel::TunnelChanged(const control::TunnelStatus& status) {
   v1::TunnelControlStatus p = ToProto(status);
   const bool transition = !last_state_ || *last_state_ != status.state;
-  if (!transition && status.hello_rtt) {
+  if (status.hello_acks > hello_acks_seen_ && status.hello_rtt) {  // one sample per HELLO acked
+    hello_acks_seen_ = status.hello_acks;
     updates_->hello_round_trips.push_back(std::chrono::duration<double>(*status.hello_rtt).count());
   }
   if (transition) {
     last_state_ = status.state;
+    last_transition_ = TimeUtil::GetCurrentTime();
     updates_->up_or_down = true;
     updates_->events.push_back({v1::RESOURCE_KIND_TUNNEL, params_.name, DescribeTunnel(status)});
   }
-  *p.mutable_last_transition_time() = TimeUtil::GetCurrentTime();
+  *p.mutable_last_transition_time() = last_transition_;
   updates_->tunnels.emplace_back(params_.name, std::move(p));
 }
 

@@ -127,6 +127,8 @@ class DynamicTunnel : private control::ConnectionEvents {
   uint32_t handed_peer_tunnel_id_ = 0;
   bool closing_ = false;
   std::optional<control::TunnelState> last_state_;
+  uint64_t hello_acks_seen_ = 0;
+  google::protobuf::Timestamp last_transition_;  // HELLO acks and retransmissions are not transitions
   std::mt19937_64 random_;
   // L2TPv3 with a secret: HMAC-MD5 key of control message authentication.
   std::optional<std::array<uint8_t, 16>> digest_key_;

@@ -386,7 +386,11 @@ TEST(ConnectionTest, SilentPeerGoesDownAfterTheRetriesAndComesBack) {
   ASSERT_EQ(p.a->status().state, TunnelState::kEstablished);
   p.b_to_a_open = p.a_to_b_open = false;  // b is stopped (kill -STOP)
   p.Run(60s);                             // the idle HELLO at 60 s
-  p.Run(1s + 2s + 4s + 8s + 8s + 8s);     // its retransmissions and the last wait
+  p.Run(1s + 2s + 4s + 500ms);            // three retransmissions so far, still ESTABLISHED
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(p.a->status().retransmissions, 3u) << "the count shows while retransmitting";
+  EXPECT_EQ(p.ea.tunnel_log.back().retransmissions, 3u);
+  p.Run(7500ms + 8s + 8s);  // the rest and the last wait
   EXPECT_EQ(p.a->status().state, TunnelState::kDown);
   EXPECT_THAT(p.a->status().last_stop_reason, HasSubstr("peer silent"));
   EXPECT_GE(p.a->status().retransmissions, 5u);
