@@ -330,11 +330,17 @@ void ControlConnection::HandleSessionMessage(MessageType type, const ControlMess
   if (type == MessageType::kIcrq) {
     Session* s = MatchIncoming(peer);
     if (s == nullptr) {
-      const std::string why = options_.version == kL2tpV3
+      // Sessions for this call, all busy (an LNS at max_sessions): a
+      // temporary lack of resources, worth calling again later.
+      const int busy = MatchingBusy(peer);
+      const std::string why = busy > 0 ? absl::StrCat("no free call slot: all ", busy, " in use")
+                              : options_.version == kL2tpV3
                                   ? absl::StrCat("no session with remote end id \"", peer.remote_end_id,
                                                  "\" and pseudowire type ", peer.pseudowire_type)
                                   : "no session waiting for a call";
-      Send(BuildCdn(options_.version, 0, peer.session_id, Result(kCdnGeneralError, kErrorGeneric, why)));
+      const ResultCode rc = busy > 0 ? Result(kCdnNoResources, std::nullopt, why)
+                                     : Result(kCdnGeneralError, kErrorGeneric, why);
+      Send(BuildCdn(options_.version, 0, peer.session_id, rc));
       events_->CallRefused(why);
       return;
     }
@@ -640,6 +646,16 @@ LocalTunnel ControlConnection::Local() const {
 ControlConnection::Session* ControlConnection::FindSession(uint32_t local_session_id) {
   auto it = sessions_.find(local_session_id);
   return it == sessions_.end() ? nullptr : &it->second;
+}
+
+int ControlConnection::MatchingBusy(const PeerSession& peer) const {
+  int n = 0;
+  for (const auto& [id, s] : sessions_) {
+    const bool matches = options_.version == kL2tpV2 || (s.local.remote_end_id == peer.remote_end_id &&
+                                                         s.local.pseudowire_type == peer.pseudowire_type);
+    if (matches && s.status.state != SessionState::kIdle) ++n;
+  }
+  return n;
 }
 
 ControlConnection::Session* ControlConnection::MatchIncoming(const PeerSession& peer) {

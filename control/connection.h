@@ -192,6 +192,7 @@ class ControlConnection : private ChannelSink {
   LocalTunnel Local() const;
   Session* FindSession(uint32_t local_session_id);
   Session* MatchIncoming(const PeerSession& peer);
+  int MatchingBusy(const PeerSession& peer) const;  // sessions that would match, none idle
   void OpenSessions();
   void EndSessions(SessionEvent event, const std::string& why);
   void Established();

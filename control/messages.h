@@ -99,6 +99,7 @@ inline constexpr uint16_t kStopNotAuthorized = 4;         // StopCCN: requester 
 inline constexpr uint16_t kStopBadProtocol = 5;           // StopCCN: protocol version not supported
 inline constexpr uint16_t kCdnAdminDisconnect = 3;        // CDN: administrative reasons
 inline constexpr uint16_t kCdnGeneralError = 2;           // CDN: general error, see error code
+inline constexpr uint16_t kCdnNoResources = 4;            // CDN: facilities unavailable, temporary
 inline constexpr uint16_t kErrorOutOfRange = 3;           // error: a field out of range or missing
 inline constexpr uint16_t kErrorGeneric = 6;              // error: generic vendor-specific error
 inline constexpr uint16_t kErrorUnknownMandatoryAvp = 8;  // error: unknown AVP with the M bit set

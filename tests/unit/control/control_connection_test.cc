@@ -305,6 +305,26 @@ TEST(ConnectionTest, ResponderWithoutTheSessionAnswersCdn) {
   EXPECT_THAT(s[0].message, HasSubstr("no session with remote end id \"nobody-has-this\""));
 }
 
+// An LNS with every call slot busy answers "facilities unavailable,
+// temporary" (result 4): the caller may try again later.
+TEST(ConnectionTest, AResponderWithEveryMatchingSessionBusyAnswersNoResources) {
+  Pair p(Options(kL2tpV2, true, 5), Options(kL2tpV2, false, 6));
+  p.a->AddSession(p.now, Pw(1, ""));
+  p.a->AddSession(p.now, Pw(2, ""));
+  p.b->AddSession(p.now, Pw(11, ""));  // one slot
+  p.a->Open(p.now);
+  p.Run(2s);
+  ASSERT_EQ(p.a->status().state, TunnelState::kEstablished);
+  auto s = p.a->sessions();
+  ASSERT_EQ(s.size(), 2u);
+  const int up = (s[0].state == SessionState::kEstablished) + (s[1].state == SessionState::kEstablished);
+  EXPECT_EQ(up, 1);
+  const SessionStatus& refused = s[0].state == SessionState::kEstablished ? s[1] : s[0];
+  EXPECT_EQ(refused.state, SessionState::kDown);
+  EXPECT_THAT(refused.message, HasSubstr("result 4 (facilities unavailable, temporary)"));
+  EXPECT_THAT(refused.message, HasSubstr("no free call slot: all 1 in use"));
+}
+
 TEST(ConnectionTest, V2WithMatchingSecretsEstablishes) {
   TunnelOptions oa = Options(kL2tpV2, true, 5), ob = Options(kL2tpV2, false, 6);
   oa.secret = ob.secret = "s3cret";
