@@ -135,6 +135,17 @@ class Datapath {
   virtual std::string_view Name() const = 0;
   // Short capability tags shown by GetInfo, e.g. "encap/udp", "ipv6".
   virtual std::vector<std::string> Capabilities() const = 0;
+  // Whether PPP pseudowires (docs/ppp.md) can be set up here: OK, or
+  // FAILED_PRECONDITION saying what is missing, which the API refuses PPP
+  // sessions with. The default goes by Capabilities() ("pseudowire/ppp");
+  // backends override it to say why not.
+  virtual absl::Status PppSupport() const {
+    for (const std::string& c : Capabilities()) {
+      if (c == "pseudowire/ppp") return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", std::string(Name()), " datapath cannot carry PPP pseudowires"));
+  }
 
   // What the datapath holds now, with counters.
   virtual absl::StatusOr<Observation> Observe() = 0;

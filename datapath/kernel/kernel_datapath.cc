@@ -14,6 +14,7 @@
 #include "datapath/kernel/l2tp_replies.h"
 #include "datapath/kernel/managed_socket.h"
 #include "datapath/kernel/module_loader.h"
+#include "datapath/kernel/ppp_probe.h"
 
 namespace l2tp::kernel {
 
@@ -36,11 +37,19 @@ absl::StatusOr<std::unique_ptr<KernelDatapath>> KernelDatapath::Create() {
       !st.ok()) {
     return st;
   }
-  return std::unique_ptr<KernelDatapath>(new KernelDatapath(*std::move(genl), *std::move(links)));
+  std::unique_ptr<KernelDatapath> dp(new KernelDatapath(*std::move(genl), *std::move(links)));
+  dp->ppp_support_ = ProbePppoL2tp();
+  if (!dp->ppp_support_.ok()) {
+    L2TP_LOG(kDebug) << "kernel: " << dp->ppp_support_.message();
+  }
+  return dp;
 }
 
 std::vector<std::string> KernelDatapath::Capabilities() const {
-  return {"encap/udp", "encap/ip", "ipv4", "ipv6", "pseudowire/eth", "cookies", "sequencing", "linux-kernel"};
+  std::vector<std::string> caps = {"encap/udp",      "encap/ip", "ipv4",       "ipv6",
+                                   "pseudowire/eth", "cookies",  "sequencing", "linux-kernel"};
+  if (ppp_support_.ok()) caps.emplace_back("pseudowire/ppp");  // PppSupport()
+  return caps;
 }
 
 uint64_t KernelDatapath::writes() const {
@@ -130,6 +139,14 @@ absl::StatusOr<ManagedSocket> KernelDatapath::OpenManagedSocket(const TunnelConf
 }
 
 void KernelDatapath::SetControlFrameSink(ControlFrameSink* sink) { sccrq_->SetSink(sink); }
+
+absl::StatusOr<PppoL2tpSocket> KernelDatapath::OpenPppSession(const TunnelConfig& tunnel,
+                                                              const SessionConfig& session) {
+  std::lock_guard lock(mu_);
+  CountWrite(absl::StrCat("open PPP session ", session.tunnel_id, "/", session.session_id, " (L2TPv",
+                          tunnel.version, ")"));
+  return kernel::OpenPppSession(*genl_, tunnel, session);
+}
 
 absl::Status KernelDatapath::DeleteTunnel(uint32_t tunnel_id) {
   std::lock_guard lock(mu_);

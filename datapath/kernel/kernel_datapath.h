@@ -13,6 +13,7 @@
 #include "datapath/kernel/genl_l2tp_socket.h"
 #include "datapath/kernel/l2tp_event_watcher.h"
 #include "datapath/kernel/link_control.h"
+#include "datapath/kernel/pppol2tp_socket.h"
 #include "datapath/kernel/sccrq_listener.h"
 
 namespace l2tp::kernel {
@@ -25,7 +26,12 @@ class KernelDatapath : public Datapath {
   static absl::StatusOr<std::unique_ptr<KernelDatapath>> Create();
 
   std::string_view Name() const override { return "kernel"; }
+  // "pseudowire/ppp" only when PppSupport() is OK.
   std::vector<std::string> Capabilities() const override;
+  // Whether PPP pseudowires can work here (ProbePppoL2tp, ppp_probe.h), as
+  // found when the datapath was made: OK, or FAILED_PRECONDITION naming
+  // what is missing (module l2tp_ppp, /dev/ppp).
+  absl::Status PppSupport() const override { return ppp_support_; }
   absl::StatusOr<Observation> Observe() override;
   absl::Status CreateTunnel(const TunnelConfig& config) override;
   absl::Status DeleteTunnel(uint32_t tunnel_id) override;
@@ -43,6 +49,14 @@ class KernelDatapath : public Datapath {
   void SetControlFrameSink(ControlFrameSink* sink) override;
   // For tests.
   const SccrqListener& sccrq_listener() const { return *sccrq_; }
+
+  // PPP pseudowires (pppol2tp_socket.h): opens the PPP channel of `session`
+  // in the managed tunnel `tunnel` (L2TPv2: connect creates the session;
+  // L2TPv3: SESSION_CREATE with PW type PPP, then connect) on this
+  // datapath's netlink socket, counted as one write. The PPPoL2TP socket is
+  // made in the calling thread's network namespace, which must be the
+  // datapath's. Closing it deletes the session.
+  absl::StatusOr<PppoL2tpSocket> OpenPppSession(const TunnelConfig& tunnel, const SessionConfig& session);
 
   // Changing requests sent to the kernel so far (netlink and rtnetlink), for
   // tests and to show that adoption writes nothing. Each is also logged at
@@ -71,6 +85,7 @@ class KernelDatapath : public Datapath {
   std::unique_ptr<LinkControl> links_;
   std::unique_ptr<SccrqListener> sccrq_;  // thread-safe on its own
   uint64_t writes_ = 0;
+  absl::Status ppp_support_;  // set once in Create()
 };
 
 }  // namespace l2tp::kernel

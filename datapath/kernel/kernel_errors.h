@@ -18,6 +18,11 @@ enum class KernelOp {
   kGetSession,
   kDump,
   kLink,  // rtnetlink on the session's interface
+  // A PPP pseudowire's PPPoL2TP socket (pppol2tp_socket.h).
+  kPppSocket,   // socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP)
+  kPppConnect,  // connect() to the session
+  kPppOption,   // setsockopt/getsockopt SOL_PPPOL2TP
+  kPppStats,    // ioctl PPPIOCGL2TPSTATS
 };
 
 // `object` names the target, e.g. "create tunnel 100"; `err` is a positive

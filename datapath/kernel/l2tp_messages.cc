@@ -23,6 +23,16 @@ absl::StatusOr<NlMsgPtr> NewRequest(int family, uint8_t command, int flags = 0) 
 
 absl::Status Overflow() { return absl::InternalError("netlink message too small for its attributes"); }
 
+// L2TPv2 ids are 16 bits on the wire; the kernel takes them as u32.
+absl::Status CheckL2tpV2Id(const std::string& what, const char* field, uint32_t id) {
+  if (id == 0) return absl::InvalidArgumentError(absl::StrCat(what, ": ", field, " must not be 0"));
+  if (id > 0xffff) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", field, " ", id, " does not fit L2TPv2's 16 bits (at most 65535)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
@@ -65,6 +75,36 @@ absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
     if (c.local.is_v6() && c.udp6_zero_checksum_rx) err |= nla_put_flag(m, L2TP_ATTR_UDP_ZERO_CSUM6_RX);
   }
   if (err != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildL2tpV2TunnelCreate(int family, const TunnelConfig& c) {
+  const std::string what = absl::StrCat("create tunnel ", c.tunnel_id);
+  if (c.version != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": version ", c.version, ", not 2"));
+  }
+  const std::pair<const char*, uint32_t> ids[] = {{"tunnel_id", c.tunnel_id},
+                                                  {"peer_tunnel_id", c.peer_tunnel_id}};
+  for (const auto& [field, id] : ids) {
+    if (auto st = CheckL2tpV2Id(what, field, id); !st.ok()) return st;
+  }
+  if (c.encap != Encap::kUdp)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": L2TPv2 runs over UDP only"));
+  if (c.socket_fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": an L2TPv2 tunnel needs the control plane's socket (socket_fd)"));
+  }
+  auto msg = NewRequest(family, L2TP_CMD_TUNNEL_CREATE);
+  if (!msg.ok()) return msg.status();
+  nl_msg* m = msg->get();
+  // As for a managed L2TPv3 tunnel: the socket carries addresses, ports and
+  // checksum options.
+  if ((nla_put_u32(m, L2TP_ATTR_CONN_ID, c.tunnel_id) |
+       nla_put_u32(m, L2TP_ATTR_PEER_CONN_ID, c.peer_tunnel_id) | nla_put_u8(m, L2TP_ATTR_PROTO_VERSION, 2) |
+       nla_put_u16(m, L2TP_ATTR_ENCAP_TYPE, L2TP_ENCAPTYPE_UDP) |
+       nla_put_u32(m, L2TP_ATTR_FD, static_cast<uint32_t>(c.socket_fd))) != 0) {
+    return Overflow();
+  }
   return msg;
 }
 
@@ -111,6 +151,49 @@ absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& c) 
   if (c.reorder_timeout_ms != 0) {
     err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);  // NLA_MSECS: u64 ms
   }
+  if (err != 0) return Overflow();
+  return msg;
+}
+
+absl::StatusOr<NlMsgPtr> BuildPppSessionCreate(int family, uint32_t version, const SessionConfig& c) {
+  const std::string what = absl::StrCat("create session ", c.tunnel_id, "/", c.session_id);
+  if (version != 2 && version != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": version ", version, ": L2TP versions are 2 and 3"));
+  }
+  if (auto st = CheckSessionConfig(c); !st.ok()) return st;  // non-zero ids, cookie lengths
+  if (version == 2) {
+    const std::pair<const char*, uint32_t> ids[] = {{"tunnel_id", c.tunnel_id},
+                                                    {"session_id", c.session_id},
+                                                    {"peer_session_id", c.peer_session_id}};
+    for (const auto& [field, id] : ids) {
+      if (auto st = CheckL2tpV2Id(what, field, id); !st.ok()) return st;
+    }
+    if (!c.cookie.empty() || !c.peer_cookie.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", c.cookie.empty() ? "peer_cookie" : "cookie", ": L2TPv2 has no cookies"));
+    }
+  }
+  auto msg = NewRequest(family, L2TP_CMD_SESSION_CREATE);
+  if (!msg.ok()) return msg.status();
+  nl_msg* m = msg->get();
+  int err = nla_put_u32(m, L2TP_ATTR_CONN_ID, c.tunnel_id) |
+            nla_put_u32(m, L2TP_ATTR_SESSION_ID, c.session_id) |
+            nla_put_u32(m, L2TP_ATTR_PEER_SESSION_ID, c.peer_session_id) |
+            nla_put_u16(m, L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_PPP);
+  if (version == 3) {
+    // The kernel reads these for L2TPv3 tunnels only.
+    err |= nla_put_u8(m, L2TP_ATTR_L2SPEC_TYPE,
+                      c.l2spec == L2Spec::kNone ? L2TP_L2SPECTYPE_NONE : L2TP_L2SPECTYPE_DEFAULT);
+    if (!c.cookie.empty())
+      err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
+    if (!c.peer_cookie.empty()) {
+      err |= nla_put(m, L2TP_ATTR_PEER_COOKIE, static_cast<int>(c.peer_cookie.size()), c.peer_cookie.data());
+    }
+  }
+  err |= nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
+         nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) | nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
+  if (c.reorder_timeout_ms != 0) err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);
   if (err != 0) return Overflow();
   return msg;
 }

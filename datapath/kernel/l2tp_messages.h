@@ -23,11 +23,24 @@ using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgFree>;
 // of the right kind): FD instead of all of those. Rejects what the kernel
 // would misread (mixed families, v2).
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& config);
+// An L2TPv2 tunnel (PPP pseudowires only) on the managed UDP socket
+// config.socket_fd: CONN_ID, PEER_CONN_ID, PROTO_VERSION 2, ENCAP_TYPE UDP,
+// FD. INVALID_ARGUMENT naming the field for ids of 0 or above 65535, IP
+// encapsulation, no socket, a version other than 2. (CreateTunnel still
+// refuses L2TPv2 by the datapath contract; this is the request it will send.)
+absl::StatusOr<NlMsgPtr> BuildL2tpV2TunnelCreate(int family, const TunnelConfig& config);
 absl::StatusOr<NlMsgPtr> BuildTunnelDelete(int family, uint32_t tunnel_id);
 absl::StatusOr<NlMsgPtr> BuildTunnelGet(int family, uint32_t tunnel_id);
 
 // An Ethernet pseudowire (l2tp_eth) named config.interface_name.
 absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& config);
+// A PPP pseudowire (PW_TYPE PPP, l2tp_ppp) in a tunnel of L2TP `version`:
+// ids, sequencing, LNS mode, reorder timeout and, for L2TPv3, L2SPEC_TYPE
+// and the cookies. No IFNAME: a PPP session has no interface of its own
+// (pppd makes the pppN one), so interface_name and mtu are not sent. Its
+// PPPoL2TP socket is connected afterwards (pppol2tp_socket.h). For L2TPv2:
+// ids above 65535 and cookies are INVALID_ARGUMENT naming the field.
+absl::StatusOr<NlMsgPtr> BuildPppSessionCreate(int family, uint32_t version, const SessionConfig& config);
 // Sequencing, LNS mode and reorder timeout: all the kernel changes in place.
 absl::StatusOr<NlMsgPtr> BuildSessionModify(int family, const SessionConfig& config);
 absl::StatusOr<NlMsgPtr> BuildSessionDelete(int family, uint32_t tunnel_id, uint32_t session_id);

@@ -133,16 +133,20 @@ absl::StatusOr<ObservedTunnel> ParseTunnelReply(nlmsghdr* nlh) {
   return t;
 }
 
-absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh) {
+namespace {
+
+// A session reply of pseudowire type `pw_type` (a reply without PW_TYPE
+// counts as Ethernet), nullopt for other types.
+absl::StatusOr<std::optional<ObservedSession>> ParseSessionOfType(nlmsghdr* nlh, uint16_t pw_type) {
   auto parsed = ParseAttrs(nlh, "session");
   if (!parsed.ok()) return parsed.status();
   auto& tb = *parsed;
   if (!tb[L2TP_ATTR_CONN_ID] || !tb[L2TP_ATTR_SESSION_ID]) {
     return absl::DataLossError("session reply without CONN_ID or SESSION_ID");
   }
-  if (tb[L2TP_ATTR_PW_TYPE] && nla_get_u16(tb[L2TP_ATTR_PW_TYPE]) != L2TP_PWTYPE_ETH) {
-    return std::optional<ObservedSession>();
-  }
+  const uint16_t type = tb[L2TP_ATTR_PW_TYPE] ? nla_get_u16(tb[L2TP_ATTR_PW_TYPE])
+                                              : static_cast<uint16_t>(L2TP_PWTYPE_ETH);
+  if (type != pw_type) return std::optional<ObservedSession>();
   ObservedSession s;
   s.l2spec_known = false;  // the kernel keeps it but does not report it
   s.mtu_known = false;
@@ -150,7 +154,8 @@ absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh) 
   c.tunnel_id = nla_get_u32(tb[L2TP_ATTR_CONN_ID]);
   c.session_id = nla_get_u32(tb[L2TP_ATTR_SESSION_ID]);
   if (tb[L2TP_ATTR_PEER_SESSION_ID]) c.peer_session_id = nla_get_u32(tb[L2TP_ATTR_PEER_SESSION_ID]);
-  if (tb[L2TP_ATTR_IFNAME]) c.interface_name = nla_get_string(tb[L2TP_ATTR_IFNAME]);
+  if (tb[L2TP_ATTR_IFNAME] && pw_type == L2TP_PWTYPE_ETH)
+    c.interface_name = nla_get_string(tb[L2TP_ATTR_IFNAME]);
   c.cookie = Bytes(tb[L2TP_ATTR_COOKIE]);
   c.peer_cookie = Bytes(tb[L2TP_ATTR_PEER_COOKIE]);
   c.require_sequence = U8Set(tb[L2TP_ATTR_RECV_SEQ]);
@@ -161,6 +166,16 @@ absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh) 
   if (!counters.ok()) return counters.status();
   s.counters = *counters;
   return std::optional<ObservedSession>(std::move(s));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh) {
+  return ParseSessionOfType(nlh, L2TP_PWTYPE_ETH);
+}
+
+absl::StatusOr<std::optional<ObservedSession>> ParsePppSessionReply(nlmsghdr* nlh) {
+  return ParseSessionOfType(nlh, L2TP_PWTYPE_PPP);
 }
 
 }  // namespace l2tp::kernel

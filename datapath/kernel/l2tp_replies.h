@@ -24,4 +24,10 @@ absl::StatusOr<ObservedTunnel> ParseTunnelReply(nlmsghdr* nlh);
 // interface (mtu_known stays false here); L2SPEC_TYPE is never reported.
 absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh);
 
+// The other way round: a PPP pseudowire session (PW_TYPE PPP), nullopt for
+// every other kind. Ids, cookies, sequencing, LNS mode, reorder timeout and
+// counters as for Ethernet; interface_name stays empty (the pppN interface
+// is pppd's, not the session's) and mtu 0 (mtu_known, l2spec_known false).
+absl::StatusOr<std::optional<ObservedSession>> ParsePppSessionReply(nlmsghdr* nlh);
+
 }  // namespace l2tp::kernel

@@ -46,7 +46,8 @@ std::vector<std::string> LoadL2tpModules() {
     L2TP_LOG(kDebug) << "kernel: no modprobe; relying on built-in or autoloaded L2TP modules";
     return failed;
   }
-  for (const char* module : {"l2tp_netlink", "l2tp_eth", "l2tp_ip", "l2tp_ip6"}) {
+  // l2tp_ppp brings pppox and ppp_generic (/dev/ppp) for PPP pseudowires.
+  for (const char* module : {"l2tp_netlink", "l2tp_eth", "l2tp_ip", "l2tp_ip6", "l2tp_ppp"}) {
     // Already loaded (a restarted agent): no modprobe process, which costs
     // tens of milliseconds each on a slow machine.
     if (access((std::string("/sys/module/") + module).c_str(), F_OK) == 0) continue;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares what tests/vm/run.sh boots: Debian's own kernel (the current
 # linux-image-*-amd64, which has L2TP as modules) and a small base initramfs
-# (static busybox, bash, iproute2's ip, the network and L2TP modules, /init).
+# (static busybox, bash, iproute2's ip, the network, L2TP and PPP modules,
+# /init).
 #
 #   tests/vm/prepare.sh            prints the prepared directory on stdout
 #
@@ -130,7 +131,9 @@ copy_with_libs "$(readlink -f "$(command -v ip)")" usr/sbin/ip
 # /lib64 → /lib/x86_64-linux-gnu layout of Debian: the interpreter path matters.
 [[ -e $STAGE/lib64/ld-linux-x86-64.so.2 ]] || die "dynamic loader not copied"
 
-MODULES="virtio_pci virtio_net l2tp_eth l2tp_ip l2tp_ip6 l2tp_netlink veth tun bridge af_packet ${L2TP_VM_EXTRA_MODULES:-}"
+# PPP pseudowires: slhc, ppp_generic (/dev/ppp, made by devtmpfs when it
+# loads), pppox and l2tp_ppp (PPPoL2TP sockets).
+MODULES="virtio_pci virtio_net l2tp_eth l2tp_ip l2tp_ip6 l2tp_netlink slhc ppp_generic pppox l2tp_ppp veth tun bridge af_packet ${L2TP_VM_EXTRA_MODULES:-}"
 : >"$STAGE/vm/modules"
 for m in $MODULES; do
   # Built-in modules print "builtin ..."; only loadable ones need copying.
@@ -141,6 +144,7 @@ done | awk '!seen[$0]++' | while read -r ko; do
   echo "/$rel" >>"$STAGE/vm/modules"
 done
 grep -q l2tp_eth "$STAGE/vm/modules" || die "l2tp_eth not found in $PKG"
+grep -q l2tp_ppp "$STAGE/vm/modules" || die "l2tp_ppp not found in $PKG"
 cp "$MODROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$STAGE/lib/modules/$KVER/" 2>/dev/null || true
 depmod -b "$STAGE" "$KVER"
 

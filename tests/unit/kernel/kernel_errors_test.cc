@@ -41,5 +41,31 @@ TEST(KernelErrors, CodesForTheRest) {
   EXPECT_NE(other.message().find("(EIO)"), absl::string_view::npos);
 }
 
+TEST(KernelErrors, PppoL2tpSocketErrorsSayWhatTheyMeanThere) {
+  absl::Status st = KernelErrorStatus(KernelOp::kPppSocket, "PPPoL2TP socket for session 1/2",
+                                      EPROTONOSUPPORT);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(),
+            "PPPoL2TP socket for session 1/2: no PPPoL2TP sockets in this kernel (module l2tp_ppp) "
+            "(EPROTONOSUPPORT)");
+  st = KernelErrorStatus(KernelOp::kPppConnect, "connect s", ENOENT);
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(st.message(), "connect s: no such tunnel (or its socket is gone) (ENOENT)");
+  st = KernelErrorStatus(KernelOp::kPppConnect, "connect s", EPROTOTYPE);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "connect s: the session exists and is not a PPP pseudowire (EPROTOTYPE)");
+  st = KernelErrorStatus(KernelOp::kPppConnect, "connect s", EEXIST);
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(st.message(), "connect s: the session has a PPPoL2TP socket already (EEXIST)");
+  EXPECT_EQ(KernelErrorStatus(KernelOp::kPppConnect, "c", EINVAL).code(), absl::StatusCode::kInvalidArgument);
+  st = KernelErrorStatus(KernelOp::kPppOption, "o", ENOTCONN);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "o: the PPPoL2TP socket is not connected to a session (ENOTCONN)");
+  EXPECT_EQ(KernelErrorStatus(KernelOp::kPppStats, "x", EBADR).code(), absl::StatusCode::kNotFound);
+  // The netlink meanings are untouched by the PPP ones.
+  EXPECT_EQ(KernelErrorStatus(KernelOp::kCreateTunnel, "t", EINVAL).message(),
+            "t: rejected by the kernel as invalid (EINVAL)");
+}
+
 }  // namespace
 }  // namespace l2tp::kernel

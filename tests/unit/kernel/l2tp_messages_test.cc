@@ -302,5 +302,95 @@ TEST(Dump, SetsDumpFlagAndNoAttributes) {
   EXPECT_FALSE(BuildDump(kFamily, L2TP_CMD_TUNNEL_CREATE).ok());
 }
 
+// ---- PPP pseudowires (docs/kernel-datapath.md, "PPP sessions").
+
+TEST(L2tpV2TunnelCreate, ManagedUdpWithVersion2AndFdOnly) {
+  TunnelConfig c = Udp4();
+  c.version = 2;
+  c.socket_fd = 7;
+  c.udp_checksum = true;  // a socket option of the managed socket, not an attribute
+  auto msg = BuildL2tpV2TunnelCreate(kFamily, c);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  Parsed p = Parse(msg->get());
+  EXPECT_EQ(p.cmd, L2TP_CMD_TUNNEL_CREATE);
+  EXPECT_EQ(p.types(), (std::set<int>{L2TP_ATTR_CONN_ID, L2TP_ATTR_PEER_CONN_ID, L2TP_ATTR_PROTO_VERSION,
+                                      L2TP_ATTR_ENCAP_TYPE, L2TP_ATTR_FD}));
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_CONN_ID]), 100u);
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_PEER_CONN_ID]), 200u);
+  EXPECT_EQ(nla_get_u8(p.attrs[L2TP_ATTR_PROTO_VERSION]), 2);
+  EXPECT_EQ(nla_get_u16(p.attrs[L2TP_ATTR_ENCAP_TYPE]), L2TP_ENCAPTYPE_UDP);
+  EXPECT_EQ(nla_get_u32(p.attrs[L2TP_ATTR_FD]), 7u);
+}
+
+TEST(L2tpV2TunnelCreate, RefusesWhatL2tpV2CannotBeNamingTheField) {
+  TunnelConfig c = Udp4();
+  c.version = 2;
+  c.socket_fd = 7;
+  c.peer_tunnel_id = 65536;
+  EXPECT_EQ(BuildL2tpV2TunnelCreate(kFamily, c).status().message(),
+            "create tunnel 100: peer_tunnel_id 65536 does not fit L2TPv2's 16 bits (at most 65535)");
+  c.peer_tunnel_id = 65535;
+  EXPECT_TRUE(BuildL2tpV2TunnelCreate(kFamily, c).ok());
+  c.tunnel_id = 0;
+  EXPECT_EQ(BuildL2tpV2TunnelCreate(kFamily, c).status().message(),
+            "create tunnel 0: tunnel_id must not be 0");
+  c.tunnel_id = 100;
+  c.encap = Encap::kIp;
+  EXPECT_EQ(BuildL2tpV2TunnelCreate(kFamily, c).status().message(),
+            "create tunnel 100: L2TPv2 runs over UDP only");
+  c.encap = Encap::kUdp;
+  c.socket_fd = -1;
+  EXPECT_EQ(BuildL2tpV2TunnelCreate(kFamily, c).status().code(), absl::StatusCode::kInvalidArgument);
+  c.socket_fd = 7;
+  c.version = 3;
+  EXPECT_EQ(BuildL2tpV2TunnelCreate(kFamily, c).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PppSessionCreate, L2tpV3PppWithCookiesSublayerAndOptionsButNoInterface) {
+  SessionConfig c = Session();
+  c.cookie = {1, 2, 3, 4};
+  c.peer_cookie = {9, 8, 7, 6};
+  c.send_sequence = true;
+  c.reorder_timeout_ms = 200;
+  auto msg = BuildPppSessionCreate(kFamily, 3, c);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  Parsed p = Parse(msg->get());
+  EXPECT_EQ(p.cmd, L2TP_CMD_SESSION_CREATE);
+  EXPECT_EQ(p.types(), (std::set<int>{L2TP_ATTR_CONN_ID, L2TP_ATTR_SESSION_ID, L2TP_ATTR_PEER_SESSION_ID,
+                                      L2TP_ATTR_PW_TYPE, L2TP_ATTR_L2SPEC_TYPE, L2TP_ATTR_COOKIE,
+                                      L2TP_ATTR_PEER_COOKIE, L2TP_ATTR_RECV_SEQ, L2TP_ATTR_SEND_SEQ,
+                                      L2TP_ATTR_LNS_MODE, L2TP_ATTR_RECV_TIMEOUT}));
+  EXPECT_EQ(nla_get_u16(p.attrs[L2TP_ATTR_PW_TYPE]), L2TP_PWTYPE_PPP);
+  EXPECT_EQ(L2TP_PWTYPE_PPP, 7);
+  EXPECT_EQ(nla_get_u8(p.attrs[L2TP_ATTR_L2SPEC_TYPE]), L2TP_L2SPECTYPE_DEFAULT);
+  EXPECT_EQ(Bytes(p.attrs[L2TP_ATTR_COOKIE]), c.cookie);
+  EXPECT_EQ(Bytes(p.attrs[L2TP_ATTR_PEER_COOKIE]), c.peer_cookie);
+  EXPECT_EQ(nla_get_u8(p.attrs[L2TP_ATTR_SEND_SEQ]), 1);
+  EXPECT_EQ(nla_get_u8(p.attrs[L2TP_ATTR_RECV_SEQ]), 0);
+  EXPECT_EQ(nla_get_u64(p.attrs[L2TP_ATTR_RECV_TIMEOUT]), 200u);
+}
+
+TEST(PppSessionCreate, L2tpV2SendsNoSublayerAndRefusesCookiesAndWideIds) {
+  SessionConfig c = Session();
+  auto msg = BuildPppSessionCreate(kFamily, 2, c);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  Parsed p = Parse(msg->get());
+  EXPECT_EQ(p.types(),
+            (std::set<int>{L2TP_ATTR_CONN_ID, L2TP_ATTR_SESSION_ID, L2TP_ATTR_PEER_SESSION_ID,
+                           L2TP_ATTR_PW_TYPE, L2TP_ATTR_RECV_SEQ, L2TP_ATTR_SEND_SEQ, L2TP_ATTR_LNS_MODE}));
+  EXPECT_EQ(nla_get_u16(p.attrs[L2TP_ATTR_PW_TYPE]), L2TP_PWTYPE_PPP);
+  c.peer_cookie = {1, 2, 3, 4};
+  EXPECT_EQ(BuildPppSessionCreate(kFamily, 2, c).status().message(),
+            "create session 100/1000: peer_cookie: L2TPv2 has no cookies");
+  c = Session();
+  c.session_id = 70000;
+  EXPECT_EQ(BuildPppSessionCreate(kFamily, 2, c).status().message(),
+            "create session 100/70000: session_id 70000 does not fit L2TPv2's 16 bits (at most 65535)");
+  EXPECT_TRUE(BuildPppSessionCreate(kFamily, 3, c).ok()) << "L2TPv3 ids are 32 bits";
+  c.peer_session_id = 0;
+  EXPECT_EQ(BuildPppSessionCreate(kFamily, 3, c).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BuildPppSessionCreate(kFamily, 1, Session()).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace l2tp::kernel

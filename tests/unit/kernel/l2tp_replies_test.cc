@@ -193,5 +193,51 @@ TEST(SessionReply, OverlongCookieIsAnError) {
   EXPECT_FALSE(ParseSessionReply(nlmsg_hdr(m.get())).ok());
 }
 
+TEST(PppSessionReply, PppSessionsWithOptionsAndCountersOthersSkipped) {
+  Msg m = Reply(L2TP_CMD_SESSION_GET);
+  nla_put_u32(m.get(), L2TP_ATTR_CONN_ID, 10);
+  nla_put_u32(m.get(), L2TP_ATTR_PEER_CONN_ID, 20);
+  nla_put_u32(m.get(), L2TP_ATTR_SESSION_ID, 100);
+  nla_put_u32(m.get(), L2TP_ATTR_PEER_SESSION_ID, 200);
+  nla_put_u16(m.get(), L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_PPP);
+  nla_put_u8(m.get(), L2TP_ATTR_SEND_SEQ, 1);
+  nla_put_u8(m.get(), L2TP_ATTR_RECV_SEQ, 0);
+  nla_put_u8(m.get(), L2TP_ATTR_LNS_MODE, 1);
+  nla_put_u64(m.get(), L2TP_ATTR_RECV_TIMEOUT, 200);
+  PutStats(m.get(), 100, true);
+  auto s = ParsePppSessionReply(nlmsg_hdr(m.get()));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->has_value());
+  const SessionConfig& c = (*s)->config;
+  EXPECT_EQ(c.tunnel_id, 10u);
+  EXPECT_EQ(c.session_id, 100u);
+  EXPECT_EQ(c.peer_session_id, 200u);
+  EXPECT_TRUE(c.send_sequence);
+  EXPECT_FALSE(c.require_sequence);
+  EXPECT_TRUE(c.lns_mode);
+  EXPECT_EQ(c.reorder_timeout_ms, 200u);
+  EXPECT_TRUE(c.interface_name.empty());
+  EXPECT_FALSE((*s)->mtu_known);
+  EXPECT_EQ((*s)->counters.tx_packets, 100u + L2TP_ATTR_TX_PACKETS);
+  EXPECT_EQ((*s)->counters.rx_invalid, 111u);
+  // The Ethernet parser leaves it out, and the PPP one leaves Ethernet out.
+  auto eth = ParseSessionReply(nlmsg_hdr(m.get()));
+  ASSERT_TRUE(eth.ok());
+  EXPECT_FALSE(eth->has_value());
+  Msg e = Reply(L2TP_CMD_SESSION_GET);
+  nla_put_u32(e.get(), L2TP_ATTR_CONN_ID, 1);
+  nla_put_u32(e.get(), L2TP_ATTR_SESSION_ID, 2);
+  nla_put_u16(e.get(), L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_ETH);
+  auto ppp = ParsePppSessionReply(nlmsg_hdr(e.get()));
+  ASSERT_TRUE(ppp.ok());
+  EXPECT_FALSE(ppp->has_value());
+  Msg untyped = Reply(L2TP_CMD_SESSION_GET);  // no PW_TYPE: Ethernet, as before
+  nla_put_u32(untyped.get(), L2TP_ATTR_CONN_ID, 1);
+  nla_put_u32(untyped.get(), L2TP_ATTR_SESSION_ID, 2);
+  ppp = ParsePppSessionReply(nlmsg_hdr(untyped.get()));
+  ASSERT_TRUE(ppp.ok());
+  EXPECT_FALSE(ppp->has_value());
+}
+
 }  // namespace
 }  // namespace l2tp::kernel
