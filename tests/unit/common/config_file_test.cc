@@ -112,7 +112,9 @@ TEST(ConfigFileTest, TheDemoExamplesParse) {
     l2tpagent::v1::Config c;
     auto st = LoadConfigFile(std::string(L2TP_SOURCE_DIR) + file, &c);
     ASSERT_TRUE(st.ok()) << st;
-    EXPECT_EQ(c.sessions_size(), 1) << file;
+    EXPECT_EQ(c.tunnels_size(), 2) << file;  // a STATIC and a DYNAMIC tunnel
+    EXPECT_EQ(c.sessions_size(), 2) << file;
+    EXPECT_EQ(c.tunnels(1).spec().control().mode(), l2tpagent::v1::TunnelControl::MODE_DYNAMIC) << file;
   }
 }
 
