@@ -114,6 +114,8 @@ CommandSpec GetCommand() {
           "state: ESTABLISHED, DOWN, ...); tunnels also PEER (host name/tunnel id), and\n"
           "-o wide ROLE, HELLO-RTT, RETRANS (sessions: REMOTE-END-ID). Ids the spec\n"
           "leaves 0 show as the agent picked or learned them.\n"
+          "PPP sessions add PPP-PHASE, USER and ADDRESSES (local->peer) from their\n"
+          "first call, and a row NAME#2, NAME#3, ... for each further call of an LNS.\n"
           "json and yaml print the proto3 JSON mapping; a listing prints a Config\n"
           "(tunnels: [...], sessions: [...]) that `l2tpctl apply -f` accepts back.",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), wide (more columns), json or yaml"},

@@ -75,6 +75,11 @@ std::string ControlRoleName(v1::TunnelControl::Role role) {
   return absl::AsciiStrToLower(ShortEnumName(v1::TunnelControl::Role_descriptor(), role, "ROLE_"));
 }
 
+std::string PppPhaseName(v1::PppPhase phase) {
+  if (phase == v1::PPP_PHASE_UNSPECIFIED) return "UNKNOWN";
+  return ShortEnumName(v1::PppPhase_descriptor(), phase, "PPP_PHASE_");
+}
+
 std::string ResourceRef(v1::ResourceKind kind, const std::string& name) {
   return absl::StrCat(KindName(kind), "/", name);
 }
@@ -85,7 +90,7 @@ bool UsesControl(const v1::Tunnel& tunnel) {
 }
 
 bool UsesControl(const v1::Session& session) {
-  return !session.spec().remote_end_id().empty() ||
+  return !session.spec().remote_end_id().empty() || session.spec().pseudowire() == v1::PSEUDOWIRE_PPP ||
          session.status().session_control().state() != v1::CONTROL_STATE_UNSPECIFIED;
 }
 

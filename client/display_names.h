@@ -16,13 +16,14 @@ std::string KindName(l2tpagent::v1::ResourceKind kind);                // "tunne
 std::string EventReasonName(l2tpagent::v1::Event::Reason reason);      // "FAILED", "CONTROL"
 std::string ControlStateName(l2tpagent::v1::ControlState state);       // "ESTABLISHED"; "UNKNOWN" when unset
 std::string ControlRoleName(l2tpagent::v1::TunnelControl::Role role);  // "initiator", "responder"; "-" unset
+std::string PppPhaseName(l2tpagent::v1::PppPhase phase);               // "NETWORK"; "UNKNOWN" when unset
 
 // "tunnel/t1"
 std::string ResourceRef(l2tpagent::v1::ResourceKind kind, const std::string& name);
 
 // Whether the L2TP control protocol sets the resource up: a DYNAMIC tunnel,
-// or a session of one (it has a Remote End ID, or the agent reports its
-// control state).
+// or a session of one (it has a Remote End ID, is a PPP pseudowire, or the
+// agent reports its control state).
 bool UsesControl(const l2tpagent::v1::Tunnel& tunnel);
 bool UsesControl(const l2tpagent::v1::Session& session);
 

@@ -76,6 +76,29 @@ std::string Interface(const v1::SessionSpec& spec) {
   return spec.interface_name().empty() ? "<auto>" : spec.interface_name();
 }
 
+bool IsPpp(const v1::Session& s) { return s.spec().pseudowire() == v1::PSEUDOWIRE_PPP; }
+
+// USER: the name the peer authenticated as (LNS), else the one this end
+// authenticates as (LAC).
+std::string PppUser(const v1::Session& s, const v1::PppCallStatus* call) {
+  if (call != nullptr && !call->user().empty()) return call->user();
+  return OrDash(s.spec().ppp().user());
+}
+
+// ADDRESSES: "10.8.0.1->10.8.0.2", this end's then the peer's.
+std::string PppAddresses(const v1::PppCallStatus* call) {
+  if (call == nullptr || (call->local_address().empty() && call->peer_address().empty())) return "-";
+  return absl::StrCat(OrDash(call->local_address()), "->", OrDash(call->peer_address()));
+}
+
+// PPP-PHASE USER ADDRESSES of a session's first call ("-" for a session that
+// is not PPP, or has no call yet).
+std::vector<std::string> PppColumns(const v1::Session& s) {
+  if (!IsPpp(s)) return {"-", "-", "-"};
+  const v1::PppCallStatus* call = s.status().ppp_calls().empty() ? nullptr : &s.status().ppp_calls(0);
+  return {call != nullptr ? PppPhaseName(call->phase()) : "-", PppUser(s, call), PppAddresses(call)};
+}
+
 }  // namespace
 
 Table TunnelTable(const google::protobuf::RepeatedPtrField<v1::Tunnel>& tunnels, bool wide, absl::Time now) {
@@ -122,8 +145,11 @@ Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessio
                    absl::Time now) {
   bool control = std::any_of(sessions.begin(), sessions.end(),
                              [](const v1::Session& s) { return UsesControl(s); });
+  // PPP's columns only when a session is PPP: other listings read as before.
+  bool ppp = std::any_of(sessions.begin(), sessions.end(), IsPpp);
   std::vector<std::string> headers = {"NAME", "TUNNEL", "SESSION-ID", "PEER-ID", "INTERFACE", "PHASE", "AGE"};
   if (control) headers.push_back("CONTROL");
+  if (ppp) headers.insert(headers.end(), {"PPP-PHASE", "USER", "ADDRESSES"});
   if (wide) {
     headers.insert(headers.end(), {"COOKIE", "SUBLAYER", "SEQ", "MTU"});
     if (control) headers.push_back("REMOTE-END-ID");
@@ -133,22 +159,57 @@ Table SessionTable(const google::protobuf::RepeatedPtrField<v1::Session>& sessio
   for (const auto& s : sessions) {
     const auto& spec = s.spec();
     const auto& status = s.status().session_control();
+    const auto& calls = s.status().ppp_calls();
     bool dynamic = UsesControl(s);
-    std::vector<std::string> row = {s.name(),
-                                    OrNone(spec.tunnel()),
-                                    Id(spec.session_id(), dynamic, status.session_id()),
-                                    Id(spec.peer_session_id(), dynamic, status.peer_session_id()),
-                                    Interface(spec),
-                                    PhaseName(s.status().phase()),
-                                    FormatAgeSince(s.status().last_transition_time(), now)};
+    // A PPP session's row is its first call's where the call says more.
+    const v1::PppCallStatus* first = IsPpp(s) && !calls.empty() ? &calls[0] : nullptr;
+    auto learned = [&](uint32_t call_id, uint32_t control_id) {
+      return first != nullptr && call_id != 0 ? call_id : control_id;
+    };
+    std::vector<std::string> row = {
+        s.name(),
+        OrNone(spec.tunnel()),
+        Id(spec.session_id(), dynamic, learned(first ? first->session_id() : 0, status.session_id())),
+        Id(spec.peer_session_id(), dynamic,
+           learned(first ? first->peer_session_id() : 0, status.peer_session_id())),
+        first != nullptr && !first->interface_name().empty() ? first->interface_name() : Interface(spec),
+        PhaseName(s.status().phase()),
+        FormatAgeSince(s.status().last_transition_time(), now)};
     if (control) row.push_back(ControlText(s));
+    if (ppp) {
+      auto columns = PppColumns(s);
+      row.insert(row.end(), columns.begin(), columns.end());
+    }
     if (wide) {
       row.insert(row.end(), {Cookies(s), SublayerName(spec.l2_specific_sublayer()), Sequencing(spec),
                              spec.has_mtu() ? absl::StrCat(spec.mtu()) : std::string("auto")});
       if (control) row.push_back(OrDash(spec.remote_end_id()));
-      row.push_back(StatusText(s));
+      std::string message = StatusText(s);
+      if (first != nullptr && !first->last_failure().empty()) {
+        absl::StrAppend(&message, message.empty() ? "" : "; ", "ppp: ", first->last_failure());
+      }
+      row.push_back(std::move(message));
     }
     table.AddRow(std::move(row));
+    // An LNS session's further calls: the call's own values, "-" for the session's.
+    for (int i = 1; IsPpp(s) && i < calls.size(); ++i) {
+      const v1::PppCallStatus& call = calls[i];
+      std::vector<std::string> more = {absl::StrCat(s.name(), "#", i + 1),
+                                       OrNone(spec.tunnel()),
+                                       OrDash(call.session_id()),
+                                       OrDash(call.peer_session_id()),
+                                       OrDash(call.interface_name()),
+                                       "-",
+                                       FormatAgeSince(call.last_transition_time(), now)};
+      if (control) more.push_back("-");
+      more.insert(more.end(), {PppPhaseName(call.phase()), PppUser(s, &call), PppAddresses(&call)});
+      if (wide) {
+        more.insert(more.end(), {"-", "-", "-", "-"});
+        if (control) more.push_back("-");
+        more.push_back(call.last_failure().empty() ? "" : absl::StrCat("ppp: ", call.last_failure()));
+      }
+      table.AddRow(std::move(more));
+    }
   }
   return table;
 }

@@ -21,6 +21,10 @@ Table TunnelTable(const google::protobuf::RepeatedPtrField<l2tpagent::v1::Tunnel
 // (+ COOKIE SUBLAYER SEQ MTU MESSAGE when wide). When a session belongs to a
 // DYNAMIC tunnel, CONTROL follows AGE and wide adds REMOTE-END-ID before
 // MESSAGE; ids the spec leaves 0 are shown as the agent picked or learned them.
+// When a session is a PPP pseudowire, PPP-PHASE USER ADDRESSES follow
+// CONTROL, from its first call (status.ppp_calls); each further call of an
+// LNS session gets a row of its own, NAME#2, NAME#3..., with the call's ids,
+// interface, age and (wide) last failure, and "-" for what is the session's.
 Table SessionTable(const google::protobuf::RepeatedPtrField<l2tpagent::v1::Session>& sessions, bool wide,
                    absl::Time now);
 

@@ -119,6 +119,15 @@ std::string DefaultInterfaceNameForSession(std::string_view session_name) {
   return absl::StrFormat("l2d%012x", h & 0xffffffffffffull);
 }
 
+std::string DefaultPppInterfacePrefix(std::string_view session_name) {
+  uint64_t h = kFnvOffset;
+  for (char c : session_name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= kFnvPrime;
+  }
+  return absl::StrFormat("l2p%06x-", h & 0xffffffull);
+}
+
 std::optional<std::vector<uint8_t>> ParseCookie(std::string_view view, std::string* error) {
   if (view.empty()) return std::vector<uint8_t>{};  // no cookie
   std::string_view s = view;

@@ -45,6 +45,13 @@ std::string DefaultInterfaceName(uint32_t tunnel_id, uint32_t session_id);
 // sessions (one would be refused as an interface collision).
 std::string DefaultInterfaceNameForSession(std::string_view session_name);
 
+// The interface_name of an LNS (server) PPP session that names none: a
+// prefix each call's number follows (1 to ppp.max_sessions, at most 10000),
+// "l2p", 6 hex digits of the FNV-1a hash of the session's name, and "-"
+// (10 bytes: "l2p3fa9c1-10000" still fits in 15). Ending in '-', never in a
+// digit, so the calls' names of two prefixes cannot meet.
+std::string DefaultPppInterfacePrefix(std::string_view session_name);
+
 // Cookies are 4 or 8 bytes written as hex ("a1b2c3d4", "0xa1b2c3d4") or as
 // colon-separated byte pairs ("a1:b2:c3:d4"); the empty string means no
 // cookie. Returns the bytes, or nullopt with `error` set.

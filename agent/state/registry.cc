@@ -323,7 +323,8 @@ void Registry::DropUndeclaredLocked(const ConfigNames& config, DesiredState* nex
 }
 
 // Rules across resources: collisions (ALREADY_EXISTS), local ports the
-// datapath cannot share (FAILED_PRECONDITION), limits (RESOURCE_EXHAUSTED).
+// datapath cannot share and PPP pseudowires it cannot carry
+// (FAILED_PRECONDITION), limits (RESOURCE_EXHAUSTED).
 absl::Status Registry::CheckNextState(const DesiredState& next, const RequestPaths& paths) const {
   std::vector<Violation> collisions = FindCollisions(next, paths);
   // Two DYNAMIC tunnels on one IP address pair are refused when the write
@@ -344,6 +345,10 @@ absl::Status Registry::CheckNextState(const DesiredState& next, const RequestPat
   if (!shared_udp_ports_) {
     auto shared = FindSharedLocalPorts(next, paths);
     if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, shared); !st.ok()) return st;
+  }
+  if (!ppp_support_.ok()) {  // the datapath cannot carry PPP pseudowires
+    auto ppp = FindUnsupportedPpp(next, desired_, paths, std::string(ppp_support_.message()));
+    if (auto st = ViolationsToStatus(absl::StatusCode::kFailedPrecondition, ppp); !st.ok()) return st;
   }
   if (next.tunnels.size() > limits_.max_tunnels || next.sessions.size() > limits_.max_sessions) {
     return absl::ResourceExhaustedError(

@@ -33,6 +33,11 @@ class Registry {
   // (capability "udp/shared-local-port"); without it, Apply refuses such
   // tunnels with FAILED_PRECONDITION. Set before serving.
   void set_shared_udp_ports(bool shared) { shared_udp_ports_ = shared; }
+  // Whether the datapath can carry PPP pseudowires (Datapath::PppSupport):
+  // OK, or why not; without it, Apply refuses the PPP sessions it creates or
+  // changes with FAILED_PRECONDITION saying why (validation.h,
+  // FindUnsupportedPpp). Set before serving; until set, PPP is refused.
+  void set_ppp_support(absl::Status support) { ppp_support_ = std::move(support); }
 
   absl::StatusOr<l2tpagent::v1::ApplyResponse> Apply(const l2tpagent::v1::ApplyRequest& request);
   // Applies the whole content of the --config file: like Apply, and in the
@@ -141,6 +146,8 @@ class Registry {
   DesiredState deleting_;
   std::function<void()> on_change_;
   bool shared_udp_ports_ = true;
+  absl::Status ppp_support_ = absl::FailedPreconditionError(
+      "the agent has not asked its datapath whether it can");
   // DYNAMIC tunnels a stored state puts on the IP address pair of an older
   // DYNAMIC tunnel (validation.h, FindDynamicEndpointClashes), only possible in
   // a state from before that rule: name -> why. Kept FAILED and out of the

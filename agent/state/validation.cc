@@ -117,6 +117,26 @@ void CheckSequencing(Checker& c, const v1::SessionSpec& s) {
 
 using Control = v1::TunnelControl;
 
+// A file the spec names (a secret's): an absolute path the kernel can take.
+// Empty: none.
+void CheckFilePath(Checker& c, std::string_view field, const std::string& path) {
+  if (path.empty()) return;
+  if (path.front() != '/') {
+    c.Fail(field, absl::StrCat("must be an absolute path, got ", Quote(path)));
+  } else if (path.find('\0') != std::string::npos) {
+    c.Fail(field, absl::StrCat("must not contain NUL bytes, got ", Quote(path)));
+  } else if (path.size() >= PATH_MAX) {
+    c.Fail(field, absl::StrCat("must be shorter than ", PATH_MAX, " bytes, got ", path.size()));
+  }
+}
+
+// Whether CheckFilePath accepts `path` (non-empty): only such files are
+// looked at by CheckSecretFiles; the others are the validation's to refuse.
+bool IsWellFormedPath(const std::string& path) {
+  return !path.empty() && path.front() == '/' && path.find('\0') == std::string::npos &&
+         path.size() < PATH_MAX;
+}
+
 constexpr size_t kMaxHostNameBytes = 255;
 constexpr size_t kMaxRemoteEndIdBytes = 255;
 constexpr uint32_t kMaxRetransmitRetries = 20;
@@ -185,17 +205,7 @@ void CheckControl(Checker& c, const v1::TunnelSpec& s) {
            absl::StrCat("must be printable ASCII without spaces, got ", Quote(k.host_name()),
                         "; leave it empty for the node's hostname"));
   }
-  const std::string& secret = k.secret_file();
-  if (!secret.empty()) {
-    if (secret.front() != '/') {
-      c.Fail("spec.control.secret_file", absl::StrCat("must be an absolute path, got ", Quote(secret)));
-    } else if (secret.find('\0') != std::string::npos) {
-      c.Fail("spec.control.secret_file", absl::StrCat("must not contain NUL bytes, got ", Quote(secret)));
-    } else if (secret.size() >= PATH_MAX) {
-      c.Fail("spec.control.secret_file",
-             absl::StrCat("must be shorter than ", PATH_MAX, " bytes, got ", secret.size()));
-    }
-  }
+  CheckFilePath(c, "spec.control.secret_file", k.secret_file());
   if (k.has_hello_interval()) CheckHelloInterval(c, k.hello_interval());
   if (k.retransmit_retries() > kMaxRetransmitRetries) {
     c.Fail("spec.control.retransmit_retries", absl::StrCat("must be at most ", kMaxRetransmitRetries,
@@ -204,6 +214,272 @@ void CheckControl(Checker& c, const v1::TunnelSpec& s) {
   if (k.receive_window() > kMaxReceiveWindow) {
     c.Fail("spec.control.receive_window",
            absl::StrCat("must be at most ", kMaxReceiveWindow, " (0 means 4), got ", k.receive_window()));
+  }
+}
+
+// ---- PPP pseudowires (docs/api.md, "PPP pseudowires"). pppd's own limits
+// are those of agent/ppp (ppp_options.h, ipv4.h), which checks them again
+// when a call starts.
+
+constexpr size_t kMaxPppUserBytes = 255;  // pppd's MAXNAMELEN - 1
+constexpr uint32_t kMinPppMtu = 128;      // pppd's MINMRU
+constexpr uint32_t kMaxPppMtu = 16384;    // pppd's MAXMRU
+constexpr uint32_t kMaxLcpEchoFailure = 100;
+constexpr int kMaxPppDns = 2;  // pppd's ms-dns: a primary and a secondary
+constexpr size_t kMaxInterfaceBytes = 15;
+
+// The LAC's fields on an LNS and the other way round.
+constexpr char kLacFieldOnLns[] =
+    "an LAC (client) field; this session's tunnel is a RESPONDER, the LNS (server) side";
+constexpr char kLnsFieldOnLac[] =
+    "an LNS (server) field; this session's tunnel is an INITIATOR, the LAC (client) side";
+
+// A dotted-quad IPv4 address in host order, or nullopt.
+std::optional<uint32_t> ParseIpv4(std::string_view text) {
+  auto a = IpAddress::Parse(text);
+  if (!a || !a->is_v4()) return std::nullopt;
+  return uint32_t{a->bytes[0]} << 24 | uint32_t{a->bytes[1]} << 16 | uint32_t{a->bytes[2]} << 8 |
+         uint32_t{a->bytes[3]};
+}
+
+std::string FormatIpv4(uint32_t a) {
+  return absl::StrCat(a >> 24, ".", (a >> 16) & 0xff, ".", (a >> 8) & 0xff, ".", a & 0xff);
+}
+
+// Why pppd would not take `a` as one end of a link (or offer it as a DNS
+// server), as agent/ppp/ipv4.h says; empty when it would.
+std::string_view UnusableLinkAddress(uint32_t a) {
+  const uint32_t first = a >> 24;
+  if (first == 0) return "is in 0.0.0.0/8 (this network)";
+  if (first == 127) return "is a loopback address";
+  if (first >= 224 && first < 240) return "is a multicast address";
+  if (first >= 240) return "is in the reserved 240.0.0.0/4";
+  return "";
+}
+
+// An IPv4 address usable on a PPP link; `what` says what for.
+std::optional<uint32_t> CheckPppAddress(Checker& c, const std::string& field, const std::string& text,
+                                        std::string_view what) {
+  const auto a = ParseIpv4(text);
+  if (!a) {
+    c.Fail(field,
+           absl::StrCat("must be an IPv4 address (pppd's IPCP assigns IPv4 addresses), got ", Quote(text)));
+    return std::nullopt;
+  }
+  if (auto why = UnusableLinkAddress(*a); !why.empty()) {
+    c.Fail(field, absl::StrCat(Quote(text), " ", std::string(why), ": not usable as ", std::string(what)));
+    return std::nullopt;
+  }
+  return a;
+}
+
+struct Ipv4Pool {
+  uint32_t network = 0;
+  int bits = 32;
+  uint32_t last() const { return bits == 0 ? 0xffffffffu : network | ~(0xffffffffu << (32 - bits)); }
+  bool Contains(uint32_t a) const { return a >= network && a <= last(); }
+  // The addresses it hands out: all of a /31 or /32 (RFC 3021), else all
+  // but the network and broadcast addresses (as agent/ppp/address_pool.h).
+  uint64_t size() const {
+    const uint64_t n = uint64_t{1} << (32 - bits);
+    return bits >= 31 ? n : n - 2;
+  }
+};
+
+std::optional<Ipv4Pool> CheckPppPool(Checker& c, const char* field, const std::string& text) {
+  const size_t slash = text.find('/');
+  const auto base = ParseIpv4(std::string_view(text).substr(0, slash));
+  if (!base || slash == std::string::npos) {
+    auto v6 = IpAddress::Parse(std::string_view(text).substr(0, slash));
+    c.Fail(field,
+           v6 && v6->is_v6()
+               ? absl::StrCat("must be an IPv4 CIDR (pppd's IPCP assigns IPv4 addresses; IPv6 over PPP "
+                              "uses interface identifiers), got ",
+                              Quote(text))
+               : absl::StrCat("must be an IPv4 CIDR such as \"10.8.0.0/24\", got ", Quote(text)));
+    return std::nullopt;
+  }
+  const std::string_view length = std::string_view(text).substr(slash + 1);
+  int bits = -1;
+  if (length.empty() || length.size() > 2 ||
+      !std::all_of(length.begin(), length.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
+      !absl::SimpleAtoi(std::string(length), &bits) || bits > 32) {
+    c.Fail(field, absl::StrCat("the prefix length must be 0 to 32, got ", Quote(text)));
+    return std::nullopt;
+  }
+  Ipv4Pool pool{*base, bits};
+  const uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+  if ((*base & ~mask) != 0) {
+    c.Fail(field, absl::StrCat("must have no host bits set (the network is ", FormatIpv4(*base & mask), "/",
+                               bits, "), got ", Quote(text)));
+    return std::nullopt;
+  }
+  // The unusable ranges are whole /8s or larger, aligned: the ends tell.
+  for (uint32_t end : {pool.network, pool.last()}) {
+    if (auto why = UnusableLinkAddress(end); !why.empty()) {
+      c.Fail(field, absl::StrCat(Quote(text), " holds ", FormatIpv4(end), ", which ", std::string(why),
+                                 ": not usable for the peers' addresses"));
+      return std::nullopt;
+    }
+  }
+  return pool;
+}
+
+// Whole seconds from 0 (echo off) to 1h: pppd's lcp-echo-interval.
+void CheckLcpEchoInterval(Checker& c, const google::protobuf::Duration& d) {
+  constexpr const char* kField = "spec.ppp.lcp_echo_interval";
+  if (d.seconds() < 0 || d.nanos() < 0) {
+    c.Fail(kField, "must not be negative");
+  } else if (d.nanos() > 999'999'999) {
+    c.Fail(kField, absl::StrCat("nanos must be below one second, got ", d.nanos()));
+  } else if (d.nanos() != 0) {
+    c.Fail(kField,
+           absl::StrCat("must be whole seconds (pppd counts in seconds), got ", TimeUtil::ToString(d)));
+  } else if (d.seconds() > 3600) {
+    c.Fail(kField, absl::StrCat("must be at most 1h, got ", TimeUtil::ToString(d)));
+  }
+}
+
+void CheckPppLac(Checker& c, const v1::PppSpec& p) {
+  const std::string& user = p.user();
+  if (user.size() > kMaxPppUserBytes) {
+    c.Fail("spec.ppp.user", absl::StrCat("must be at most ", kMaxPppUserBytes, " bytes, got ", user.size(),
+                                         " (", Quote(user), ")"));
+  } else if (user.find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos) {
+    c.Fail("spec.ppp.user", absl::StrCat("must not contain NUL, carriage return or newline bytes (pppd reads "
+                                         "its secrets line by line), got ",
+                                         Quote(user)));
+  } else if (user == "*") {
+    c.Fail("spec.ppp.user",
+           "must not be \"*\", the secrets files' wildcard: give the name to authenticate as");
+  }
+  if (!p.password_file().empty() && user.empty()) {
+    c.Fail("spec.ppp.user", "required with password_file: the name this end authenticates as");
+  }
+  CheckFilePath(c, "spec.ppp.password_file", p.password_file());
+}
+
+void CheckPppLns(Checker& c, const v1::SessionSpec& s) {
+  const v1::PppSpec& p = s.ppp();
+  if (p.max_sessions() > kMaxPppSessions) {
+    c.Fail("spec.ppp.max_sessions",
+           absl::StrCat("must be at most ", kMaxPppSessions, " (0 means 1), got ", p.max_sessions()));
+  }
+  const uint32_t calls = std::max<uint32_t>(1, std::min(p.max_sessions(), kMaxPppSessions));
+
+  std::optional<uint32_t> local;
+  if (p.local_address().empty()) {
+    c.Fail("spec.ppp.local_address", "required for an LNS: this end's IPv4 address on every call's link");
+  } else {
+    local = CheckPppAddress(c, "spec.ppp.local_address", p.local_address(), "one end of a PPP link");
+  }
+  std::optional<Ipv4Pool> pool;
+  if (p.remote_address_pool().empty()) {
+    c.Fail("spec.ppp.remote_address_pool",
+           "required for an LNS: the IPv4 CIDR the peers' addresses come from, e.g. \"10.8.0.0/24\"");
+  } else {
+    pool = CheckPppPool(c, "spec.ppp.remote_address_pool", p.remote_address_pool());
+  }
+  if (pool && p.max_sessions() <= kMaxPppSessions && pool->size() < calls) {
+    c.Fail("spec.ppp.remote_address_pool",
+           absl::StrCat(Quote(p.remote_address_pool()), " has ", pool->size(),
+                        pool->size() == 1 ? " address" : " addresses",
+                        " for calls, fewer than max_sessions (", calls, "); widen it or lower max_sessions"));
+  }
+  if (local && pool && pool->Contains(*local)) {
+    c.Fail("spec.ppp.local_address",
+           absl::StrCat("must be outside remote_address_pool ", Quote(p.remote_address_pool()), ", got ",
+                        Quote(p.local_address()), ": the pool's addresses go to the peers"));
+  }
+
+  const v1::PppAuthentication auth = p.authentication();
+  if (!v1::PppAuthentication_IsValid(auth)) {
+    c.Fail("spec.ppp.authentication",
+           absl::StrCat("unknown authentication ", auth, "; use PAP, CHAP or NONE"));
+  } else if (auth == v1::PPP_AUTHENTICATION_NONE) {
+    if (!p.secrets_file().empty()) {
+      c.Fail("spec.ppp.secrets_file",
+             "must be unset with authentication NONE, which authenticates no peer; set authentication to PAP "
+             "or CHAP to use it");
+    }
+  } else if (p.secrets_file().empty()) {
+    const bool pap = auth == v1::PPP_AUTHENTICATION_PAP;
+    c.Fail("spec.ppp.secrets_file",
+           absl::StrCat("required with authentication ", pap ? "PAP" : "CHAP",
+                        auth == v1::PPP_AUTHENTICATION_UNSPECIFIED ? " (unset means CHAP)" : "",
+                        ": the file, in pppd's ", pap ? "pap-secrets" : "chap-secrets",
+                        " format, the peers authenticate against; or set authentication to NONE"));
+  } else {
+    CheckFilePath(c, "spec.ppp.secrets_file", p.secrets_file());
+  }
+
+  if (p.dns_size() > kMaxPppDns) {
+    c.Fail("spec.ppp.dns",
+           absl::StrCat("at most ", kMaxPppDns,
+                        " addresses (pppd offers a primary and a secondary DNS server), got ", p.dns_size()));
+  }
+  for (int i = 0; i < p.dns_size(); ++i) {
+    CheckPppAddress(c, absl::StrCat("spec.ppp.dns[", i, "]"), p.dns(i), "a DNS server");
+  }
+
+  // The interface_name is a prefix each call's number follows. Names the
+  // kernel would refuse are ValidateSessionAlone's.
+  const std::string& prefix = s.interface_name();
+  if (prefix.empty() || !InterfaceNameError(prefix).empty()) return;
+  const size_t digits = absl::StrCat(calls).size();
+  if (std::isdigit(static_cast<unsigned char>(prefix.back()))) {
+    c.Fail("spec.interface_name",
+           absl::StrCat(
+               "must not end in a digit: an LNS session's interface_name is a prefix each call's number "
+               "follows (1 to ",
+               calls, "), and \"pw1\" with call 1 would read as \"pw\" with call 11; got ", Quote(prefix)));
+  } else if (prefix.size() + digits > kMaxInterfaceBytes) {
+    c.Fail("spec.interface_name",
+           absl::StrCat("must be at most ", kMaxInterfaceBytes - digits,
+                        " bytes: an LNS session's interface_name "
+                        "is a prefix each call's number follows (1 to ",
+                        calls, "), which needs room for ", digits, digits == 1 ? " digit" : " digits",
+                        " within 15 bytes; got ", prefix.size(), " (", Quote(prefix), ")"));
+  }
+}
+
+// SessionSpec.ppp of a PPP session in a DYNAMIC tunnel: the side is the
+// tunnel's role, and the other side's fields are refused.
+void CheckPpp(Checker& c, const v1::SessionSpec& s, const v1::TunnelSpec& tunnel) {
+  const v1::PppSpec& p = s.ppp();
+  const auto role = tunnel.control().role();
+  if (role != Control::ROLE_INITIATOR && role != Control::ROLE_RESPONDER) return;  // the tunnel's problem
+  const bool lac = role == Control::ROLE_INITIATOR;
+  if (lac) {
+    for (auto [field, set] :
+         {std::pair{"spec.ppp.max_sessions", p.max_sessions() != 0},
+          std::pair{"spec.ppp.local_address", !p.local_address().empty()},
+          std::pair{"spec.ppp.remote_address_pool", !p.remote_address_pool().empty()},
+          std::pair{"spec.ppp.authentication", p.authentication() != v1::PPP_AUTHENTICATION_UNSPECIFIED},
+          std::pair{"spec.ppp.secrets_file", !p.secrets_file().empty()},
+          std::pair{"spec.ppp.dns", p.dns_size() > 0}}) {
+      if (set) c.Fail(field, kLnsFieldOnLac);
+    }
+    CheckPppLac(c, p);
+  } else {
+    for (auto [field, set] : {std::pair{"spec.ppp.user", !p.user().empty()},
+                              std::pair{"spec.ppp.password_file", !p.password_file().empty()},
+                              std::pair{"spec.ppp.default_route", p.default_route()},
+                              std::pair{"spec.ppp.use_peer_dns", p.use_peer_dns()}}) {
+      if (set) c.Fail(field, kLacFieldOnLns);
+    }
+    CheckPppLns(c, s);
+  }
+  for (auto [field, value] : {std::pair{"spec.ppp.mtu", p.mtu()}, std::pair{"spec.ppp.mru", p.mru()}}) {
+    if (value != 0 && (value < kMinPppMtu || value > kMaxPppMtu)) {
+      c.Fail(field, absl::StrCat("must be 0 (pppd's default, 1500) or from ", kMinPppMtu, " to ", kMaxPppMtu,
+                                 ", got ", value));
+    }
+  }
+  if (p.has_lcp_echo_interval()) CheckLcpEchoInterval(c, p.lcp_echo_interval());
+  if (p.lcp_echo_failure() > kMaxLcpEchoFailure) {
+    c.Fail("spec.ppp.lcp_echo_failure",
+           absl::StrCat("must be at most ", kMaxLcpEchoFailure, " (0 means 4), got ", p.lcp_echo_failure()));
   }
 }
 
@@ -219,24 +495,37 @@ void CheckSession(Checker& c, const v1::Session& session, const v1::TunnelSpec* 
   const v1::SessionSpec& s = session.spec();
   const bool dynamic = tunnel != nullptr && IsDynamic(*tunnel);
   const bool v2 = dynamic && VersionOf(*tunnel) == 2;
+  const bool ppp = s.pseudowire() == v1::PSEUDOWIRE_PPP;
 
   if (alone) {
     if (auto e = DnsLabelError(session.name()); !e.empty()) c.Fail("name", e);
     if (s.tunnel().empty()) c.Fail("spec.tunnel", "required: the name of the session's tunnel");
     else if (auto e = DnsLabelError(s.tunnel()); !e.empty()) c.Fail("spec.tunnel", e);
   }
-  if (in_tunnel && v2) {
-    // Sessions of an L2TPv2 tunnel carry PPP; the other tunnel rules would
-    // only add noise about a session that cannot exist yet.
-    c.Fail("spec.tunnel", absl::StrCat("tunnel ", Quote(s.tunnel()),
-                                       " is a DYNAMIC L2TPv2 tunnel, whose sessions carry PPP: PPP "
-                                       "pseudowires are reserved for L2TPv2 and not supported yet; put the "
-                                       "session in an L2TPv3 tunnel (version 3)"));
+  if (in_tunnel && v2 && !ppp) {
+    // L2TPv2 carries PPP only; the other tunnel rules would only add noise
+    // about a session that cannot exist.
+    c.Fail("spec.pseudowire",
+           absl::StrCat("must be PPP: tunnel ", Quote(s.tunnel()),
+                        " is L2TPv2, which carries PPP only (RFC 2661); got ",
+                        s.pseudowire() == v1::PSEUDOWIRE_UNSPECIFIED ? "unset, which means ETH"
+                        : s.pseudowire() == v1::PSEUDOWIRE_ETH       ? "ETH"
+                                                                     : absl::StrCat(s.pseudowire())));
   } else if (in_tunnel && !dynamic) {
     if (s.session_id() == 0) c.Fail("spec.session_id", "must be non-zero (0 marks control messages)");
     if (s.peer_session_id() == 0)
       c.Fail("spec.peer_session_id", "must be non-zero (0 marks control messages)");
-  } else if (in_tunnel) {  // DYNAMIC L2TPv3: session_id 0 lets the agent pick
+    if (ppp) {
+      c.Fail("spec.pseudowire",
+             absl::StrCat("PPP pseudowires need a DYNAMIC tunnel, whose control protocol places their calls",
+                          tunnel != nullptr ? absl::StrCat("; tunnel ", Quote(s.tunnel()), " is STATIC")
+                                            : ""));
+    }
+  } else if (in_tunnel) {  // DYNAMIC: session_id 0 lets the agent pick
+    if (v2 && s.session_id() > 0xffff) {
+      c.Fail("spec.session_id", absl::StrCat("must fit in 16 bits for L2TPv2, got ", s.session_id(),
+                                             " (0 lets the agent pick)"));
+    }
     if (s.peer_session_id() != 0) {
       c.Fail("spec.peer_session_id",
              absl::StrCat("must be 0: learned from the peer in DYNAMIC tunnels, got ", s.peer_session_id()));
@@ -244,25 +533,36 @@ void CheckSession(Checker& c, const v1::Session& session, const v1::TunnelSpec* 
   }
 
   if (alone) {
-    if (s.pseudowire() == v1::PSEUDOWIRE_PPP) {
-      c.Fail("spec.pseudowire", "PPP pseudowires are reserved for L2TPv2 and not supported yet; use ETH");
-    } else if (!v1::Pseudowire_IsValid(s.pseudowire())) {
-      c.Fail("spec.pseudowire", absl::StrCat("unknown pseudowire type ", s.pseudowire(), "; use ETH"));
+    if (!v1::Pseudowire_IsValid(s.pseudowire())) {
+      c.Fail("spec.pseudowire", absl::StrCat("unknown pseudowire type ", s.pseudowire(), "; use ETH or PPP"));
+    } else if (s.has_ppp() && !ppp) {
+      c.Fail("spec.ppp", absl::StrCat("only for PPP pseudowires; pseudowire is ",
+                                      s.pseudowire() == v1::PSEUDOWIRE_ETH ? "ETH" : "unset, which means ETH",
+                                      ": set pseudowire to PPP, or leave ppp unset"));
     }
     if (!s.interface_name().empty()) {
       if (auto e = InterfaceNameError(s.interface_name()); !e.empty()) c.Fail("spec.interface_name", e);
     }
   }
+  // L2TPv2 has neither cookies nor an L2-specific sublayer (RFC 2661).
+  const bool v2_ppp = in_tunnel && v2 && ppp;
   const bool learned_cookie = in_tunnel && dynamic && !v2 && !s.cookie().empty();
   if (learned_cookie) {
     c.Fail("spec.cookie",
            "must be empty: learned from the peer (Assigned Cookie) in DYNAMIC tunnels; set peer_cookie for "
            "what this end requires");
   }
+  if (v2_ppp) {
+    for (auto [field, value] :
+         {std::pair{"spec.cookie", &s.cookie()}, std::pair{"spec.peer_cookie", &s.peer_cookie()}}) {
+      if (!value->empty()) c.Fail(field, "L2TPv2 has no cookies (RFC 2661): leave it empty");
+    }
+  }
   if (alone) {
     for (auto [field, value] :
          {std::pair{"spec.cookie", &s.cookie()}, std::pair{"spec.peer_cookie", &s.peer_cookie()}}) {
       if (learned_cookie && value == &s.cookie()) continue;  // refused whatever its form
+      if (v2_ppp && !value->empty()) continue;               // likewise
       std::string error;
       if (!ParseCookie(*value, &error)) c.Fail(field, error);
     }
@@ -270,13 +570,29 @@ void CheckSession(Checker& c, const v1::Session& session, const v1::TunnelSpec* 
       c.Fail("spec.l2_specific_sublayer",
              absl::StrCat("unknown sublayer ", s.l2_specific_sublayer(), "; use NONE or DEFAULT"));
     }
-    CheckSequencing(c, s);
+    // A PPP session's sequencing depends on its tunnel's version: checked
+    // with the tunnel's rules below.
+    if (!ppp) CheckSequencing(c, s);
     if (s.has_reorder_timeout()) CheckReorderTimeout(c, s.reorder_timeout());
-    if (s.has_mtu() && (s.mtu() < 68 || s.mtu() > 65535)) {
+    if (ppp && s.has_mtu()) {
+      c.Fail("spec.mtu", absl::StrCat("not for PPP sessions, whose interface is pppd's: set ppp.mtu (and "
+                                      "ppp.mru) instead; got ",
+                                      s.mtu()));
+    } else if (s.has_mtu() && (s.mtu() < 68 || s.mtu() > 65535)) {
       c.Fail("spec.mtu", absl::StrCat("must be between 68 and 65535, got ", s.mtu()));
     }
   }
 
+  if (v2_ppp) {
+    if (s.l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_DEFAULT) {
+      c.Fail("spec.l2_specific_sublayer",
+             "L2TPv2 has no L2-specific sublayer (RFC 2661): leave it unset or NONE, got DEFAULT");
+    }
+    if (!s.remote_end_id().empty()) {
+      c.Fail("spec.remote_end_id", absl::StrCat("only for sessions of DYNAMIC L2TPv3 tunnels; tunnel ",
+                                                Quote(s.tunnel()), " is L2TPv2: leave it unset"));
+    }
+  }
   if (in_tunnel && !v2) {
     const std::string& id = s.remote_end_id();
     if (!dynamic) {
@@ -297,6 +613,12 @@ void CheckSession(Checker& c, const v1::Session& session, const v1::TunnelSpec* 
     } else if (ByteOutside(id, 0x20, 0x7e)) {
       c.Fail("spec.remote_end_id", absl::StrCat("must be printable ASCII, got ", Quote(id)));
     }
+  }
+  if (in_tunnel && dynamic && ppp) {
+    // In L2TPv3 the sequence number rides in the sublayer; in L2TPv2 in
+    // its own header, so any sublayer setting will do.
+    if (!v2) CheckSequencing(c, s);
+    CheckPpp(c, s, *tunnel);
   }
 }
 
@@ -319,7 +641,9 @@ std::vector<Violation> ValidateTunnel(const v1::Tunnel& tunnel, std::string_view
 
   const uint32_t version = VersionOf(s);
   if (version == 2 && !dynamic) {
-    c.Fail("spec.version", "L2TPv2 is reserved for PPP pseudowires and not supported yet; use 3");
+    c.Fail("spec.version",
+           "L2TPv2 needs the control protocol: its sessions are PPP pseudowires, whose calls it places; set "
+           "control.mode to DYNAMIC, or use 3");
   } else if (version != 3 && version != 2) {
     c.Fail("spec.version", dynamic ? absl::StrCat("must be 3, or 2 for L2TPv2, got ", s.version())
                                    : absl::StrCat("must be 3, got ", s.version()));
@@ -434,19 +758,86 @@ std::string SecretFileError(const std::string& path) {
   return std::string(secret.status().message());
 }
 
+std::string PppSecretsFileError(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return absl::StrCat("cannot read the secrets file: ", std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return "the secrets file is not a regular file";
+  }
+  // Read whole (one byte more than allowed tells "too long"), then wiped:
+  // proves it readable without keeping any of it.
+  std::string buf(kMaxPppSecretsFileBytes + 1, '\0');
+  size_t n = 0;
+  int err = 0;
+  while (n < buf.size()) {
+    const ssize_t r = read(fd, buf.data() + n, buf.size() - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) err = errno;
+    if (r <= 0) break;
+    n += static_cast<size_t>(r);
+  }
+  close(fd);
+  explicit_bzero(buf.data(), n);
+  if (err != 0) return absl::StrCat("cannot read the secrets file: ", std::strerror(err));
+  if (n == 0) return "the secrets file is empty";
+  if (n > kMaxPppSecretsFileBytes) {
+    return absl::StrCat("the secrets file is longer than ", kMaxPppSecretsFileBytes, " bytes (1 MiB)");
+  }
+  return "";
+}
+
 std::vector<Violation> CheckSecretFiles(const v1::ApplyRequest& request) {
   std::vector<Violation> out;
+  std::map<std::string, const v1::TunnelSpec*> tunnels;  // the request's, for the sides of its sessions
   for (int i = 0; i < request.tunnels_size(); ++i) {
     const v1::TunnelSpec& s = request.tunnels(i).spec();
+    tunnels.emplace(request.tunnels(i).name(), &s);
     if (!IsDynamic(s)) continue;  // ValidateTunnel refuses a secret file there
     const std::string& file = s.control().secret_file();
-    // Paths ValidateTunnel refuses are left to it.
-    if (file.empty() || file.front() != '/' || file.find('\0') != std::string::npos ||
-        file.size() >= PATH_MAX)
-      continue;
+    if (!IsWellFormedPath(file)) continue;  // ValidateTunnel's to refuse (or none)
     if (auto e = SecretFileError(file); !e.empty()) {
       out.push_back({absl::StrCat("tunnels[", i, "].spec.control.secret_file"), std::move(e)});
     }
+  }
+  for (int i = 0; i < request.sessions_size(); ++i) {
+    const v1::SessionSpec& s = request.sessions(i).spec();
+    if (s.pseudowire() != v1::PSEUDOWIRE_PPP) continue;  // validation refuses ppp there
+    // A field of the other side is the validation's to refuse, where the
+    // request says the side (the tunnel may also be a stored one).
+    auto role = v1::TunnelControl::ROLE_UNSPECIFIED;
+    if (auto t = tunnels.find(s.tunnel()); t != tunnels.end()) role = t->second->control().role();
+    const std::string& password = s.ppp().password_file();
+    if (role != v1::TunnelControl::ROLE_RESPONDER && IsWellFormedPath(password)) {
+      if (auto e = SecretFileError(password); !e.empty()) {
+        out.push_back({absl::StrCat("sessions[", i, "].spec.ppp.password_file"), std::move(e)});
+      }
+    }
+    const std::string& secrets = s.ppp().secrets_file();
+    if (role != v1::TunnelControl::ROLE_INITIATOR && IsWellFormedPath(secrets)) {
+      if (auto e = PppSecretsFileError(secrets); !e.empty()) {
+        out.push_back({absl::StrCat("sessions[", i, "].spec.ppp.secrets_file"), std::move(e)});
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Violation> FindUnsupportedPpp(const DesiredState& next, const DesiredState& stored,
+                                          const std::map<std::string, std::string>& paths,
+                                          std::string_view why) {
+  std::vector<Violation> out;
+  for (const auto& [name, session] : next.sessions) {
+    if (session.spec().pseudowire() != v1::PSEUDOWIRE_PPP) continue;
+    auto path = paths.find("session/" + name);
+    if (path == paths.end()) continue;
+    // Stamp keeps the resource_version of a spec the write leaves as it is.
+    auto old = stored.sessions.find(name);
+    if (old != stored.sessions.end() && old->second.resource_version() == session.resource_version())
+      continue;
+    out.push_back({absl::StrCat(path->second, ".spec.pseudowire"),
+                   absl::StrCat("PPP pseudowires need a datapath that can carry them: ", std::string(why))});
   }
   return out;
 }
@@ -504,6 +895,12 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
   std::map<uint32_t, std::string> ip_encap_ids;  // IP encap: unique per network namespace
   std::map<std::string, std::string> ifnames;
   std::map<std::pair<std::string, std::string>, std::string> remote_end_ids;  // (tunnel, id)
+  struct LnsPrefix {
+    std::string session;
+    uint32_t calls;  // max_sessions
+  };
+  std::map<std::string, LnsPrefix> lns_prefixes;  // interface_name of an LNS session
+  std::map<std::string, std::string> v2_lns;      // L2TPv2 tunnel -> its LNS session
   for (const auto& [name, s] : next.sessions) {
     const auto& spec = s.spec();
     // session_id 0: picked at run time (DYNAMIC), so it clashes with nothing.
@@ -538,6 +935,49 @@ std::vector<Violation> FindCollisions(const DesiredState& next,
                absl::StrCat("remote_end_id ", Quote(spec.remote_end_id()), " in tunnel ",
                             Quote(spec.tunnel())));
       }
+    }
+    if (tunnel != next.tunnels.end() && IsPppLns(tunnel->second.spec(), spec)) {
+      lns_prefixes.emplace(spec.interface_name(),
+                           LnsPrefix{name,
+                                     std::clamp<uint32_t>(spec.ppp().max_sessions(), 1, kMaxPppSessions)});
+      // An L2TPv2 call carries no Remote End ID to choose between LNS
+      // sessions: the tunnel's one takes them all.
+      if (IsL2tpv2(tunnel->second.spec())) {
+        auto [v2_it, v2_fresh] = v2_lns.emplace(spec.tunnel(), name);
+        if (!v2_fresh) {
+          report(
+              "session", v2_it->second, name, "spec.tunnel",
+              absl::StrCat("L2TPv2 RESPONDER tunnel ", Quote(spec.tunnel()),
+                           " (its calls name no pseudowire, so one LNS session answers them all; raise its "
+                           "ppp.max_sessions instead)"));
+        }
+      }
+    }
+  }
+  // An LNS session's interface_name is a prefix: its calls take PREFIX1 to
+  // PREFIXN. Prefixes never end in a digit, so a name is a call's of at
+  // most one prefix: the one left when its trailing digits are cut.
+  if (lns_prefixes.empty()) return out;
+  for (const auto& [name, s] : next.sessions) {
+    const std::string& ifname = s.spec().interface_name();
+    const size_t cut = ifname.find_last_not_of("0123456789") + 1;
+    if (cut == 0 || cut == ifname.size() || ifname[cut] == '0') continue;
+    auto owner = lns_prefixes.find(ifname.substr(0, cut));
+    uint32_t call = 0;
+    if (owner == lns_prefixes.end() || owner->second.session == name ||
+        !absl::SimpleAtoi(ifname.substr(cut), &call) || call > owner->second.calls)
+      continue;
+    const std::string& lns = owner->second.session;
+    if (auto p = paths.find("session/" + name); p != paths.end()) {
+      out.push_back({absl::StrCat(p->second, ".spec.interface_name"),
+                     absl::StrCat("interface ", Quote(ifname), " is call ", call, "'s of LNS session ",
+                                  Quote(lns), ", whose interface_name ", Quote(owner->first),
+                                  " is a prefix for its calls (1 to ", owner->second.calls, ")")});
+    } else if (auto lp = paths.find("session/" + lns); lp != paths.end()) {
+      out.push_back(
+          {absl::StrCat(lp->second, ".spec.interface_name"),
+           absl::StrCat("the prefix ", Quote(owner->first), " would give call ", call, " the interface ",
+                        Quote(ifname), ", which session ", Quote(name), " uses")});
     }
   }
   return out;

@@ -29,8 +29,10 @@ std::vector<Violation> ValidateTunnel(const l2tpagent::v1::Tunnel& tunnel, std::
 // A session's rules depend on its tunnel: session_id and peer_session_id are
 // non-zero in a STATIC tunnel, 0 or picked (session_id) and 0 (peer) in a
 // DYNAMIC one; remote_end_id is required in DYNAMIC L2TPv3 tunnels and
-// refused elsewhere; cookie is learned from the peer in DYNAMIC tunnels; a
-// DYNAMIC L2TPv2 tunnel holds no sessions yet (PPP). Hence four entry points:
+// refused elsewhere; cookie is learned from the peer in DYNAMIC tunnels; PPP
+// pseudowires need a DYNAMIC tunnel, are the only kind an L2TPv2 one holds
+// (with no cookies or sublayer), and their `ppp` fields are those of the
+// tunnel's side (INITIATOR: LAC, RESPONDER: LNS). Hence four entry points:
 //
 // All the rules, for a session of a STATIC tunnel: what callers that do not
 // know the tunnel check (the historical rules, unchanged).
@@ -51,6 +53,11 @@ std::vector<Violation> ValidateSessionAlone(const l2tpagent::v1::Session& sessio
 std::vector<Violation> ValidateSessionsInTunnels(const DesiredState& next,
                                                  const std::map<std::string, std::string>& paths);
 
+// PPP pseudowires (docs/api.md): at most this many calls per LNS session,
+// and secrets files (ppp.secrets_file) of at most this many bytes.
+inline constexpr uint32_t kMaxPppSessions = 10000;
+inline constexpr size_t kMaxPppSecretsFileBytes = size_t{1} << 20;
+
 // Whether the secret files of the request's DYNAMIC tunnels can be used:
 // each an existing regular file (the last component not a symbolic link, as
 // ReadSecretFile in common/secret_file.h opens it), readable, holding 1 to
@@ -59,13 +66,35 @@ std::vector<Violation> ValidateSessionsInTunnels(const DesiredState& next,
 // file), never for the state file the agent reloads at start: a file missing
 // then must not keep the agent from starting. The secret itself is never kept,
 // logged or returned (at most one byte of it is read, and wiped).
+//
+// PPP sessions' files too, on "sessions[i].spec.ppp.FIELD": password_file as
+// a secret file (it holds the LAC's password), secrets_file (an LNS's pppd
+// secrets) as PppSecretsFileError says. A file of the side the request's own
+// tunnel says the session is not on is left to the validation to refuse.
 std::vector<Violation> CheckSecretFiles(const l2tpagent::v1::ApplyRequest& request);
 // Why the file at `path` cannot be a secret file, or empty when it can.
 std::string SecretFileError(const std::string& path);
+// Why the file at `path` cannot be a PPP secrets file, or empty when it can:
+// a regular file, readable, 1 to kMaxPppSecretsFileBytes bytes. Its lines are
+// checked when a call starts (agent/ppp); read here, it is wiped at once.
+std::string PppSecretsFileError(const std::string& path);
+
+// The capability gate of PPP pseudowires: the PPP sessions a write creates or
+// changes (in `paths`, as for FindCollisions, with a spec that differs from
+// `stored`'s) when the datapath cannot carry them, each on
+// "PATH.spec.pseudowire" with `why` (what is missing, as the datapath says:
+// Datapath::PppSupport). PPP sessions stored before and left as they are pass:
+// a datapath that changed under them is the reconciler's to report.
+std::vector<Violation> FindUnsupportedPpp(const DesiredState& next, const DesiredState& stored,
+                                          const std::map<std::string, std::string>& paths,
+                                          std::string_view why);
 
 // Rules across the whole would-be desired state: ids, interface names,
 // remote_end_ids (per tunnel) and tunnel endpoints (UDP: both addresses and
-// ports; IP: both addresses) that must be unique. An id of 0 (DYNAMIC: picked
+// ports; IP: both addresses) that must be unique. An LNS PPP session's
+// interface_name is a prefix: the names of its calls (the prefix and 1 to
+// max_sessions) are taken too, and an L2TPv2 RESPONDER tunnel holds one LNS
+// session (its calls carry no Remote End ID to tell several apart). An id of 0 (DYNAMIC: picked
 // at run time) collides with nothing. `paths` maps "tunnel/NAME" or "session/NAME" to the request
 // path of resources the write touches; only those are reported, since the
 // stored ones were valid before.

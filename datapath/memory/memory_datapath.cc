@@ -6,8 +6,22 @@
 namespace l2tp::memory {
 
 std::vector<std::string> MemoryDatapath::Capabilities() const {
-  return {"encap/udp",      "encap/ip", "ipv4",       "ipv6",
-          "pseudowire/eth", "cookies",  "sequencing", "udp/shared-local-port"};
+  std::vector<std::string> caps = {"encap/udp",      "encap/ip", "ipv4",       "ipv6",
+                                   "pseudowire/eth", "cookies",  "sequencing", "udp/shared-local-port"};
+  std::lock_guard lock(mu_);
+  if (offer_ppp_) caps.emplace_back("pseudowire/ppp");
+  return caps;
+}
+
+absl::Status MemoryDatapath::PppSupport() const {
+  std::lock_guard lock(mu_);
+  if (offer_ppp_) return absl::OkStatus();
+  return absl::FailedPreconditionError("the memory datapath carries Ethernet pseudowires only");
+}
+
+void MemoryDatapath::OfferPpp(bool offer) {
+  std::lock_guard lock(mu_);
+  offer_ppp_ = offer;
 }
 
 absl::Status MemoryDatapath::MaybeFail() {

@@ -18,6 +18,8 @@ class MemoryDatapath : public Datapath {
  public:
   std::string_view Name() const override { return "memory"; }
   std::vector<std::string> Capabilities() const override;
+  // Ethernet only, unless a test calls OfferPpp: then "pseudowire/ppp" too.
+  absl::Status PppSupport() const override;
   absl::StatusOr<Observation> Observe() override;
   absl::Status CreateTunnel(const TunnelConfig& config) override;
   absl::Status DeleteTunnel(uint32_t tunnel_id) override;
@@ -32,6 +34,9 @@ class MemoryDatapath : public Datapath {
   void SetSessionCounters(uint32_t tunnel_id, uint32_t session_id, const Counters& c);
   // A device left behind with this agent's mark (as by a crash).
   void AddStrayInterface(const std::string& name);
+  // Says it can carry PPP pseudowires (it keeps no PPP state: for tests of
+  // what is accepted above the datapath).
+  void OfferPpp(bool offer);
 
  private:
   absl::Status MaybeFail();
@@ -43,6 +48,7 @@ class MemoryDatapath : public Datapath {
   absl::Status fail_status_;
   int writes_ = 0;
   std::set<std::string> strays_;
+  bool offer_ppp_ = false;
 };
 
 }  // namespace l2tp::memory

@@ -51,6 +51,11 @@ class UserspaceDatapath : public Datapath {
   // "io_uring" or "epoll": what the I/O threads use.
   std::string_view io() const;
   std::vector<std::string> Capabilities() const override;
+  absl::Status PppSupport() const override {
+    return absl::FailedPreconditionError(
+        "the userspace datapath carries Ethernet pseudowires only; PPP needs the kernel datapath (modules "
+        "l2tp_ppp and ppp_generic)");
+  }
   absl::StatusOr<Observation> Observe() override;
   absl::Status CreateTunnel(const TunnelConfig& config) override;
   absl::Status DeleteTunnel(uint32_t tunnel_id) override;

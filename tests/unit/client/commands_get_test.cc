@@ -100,6 +100,41 @@ TEST(GetCommandDynamicTest, TablesAndJsonShowTheControlProtocol) {
   EXPECT_EQ(config.tunnels(0).SerializeAsString(), testing::SampleDynamicTunnel().SerializeAsString());
 }
 
+// PPP's status fields reach -o json and -o yaml from the proto, as they are.
+TEST(GetCommandPppTest, JsonAndYamlCarryPppCalls) {
+  FakeAgent agent;
+  v1::Session s = testing::SampleDynamicSession();
+  s.set_name("dialin");
+  s.mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP);
+  s.mutable_spec()->mutable_ppp()->set_remote_address_pool("10.8.1.0/24");
+  s.mutable_spec()->mutable_ppp()->set_authentication(v1::PPP_AUTHENTICATION_CHAP);
+  auto* call = s.mutable_status()->add_ppp_calls();
+  call->set_session_id(31);
+  call->set_phase(v1::PPP_PHASE_AUTHENTICATING);
+  call->set_interface_name("ppp-in-1");
+  call->set_user("bob");
+  call->set_peer_address("10.8.1.1");
+  *agent.service().list_response.add_sessions() = s;
+  auto r = RunAgainst(agent, {"get", "sessions", "-o", "json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"remoteAddressPool\": \"10.8.1.0/24\""));
+  EXPECT_THAT(r.out, HasSubstr("\"pppCalls\": ["));
+  EXPECT_THAT(r.out, HasSubstr("\"phase\": \"PPP_PHASE_AUTHENTICATING\""));
+  EXPECT_THAT(r.out, HasSubstr("\"peerAddress\": \"10.8.1.1\""));
+  r = RunAgainst(agent, {"get", "sessions", "-o", "yaml"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("authentication: PPP_AUTHENTICATION_CHAP"));
+  EXPECT_THAT(r.out, HasSubstr("user: bob"));
+  v1::Config config;
+  ASSERT_TRUE(ParseConfigText(r.out, &config).ok()) << r.out;
+  ASSERT_EQ(config.sessions_size(), 1);
+  EXPECT_EQ(config.sessions(0).SerializeAsString(), s.SerializeAsString());
+  r = RunAgainst(agent, {"get", "sessions"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("PPP-PHASE       USER  ADDRESSES\n"));
+  EXPECT_THAT(r.out, HasSubstr("AUTHENTICATING  bob   -->10.8.1.1\n"));
+}
+
 TEST_F(GetCommandTest, OneByName) {
   *agent_.service().get_response.mutable_session() = SampleSession();
   auto r = RunAgainst(agent_, {"get", "session", "s1"});

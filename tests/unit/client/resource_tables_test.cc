@@ -229,6 +229,128 @@ TEST(ResourceTablesTest, StaticSessionsHaveNoControlColumns) {
             "s1    t1      1           2        l2tpeth0   FAILED  3m\n");
 }
 
+// ---- PPP pseudowires (issue 14)
+
+// An LAC session "dialout" of lac, authenticated as alice, its one call up.
+v1::Session LacPppSession() {
+  v1::Session s = SampleDynamicSession();
+  s.set_name("dialout");
+  s.mutable_spec()->clear_remote_end_id();  // an L2TPv2 tunnel's
+  s.mutable_spec()->clear_peer_cookie();
+  s.mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP);
+  s.mutable_spec()->set_interface_name("ppp-isp");
+  s.mutable_spec()->mutable_ppp()->set_user("alice");
+  s.mutable_status()->mutable_session_control()->clear_peer_cookie();
+  auto* call = s.mutable_status()->add_ppp_calls();
+  call->set_session_id(9);
+  call->set_peer_session_id(77);
+  call->set_phase(v1::PPP_PHASE_NETWORK);
+  call->set_interface_name("ppp-isp");
+  call->set_local_address("100.64.0.7");
+  call->set_peer_address("100.64.0.1");
+  *call->mutable_started_time() = testing::Ago(absl::Minutes(2));
+  *call->mutable_last_transition_time() = testing::Ago(absl::Minutes(1));
+  return s;
+}
+
+// An LNS session "dialin" of lns with three calls: bob's and carol's up,
+// a third that failed to authenticate.
+v1::Session LnsPppSession() {
+  v1::Session s = SampleDynamicSession();
+  s.set_name("dialin");
+  s.mutable_spec()->set_tunnel("lns");
+  s.mutable_spec()->set_remote_end_id("dialin");
+  s.mutable_spec()->clear_peer_cookie();
+  s.mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP);
+  s.mutable_spec()->set_interface_name("ppp-in-");
+  s.mutable_spec()->mutable_ppp()->set_max_sessions(8);
+  s.mutable_status()->clear_session_control();
+  s.mutable_status()->mutable_session_control()->set_state(v1::CONTROL_STATE_ESTABLISHED);
+  auto add = [&](uint32_t id, uint32_t peer, v1::PppPhase phase, const std::string& ifname,
+                 const std::string& user, const std::string& peer_address, absl::Duration ago) {
+    auto* call = s.mutable_status()->add_ppp_calls();
+    call->set_session_id(id);
+    call->set_peer_session_id(peer);
+    call->set_phase(phase);
+    call->set_interface_name(ifname);
+    call->set_user(user);
+    if (!peer_address.empty()) call->set_local_address("10.8.0.1");
+    call->set_peer_address(peer_address);
+    *call->mutable_last_transition_time() = testing::Ago(ago);
+    return call;
+  };
+  add(31, 501, v1::PPP_PHASE_NETWORK, "ppp-in-1", "bob", "10.8.1.1", absl::Hours(3));
+  add(32, 502, v1::PPP_PHASE_NETWORK, "ppp-in-2", "carol", "10.8.1.2", absl::Minutes(7));
+  add(33, 503, v1::PPP_PHASE_DEAD, "ppp-in-3", "", "", absl::Seconds(40))
+      ->set_last_failure("the peer failed to authenticate (exit 11)");
+  return s;
+}
+
+TEST(ResourceTablesTest, PppSessionsShowPhaseUserAddressesAndOneRowPerCall) {
+  google::protobuf::RepeatedPtrField<v1::Session> sessions;
+  *sessions.Add() = SampleSession();
+  *sessions.Add() = SampleDynamicSession();
+  *sessions.Add() = LacPppSession();
+  *sessions.Add() = LnsPppSession();
+  v1::Session waiting = LnsPppSession();  // no call yet
+  waiting.set_name("spare");
+  waiting.mutable_spec()->set_interface_name("ppp-sp-");
+  waiting.mutable_status()->clear_ppp_calls();
+  waiting.mutable_status()->set_phase(v1::PHASE_PENDING);
+  *sessions.Add() = waiting;
+  EXPECT_EQ(
+      SessionTable(sessions, /*wide=*/false, TestNow()).Render(),
+      "NAME      TUNNEL  SESSION-ID  PEER-ID  INTERFACE  PHASE    AGE  CONTROL      PPP-PHASE  USER   "
+      "ADDRESSES\n"
+      "s1        t1      1           2        l2tpeth0   FAILED   3m   static       -          -      -\n"
+      "pw1       lac     9           77       <auto>     READY    5s   ESTABLISHED  -          -      -\n"
+      "dialout   lac     9           77       ppp-isp    READY    5s   ESTABLISHED  NETWORK    alice  "
+      "100.64.0.7->100.64.0.1\n"
+      "dialin    lns     31          501      ppp-in-1   READY    5s   ESTABLISHED  NETWORK    bob    "
+      "10.8.0.1->10.8.1.1\n"
+      "dialin#2  lns     32          502      ppp-in-2   -        7m   -            NETWORK    carol  "
+      "10.8.0.1->10.8.1.2\n"
+      "dialin#3  lns     33          503      ppp-in-3   -        40s  -            DEAD       -      -\n"
+      "spare     lns     -           -        ppp-sp-    PENDING  5s   ESTABLISHED  -          -      -\n");
+  EXPECT_EQ(SessionTable(sessions, /*wide=*/true, TestNow()).Render(),
+            "NAME      TUNNEL  SESSION-ID  PEER-ID  INTERFACE  PHASE    AGE  CONTROL      PPP-PHASE  USER   "
+            "ADDRESSES               COOKIE             SUBLAYER  SEQ     MTU   REMOTE-END-ID  MESSAGE\n"
+            "s1        t1      1           2        l2tpeth0   FAILED   3m   static       -          -      "
+            "-                       a1b2c3d4/-         default   send    1400  -              interface "
+            "l2tpeth0 exists\n"
+            "pw1       lac     9           77       <auto>     READY    5s   ESTABLISHED  -          -      "
+            "-                       beef0002/cafe0001  default   <none>  auto  pw-1\n"
+            "dialout   lac     9           77       ppp-isp    READY    5s   ESTABLISHED  NETWORK    alice  "
+            "100.64.0.7->100.64.0.1  <none>             default   <none>  auto  -\n"
+            "dialin    lns     31          501      ppp-in-1   READY    5s   ESTABLISHED  NETWORK    bob    "
+            "10.8.0.1->10.8.1.1      <none>             default   <none>  auto  dialin\n"
+            "dialin#2  lns     32          502      ppp-in-2   -        7m   -            NETWORK    carol  "
+            "10.8.0.1->10.8.1.2      -                  -         -       -     -\n"
+            "dialin#3  lns     33          503      ppp-in-3   -        40s  -            DEAD       -      "
+            "-                       -                  -         -       -     -              ppp: the peer "
+            "failed to authenticate (exit 11)\n"
+            "spare     lns     -           -        ppp-sp-    PENDING  5s   ESTABLISHED  -          -      "
+            "-                       <none>             default   <none>  auto  dialin\n");
+}
+
+// A PPP session's first call failing says so in MESSAGE, after the status.
+TEST(ResourceTablesTest, PppFirstCallFailureFollowsTheStatusMessage) {
+  google::protobuf::RepeatedPtrField<v1::Session> sessions;
+  v1::Session s = LacPppSession();
+  auto* call = s.mutable_status()->mutable_ppp_calls(0);
+  call->set_phase(v1::PPP_PHASE_DEAD);
+  call->clear_local_address();
+  call->clear_peer_address();
+  call->set_last_failure("we failed to authenticate to the peer (exit 19)");
+  s.mutable_status()->set_message("redialing in 4s");
+  *sessions.Add() = s;
+  const std::string wide = SessionTable(sessions, /*wide=*/true, TestNow()).Render();
+  EXPECT_NE(wide.find("DEAD       alice  -  "), std::string::npos) << wide;
+  EXPECT_NE(wide.find("redialing in 4s; ppp: we failed to authenticate to the peer (exit 19)\n"),
+            std::string::npos)
+      << wide;
+}
+
 TEST(ResourceTablesTest, Counters) {
   Table table = CountersTable();
   AddCountersRow("s1", SampleSession().status().counters(), &table);

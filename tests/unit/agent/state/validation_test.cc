@@ -104,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSession{"no tunnel", [](v1::Session* s) { s->mutable_spec()->set_tunnel(""); }, "sessions[2].spec.tunnel", "required"},
         BadSession{"zero id", [](v1::Session* s) { s->mutable_spec()->set_session_id(0); }, "sessions[2].spec.session_id", "non-zero"},
         BadSession{"zero peer id", [](v1::Session* s) { s->mutable_spec()->set_peer_session_id(0); }, "sessions[2].spec.peer_session_id", "non-zero"},
-        BadSession{"ppp", [](v1::Session* s) { s->mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP); }, "sessions[2].spec.pseudowire", "not supported yet"},
+        BadSession{"ppp", [](v1::Session* s) { s->mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP); }, "sessions[2].spec.pseudowire", "need a DYNAMIC tunnel"},
         BadSession{"long ifname", [](v1::Session* s) { s->mutable_spec()->set_interface_name("abcdefghijklmnop"); }, "sessions[2].spec.interface_name", "at most 15 bytes, got 16"},
         BadSession{"slash ifname", [](v1::Session* s) { s->mutable_spec()->set_interface_name("a/b"); }, "sessions[2].spec.interface_name", "'/'"},
         BadSession{"dot ifname", [](v1::Session* s) { s->mutable_spec()->set_interface_name(".."); }, "sessions[2].spec.interface_name", "must not be"},
@@ -396,8 +396,7 @@ INSTANTIATE_TEST_SUITE_P(
                     t->mutable_spec()->mutable_control()->set_mode(Control::MODE_STATIC);
                     t->mutable_spec()->set_version(2);
                   },
-                  "tunnels[0].spec.version",
-                  "L2TPv2 is reserved for PPP pseudowires and not supported yet; use 3"},
+                  "tunnels[0].spec.version", "set control.mode to DYNAMIC, or use 3"},
         BadTunnel{"zero id, mode STATIC",
                   [](v1::Tunnel* t) {
                     t->mutable_spec()->mutable_control()->set_mode(Control::MODE_STATIC);
@@ -601,9 +600,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadDynamicSession{"unprintable remote end id",
                           [](v1::Session* s) { s->mutable_spec()->set_remote_end_id("pw\n1"); },
                           "sessions[2].spec.remote_end_id", "must be printable ASCII, got \"pw\\n1\""},
-        BadDynamicSession{"ppp",
-                          [](v1::Session* s) { s->mutable_spec()->set_pseudowire(v1::PSEUDOWIRE_PPP); },
-                          "sessions[2].spec.pseudowire", "not supported yet"},
+        BadDynamicSession{"ppp without pseudowire PPP",
+                          [](v1::Session* s) { s->mutable_spec()->mutable_ppp()->set_user("u"); },
+                          "sessions[2].spec.ppp",
+                          "only for PPP pseudowires; pseudowire is unset, which means ETH: set pseudowire to "
+                          "PPP, or leave ppp unset"},
         BadDynamicSession{"bad name", [](v1::Session* s) { s->set_name("S1"); }, "sessions[2].name",
                           "lower-case"}));
 
@@ -632,15 +633,18 @@ TEST(DynamicSessionValidationTest, RemoteEndIdOnlyInDynamicL2tpv3Tunnels) {
               HasSubstr("tunnel \"t1\" is STATIC"));
 }
 
-TEST(DynamicSessionValidationTest, SessionsOfDynamicL2tpv2TunnelsAreRefusedLikePpp) {
+// L2TPv2 carries PPP only: an Ethernet session there is refused on its
+// pseudowire, and nothing else is said about it.
+TEST(DynamicSessionValidationTest, SessionsOfDynamicL2tpv2TunnelsMustBePpp) {
   v1::Tunnel t = MakeDynamicTunnel("t1");
   t.mutable_spec()->set_version(2);
   for (v1::Session s : {MakeDynamicSession("s1", "t1", "pw-1"), MakeSession("s1", "t1", 5)}) {
     auto v = ValidateSessionOfTunnel(s, t.spec(), "sessions[0]");
     ASSERT_EQ(v.size(), 1u);
-    EXPECT_EQ(v[0].field, "sessions[0].spec.tunnel");
-    EXPECT_THAT(v[0].reason, HasSubstr("tunnel \"t1\" is a DYNAMIC L2TPv2 tunnel, whose sessions carry PPP"));
-    EXPECT_THAT(v[0].reason, HasSubstr("not supported yet"));
+    EXPECT_EQ(v[0].field, "sessions[0].spec.pseudowire");
+    EXPECT_EQ(v[0].reason,
+              "must be PPP: tunnel \"t1\" is L2TPv2, which carries PPP only (RFC 2661); got unset, "
+              "which means ETH");
   }
 }
 
