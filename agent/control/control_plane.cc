@@ -48,6 +48,16 @@ void Add(ControlCounters& to, const ControlCounters& c) {
   to.unexpected_peer += c.unexpected_peer;
 }
 
+// Whether the report may say something else after these updates: every
+// session change and state transition counts, and so does any news of a
+// tunnel not up (its message). What an ESTABLISHED tunnel's HELLOs bring
+// (round trip, retransmissions) does not.
+bool ChangesReport(const ControlUpdates& u) {
+  if (u.up_or_down || !u.sessions.empty()) return true;
+  return std::any_of(u.tunnels.begin(), u.tunnels.end(),
+                     [](const auto& t) { return t.second.state() != v1::CONTROL_STATE_ESTABLISHED; });
+}
+
 }  // namespace
 
 struct ControlPlane::PassIds {
@@ -121,6 +131,7 @@ void ControlPlane::Stop() {
   tunnels_.clear();
   closing_.clear();
   by_id_.clear();
+  RescheduleAll();  // none left
 }
 
 void ControlPlane::set_on_change(std::function<void()> fn) {
@@ -135,35 +146,57 @@ void ControlPlane::Wake() {
 
 // ---- the reconciler's side
 
-DynamicObjects ControlPlane::Sync(const DesiredState& desired) {
+std::shared_ptr<const DynamicObjects> ControlPlane::Sync(std::shared_ptr<const DesiredState> desired) {
   const TimePoint now = Clock::now();
-  std::map<std::string, std::vector<const v1::Session*>> sessions_of;
-  for (const auto& [name, s] : desired.sessions) sessions_of[s.spec().tunnel()].push_back(&s);
-  DynamicObjects report;
+  const bool changed = desired != synced_;
+  if (changed) {  // outside the lock: the control thread waits for no one
+    sessions_of_.clear();
+    for (const auto& [name, s] : desired->sessions) sessions_of_[s.spec().tunnel()].push_back(&s);
+    synced_ = std::move(desired);
+  }
+  std::shared_ptr<const DynamicObjects> report;
+  ControlUpdates updates;
   {
     std::lock_guard lock(mu_);
-    for (auto it = tunnels_.begin(); it != tunnels_.end();) {
-      auto want = desired.tunnels.find(it->first);
-      if (want == desired.tunnels.end() || !IsDynamic(want->second.spec())) {
-        Retire(now, std::move(it->second), "the tunnel was deleted");
-        it = tunnels_.erase(it);
-      } else {
-        ++it;
-      }
+    // The same desired state with every tunnel open: nothing to open or close.
+    if (changed || !open_failures_.empty()) {
+      SyncAll(now, *synced_);
+      RescheduleAll();
+      report_stale_ = true;
     }
-    PassIds ids{IdsInUse([&] { return UsedTunnelIds(desired); }),
-                IdsInUse([&] { return UsedSessionIds(desired); })};
-    for (const auto& [name, t] : desired.tunnels) {
-      if (IsDynamic(t.spec())) SyncTunnel(now, t, sessions_of[name], desired, ids);
+    if (RenewSpentSockets()) report_stale_ = true;
+    updates = TakeUpdatesLocked();
+    if (report_stale_) {
+      report_ = std::make_shared<const DynamicObjects>(Report(*synced_));
+      report_stale_ = false;
     }
-    std::erase_if(open_failures_, [&](const auto& kv) { return !desired.tunnels.count(kv.first); });
-    handed_over_.clear();  // what this pass did not resume is not wanted any more
-    RenewSpentSockets();
-    report = Report(desired);
+    report = report_;
   }
   Wake();  // deadlines may have moved
-  Publish(TakeUpdates());
+  Publish(std::move(updates));
   return report;
+}
+
+void ControlPlane::SyncAll(TimePoint now, const DesiredState& desired) {
+  for (auto it = tunnels_.begin(); it != tunnels_.end();) {
+    auto want = desired.tunnels.find(it->first);
+    if (want == desired.tunnels.end() || !IsDynamic(want->second.spec())) {
+      Retire(now, std::move(it->second), "the tunnel was deleted");
+      it = tunnels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  PassIds ids{IdsInUse([&] { return UsedTunnelIds(desired); }),
+              IdsInUse([&] { return UsedSessionIds(desired); })};
+  static const std::vector<const v1::Session*> kNone;
+  for (const auto& [name, t] : desired.tunnels) {
+    if (!IsDynamic(t.spec())) continue;
+    auto sessions = sessions_of_.find(name);
+    SyncTunnel(now, t, sessions != sessions_of_.end() ? sessions->second : kNone, desired, ids);
+  }
+  std::erase_if(open_failures_, [&](const auto& kv) { return !desired.tunnels.count(kv.first); });
+  handed_over_.clear();  // what this pass did not resume is not wanted any more
 }
 
 void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
@@ -264,6 +297,7 @@ void ControlPlane::DropClosing(uint32_t tunnel_id) {
     Add(retired_, t->counters());
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t->fd(), nullptr);
     by_id_.erase(tunnel_id);
+    Unschedule(tunnel_id);
     return true;
   });
 }
@@ -346,16 +380,19 @@ void ControlPlane::DatapathTunnelCreateFailed(uint32_t tunnel_id) {
 // A socket that carried a kernel tunnel cannot carry another one, and one
 // whose connection now has another peer id is about to be replaced in the
 // datapath: give the tunnel a fresh socket before the reconciler asks.
-void ControlPlane::RenewSpentSockets() {
+bool ControlPlane::RenewSpentSockets() {
+  bool replaced = false;
   for (auto& [name, t] : tunnels_) {
     if (!t->NeedsNewSocket()) continue;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, t->fd(), nullptr);
+    replaced = true;  // closed even when the new one fails
     if (auto st = t->ReplaceSocket(datapath_); !st.ok()) {
       L2TP_LOG(kError) << "control: tunnel/" << name << ": cannot open a new socket: " << st.message();
       continue;
     }
     Watch(*t, true);
   }
+  return replaced;
 }
 
 // Whether this thread reads the tunnel's socket (else the datapath does).
@@ -385,6 +422,7 @@ void ControlPlane::ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> fra
       return;
     }
     it->second->Receive(Clock::now(), frame);
+    Reschedule(tunnel_id);
   }
   Wake();  // a reply may have moved the deadlines
   Publish(TakeUpdates());
@@ -398,12 +436,10 @@ void ControlPlane::Loop() {
     int wait_ms = kMaxWaitMs;
     {
       std::lock_guard lock(mu_);
-      const TimePoint now = Clock::now();
-      for (const auto& [id, t] : by_id_) {
-        if (auto d = t->NextDeadline()) {
-          const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*d - now).count();
-          wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
-        }
+      if (!deadlines_.empty()) {
+        const auto ms =
+            std::chrono::ceil<std::chrono::milliseconds>(deadlines_.begin()->first - Clock::now()).count();
+        wait_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, wait_ms));
       }
     }
     const int n = epoll_wait(epoll_fd_, events, 64, wait_ms);
@@ -418,7 +454,9 @@ void ControlPlane::Loop() {
           continue;
         }
         auto it = by_id_.find(static_cast<uint32_t>(events[i].data.u64));
-        if (it != by_id_.end() && !it->second->datapath_reads()) it->second->ReadSocket(now, kReadBudget);
+        if (it == by_id_.end() || it->second->datapath_reads()) continue;
+        it->second->ReadSocket(now, kReadBudget);
+        Reschedule(it->first);
       }
       RunTimers(Clock::now());
     }
@@ -426,8 +464,16 @@ void ControlPlane::Loop() {
   }
 }
 
+// Runs the connections due, each once: one still due after its OnTimer
+// waits for the next wake-up, which comes at once.
 void ControlPlane::RunTimers(TimePoint now) {
-  for (const auto& [id, t] : by_id_) t->OnTimer(now);
+  std::vector<uint32_t> due;
+  for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
+    due.push_back(it->second);
+  for (uint32_t id : due) {
+    if (auto it = by_id_.find(id); it != by_id_.end()) it->second->OnTimer(now);
+    Reschedule(id);
+  }
   // Retired connections done lingering go, with their sockets.
   std::vector<uint32_t> done;
   for (const auto& t : closing_) {
@@ -436,8 +482,37 @@ void ControlPlane::RunTimers(TimePoint now) {
   for (uint32_t id : done) DropClosing(id);
 }
 
+void ControlPlane::Reschedule(uint32_t tunnel_id) {
+  auto it = by_id_.find(tunnel_id);
+  const std::optional<TimePoint> d = it != by_id_.end() ? it->second->NextDeadline() : std::nullopt;
+  auto was = deadline_of_.find(tunnel_id);
+  if (was != deadline_of_.end() && d == was->second) return;
+  Unschedule(tunnel_id);
+  if (!d) return;
+  deadline_of_[tunnel_id] = *d;
+  deadlines_.insert({*d, tunnel_id});
+}
+
+void ControlPlane::RescheduleAll() {
+  deadline_of_.clear();
+  deadlines_.clear();
+  for (const auto& [id, t] : by_id_) Reschedule(id);
+}
+
+void ControlPlane::Unschedule(uint32_t tunnel_id) {
+  auto it = deadline_of_.find(tunnel_id);
+  if (it == deadline_of_.end()) return;
+  deadlines_.erase({it->second, tunnel_id});
+  deadline_of_.erase(it);
+}
+
 ControlUpdates ControlPlane::TakeUpdates() {
   std::lock_guard lock(mu_);
+  return TakeUpdatesLocked();
+}
+
+ControlUpdates ControlPlane::TakeUpdatesLocked() {
+  if (ChangesReport(updates_)) report_stale_ = true;
   return std::exchange(updates_, {});
 }
 

@@ -60,7 +60,7 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   void Stop();
 
   // DynamicTunnels (the reconciler's thread)
-  DynamicObjects Sync(const DesiredState& desired) override;
+  std::shared_ptr<const DynamicObjects> Sync(std::shared_ptr<const DesiredState> desired) override;
   void DatapathTunnelCreated(uint32_t tunnel_id) override;
   void DatapathTunnelDeleted(uint32_t tunnel_id) override;
   void DatapathTunnelCreateFailed(uint32_t tunnel_id) override;
@@ -78,6 +78,9 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   void Wake();
   // Under mu_:
   struct PassIds;  // the tunnel and session ids in use, for one Sync pass
+  using SessionsByTunnel = std::map<std::string, std::vector<const l2tpagent::v1::Session*>>;
+  // Opens, retires and resyncs every DYNAMIC tunnel and its sessions.
+  void SyncAll(control::TimePoint now, const DesiredState& desired);
   void SyncTunnel(control::TimePoint now, const l2tpagent::v1::Tunnel& tunnel,
                   const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired,
                   PassIds& ids);
@@ -87,16 +90,22 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
                     const HandedOverSessions* resumed, PassIds& ids);
   void Retire(control::TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why);
   void Watch(DynamicTunnel& t, bool read);
-  void RenewSpentSockets();
+  bool RenewSpentSockets();  // whether any socket was replaced
   // Forgets a retired tunnel at once (its counters stay in retired_).
   void DropClosing(uint32_t tunnel_id);
   void RunTimers(control::TimePoint now);
+  // After anything that may have moved a connection's deadline (a frame,
+  // OnTimer, Sync opening, closing or changing connections).
+  void Reschedule(uint32_t tunnel_id);
+  void RescheduleAll();
+  void Unschedule(uint32_t tunnel_id);
   std::set<uint32_t> UsedTunnelIds(const DesiredState& desired) const;
   std::set<uint32_t> UsedSessionIds(const DesiredState& desired) const;
   DynamicObjects Report(const DesiredState& desired) const;
   // Publishes what was collected (without mu_).
   void Publish(ControlUpdates updates);
   ControlUpdates TakeUpdates();
+  ControlUpdates TakeUpdatesLocked();  // notes whether they change the report
 
   Datapath* datapath_;
   ControlPlaneOptions options_;
@@ -111,10 +120,23 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   std::map<std::string, std::unique_ptr<DynamicTunnel>> tunnels_;  // by name: desired
   std::vector<std::unique_ptr<DynamicTunnel>> closing_;            // StopCCN sent, lingering
   std::map<uint32_t, DynamicTunnel*> by_id_;                       // every live one, by local id
-  std::map<std::string, std::string> open_failures_;               // name -> why it could not open
-  std::map<std::string, HandedOver> handed_over_;                  // by tunnel name, until resumed
-  ControlCounters retired_;                                        // of connections gone
+  // When each live connection next needs OnTimer, by id and in time order:
+  // a wake-up runs the connections due and reads those with frames waiting,
+  // and touches no other.
+  std::map<uint32_t, control::TimePoint> deadline_of_;
+  std::set<std::pair<control::TimePoint, uint32_t>> deadlines_;
+  std::map<std::string, std::string> open_failures_;  // name -> why it could not open
+  std::map<std::string, HandedOver> handed_over_;     // by tunnel name, until resumed
+  ControlCounters retired_;                           // of connections gone
   ControlUpdates updates_;
+  // The last report, until something it says may have changed: the desired
+  // state, a tunnel or session opened, closed or changing state, a socket.
+  std::shared_ptr<const DynamicObjects> report_;
+  bool report_stale_ = true;
+  // The desired state of the last Sync, and its sessions by tunnel: only
+  // Sync touches them (the reconciler's thread).
+  std::shared_ptr<const DesiredState> synced_;
+  SessionsByTunnel sessions_of_;
   std::mt19937_64 random_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "agent/state/desired_state.h"
@@ -33,7 +34,10 @@ class DynamicTunnels {
   virtual ~DynamicTunnels() = default;
   // Starts control connections for new DYNAMIC tunnels and sessions, closes
   // those no longer desired or whose spec changed, and says what is up.
-  virtual DynamicObjects Sync(const DesiredState& desired) = 0;
+  // Both sides are immutable and shared, so that an unchanged steady state
+  // costs little: `desired` the same object as last time means the same
+  // desired state; the same report as last time means nothing in it changed.
+  virtual std::shared_ptr<const DynamicObjects> Sync(std::shared_ptr<const DesiredState> desired) = 0;
   // The datapath now holds (or no longer holds) managed tunnel `tunnel_id`:
   // a backend that reads managed sockets itself takes over the reading.
   // A socket that carried a kernel tunnel cannot carry another: after a

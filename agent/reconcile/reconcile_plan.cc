@@ -46,6 +46,7 @@ SessionConfig Comparable(const SessionConfig& want, const ObservedSession& have)
 }  // namespace
 
 bool SessionMatches(const SessionConfig& want, const ObservedSession& have) {
+  if (have.config == want) return true;  // the common case, without a copy
   return Comparable(want, have) == want;
 }
 
@@ -56,12 +57,8 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
   ReconcilePlan plan;
   std::vector<DatapathAction> session_deletes, tunnel_deletes, tunnel_creates, session_creates, modifies;
 
-  std::map<uint32_t, const ObservedTunnel*> have_tunnels;
-  for (const auto& t : observed.tunnels) have_tunnels[t.config.tunnel_id] = &t;
-  std::map<SessionKey, const ObservedSession*> have_sessions;
-  for (const auto& s : observed.sessions) {
-    have_sessions[{s.config.tunnel_id, s.config.session_id}] = &s;
-  }
+  const TunnelsById have_tunnels = ObservedTunnels(observed);
+  const SessionsById have_sessions = ObservedSessions(observed);
 
   // Tunnels: which are gone (or going) from the datapath after this plan.
   std::set<uint32_t> tunnels_removed;

@@ -2,6 +2,7 @@
 // function of (desired objects, observed objects, ownership).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -25,6 +26,41 @@ struct DesiredObjects {
   std::map<uint32_t, Tunnel> tunnels;      // by tunnel id
   std::map<SessionKey, Session> sessions;  // by (tunnel id, session id)
 };
+
+// What an Observation holds, by id: pointers into it in a sorted vector,
+// one allocation where a std::map takes one per object.
+template <typename Id, typename Observed>
+class ObservedById {
+ public:
+  using Entry = std::pair<Id, const Observed*>;
+  ObservedById(const std::vector<Observed>& objects, Id (*id_of)(const Observed&)) {
+    entries_.reserve(objects.size());
+    for (const Observed& o : objects) entries_.emplace_back(id_of(o), &o);
+    std::sort(entries_.begin(), entries_.end(),
+              [](const Entry& a, const Entry& b) { return a.first < b.first; });
+  }
+  const Observed* Find(const Id& id) const {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                               [](const Entry& e, const Id& i) { return e.first < i; });
+    return it != entries_.end() && it->first == id ? it->second : nullptr;
+  }
+  bool count(const Id& id) const { return Find(id) != nullptr; }
+  auto begin() const { return entries_.begin(); }  // in id order
+  auto end() const { return entries_.end(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+using TunnelsById = ObservedById<uint32_t, ObservedTunnel>;
+using SessionsById = ObservedById<SessionKey, ObservedSession>;
+inline TunnelsById ObservedTunnels(const Observation& o) {
+  return TunnelsById(o.tunnels, [](const ObservedTunnel& t) { return t.config.tunnel_id; });
+}
+inline SessionsById ObservedSessions(const Observation& o) {
+  return SessionsById(o.sessions, [](const ObservedSession& s) {
+    return SessionKey{s.config.tunnel_id, s.config.session_id};
+  });
+}
 
 struct DatapathAction {
   enum class Op { kDeleteSession, kDeleteTunnel, kCreateTunnel, kCreateSession, kModifySession };

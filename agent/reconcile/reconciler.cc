@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -31,8 +32,8 @@ struct Outcome {
 
 // What the datapath holds, by id.
 struct Held {
-  std::map<uint32_t, const ObservedTunnel*> tunnels;
-  std::map<SessionKey, const ObservedSession*> sessions;
+  TunnelsById tunnels;
+  SessionsById sessions;
 };
 
 }  // namespace reconciler_internal
@@ -170,7 +171,7 @@ void UpdateOwned(const DatapathAction& a, OwnedSet* owned) {
 
 // What we want, keyed the datapath's way: STATIC resources from their
 // specs, DYNAMIC ones as far as the control plane has set them up.
-DesiredObjects Want(const DesiredState& desired, const DynamicObjects& dynamic) {
+DesiredObjects BuildWant(const DesiredState& desired, const DynamicObjects& dynamic) {
   DesiredObjects want;
   for (const auto& [name, t] : desired.tunnels) {
     if (IsDynamic(t.spec())) continue;
@@ -187,11 +188,19 @@ DesiredObjects Want(const DesiredState& desired, const DynamicObjects& dynamic) 
   return want;
 }
 
+// Whether `key` ("tunnel/NAME", "session/NAME") names a desired resource.
+bool IsDesired(const std::string& key, const DesiredState& desired) {
+  bool found = false;
+  ForEachKind([&]<typename R>() {
+    using K = ResourceTraits<R>;
+    const std::string prefix = K::Key("");
+    if (key.starts_with(prefix)) found = K::Of(desired).count(key.substr(prefix.size())) > 0;
+  });
+  return found;
+}
+
 Held Index(const Observation& observed) {
-  Held held;
-  for (const auto& t : observed.tunnels) held.tunnels[t.config.tunnel_id] = &t;
-  for (const auto& s : observed.sessions) held.sessions[{s.config.tunnel_id, s.config.session_id}] = &s;
-  return held;
+  return Held{ObservedTunnels(observed), ObservedSessions(observed)};
 }
 
 }  // namespace
@@ -285,12 +294,24 @@ Reconciler::PassResult Reconciler::RunOnce() {
                    << result.actions << " writes (" << result.failures << " failed); tunnels "
                    << result.tunnels_ready << "/" << result.tunnels << " ready, sessions "
                    << result.sessions_ready << "/" << result.sessions << " ready";
-  // A pass over thousands of objects leaves megabytes of freed temporaries
-  // (snapshots, observations) spread over the malloc arenas of this and the
-  // gRPC threads: hand whole free pages back to the kernel.
-  malloc_trim(0);
+  TrimHeap(result);
   if (options_.on_pass) options_.on_pass(result);
   return result;
+}
+
+// A pass that rebuilt its desired objects or wrote the datapath leaves
+// megabytes of freed temporaries (snapshots, observations, the objects it
+// replaced) spread over the malloc arenas of this and the gRPC threads: hand
+// whole free pages back to the kernel. A pass that changed nothing freed
+// what the next one allocates again, and trimming after it costs page
+// faults and TLB shootdowns for nothing; every kTrimEvery-th pass still
+// trims, for what API calls and scrapes freed meanwhile.
+void Reconciler::TrimHeap(const PassResult& result) {
+  constexpr int kTrimEvery = 30;  // 5 minutes at the default resync interval
+  if (!want_rebuilt_ && result.actions == 0 && ++passes_since_trim_ < kTrimEvery) return;
+  malloc_trim(0);
+  want_rebuilt_ = false;
+  passes_since_trim_ = 0;
 }
 
 // A pass, in order: want (the desired state keyed the datapath's way),
@@ -298,13 +319,17 @@ Reconciler::PassResult Reconciler::RunOnce() {
 // stray interfaces, finish deletes, persist ownership, schedule retries.
 Reconciler::PassResult Reconciler::Pass() {
   PassResult result;
-  const Registry::Snapshot snap = registry_->SnapshotForReconcile();
+  const std::shared_ptr<const Registry::Snapshot> shared = registry_->SnapshotForReconcile();
+  const Registry::Snapshot& snap = *shared;
   if (datapath_ == nullptr) {
     ReportNoDatapath(snap);
     return result;
   }
-  const DynamicObjects dynamic = options_.dynamic ? options_.dynamic->Sync(snap.desired) : DynamicObjects{};
-  const DesiredObjects want = Want(snap.desired, dynamic);
+  static const auto kNoDynamic = std::make_shared<const DynamicObjects>();
+  const std::shared_ptr<const DynamicObjects> dynamic = options_.dynamic
+                                                            ? options_.dynamic->Sync({shared, &snap.desired})
+                                                            : kNoDynamic;
+  const DesiredObjects& want = Want(shared, dynamic);
   auto observed = datapath_->Observe();
   if (!observed.ok()) {
     result.observe_failed = true;
@@ -314,17 +339,19 @@ Reconciler::PassResult Reconciler::Pass() {
     return result;
   }
   const ReconcilePlan plan = ComputeReconcilePlan(want, *observed, snap.owned, options_.prune_unowned);
-  OwnedSet owned = snap.owned;
+  const bool writes = !plan.actions.empty() || !plan.adopt.tunnels.empty() || !plan.adopt.sessions.empty();
+  OwnedSet owned = writes ? snap.owned : OwnedSet{};  // copied only when the plan changes it
   Adopt(plan.adopt, want, &owned);
   Outcome outcome;
   Execute(plan, snap.desired, &owned, &outcome, &result);
-  const Observation after = ObserveAfter(*observed, result);
+  const std::optional<Observation> again = ObserveAgain(result);
+  const Observation& after = again ? *again : *observed;
   const Held held = Index(after);
   RecordStatuses(snap, want, held, outcome, &result);
-  RecordNotUp(snap, dynamic, &result);
+  RecordNotUp(snap, *dynamic, &result);
   RemoveStrayInterfaces(after, want, &result);
   FinishDeletes(snap, want, held);
-  PersistOwnership(std::move(owned), held);
+  PersistOwnership(writes ? owned : snap.owned, held);
   ScheduleRetries(snap.desired);
   return result;
 }
@@ -342,6 +369,19 @@ void Reconciler::ReportNoDatapath(const Registry::Snapshot& snap) {
     using K = ResourceTraits<R>;
     for (const auto& [name, r] : K::Of(snap.deleting)) registry_->FinishDeleting(K::kKind, name);
   });
+}
+
+// Rebuilt only when the desired state or the control plane's report changed.
+const DesiredObjects& Reconciler::Want(const std::shared_ptr<const Registry::Snapshot>& snap,
+                                       const std::shared_ptr<const DynamicObjects>& dynamic) {
+  if (snap != want_snapshot_ || dynamic != want_dynamic_) {
+    want_ = BuildWant(snap->desired, *dynamic);
+    want_rebuilt_ = true;
+    recorded_ = {};
+    want_snapshot_ = snap;
+    want_dynamic_ = dynamic;
+  }
+  return want_;
 }
 
 // Objects that already match become ours without a write.
@@ -445,36 +485,45 @@ void Reconciler::Failed(const DatapathAction& a, const Target& t, const absl::St
   Event(t.kind, a.name, v1::Event::REASON_FAILED, reason);
 }
 
-// Status comes from what the datapath holds after the writes.
-Observation Reconciler::ObserveAfter(const Observation& before, const PassResult& result) {
-  if (result.actions > 0) {
-    auto again = datapath_->Observe();
-    if (again.ok()) return *std::move(again);
-  }
-  return before;
+// Status comes from what the datapath holds after the writes; without
+// writes, that is the first observation (nullopt).
+std::optional<Observation> Reconciler::ObserveAgain(const PassResult& result) {
+  if (result.actions == 0) return std::nullopt;
+  auto again = datapath_->Observe();
+  if (!again.ok()) return std::nullopt;
+  return *std::move(again);
 }
 
-// Sets each desired resource's phase and counters; remembers the generation it is READY at.
+// Sets each desired resource's phase and counters; remembers the generation
+// it is READY at. In a steady state (READY as recorded, no repair under way)
+// this touches no map keyed by name and calls no one.
 void Reconciler::RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
                                 const Outcome& out, PassResult* result) {
   ForEachKind([&]<typename R>() {
     using K = ResourceTraits<R>;
     using D = DatapathKind<R>;
+    std::vector<Recorded>& recorded = K::Of(recorded_);
+    recorded.resize(K::Of(want).size());
+    auto last = recorded.begin();
     for (const auto& [id, w] : K::Of(want)) {
-      auto it = K::Of(held).find(id);
-      const bool found = it != K::Of(held).end();
+      Recorded& before = *last++;
+      const auto* have = K::Of(held).Find(id);
+      const bool matches = have != nullptr && D::Matches(w.config, *have);
+      const Counters counters = have != nullptr ? have->counters : Counters{};
+      ++(result->*D::kTotal);
+      if (matches) ++(result->*D::kReady);
+      if (matches && repairing_.empty() && before.Is(v1::PHASE_READY, "", counters)) continue;
       const std::string key = K::Key(w.name);
       const uint64_t generation = K::Of(snap.desired).at(w.name).generation();
       std::string message;
-      const v1::Phase phase = PhaseFor(key, found && D::Matches(w.config, *it->second), out, &message);
-      ++(result->*D::kTotal);
+      const v1::Phase phase = PhaseFor(key, matches, out, &message);
       if (phase == v1::PHASE_READY) {
         ready_generation_[key] = generation;
         repairing_.erase(key);
-        ++(result->*D::kReady);
       }
-      registry_->SetStatus(K::kKind, w.name, phase, message, generation,
-                           found ? ToProtoCounters(it->second->counters) : v1::Counters{});
+      if (before.Is(phase, message, counters)) continue;
+      registry_->SetStatus(K::kKind, w.name, phase, message, generation, ToProtoCounters(counters));
+      before = {true, phase, std::move(message), counters};
     }
   });
 }
@@ -547,24 +596,27 @@ void Reconciler::FinishDeletes(const Registry::Snapshot& snap, const DesiredObje
 }
 
 // Ownership covers what exists; persist it so a restart knows what is ours.
-void Reconciler::PersistOwnership(OwnedSet owned, const Held& held) {
+void Reconciler::PersistOwnership(const OwnedSet& owned, const Held& held) {
+  OwnedSet kept;  // a copy only once something owned is gone
+  const OwnedSet* persist = &owned;
   ForEachKind([&]<typename R>() {
     using K = ResourceTraits<R>;
-    std::erase_if(K::Of(owned), [&](const auto& id) { return !K::Of(held).count(id); });
+    auto gone = [&](const auto& id) { return !K::Of(held).count(id); };
+    if (std::ranges::none_of(K::Of(owned), gone)) return;
+    if (persist == &owned) {
+      kept = owned;
+      persist = &kept;
+    }
+    std::erase_if(K::Of(kept), gone);
   });
-  if (auto st = registry_->SetOwned(owned); !st.ok()) {
+  if (auto st = registry_->SetOwned(*persist); !st.ok()) {
     L2TP_LOG(kError) << "reconcile: cannot persist ownership: " << st.message();
   }
 }
 
 // Forgets the retries of resources that no longer exist; wakes the loop for the earliest one left.
 void Reconciler::ScheduleRetries(const DesiredState& desired) {
-  std::set<std::string> keys;
-  ForEachKind([&]<typename R>() {
-    using K = ResourceTraits<R>;
-    for (const auto& [name, r] : K::Of(desired)) keys.insert(K::Key(name));
-  });
-  std::erase_if(retries_, [&](const auto& kv) { return !keys.count(kv.first); });
+  std::erase_if(retries_, [&](const auto& kv) { return !IsDesired(kv.first, desired); });
   Clock::time_point next_retry = Clock::time_point::max();
   for (const auto& [key, r] : retries_) next_retry = std::min(next_retry, r.next);
   std::lock_guard lock(mu_);

@@ -7,10 +7,13 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <set>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/reconcile/backoff.h"
 #include "agent/reconcile/dynamic_tunnels.h"
@@ -77,10 +80,12 @@ class Reconciler {
   PassResult Pass();
   // The steps of a pass, in pass order (see Pass()).
   void ReportNoDatapath(const Registry::Snapshot& snap);
+  const DesiredObjects& Want(const std::shared_ptr<const Registry::Snapshot>& snap,
+                             const std::shared_ptr<const DynamicObjects>& dynamic);
   void Adopt(const OwnedSet& adopt, const DesiredObjects& want, OwnedSet* owned);
   void Execute(const ReconcilePlan& plan, const DesiredState& desired, OwnedSet* owned, Outcome* out,
                PassResult* result);
-  Observation ObserveAfter(const Observation& before, const PassResult& result);
+  std::optional<Observation> ObserveAgain(const PassResult& result);
   void RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
                       const Outcome& out, PassResult* result);
   // DYNAMIC resources whose control connection or session is not up.
@@ -88,8 +93,9 @@ class Reconciler {
   // Removes the datapath's stray interfaces that no desired session names.
   void RemoveStrayInterfaces(const Observation& observed, const DesiredObjects& want, PassResult* result);
   void FinishDeletes(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held);
-  void PersistOwnership(OwnedSet owned, const Held& held);
+  void PersistOwnership(const OwnedSet& owned, const Held& held);
   void ScheduleRetries(const DesiredState& desired);
+  void TrimHeap(const PassResult& result);  // after a pass
 
   // Parts of Execute(), for one action.
   bool Drifted(const Target& t) const;
@@ -124,6 +130,29 @@ class Reconciler {
   // Drift counted and logged, not yet READY again: counted once, however many
   // passes the repair takes.
   std::set<std::string> repairing_;
+  // The desired objects of the last pass, and what they were built from:
+  // the same snapshot and report give the same objects (Want()).
+  DesiredObjects want_;
+  std::shared_ptr<const Registry::Snapshot> want_snapshot_;
+  std::shared_ptr<const DynamicObjects> want_dynamic_;
+  // What RecordStatuses last told the registry, per entry of want_ (in its
+  // order; reset with it). While the snapshot stays the same object, the
+  // registry changes a resource's status only through SetStatus
+  // (registry.h), so the same status again needs no call.
+  struct Recorded {
+    bool valid = false;
+    l2tpagent::v1::Phase phase = l2tpagent::v1::PHASE_UNSPECIFIED;
+    std::string message;
+    Counters counters;
+    bool Is(l2tpagent::v1::Phase p, const std::string& m, const Counters& c) const {
+      return valid && phase == p && message == m && counters == c;
+    }
+  };
+  struct {
+    std::vector<Recorded> tunnels, sessions;
+  } recorded_;
+  bool want_rebuilt_ = false;  // since the last trim of the heap
+  int passes_since_trim_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -228,6 +228,7 @@ absl::Status Registry::CommitLocked(const DesiredState& next, const OwnedSet& ow
   }
   desired_ = next;
   owned_ = owned;
+  InvalidateSnapshotLocked();
   if (config != &config_names_) config_names_ = *config;
   if (!held_back_.empty()) HoldBackLocked();  // writes cannot add a clash, only end one
   return absl::OkStatus();
@@ -400,6 +401,7 @@ void Registry::AddRequestedLocked(const DesiredState& state, const RequestPaths&
 }
 
 void Registry::MarkDeletingLocked(const DesiredState& before, const DesiredState& after) {
+  InvalidateSnapshotLocked();
   const auto now = TimeUtil::GetCurrentTime();
   ForEachKindChildrenFirst([&]<typename R>() {
     using T = ResourceTraits<R>;
@@ -614,14 +616,17 @@ std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
   return rows;
 }
 
-Registry::Snapshot Registry::SnapshotForReconcile() const {
+std::shared_ptr<const Registry::Snapshot> Registry::SnapshotForReconcile() const {
   std::lock_guard lock(mu_);
-  Snapshot snap{desired_, owned_, deleting_};
-  if (held_back_.empty()) return snap;
-  for (const auto& [name, why] : held_back_) snap.desired.tunnels.erase(name);
-  std::erase_if(snap.desired.sessions,
-                [&](const auto& s) { return held_back_.count(s.second.spec().tunnel()); });
-  return snap;
+  if (snapshot_ != nullptr) return snapshot_;
+  auto snap = std::make_shared<Snapshot>(Snapshot{desired_, owned_, deleting_});
+  for (const auto& [name, why] : held_back_) snap->desired.tunnels.erase(name);
+  if (!held_back_.empty()) {
+    std::erase_if(snap->desired.sessions,
+                  [&](const auto& s) { return held_back_.count(s.second.spec().tunnel()); });
+  }
+  snapshot_ = std::move(snap);
+  return snapshot_;
 }
 
 void Registry::SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase,
@@ -702,6 +707,7 @@ void Registry::FinishDeleting(v1::ResourceKind kind, const std::string& name) {
     e.set_type(v1::WatchEvent::TYPE_DELETED);
     *T::Set(&e) = WithStatusLocked(it->second);
     T::Of(deleting_).erase(it);
+    InvalidateSnapshotLocked();
     status_.erase(T::Key(name));
     L2TP_LOG(kInfo) << T::Key(name) << " deleted from the datapath";
     hub_->Publish(e);

@@ -78,7 +78,12 @@ class Registry {
     OwnedSet owned;
     DesiredState deleting;  // deleted resources not yet gone from the datapath
   };
-  Snapshot SnapshotForReconcile() const;
+  // Immutable and shared: the same object until the registry changes, so a
+  // pass over an unchanged registry copies nothing (and can tell by the
+  // pointer). While it stays the same object, the phase, message and
+  // counters of a desired resource change only through SetStatus: the
+  // reconciler skips the calls that would change nothing.
+  std::shared_ptr<const Snapshot> SnapshotForReconcile() const;
   // Records what the reconciler saw for a resource. Publishes MODIFIED when
   // the phase, message or observed generation changed; counters silently.
   void SetStatus(l2tpagent::v1::ResourceKind kind, const std::string& name, l2tpagent::v1::Phase phase,
@@ -124,6 +129,7 @@ class Registry {
   void PublishLocked(l2tpagent::v1::WatchEvent::Type type, l2tpagent::v1::ResourceKind kind,
                      const std::string& name);
   void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
+  void InvalidateSnapshotLocked() { snapshot_.reset(); }
   void HoldBackLocked();
 
   // Per kind, R being l2tpagent::v1::Tunnel or l2tpagent::v1::Session (resource_traits.h).
@@ -153,6 +159,10 @@ class Registry {
   // a state from before that rule: name -> why. Kept FAILED and out of the
   // reconciler's snapshot, with their sessions, until the clash is gone.
   std::map<std::string, std::string> held_back_;
+  // What SnapshotForReconcile() returns, built on demand; dropped
+  // (InvalidateSnapshotLocked) by every write to desired_, owned_, deleting_
+  // or held_back_.
+  mutable std::shared_ptr<const Snapshot> snapshot_;
 };
 
 }  // namespace l2tp

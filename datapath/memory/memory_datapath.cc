@@ -36,6 +36,8 @@ absl::Status MemoryDatapath::MaybeFail() {
 absl::StatusOr<Observation> MemoryDatapath::Observe() {
   std::lock_guard lock(mu_);
   Observation obs;
+  obs.tunnels.reserve(tunnels_.size());
+  obs.sessions.reserve(sessions_.size());
   for (const auto& [id, t] : tunnels_) obs.tunnels.push_back(t);
   for (const auto& [key, s] : sessions_) obs.sessions.push_back(s);
   obs.stray_interfaces.assign(strays_.begin(), strays_.end());

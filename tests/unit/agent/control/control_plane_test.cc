@@ -75,7 +75,8 @@ struct Side {
   }
   void Add(const v1::Tunnel& t) { desired.tunnels[t.name()] = t; }
   void Add(const v1::Session& s) { desired.sessions[s.name()] = s; }
-  const DynamicObjects& Sync() { return last = plane->Sync(desired); }
+  // A new snapshot every time, as after a change in the registry.
+  const DynamicObjects& Sync() { return last = *plane->Sync(std::make_shared<const DesiredState>(desired)); }
 };
 
 // Syncs both sides until `done` holds, for at most `limit`.
@@ -336,6 +337,47 @@ TEST(ControlPlane, AnUnreadableSecretFileFailsTheTunnelNamingTheField) {
   ASSERT_TRUE(a.last.tunnels_not_up.count("t"));
   EXPECT_TRUE(a.last.tunnels_not_up.at("t").failed);
   EXPECT_NE(a.last.tunnels_not_up.at("t").message.find("control.secret_file"), std::string::npos);
+}
+
+// The reconciler's steady state: the same desired state (the same object)
+// gives back the same report, HELLOs notwithstanding, until a connection
+// changes.
+TEST(ControlPlane, TheSameDesiredStateGivesTheSameReportUntilAConnectionChanges) {
+  const uint16_t port = BasePort() + 18;
+  Side a, b;
+  a.Add(Dynamic("t", v1::TunnelControl::ROLE_INITIATOR, port, port + 1));
+  b.Add(Dynamic("t", v1::TunnelControl::ROLE_RESPONDER, port + 1, port));
+  a.Add(Pseudowire("a1", "t", "pw-one"));
+  b.Add(Pseudowire("b1", "t", "pw-one"));
+  const auto desired_a = std::make_shared<const DesiredState>(a.desired);
+  const auto desired_b = std::make_shared<const DesiredState>(b.desired);
+  auto up = [&] {
+    const bool a_up = a.plane->Sync(desired_a)->sessions.count("a1");
+    return b.plane->Sync(desired_b)->sessions.count("b1") && a_up;
+  };
+  const auto end = std::chrono::steady_clock::now() + milliseconds(8000);
+  while (!up() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE(up());
+
+  constexpr int kHello = 6;
+  const auto hellos = [&] { return a.plane->counters().sent[kHello] + a.plane->counters().received[kHello]; };
+  std::this_thread::sleep_for(milliseconds(1500));  // the last acks and status settle
+  const std::shared_ptr<const DynamicObjects> settled = a.plane->Sync(desired_a);
+  const uint64_t hellos_before = hellos();
+  std::this_thread::sleep_for(milliseconds(2500));  // HELLOs every second
+  EXPECT_GT(hellos(), hellos_before);
+  EXPECT_EQ(a.plane->Sync(desired_a), settled);
+
+  b.plane->Sync(std::make_shared<const DesiredState>());  // StopCCN
+  std::shared_ptr<const DynamicObjects> after;
+  const auto stop_end = std::chrono::steady_clock::now() + milliseconds(8000);
+  do {
+    std::this_thread::sleep_for(milliseconds(20));
+    after = a.plane->Sync(desired_a);
+  } while (!after->tunnels_not_up.count("t") && std::chrono::steady_clock::now() < stop_end);
+  EXPECT_NE(after, settled);
+  EXPECT_TRUE(after->tunnels_not_up.count("t"));
+  EXPECT_FALSE(after->sessions.count("a1"));
 }
 
 }  // namespace

@@ -20,9 +20,9 @@ struct FakeControlPlane : DynamicTunnels {
   DynamicObjects objects;
   std::vector<uint32_t> created, deleted;
   int syncs = 0;
-  DynamicObjects Sync(const DesiredState&) override {
+  std::shared_ptr<const DynamicObjects> Sync(std::shared_ptr<const DesiredState>) override {
     ++syncs;
-    return objects;
+    return std::make_shared<const DynamicObjects>(objects);
   }
   void DatapathTunnelCreated(uint32_t id) override { created.push_back(id); }
   void DatapathTunnelDeleted(uint32_t id) override { deleted.push_back(id); }

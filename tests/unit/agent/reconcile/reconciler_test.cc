@@ -123,6 +123,40 @@ TEST_F(ReconcilerTest, WatchersStillSeeStatusChanges) {
   registry_->Unwatch(sub);
 }
 
+// A pass over an unchanged state skips the status calls that would change
+// nothing, but still sees new counters, drift, and real status changes.
+TEST_F(ReconcilerTest, ASteadyPassStillSeesCountersDriftAndStatusChanges) {
+  ApplyBasic();
+  reconciler_->RunOnce();
+  std::vector<v1::WatchEvent> snapshot;
+  auto sub = registry_->Watch(&snapshot);
+  v1::WatchEvent e;
+  auto r = reconciler_->RunOnce();
+  EXPECT_EQ(r.actions, 0);
+  EXPECT_EQ(r.sessions_ready, 1);
+  EXPECT_FALSE(sub->Next(&e, std::chrono::milliseconds(10)));
+
+  Counters c;
+  c.rx_packets = 7;
+  dp_.SetSessionCounters(1, 10, c);
+  reconciler_->RunOnce();
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").counters().rx_packets(), 7u);
+  EXPECT_FALSE(sub->Next(&e, std::chrono::milliseconds(10)));  // counters alone make no event
+
+  ASSERT_TRUE(dp_.DeleteSession(1, 10).ok());  // behind the agent's back, and it cannot come back yet
+  dp_.FailNextWrites(1, absl::UnavailableError("injected"));
+  r = reconciler_->RunOnce();
+  EXPECT_EQ(r.session_repairs, 1);
+  ASSERT_TRUE(sub->Next(&e, std::chrono::milliseconds(100)));
+  EXPECT_EQ(e.session().status().phase(), v1::PHASE_FAILED);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the backoff
+  reconciler_->RunOnce();
+  ASSERT_TRUE(sub->Next(&e, std::chrono::milliseconds(100)));
+  EXPECT_EQ(e.session().status().phase(), v1::PHASE_READY);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").counters().rx_packets(), 0u);  // a new session
+  registry_->Unwatch(sub);
+}
+
 TEST_F(ReconcilerTest, RestartAdoptsWithZeroWrites) {
   ApplyBasic();
   reconciler_->RunOnce();

@@ -287,9 +287,9 @@ TEST_F(RegistryTest, AStoredDynamicClashLoadsAndHoldsTheLaterTunnelBack) {
   EXPECT_EQ(all.sessions(0).status().message(),
             "waiting for its tunnel \"b\", which is FAILED (not started)");
   auto snap = registry_->SnapshotForReconcile();
-  EXPECT_EQ(snap.desired.tunnels.size(), 2u);
-  EXPECT_FALSE(snap.desired.tunnels.count("b"));
-  EXPECT_TRUE(snap.desired.sessions.empty());
+  EXPECT_EQ(snap->desired.tunnels.size(), 2u);
+  EXPECT_FALSE(snap->desired.tunnels.count("b"));
+  EXPECT_TRUE(snap->desired.sessions.empty());
 
   // The --config file that declared them, applied again at start, still
   // applies: the clash is not its doing. A change that keeps it is refused.
@@ -314,8 +314,8 @@ TEST_F(RegistryTest, AStoredDynamicClashLoadsAndHoldsTheLaterTunnelBack) {
   EXPECT_EQ(all.tunnels(2).status().phase(), v1::PHASE_DELETING);
   EXPECT_EQ(all.sessions(0).status().message(), "waiting for the reconciler");
   snap = registry_->SnapshotForReconcile();
-  EXPECT_TRUE(snap.desired.tunnels.count("b"));
-  EXPECT_TRUE(snap.desired.sessions.count("pb"));
+  EXPECT_TRUE(snap->desired.tunnels.count("b"));
+  EXPECT_TRUE(snap->desired.sessions.count("pb"));
 }
 
 // A datapath that gives every tunnel its own socket (static kernel tunnels)
@@ -483,6 +483,45 @@ TEST_F(RegistryTest, WatchGivesSnapshotMarkerThenChanges) {
   registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PHASE_READY, "", 1, c);
   EXPECT_FALSE(sub->Next(&e, std::chrono::milliseconds(20)));
   registry_->Unwatch(sub);
+}
+
+// The reconciler's snapshot is shared while nothing changes, and replaced by
+// every change to what it holds: desired state, ownership, deletes.
+TEST_F(RegistryTest, TheReconcilersSnapshotIsTheSameObjectUntilAChange) {
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());
+  auto snap = registry_->SnapshotForReconcile();
+  EXPECT_EQ(registry_->SnapshotForReconcile(), snap);
+  ASSERT_TRUE(registry_->Apply(Batch()).ok());  // nothing changes
+  registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, "t1", v1::PHASE_READY, "", 1, {});
+  EXPECT_EQ(registry_->SnapshotForReconcile(), snap);
+
+  auto changed = Batch();
+  changed.mutable_sessions(0)->mutable_spec()->set_send_sequence(true);
+  ASSERT_TRUE(registry_->Apply(changed).ok());
+  auto next = registry_->SnapshotForReconcile();
+  EXPECT_NE(next, snap);
+  EXPECT_EQ(next->desired.sessions.at("s1").generation(), 2u);
+  EXPECT_EQ(snap->desired.sessions.at("s1").generation(), 1u);  // a snapshot never changes
+
+  OwnedSet owned;
+  owned.tunnels.insert(1);
+  ASSERT_TRUE(registry_->SetOwned(owned).ok());
+  snap = registry_->SnapshotForReconcile();
+  EXPECT_NE(snap, next);
+  EXPECT_TRUE(snap->owned.tunnels.count(1));
+  ASSERT_TRUE(registry_->SetOwned(owned).ok());  // the same
+  EXPECT_EQ(registry_->SnapshotForReconcile(), snap);
+
+  v1::DeleteRequest d;
+  d.set_kind(v1::RESOURCE_KIND_SESSION);
+  d.set_name("s2");
+  ASSERT_TRUE(registry_->Delete(d).ok());
+  next = registry_->SnapshotForReconcile();
+  EXPECT_NE(next, snap);
+  EXPECT_TRUE(next->deleting.sessions.count("s2"));
+  registry_->FinishDeleting(v1::RESOURCE_KIND_SESSION, "s2");
+  EXPECT_NE(registry_->SnapshotForReconcile(), next);
+  EXPECT_FALSE(registry_->SnapshotForReconcile()->deleting.sessions.count("s2"));
 }
 
 TEST_F(RegistryTest, LimitsAreResourceExhausted) {
