@@ -33,6 +33,26 @@ absl::Status CheckL2tpV2Id(const std::string& what, const char* field, uint32_t 
   return absl::OkStatus();
 }
 
+// COOKIE is what this end sends; PEER_COOKIE what it requires on receive.
+int PutCookies(nl_msg* m, const SessionConfig& c) {
+  int err = 0;
+  if (!c.cookie.empty())
+    err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
+  if (!c.peer_cookie.empty()) {
+    err |= nla_put(m, L2TP_ATTR_PEER_COOKIE, static_cast<int>(c.peer_cookie.size()), c.peer_cookie.data());
+  }
+  return err;
+}
+
+int PutSequencing(nl_msg* m, const SessionConfig& c) {
+  int err = nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
+            nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) |
+            nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
+  if (c.reorder_timeout_ms != 0)
+    err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);  // NLA_MSECS: u64 ms
+  return err;
+}
+
 }  // namespace
 
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
@@ -140,17 +160,7 @@ absl::StatusOr<NlMsgPtr> BuildSessionCreate(int family, const SessionConfig& c) 
             nla_put_u8(m, L2TP_ATTR_L2SPEC_TYPE,
                        c.l2spec == L2Spec::kNone ? L2TP_L2SPECTYPE_NONE : L2TP_L2SPECTYPE_DEFAULT) |
             nla_put_string(m, L2TP_ATTR_IFNAME, c.interface_name.c_str());
-  // COOKIE is what this end sends; PEER_COOKIE what it requires on receive.
-  if (!c.cookie.empty())
-    err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
-  if (!c.peer_cookie.empty()) {
-    err |= nla_put(m, L2TP_ATTR_PEER_COOKIE, static_cast<int>(c.peer_cookie.size()), c.peer_cookie.data());
-  }
-  err |= nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
-         nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) | nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
-  if (c.reorder_timeout_ms != 0) {
-    err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);  // NLA_MSECS: u64 ms
-  }
+  err |= PutCookies(m, c) | PutSequencing(m, c);
   if (err != 0) return Overflow();
   return msg;
 }
@@ -185,15 +195,9 @@ absl::StatusOr<NlMsgPtr> BuildPppSessionCreate(int family, uint32_t version, con
     // The kernel reads these for L2TPv3 tunnels only.
     err |= nla_put_u8(m, L2TP_ATTR_L2SPEC_TYPE,
                       c.l2spec == L2Spec::kNone ? L2TP_L2SPECTYPE_NONE : L2TP_L2SPECTYPE_DEFAULT);
-    if (!c.cookie.empty())
-      err |= nla_put(m, L2TP_ATTR_COOKIE, static_cast<int>(c.cookie.size()), c.cookie.data());
-    if (!c.peer_cookie.empty()) {
-      err |= nla_put(m, L2TP_ATTR_PEER_COOKIE, static_cast<int>(c.peer_cookie.size()), c.peer_cookie.data());
-    }
+    err |= PutCookies(m, c);
   }
-  err |= nla_put_u8(m, L2TP_ATTR_RECV_SEQ, c.require_sequence) |
-         nla_put_u8(m, L2TP_ATTR_SEND_SEQ, c.send_sequence) | nla_put_u8(m, L2TP_ATTR_LNS_MODE, c.lns_mode);
-  if (c.reorder_timeout_ms != 0) err |= nla_put_u64(m, L2TP_ATTR_RECV_TIMEOUT, c.reorder_timeout_ms);
+  err |= PutSequencing(m, c);
   if (err != 0) return Overflow();
   return msg;
 }
