@@ -105,6 +105,17 @@ void ControlConnection::RemoveSession(TimePoint now, uint32_t local_session_id, 
   sessions_.erase(local_session_id);
 }
 
+void ControlConnection::HangUp(TimePoint now, uint32_t local_session_id, const ResultCode& result) {
+  now_ = now;
+  Session* s = FindSession(local_session_id);
+  if (s == nullptr || s->status.state == SessionState::kIdle || s->status.state == SessionState::kDown)
+    return;
+  cdn_result_ = result;
+  SessionStep(*s, SessionEvent::kClose, absl::StrCat("we ended the call: ", result.message));
+  cdn_result_.reset();
+  CallEnded(*s);
+}
+
 // --- Time -------------------------------------------------------------------
 
 void ControlConnection::OnTimer(TimePoint now) {
@@ -120,6 +131,7 @@ void ControlConnection::OnTimer(TimePoint now) {
     linger_until_.reset();
     TunnelStep(TunnelEvent::kLingerOver, status_.message);
   }
+  PlaceDueCalls();
   if (status_.state == TunnelState::kEstablished && now - last_activity_ >= options_.hello_interval) {
     Send(BuildHello());
   }
@@ -137,6 +149,7 @@ std::optional<TimePoint> ControlConnection::NextDeadline() const {
   };
   consider(linger_until_);
   consider(reconnect_at_);
+  for (const auto& [id, session] : sessions_) consider(session.next_call_at);
   if (status_.state == TunnelState::kEstablished) consider(last_activity_ + options_.hello_interval);
   return next;
 }
@@ -321,6 +334,7 @@ void ControlConnection::HandleSessionMessage(MessageType type, const ControlMess
     ++stats_.malformed;
     if (Session* s = FindSession(ours)) {
       SessionStep(*s, SessionEvent::kBadMessage, std::string(st.message()), &m);
+      CallEnded(*s);
     } else if (type == MessageType::kIcrq && peer.session_id != 0) {
       Send(BuildCdn(options_.version, 0, peer.session_id,
                     Result(kCdnGeneralError, kErrorOutOfRange, std::string(st.message()))));
@@ -357,10 +371,12 @@ void ControlConnection::HandleSessionMessage(MessageType type, const ControlMess
     case MessageType::kIccn: SessionStep(*s, SessionEvent::kIccn, "ICCN received", &m); return;
     case MessageType::kCdn: {
       const std::optional<ResultCode> rc = ReadResultCode(m);
+      const bool live = s->status.state != SessionState::kDown && s->status.state != SessionState::kIdle;
       SessionStep(*s, SessionEvent::kCdn,
                   absl::StrCat("peer ended the session: ",
                                rc ? DescribeResultCode(MessageType::kCdn, *rc) : "no result code"),
                   &m);
+      if (live) CallEnded(*s);
       return;
     }
     default: ++stats_.illegal; return;
@@ -462,6 +478,9 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
     ++stats_.illegal;
     return;
   }
+  if (step->next == SessionState::kEstablished && s.status.state != SessionState::kEstablished) {
+    s.established_at = now_;
+  }
   s.status.state = step->next;
   s.status.message = why;
   const uint8_t v = options_.version;
@@ -486,8 +505,9 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
       break;
     case SessionAction::kSendCdn: {
       const bool error = event == SessionEvent::kBadMessage;
-      const ResultCode rc = error ? Result(kCdnGeneralError, kErrorOutOfRange, why)
-                                  : Result(kCdnAdminDisconnect, std::nullopt, why);
+      const ResultCode rc = cdn_result_ ? *cdn_result_
+                            : error     ? Result(kCdnGeneralError, kErrorOutOfRange, why)
+                                        : Result(kCdnAdminDisconnect, std::nullopt, why);
       Send(BuildCdn(v, s.local.session_id, s.status.peer.session_id, rc));
       break;
     }
@@ -520,11 +540,41 @@ void ControlConnection::EndSessions(SessionEvent event, const std::string& why) 
   }
 }
 
+// A call that lasted this long was a success: the next starts the backoff over.
+constexpr Duration kLastingCall = std::chrono::seconds(60);
+
+void ControlConnection::CallEnded(Session& s) {
+  if (s.status.state != SessionState::kDown || status_.state != TunnelState::kEstablished) return;
+  if (!calling_) {
+    SessionStep(s, SessionEvent::kNextCall, absl::StrCat(s.status.message, "; waiting for the next call"));
+    s.status.peer = PeerSession{};
+    return;
+  }
+  if (s.established_at != TimePoint{} && now_ - s.established_at >= kLastingCall) {
+    s.next_call_delay = std::chrono::seconds(1);
+  }
+  s.next_call_at = now_ + s.next_call_delay;
+  s.next_call_delay = std::min(s.next_call_delay * 2, options_.reconnect_max);
+}
+
+void ControlConnection::PlaceDueCalls() {
+  if (status_.state != TunnelState::kEstablished || !calling_) return;
+  for (auto& [id, s] : sessions_) {
+    if (!s.next_call_at || now_ < *s.next_call_at) continue;
+    s.next_call_at.reset();
+    s.established_at = TimePoint{};
+    s.status.peer = PeerSession{};
+    SessionStep(s, SessionEvent::kNextCall, "calling again");
+    SessionStep(s, SessionEvent::kOpen, "placing the call again");
+  }
+}
+
 void ControlConnection::GoneDown() {
   EndSessions(SessionEvent::kTunnelDown, status_.message);
   for (auto& [id, s] : sessions_) {
     s.status.state = SessionState::kIdle;  // ready for the next connection
     s.status.peer = PeerSession{};
+    s.next_call_at.reset();
   }
   linger_until_.reset();
   our_challenge_.clear();

@@ -11,6 +11,11 @@
 // an ICRQ only for a session it has: in v3 the same Remote End ID and
 // pseudowire type, in v2 any session it has not yet connected.
 //
+// A call that ends while the connection stays up (a CDN either way, a bad
+// message, HangUp) is followed by the next: the side that places calls
+// places it again with capped backoff (reset by a call that lasted), the
+// other waits for the peer's next ICRQ at once.
+//
 // Two INITIATORs (both ends configured alike) break the tie: every SCCRQ
 // carries a random Tie Breaker, and one that meets the peer's SCCRQ keeps
 // going only if its value is the lower (RFC 3931 section 5.4.3). The loser
@@ -138,6 +143,10 @@ class ControlConnection : private ChannelSink {
   void AddSession(TimePoint now, const LocalSession& local);
   // Sends CDN if the session is up, and forgets it.
   void RemoveSession(TimePoint now, uint32_t local_session_id, const std::string& why);
+  // Ends the session's current call with a CDN carrying `result` (what
+  // carried it failed: pppd exited, say) and keeps the session for the next
+  // call. Nothing happens unless a call is placed or up.
+  void HangUp(TimePoint now, uint32_t local_session_id, const ResultCode& result);
 
   const TunnelOptions& options() const { return options_; }
   const TunnelStatus& status() const { return status_; }
@@ -168,6 +177,10 @@ class ControlConnection : private ChannelSink {
   struct Session {
     LocalSession local;
     SessionStatus status;
+    // The caller's next call after one ended, and its backoff.
+    std::optional<TimePoint> next_call_at;
+    Duration next_call_delay{std::chrono::seconds(1)};
+    TimePoint established_at{};
   };
 
   // ChannelSink
@@ -195,6 +208,8 @@ class ControlConnection : private ChannelSink {
   int MatchingBusy(const PeerSession& peer) const;  // sessions that would match, none idle
   void OpenSessions();
   void EndSessions(SessionEvent event, const std::string& why);
+  void CallEnded(Session& s);  // a call is over, the connection is up: toward the next
+  void PlaceDueCalls();
   void Established();
   void ChooseNonces(const ControlMessage* from_peer);
   void GoneDown();
@@ -219,6 +234,7 @@ class ControlConnection : private ChannelSink {
   Duration reconnect_delay_{std::chrono::seconds(1)};
   uint64_t retransmissions_before_ = 0;    // of channels already replaced
   std::optional<ResultCode> stop_result_;  // what the next StopCCN says, when refusing
+  std::optional<ResultCode> cdn_result_;   // what the next local CDN says (HangUp)
   bool fresh_channel_ = false;             // responder: a new SCCRQ gets a new channel
 };
 

@@ -39,6 +39,8 @@ constexpr std::array kTable = {
     Row{S::kDown, E::kCdn, A::kNone, S::kDown},
     Row{S::kDown, E::kClose, A::kNone, S::kDown},
     Row{S::kDown, E::kTunnelDown, A::kNone, S::kDown},
+    // The next call: the answerer at once, the caller after its backoff.
+    Row{S::kDown, E::kNextCall, A::kNone, S::kIdle},
 };
 
 }  // namespace
@@ -68,6 +70,7 @@ std::string_view SessionEventName(SessionEvent e) {
     case E::kCdn: return "CDN";
     case E::kClose: return "close";
     case E::kTunnelDown: return "tunnel down";
+    case E::kNextCall: return "next call";
   }
   return "?";
 }

@@ -30,6 +30,7 @@ enum class SessionEvent : uint8_t {
   kCdn,         // the peer ends the session
   kClose,       // local: end it
   kTunnelDown,  // the control connection is gone
+  kNextCall,    // local: a call that ended is over; the session waits for (or places) the next
 };
 std::string_view SessionEventName(SessionEvent e);
 

@@ -487,5 +487,93 @@ TEST(ConnectionTest, ComesUpOverALossyUnderlay) {
   }
 }
 
+int Count(const End& e, MessageType t) {
+  return static_cast<int>(std::count(e.sent_types.begin(), e.sent_types.end(), static_cast<uint16_t>(t)));
+}
+
+// A refused call is placed again with a backoff that doubles (1 s, 2 s,
+// 4 s, ...), and goes through once the peer has the session.
+TEST(ConnectionTest, TheCallerCallsAgainWithBackoffAfterACallEnds) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->AddSession(p.now, Pw(1, "pw-late"));
+  p.a->Open(p.now);
+  p.Run(7500ms);  // calls at about 0, 1, 3 and 7 s
+  ASSERT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_EQ(Count(p.ea, MessageType::kIcrq), 4);
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kDown);
+  p.b->AddSession(p.now, Pw(11, "pw-late"));
+  p.Run(8s);  // the next at about 15 s
+  EXPECT_EQ(Count(p.ea, MessageType::kIcrq), 5);
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kEstablished);
+  EXPECT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+}
+
+// HangUp ends the call with the CDN given; the answerer's session takes the
+// caller's next call (L2TPv2: any idle session), which comes after 1 s.
+TEST(ConnectionTest, AHungUpCallIsFollowedByTheNext) {
+  for (uint8_t version : {kL2tpV2, kL2tpV3}) {
+    Pair p(Options(version, true, 5), Options(version, false, 6));
+    p.a->AddSession(p.now, Pw(1, "pw"));
+    p.b->AddSession(p.now, Pw(11, "pw"));
+    p.a->Open(p.now);
+    p.Run(1s);
+    ASSERT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+    const uint32_t first_peer = p.b->sessions()[0].peer.session_id;
+
+    p.a->HangUp(p.now, 1, ResultCode{kCdnGeneralError, kErrorGeneric, "pppd exited: LCP echo timeout"});
+    EXPECT_EQ(p.a->sessions()[0].state, SessionState::kDown);
+    EXPECT_THAT(p.a->sessions()[0].message, HasSubstr("we ended the call: pppd exited: LCP echo timeout"));
+    p.Pump();
+    // The answerer saw the reason, and waits for the next call.
+    bool saw_reason = false;
+    for (const SessionStatus& s : p.eb.session_log) {
+      saw_reason |= s.state == SessionState::kDown &&
+                    s.message.find("pppd exited: LCP echo timeout") != std::string::npos;
+    }
+    EXPECT_TRUE(saw_reason) << int(version);
+    EXPECT_EQ(p.b->sessions()[0].state, SessionState::kIdle);
+    EXPECT_THAT(p.b->sessions()[0].message, HasSubstr("waiting for the next call"));
+
+    p.Run(500ms);
+    EXPECT_EQ(p.a->sessions()[0].state, SessionState::kDown) << "no call again before the backoff";
+    p.Run(1s);
+    EXPECT_EQ(p.a->sessions()[0].state, SessionState::kEstablished) << int(version);
+    EXPECT_EQ(p.b->sessions()[0].state, SessionState::kEstablished) << int(version);
+    EXPECT_EQ(p.b->sessions()[0].peer.session_id, first_peer);
+    EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  }
+}
+
+// A session hung up by the answerer is called again by the caller too; the
+// backoff grows while calls end at once, and a call that lasted resets it.
+TEST(ConnectionTest, TheBackoffGrowsUntilACallLasts) {
+  Pair p(Options(kL2tpV3, true, 100), Options(kL2tpV3, false, 200));
+  p.a->AddSession(p.now, Pw(1, "pw"));
+  p.b->AddSession(p.now, Pw(11, "pw"));
+  p.a->Open(p.now);
+  p.Run(1s);
+  auto hang_up_when_up = [&](Duration within) {
+    const TimePoint end = p.now + within;
+    while (p.now < end && p.b->sessions()[0].state != SessionState::kEstablished) p.Run(50ms);
+    const TimePoint up = p.now;
+    p.b->HangUp(p.now, 11, ResultCode{kCdnGeneralError, kErrorGeneric, "the peer failed to authenticate"});
+    p.Pump();
+    return up;
+  };
+  TimePoint t0 = hang_up_when_up(1s);
+  TimePoint t1 = hang_up_when_up(5s);
+  TimePoint t2 = hang_up_when_up(5s);
+  EXPECT_GE(t1 - t0, 950ms);
+  EXPECT_LE(t1 - t0, 1200ms);
+  EXPECT_GE(t2 - t1, 1950ms);
+  EXPECT_LE(t2 - t1, 2200ms);
+  p.Run(5s);  // the third call is up; it lasts over a minute
+  ASSERT_EQ(p.a->sessions()[0].state, SessionState::kEstablished);
+  p.Run(61s);
+  TimePoint t3 = hang_up_when_up(1s);
+  TimePoint t4 = hang_up_when_up(5s);
+  EXPECT_LE(t4 - t3, 1200ms) << "a call that lasted starts the backoff over";
+}
+
 }  // namespace
 }  // namespace l2tp::control
