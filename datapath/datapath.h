@@ -86,6 +86,9 @@ struct ObservedSession {
   // the MTU: fields it cannot observe are not compared.
   bool l2spec_known = true;
   bool mtu_known = true;
+  // A PPP pseudowire session (its PPP channel's, OpenPppChannel): the
+  // reconciler leaves it to the PPP call runner that owns the channel.
+  bool ppp = false;
 };
 
 struct Observation {
@@ -116,6 +119,19 @@ class ControlFrameSink {
  public:
   virtual ~ControlFrameSink() = default;
   virtual void ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> frame) = 0;
+};
+
+// The PPP channel of a PPP pseudowire session (docs/ppp.md): the descriptor
+// pppd takes as its PPPoL2TP socket (`plugin pppol2tp.so pppol2tp <fd>`).
+// The session lives as long as its channel: destroying the channel ends it.
+class PppChannel {
+ public:
+  virtual ~PppChannel() = default;
+  // Owned by the channel, close-on-exec: whoever hands it to pppd gives pppd
+  // its own copy (dup2 in the child).
+  virtual int fd() const = 0;
+  // The session's counters, with the meaning of an Ethernet session's.
+  virtual absl::StatusOr<Counters> ReadCounters() const = 0;
 };
 
 // Notifications of changes made by others (see Datapath::WatchExternalChanges)
@@ -177,6 +193,24 @@ class Datapath {
   virtual bool ReadsManagedSockets() const { return false; }
   // Set once, before the first managed tunnel; must outlive the backend's use.
   virtual void SetControlFrameSink(ControlFrameSink* sink) { (void)sink; }
+
+  // ---- PPP pseudowires (docs/ppp.md), for the PPP call runner.
+  // Opens the PPP session `session` (ids, sequencing, LNS mode, reorder
+  // timeout, cookies for L2TPv3) in managed tunnel `tunnel`, which the
+  // datapath holds (CreateTunnel; L2TPv2 tunnels too), and returns its
+  // channel. The session belongs to the channel: it is not one
+  // CreateSession made, Observe() lists it while the channel lives, and
+  // destroying the channel deletes it. NOT_FOUND without the tunnel,
+  // ALREADY_EXISTS when the session exists. The default refuses with
+  // PppSupport()'s reason (FAILED_PRECONDITION).
+  virtual absl::StatusOr<std::unique_ptr<PppChannel>> OpenPppChannel(const TunnelConfig& tunnel,
+                                                                     const SessionConfig& session) {
+    (void)tunnel;
+    (void)session;
+    if (absl::Status st = PppSupport(); !st.ok()) return st;
+    return absl::UnimplementedError(
+        absl::StrCat("the ", std::string(Name()), " datapath opens no PPP channels"));
+  }
 
   // Removes a device Observe() listed in stray_interfaces, after checking
   // again that it carries this agent's mark and no session holds it.

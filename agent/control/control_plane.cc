@@ -90,7 +90,10 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(Datapath* dat
 }
 
 ControlPlane::ControlPlane(Datapath* datapath, ControlPlaneOptions options)
-    : datapath_(datapath), options_(std::move(options)), random_(std::random_device{}()) {}
+    : datapath_(datapath),
+      options_(std::move(options)),
+      random_(std::random_device{}()),
+      ppp_capable_(datapath->PppSupport().ok()) {}
 
 ControlPlane::~ControlPlane() {
   Stop();
@@ -103,6 +106,15 @@ void ControlPlane::Stop() {
   Wake();
   if (thread_.joinable()) thread_.join();
   { std::lock_guard wait_for_publishers(publish_mu_); }
+  // The calls' pppd first: their CDNs go out with the tunnels' below.
+  if (options_.ppp_calls != nullptr) {
+    std::map<uint64_t, RunningCall> calls;
+    {
+      std::lock_guard lock(mu_);
+      calls.swap(calls_);
+    }
+    for (const auto& [id, call] : calls) options_.ppp_calls->EndCall(id, "the agent is stopping");
+  }
   std::lock_guard lock(mu_);
   // Connections the next run can carry on are handed over; the others get
   // one StopCCN each, not waited for: the peer learns at once rather than
@@ -149,9 +161,13 @@ void ControlPlane::Wake() {
 std::shared_ptr<const DynamicObjects> ControlPlane::Sync(std::shared_ptr<const DesiredState> desired) {
   const TimePoint now = Clock::now();
   const bool changed = desired != synced_;
+  std::set<std::string> ppp_sessions;
   if (changed) {  // outside the lock: the control thread waits for no one
     sessions_of_.clear();
-    for (const auto& [name, s] : desired->sessions) sessions_of_[s.spec().tunnel()].push_back(&s);
+    for (const auto& [name, s] : desired->sessions) {
+      sessions_of_[s.spec().tunnel()].push_back(&s);
+      if (s.spec().pseudowire() == v1::PSEUDOWIRE_PPP) ppp_sessions.insert(name);
+    }
     synced_ = std::move(desired);
   }
   std::shared_ptr<const DynamicObjects> report;
@@ -159,6 +175,13 @@ std::shared_ptr<const DynamicObjects> ControlPlane::Sync(std::shared_ptr<const D
   {
     std::lock_guard lock(mu_);
     // The same desired state with every tunnel open: nothing to open or close.
+    if (changed) {
+      for (const std::string& name : ppp_sessions_) {
+        if (!ppp_sessions.count(name)) ppp_forget_.push_back(name);
+      }
+      ppp_sessions_ = std::move(ppp_sessions);
+      ppp_dirty_ = true;
+    }
     if (changed || !open_failures_.empty()) {
       SyncAll(now, *synced_);
       RescheduleAll();
@@ -218,6 +241,7 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
       resume = std::move(h.mapped());
     }
     p.resume = resume.has_value();
+    p.offer_ppp = ppp_capable_;
     p.local_tunnel_id = resume ? resume->snapshot.local_tunnel_id
                         : tunnel.spec().tunnel_id() != 0
                             ? tunnel.spec().tunnel_id()
@@ -272,15 +296,24 @@ void ControlPlane::SyncSessions(TimePoint now, DynamicTunnel& t,
     if (h != held.end() && h->second == s->generation()) continue;
     if (h != held.end()) t.RemoveSession(now, s->name(), "the session's spec changed");
     uint32_t id = s->spec().session_id();
-    if (resumed != nullptr) {  // the ids the previous run used, if the spec is the same
+    const bool ppp = s->spec().pseudowire() == v1::PSEUDOWIRE_PPP;
+    if (resumed != nullptr && !ppp) {  // the ids the previous run used, if the spec is the same
       auto r = resumed->find(s->name());
       if (r != resumed->end() && r->second.first == s->generation()) id = r->second.second;
     }
-    if (id == 0) {
-      const bool v2 = desired.tunnels.at(t.name()).spec().version() == 2;
-      id = ids.sessions.Pick(random_, v2 ? 0xffff : 0xffffffff);
+    const v1::Tunnel& tunnel = desired.tunnels.at(t.name());
+    const uint32_t max_id = tunnel.spec().version() == 2 ? 0xffff : 0xffffffff;
+    // One id per call slot: an LNS template's calls each have their own.
+    std::vector<uint32_t> slot_ids(DynamicTunnel::CallSlots(tunnel, *s));
+    for (uint32_t& slot_id : slot_ids) {
+      slot_id = id != 0 ? id : ids.sessions.Pick(random_, max_id);
+      id = 0;
     }
-    t.AddSession(now, *s, id);
+    if (std::find(slot_ids.begin(), slot_ids.end(), 0u) != slot_ids.end()) {
+      L2TP_LOG(kError) << "control: session/" << s->name() << ": no free session id to pick";
+      continue;
+    }
+    t.AddSession(now, *s, slot_ids);
   }
 }
 
@@ -329,9 +362,9 @@ DynamicObjects ControlPlane::Report(const DesiredState& desired) const {
       continue;
     }
     const DynamicTunnel& dt = *it->second;
-    if (auto c = dt.DatapathTunnel(); c && c->version == 2) {
+    if (auto c = dt.DatapathTunnel(); c && c->version == 2 && !ppp_capable_) {
       r.tunnels_up_without_datapath[name] =
-          "control connection ESTABLISHED; an L2TPv2 tunnel enters the datapath with its first PPP session";
+          "control connection ESTABLISHED; the datapath carries no PPP, so no L2TPv2 tunnel enters it";
     } else if (c) {
       r.tunnels[name] = *c;
     } else {
@@ -349,6 +382,8 @@ DynamicObjects ControlPlane::Report(const DesiredState& desired) const {
       r.sessions_not_up[name] = {"waiting for the tunnel's control connection", false};
     } else if (auto c = it->second->DatapathSession(name)) {
       r.sessions[name] = *c;
+    } else if (auto up = it->second->PppSessionUp(name)) {
+      r.sessions_up_without_datapath[name] = *up;
     } else {
       r.sessions_not_up[name] = {it->second->SessionWaiting(name), false};
     }
@@ -362,6 +397,9 @@ void ControlPlane::DatapathTunnelCreated(uint32_t tunnel_id) {
   if (it == by_id_.end()) return;
   it->second->SocketHanded();
   if (datapath_->ReadsManagedSockets()) Watch(*it->second, false);
+  ppp_dirty_ = true;  // its PPP calls may start
+  report_stale_ = true;
+  Wake();
 }
 
 void ControlPlane::DatapathTunnelDeleted(uint32_t tunnel_id) {
@@ -370,6 +408,9 @@ void ControlPlane::DatapathTunnelDeleted(uint32_t tunnel_id) {
   if (it == by_id_.end()) return;
   it->second->SocketSpent();
   Watch(*it->second, true);
+  ppp_dirty_ = true;  // its PPP calls went with it
+  report_stale_ = true;
+  Wake();
 }
 
 void ControlPlane::DatapathTunnelCreateFailed(uint32_t tunnel_id) {
@@ -461,6 +502,7 @@ void ControlPlane::Loop() {
       RunTimers(Clock::now());
     }
     Publish(TakeUpdates());
+    RunPppCalls();
   }
 }
 
@@ -512,7 +554,13 @@ ControlUpdates ControlPlane::TakeUpdates() {
 }
 
 ControlUpdates ControlPlane::TakeUpdatesLocked() {
-  if (ChangesReport(updates_)) report_stale_ = true;
+  if (ChangesReport(updates_)) {
+    report_stale_ = true;
+    if (!updates_.sessions.empty() || updates_.up_or_down) {
+      ppp_dirty_ = true;
+      Wake();  // the control thread runs the PPP calls
+    }
+  }
   return std::exchange(updates_, {});
 }
 
@@ -534,6 +582,92 @@ void ControlPlane::Publish(ControlUpdates u) {
     for (double rtt : u.hello_round_trips) options_.on_hello_round_trip(rtt);
   }
   if (u.up_or_down && options_.on_change) options_.on_change();
+}
+
+// ---- PPP calls
+
+namespace {
+
+// The CDN of a call whose PPP side failed: no resources (the pool is used
+// up) or a general error with the reason (RFC 2661 section 4.4.2).
+control::ResultCode CallFailure(const absl::Status& st) {
+  return st.code() == absl::StatusCode::kResourceExhausted
+             ? control::ResultCode{control::kCdnNoResources, std::nullopt, std::string(st.message())}
+             : control::ResultCode{control::kCdnGeneralError, control::kErrorGeneric,
+                                   std::string(st.message())};
+}
+
+}  // namespace
+
+void ControlPlane::RunPppCalls() {
+  if (options_.ppp_calls == nullptr) return;
+  struct Start {
+    RunningCall where;
+    PppCallStart call;
+  };
+  std::vector<Start> starts;
+  std::vector<uint64_t> ends;
+  std::vector<std::string> forget;
+  {
+    std::lock_guard lock(mu_);
+    if (!ppp_dirty_ || stopping_) return;
+    ppp_dirty_ = false;
+    forget.swap(ppp_forget_);
+    std::map<std::tuple<uint32_t, uint32_t, uint64_t>, PppCallStart> up;
+    for (const auto& [name, t] : tunnels_) {
+      if (!t->HasPpp()) continue;
+      for (DynamicTunnel::PppCallUp& c : t->PppCallsUp()) {
+        up[{c.start.tunnel.tunnel_id, c.start.session_config.session_id, c.epoch}] = std::move(c.start);
+      }
+    }
+    for (auto it = calls_.begin(); it != calls_.end();) {
+      const RunningCall& c = it->second;
+      if (up.erase({c.tunnel_id, c.session_id, c.epoch}) == 0) {
+        ends.push_back(it->first);
+        it = calls_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& [key, call] : up) {
+      call.call_id = next_call_id_++;
+      RunningCall where{std::get<0>(key), std::get<1>(key), std::get<2>(key)};
+      calls_[call.call_id] = where;
+      starts.push_back({where, std::move(call)});
+    }
+  }
+  for (uint64_t id : ends) options_.ppp_calls->EndCall(id, "the L2TP call is over");
+  for (const std::string& name : forget) options_.ppp_calls->ForgetSession(name);
+  for (const Start& s : starts) {
+    const absl::Status st = options_.ppp_calls->StartCall(s.call);
+    if (st.ok()) continue;
+    L2TP_LOG(kWarning) << "control: session/" << s.call.session << ": call " << s.call.call_id
+                       << " cannot start its PPP side: " << st.message();
+    std::lock_guard lock(mu_);
+    if (calls_.erase(s.call.call_id) == 0) continue;
+    auto t = by_id_.find(s.where.tunnel_id);
+    if (t == by_id_.end()) continue;
+    t->second->HangUpCall(Clock::now(), s.where.session_id, s.where.epoch, CallFailure(st));
+    Reschedule(s.where.tunnel_id);
+  }
+  if (!starts.empty()) Publish(TakeUpdates());
+}
+
+void ControlPlane::PppCallEnded(uint64_t call_id, const std::string& why) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) return;  // ended here already
+    const RunningCall c = it->second;
+    calls_.erase(it);
+    if (auto t = by_id_.find(c.tunnel_id); t != by_id_.end()) {
+      t->second->HangUpCall(Clock::now(), c.session_id, c.epoch,
+                            control::ResultCode{control::kCdnGeneralError, control::kErrorGeneric, why});
+      Reschedule(c.tunnel_id);
+    }
+  }
+  Wake();
+  Publish(TakeUpdates());
 }
 
 ControlCounters ControlPlane::counters() const {

@@ -25,6 +25,7 @@
 #include "agent/control/control_updates.h"
 #include "agent/control/dynamic_tunnel.h"
 #include "agent/control/handover.h"
+#include "agent/control/ppp_call_runner.h"
 #include "agent/reconcile/dynamic_tunnels.h"
 #include "agent/state/event_log.h"
 #include "agent/state/registry.h"
@@ -42,6 +43,9 @@ struct ControlPlaneOptions {
   // old it may be. Empty path or zero age: Stop() sends StopCCN instead.
   std::string handover_path;
   std::chrono::seconds handover_max_age{30};
+  // Runs the pppd of PPP calls (agent/pppcalls); must outlive the control
+  // plane's Stop(). Null: PPP calls come up in L2TP but get no pppd.
+  PppCallRunner* ppp_calls = nullptr;
 };
 
 class ControlPlane : public DynamicTunnels, public ControlFrameSink {
@@ -71,6 +75,11 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   // Summed over every connection, those gone included.
   ControlCounters counters() const;
 
+  // The PPP call runner's word that call `call_id` ended on its own (pppd
+  // exited): its L2TP call is hung up with a CDN saying `why`. Any thread
+  // but one inside the runner's StartCall or EndCall.
+  void PppCallEnded(uint64_t call_id, const std::string& why);
+
  private:
   ControlPlane(Datapath* datapath, ControlPlaneOptions options);
 
@@ -89,6 +98,9 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
                     const std::vector<const l2tpagent::v1::Session*>& sessions, const DesiredState& desired,
                     const HandedOverSessions* resumed, PassIds& ids);
   void Retire(control::TimePoint now, std::unique_ptr<DynamicTunnel> t, const std::string& why);
+  // PPP calls (the control thread only, and Stop): starts the pppd of calls
+  // newly ESTABLISHED, ends those of calls over; without mu_.
+  void RunPppCalls();
   void Watch(DynamicTunnel& t, bool read);
   bool RenewSpentSockets();  // whether any socket was replaced
   // Forgets a retired tunnel at once (its counters stay in retired_).
@@ -137,6 +149,19 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   // Sync touches them (the reconciler's thread).
   std::shared_ptr<const DesiredState> synced_;
   SessionsByTunnel sessions_of_;
+  // PPP calls whose pppd runs (or is starting), by call id; the runner's
+  // calls are made by one thread at a time (RunPppCalls).
+  struct RunningCall {
+    uint32_t tunnel_id = 0;
+    uint32_t session_id = 0;
+    uint64_t epoch = 0;
+  };
+  std::map<uint64_t, RunningCall> calls_;
+  uint64_t next_call_id_ = 1;
+  bool ppp_dirty_ = false;               // a session or a datapath tunnel changed: RunPppCalls looks again
+  std::set<std::string> ppp_sessions_;   // PPP sessions desired at the last Sync
+  std::vector<std::string> ppp_forget_;  // PPP sessions no longer desired, for the runner
+  bool ppp_capable_ = false;             // the datapath carries PPP
   std::mt19937_64 random_;
 };
 

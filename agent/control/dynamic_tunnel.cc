@@ -14,6 +14,7 @@
 #include "agent/control/status_proto.h"
 #include "agent/reconcile/datapath_config.h"
 #include "agent/state/names.h"
+#include "agent/state/spec_defaults.h"
 #include "common/log.h"
 #include "control/auth.h"
 #include "google/protobuf/util/time_util.h"
@@ -56,6 +57,7 @@ control::TunnelOptions OptionsOf(const DynamicTunnel::Params& p) {
   if (c.retransmit_retries() != 0) o.retransmit_retries = static_cast<int>(c.retransmit_retries());
   if (c.receive_window() != 0) o.receive_window = static_cast<uint16_t>(c.receive_window());
   o.router_id = p.local_tunnel_id;
+  if (p.offer_ppp) o.pseudowire_types = {control::kPseudowireEth, control::kPseudowirePpp};
   return o;
 }
 
@@ -210,6 +212,10 @@ void DynamicTunnel::SessionChanged(const control::SessionStatus& status) {
   Session* s = FindByLocalId(status.local_session_id);
   if (s == nullptr) return;  // being removed
   const bool transition = s->status.state != status.state || s->status.message.empty();
+  if (status.state == control::SessionState::kEstablished &&
+      s->status.state != control::SessionState::kEstablished) {
+    ++s->epoch;
+  }
   s->status = status;
   v1::SessionControlStatus p = ToProto(status);
   *p.mutable_last_transition_time() = TimeUtil::GetCurrentTime();
@@ -230,7 +236,7 @@ control::LocalSession DynamicTunnel::LocalSessionOf(const Session& s) const {
   const v1::SessionSpec& spec = s.resource.spec();
   control::LocalSession l;
   l.session_id = s.local_id;
-  l.pseudowire_type = control::kPseudowireEth;
+  l.pseudowire_type = s.ppp ? control::kPseudowirePpp : control::kPseudowireEth;
   l.remote_end_id = spec.remote_end_id();
   std::string error;
   l.receive_cookie = ParseCookie(spec.peer_cookie(), &error).value_or(std::vector<uint8_t>{});
@@ -239,26 +245,43 @@ control::LocalSession DynamicTunnel::LocalSessionOf(const Session& s) const {
   return l;
 }
 
-void DynamicTunnel::AddSession(TimePoint now, const v1::Session& session, uint32_t local_session_id) {
-  Session& s = sessions_[session.name()];
-  s.resource = session;
-  s.local_id = local_session_id;
-  s.status = {};
-  connection_->AddSession(now, LocalSessionOf(s));
+uint32_t DynamicTunnel::CallSlots(const v1::Tunnel& tunnel, const v1::Session& session) {
+  if (!IsPppLns(tunnel.spec(), session.spec())) return 1;
+  return std::max<uint32_t>(1, session.spec().ppp().max_sessions());
+}
+
+void DynamicTunnel::AddSession(TimePoint now, const v1::Session& session,
+                               const std::vector<uint32_t>& local_session_ids) {
+  const bool lns = IsPppLns(params_.tunnel.spec(), session.spec());
+  for (size_t i = 0; i < local_session_ids.size(); ++i) {
+    const std::string key = lns ? absl::StrCat(session.name(), "#", i + 1) : session.name();
+    Session& s = sessions_[key];
+    s.resource = session;
+    s.local_id = local_session_ids[i];
+    s.status = {};
+    s.slot = lns ? static_cast<uint32_t>(i + 1) : 0;
+    s.epoch = 0;
+    s.ppp = session.spec().pseudowire() == v1::PSEUDOWIRE_PPP;
+    connection_->AddSession(now, LocalSessionOf(s));
+  }
 }
 
 void DynamicTunnel::RemoveSession(TimePoint now, const std::string& name, const std::string& why) {
-  auto it = sessions_.find(name);
-  if (it == sessions_.end()) return;
-  const uint32_t id = it->second.local_id;
-  sessions_.erase(it);
-  connection_->RemoveSession(now, id, why);
-  updates_->up_or_down = true;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (it->second.resource.name() != name) {
+      ++it;
+      continue;
+    }
+    const uint32_t id = it->second.local_id;
+    it = sessions_.erase(it);
+    connection_->RemoveSession(now, id, why);
+    updates_->up_or_down = true;
+  }
 }
 
 std::map<std::string, uint64_t> DynamicTunnel::SessionGenerations() const {
   std::map<std::string, uint64_t> out;
-  for (const auto& [name, s] : sessions_) out[name] = s.resource.generation();
+  for (const auto& [key, s] : sessions_) out[s.resource.name()] = s.resource.generation();
   return out;
 }
 
@@ -275,9 +298,14 @@ DynamicTunnel::Session* DynamicTunnel::FindByLocalId(uint32_t id) {
   return nullptr;
 }
 
+// PPP calls are not carried across a restart: their pppd and channel end
+// with the agent, so the next run's Resume ends them with a CDN and the
+// caller places them again.
 std::map<uint32_t, std::string> DynamicTunnel::SessionNames() const {
   std::map<uint32_t, std::string> out;
-  for (const auto& [name, s] : sessions_) out[s.local_id] = name;
+  for (const auto& [name, s] : sessions_) {
+    if (!s.ppp) out[s.local_id] = name;
+  }
   return out;
 }
 
@@ -314,7 +342,7 @@ std::optional<TunnelConfig> DynamicTunnel::DatapathTunnel() const {
 
 std::optional<SessionConfig> DynamicTunnel::DatapathSession(const std::string& name) const {
   auto it = sessions_.find(name);
-  if (it == sessions_.end() || !DatapathTunnel()) return std::nullopt;
+  if (it == sessions_.end() || it->second.ppp || !DatapathTunnel()) return std::nullopt;
   const Session& s = it->second;
   if (s.status.state != control::SessionState::kEstablished) return std::nullopt;
   // The spec as if written by hand: our ids and the cookie the peer assigned.
@@ -330,9 +358,71 @@ std::optional<SessionConfig> DynamicTunnel::DatapathSession(const std::string& n
 
 std::string DynamicTunnel::SessionWaiting(const std::string& name) const {
   auto it = sessions_.find(name);
+  if (it == sessions_.end()) it = sessions_.find(absl::StrCat(name, "#1"));  // an LNS template
   if (it == sessions_.end()) return "not known to the control connection";
   if (!DatapathTunnel()) return "waiting for the tunnel's control connection";
+  if (it->second.ppp && !DatapathHoldsTunnel()) return "waiting for the datapath to hold the tunnel";
   return DescribeSession(it->second.status);
+}
+
+// ---- PPP calls
+
+bool DynamicTunnel::DatapathHoldsTunnel() const {
+  return DatapathTunnel().has_value() && socket_handed_ && !socket_spent_;
+}
+
+bool DynamicTunnel::HasPpp() const {
+  return std::any_of(sessions_.begin(), sessions_.end(), [](const auto& kv) { return kv.second.ppp; });
+}
+
+std::vector<DynamicTunnel::PppCallUp> DynamicTunnel::PppCallsUp() const {
+  std::vector<PppCallUp> out;
+  if (!DatapathHoldsTunnel()) return out;
+  const std::optional<TunnelConfig> tunnel = DatapathTunnel();
+  for (const auto& [key, s] : sessions_) {
+    if (!s.ppp || s.status.state != control::SessionState::kEstablished) continue;
+    v1::TunnelSpec tunnel_spec = params_.tunnel.spec();
+    tunnel_spec.set_tunnel_id(params_.local_tunnel_id);
+    v1::SessionSpec spec = s.resource.spec();
+    spec.set_session_id(s.local_id);
+    spec.set_peer_session_id(s.status.peer.session_id);
+    spec.set_cookie(FormatCookie(s.status.peer.cookie));
+    if (s.status.peer.data_sequencing.value_or(0) != 0) spec.set_send_sequence(true);
+    PppCallUp c;
+    c.epoch = s.epoch;
+    c.start.session = s.resource.name();
+    c.start.slot = s.slot;
+    c.start.lns = IsPppLns(params_.tunnel.spec(), s.resource.spec());
+    c.start.tunnel = *tunnel;
+    c.start.session_config = ToSessionConfig(tunnel_spec, spec);
+    if (c.start.lns) c.start.session_config.interface_name = absl::StrCat(spec.interface_name(), s.slot);
+    c.start.ppp = spec.ppp();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void DynamicTunnel::HangUpCall(TimePoint now, uint32_t local_session_id, uint64_t epoch,
+                               const control::ResultCode& result) {
+  Session* s = FindByLocalId(local_session_id);
+  if (s == nullptr || s->epoch != epoch) return;  // that call is over already
+  connection_->HangUp(now, local_session_id, result);
+}
+
+std::optional<std::string> DynamicTunnel::PppSessionUp(const std::string& name) const {
+  if (!DatapathHoldsTunnel()) return std::nullopt;
+  uint32_t slots = 0, up = 0;
+  bool lns = false;
+  for (const auto& [key, s] : sessions_) {
+    if (s.resource.name() != name || !s.ppp) continue;
+    ++slots;
+    lns = s.slot != 0;
+    if (s.status.state == control::SessionState::kEstablished) ++up;
+  }
+  if (slots == 0) return std::nullopt;
+  if (lns) return absl::StrCat("accepting calls: ", up, " of ", slots, " in use");
+  if (up == 0) return std::nullopt;
+  return std::string("call ESTABLISHED; its PPP link is in ppp_calls");
 }
 
 void DynamicTunnel::SetDatapathReads(bool reads) {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "agent/control/control_stats.h"
 #include "agent/control/control_updates.h"
+#include "agent/control/ppp_call_runner.h"
 #include "control/codec.h"
 #include "control/connection.h"
 #include "datapath/datapath.h"
@@ -31,6 +32,7 @@ class DynamicTunnel : private control::ConnectionEvents {
     std::string host_name;         // the spec's, else the node's
     std::string secret;            // read from spec.control.secret_file
     bool resume = false;           // a previous run's connection follows (Resume): send no SCCRQ
+    bool offer_ppp = false;        // the datapath carries PPP: v3 offers PPP pseudowires too
   };
 
   // Opens the socket (through the datapath, which knows what kind it needs)
@@ -56,9 +58,30 @@ class DynamicTunnel : private control::ConnectionEvents {
   void OnTimer(control::TimePoint now);
   std::optional<control::TimePoint> NextDeadline() const;
 
-  // Sessions, by name. `local_session_id` is in use from then on.
-  void AddSession(control::TimePoint now, const l2tpagent::v1::Session& session, uint32_t local_session_id);
+  // Sessions, by name, with one local session id per call slot (CallSlots);
+  // the ids are in use from then on.
+  void AddSession(control::TimePoint now, const l2tpagent::v1::Session& session,
+                  const std::vector<uint32_t>& local_session_ids);
   void RemoveSession(control::TimePoint now, const std::string& name, const std::string& why);
+  // How many calls a session takes at once: an LNS template's max_sessions,
+  // else 1.
+  static uint32_t CallSlots(const l2tpagent::v1::Tunnel& tunnel, const l2tpagent::v1::Session& session);
+
+  // PPP sessions (docs/ppp.md). The calls ready for their pppd: ESTABLISHED,
+  // in a tunnel the datapath holds. `epoch` tells a slot's calls apart.
+  struct PppCallUp {
+    uint64_t epoch = 0;
+    PppCallStart start;  // call_id left 0
+  };
+  std::vector<PppCallUp> PppCallsUp() const;
+  // Ends call `epoch` of the slot with session id `local_session_id` (a
+  // later call of the slot is left alone); the next call follows.
+  void HangUpCall(control::TimePoint now, uint32_t local_session_id, uint64_t epoch,
+                  const control::ResultCode& result);
+  // A PPP session's status message while it is up (its calls carry it; no
+  // datapath session of the reconciler's): nullopt when not up or not PPP.
+  std::optional<std::string> PppSessionUp(const std::string& name) const;
+  bool HasPpp() const;
   // name -> generation of the sessions held.
   std::map<std::string, uint64_t> SessionGenerations() const;
   std::vector<uint32_t> SessionIds() const;
@@ -97,10 +120,14 @@ class DynamicTunnel : private control::ConnectionEvents {
   ControlCounters counters() const;
 
  private:
+  // A call slot: the session itself, or one of an LNS template's calls.
   struct Session {
     l2tpagent::v1::Session resource;
     uint32_t local_id = 0;
     control::SessionStatus status;
+    uint32_t slot = 0;   // an LNS template's call number (1..), else 0
+    uint64_t epoch = 0;  // calls ESTABLISHED so far
+    bool ppp = false;
   };
 
   DynamicTunnel(Params params, ManagedSocket socket, ControlUpdates* updates);
@@ -113,6 +140,7 @@ class DynamicTunnel : private control::ConnectionEvents {
   void CallRefused(const std::string& why) override;
 
   control::LocalSession LocalSessionOf(const Session& s) const;
+  bool DatapathHoldsTunnel() const;
   Session* FindByLocalId(uint32_t id);
 
   Params params_;
@@ -120,7 +148,7 @@ class DynamicTunnel : private control::ConnectionEvents {
   control::Transport transport_;
   ControlUpdates* updates_;
   std::unique_ptr<control::ControlConnection> connection_;
-  std::map<std::string, Session> sessions_;  // by name
+  std::map<std::string, Session> sessions_;  // by name; an LNS template's calls as name#slot
   bool datapath_reads_ = false;
   bool socket_handed_ = false;
   bool socket_spent_ = false;

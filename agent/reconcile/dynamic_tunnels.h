@@ -27,6 +27,9 @@ struct DynamicObjects {
   // tunnel comes with the first PPP session): READY, saying so.
   std::map<std::string, std::string> tunnels_up_without_datapath;
   std::map<std::string, NotUp> sessions_not_up;
+  // PPP sessions up: their calls' PPP channels carry them, not datapath
+  // sessions of the reconciler's. READY, saying so.
+  std::map<std::string, std::string> sessions_up_without_datapath;
 };
 
 class DynamicTunnels {

@@ -88,6 +88,7 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
   // Sessions. Those in a removed tunnel vanish with it.
   for (const auto& [key, have] : have_sessions) {
     if (tunnels_removed.count(key.first)) continue;
+    if (have->ppp) continue;  // its PPP channel's, which the PPP call runner holds
     auto want = desired.sessions.find(key);
     const bool mine = owned.sessions.count(key) || prune_unowned;
     if (want == desired.sessions.end()) {

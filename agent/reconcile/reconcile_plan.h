@@ -89,7 +89,8 @@ struct ReconcilePlan {
 // Deletes come first (sessions, then tunnels), then creates (tunnels, then
 // sessions), then in-place modifies. A tunnel that differs is replaced, which
 // takes its sessions with it. Objects not desired are deleted only when owned
-// or when `prune_unowned`.
+// or when `prune_unowned`. PPP sessions (ObservedSession::ppp) are never
+// touched: they live and end with their calls' channels.
 ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observation& observed,
                                    const OwnedSet& owned, bool prune_unowned);
 

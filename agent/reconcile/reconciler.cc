@@ -551,6 +551,13 @@ void Reconciler::RecordNotUp(const Registry::Snapshot& snap, const DynamicObject
     ++result->tunnels_ready;
     registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, name, v1::PHASE_READY, why, it->second.generation(), {});
   }
+  for (const auto& [name, why] : dynamic.sessions_up_without_datapath) {
+    auto it = snap.desired.sessions.find(name);
+    if (it == snap.desired.sessions.end()) continue;
+    ++result->sessions;
+    ++result->sessions_ready;
+    registry_->SetStatus(v1::RESOURCE_KIND_SESSION, name, v1::PHASE_READY, why, it->second.generation(), {});
+  }
   for (const auto& [name, why] : dynamic.sessions_not_up) {
     if (auto it = snap.desired.sessions.find(name); it != snap.desired.sessions.end())
       record(v1::RESOURCE_KIND_SESSION, name, why, it->second.generation(), &PassResult::sessions);

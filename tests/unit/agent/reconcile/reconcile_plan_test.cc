@@ -87,6 +87,25 @@ TEST(ReconcilePlanTest, UnownedObjectsAreLeftAloneUnlessPruning) {
   EXPECT_THAT(Ops(ComputeReconcilePlan(none, obs, owned, false)), ::testing::ElementsAre(Op::kDeleteSession));
 }
 
+// A PPP session is its call's (the channel's): not desired here, owned or
+// pruned, it is never deleted or adopted.
+TEST(ReconcilePlanTest, PppSessionsAreLeftToTheirCalls) {
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(1), {}});
+  obs.sessions.push_back({Session(1, 10), {}});
+  ObservedSession ppp{Session(1, 11), {}};
+  ppp.ppp = true;
+  obs.sessions.push_back(ppp);
+  OwnedSet owned;
+  owned.tunnels.insert(1);
+  owned.sessions.insert({1, 11});
+  for (bool prune : {false, true}) {
+    auto plan = ComputeReconcilePlan(Want(), obs, owned, prune);
+    EXPECT_TRUE(plan.actions.empty()) << prune;
+    EXPECT_EQ(plan.adopt.sessions.count({1, 11}), 0u);
+  }
+}
+
 TEST(ReconcilePlanTest, DifferentTunnelIsReplacedWithItsSessions) {
   Observation obs;
   TunnelConfig changed = Tunnel(1);
