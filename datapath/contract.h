@@ -46,12 +46,19 @@ bool SessionDiffersOnlyInModifiable(const SessionConfig& a, const SessionConfig&
 // the message ("cookie", "peer_cookie"). INVALID_ARGUMENT otherwise.
 absl::Status CheckCookieLength(std::string_view which, size_t length);
 
-// What CreateTunnel accepts: L2TPv3, non-zero tunnel ids.
+// What CreateTunnel accepts: non-zero tunnel ids; L2TPv3, or L2TPv2 as a
+// managed (socket_fd >= 0) UDP tunnel with 16-bit ids (PPP pseudowires,
+// docs/ppp.md). A backend that cannot carry L2TPv2 refuses it after this,
+// with its own message.
 absl::Status CheckTunnelConfig(const TunnelConfig& config);
 
 // What CreateSession accepts: non-zero session ids (0 marks control
 // messages), cookie lengths.
 absl::Status CheckSessionConfig(const SessionConfig& config);
+
+// What OpenPppChannel accepts: CheckSessionConfig's rules, the session in
+// `tunnel`, a managed tunnel; for L2TPv2, 16-bit session ids and no cookies.
+absl::Status CheckPppSessionConfig(const TunnelConfig& tunnel, const SessionConfig& session);
 
 // What ModifySession accepts, given the session as the backend holds it:
 // `wanted` may differ from `current` only in kModifiableSessionFields.

@@ -90,7 +90,7 @@ absl::StatusOr<Observation> KernelDatapath::Observe() {
   auto sessions = BuildDump(genl_->family(), L2TP_CMD_SESSION_GET);
   if (!sessions.ok()) return sessions.status();
   st = genl_->Query(*std::move(sessions), KernelOp::kDump, "list sessions", [&](nlmsghdr* h) {
-    auto s = ParseSessionReply(h);
+    auto s = ParseObservedSessionReply(h);  // PPP ones too, marked `ppp`
     if (!s.ok()) return s.status();
     if (s->has_value()) obs.sessions.push_back(**std::move(s));
     return absl::OkStatus();
@@ -101,6 +101,7 @@ absl::StatusOr<Observation> KernelDatapath::Observe() {
   auto mtus = links_->Mtus();
   if (!mtus.ok()) return mtus.status();
   for (auto& s : obs.sessions) {
+    if (s.ppp) continue;  // no interface of its own (pppd's pppN is not the session's)
     auto it = mtus->find(s.config.interface_name);
     if (it == mtus->end()) continue;
     s.config.mtu = it->second;
@@ -118,7 +119,10 @@ absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
   }
   std::lock_guard lock(mu_);
   const std::string what = absl::StrCat("create tunnel ", config.tunnel_id);
-  auto msg = BuildTunnelCreate(genl_->family(), config);
+  // The contract lets L2TPv2 through only as a managed UDP tunnel, which is
+  // what BuildL2tpV2TunnelCreate sends.
+  auto msg = config.version == 2 ? BuildL2tpV2TunnelCreate(genl_->family(), config)
+                                 : BuildTunnelCreate(genl_->family(), config);
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   return genl_->Execute(*std::move(msg), KernelOp::kCreateTunnel, what);
@@ -146,6 +150,30 @@ absl::StatusOr<PppoL2tpSocket> KernelDatapath::OpenPppSession(const TunnelConfig
   CountWrite(absl::StrCat("open PPP session ", session.tunnel_id, "/", session.session_id, " (L2TPv",
                           tunnel.version, ")"));
   return kernel::OpenPppSession(*genl_, tunnel, session);
+}
+
+namespace {
+
+// The session goes with the socket: the kernel deletes it when the
+// PPPoL2TP socket closes.
+class KernelPppChannel : public PppChannel {
+ public:
+  explicit KernelPppChannel(PppoL2tpSocket socket) : socket_(std::move(socket)) {}
+  int fd() const override { return socket_.fd(); }
+  absl::StatusOr<Counters> ReadCounters() const override { return socket_.ReadCounters(); }
+
+ private:
+  PppoL2tpSocket socket_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PppChannel>> KernelDatapath::OpenPppChannel(const TunnelConfig& tunnel,
+                                                                           const SessionConfig& session) {
+  if (auto st = CheckPppSessionConfig(tunnel, session); !st.ok()) return st;
+  auto socket = OpenPppSession(tunnel, session);
+  if (!socket.ok()) return socket.status();
+  return std::unique_ptr<PppChannel>(std::make_unique<KernelPppChannel>(*std::move(socket)));
 }
 
 absl::Status KernelDatapath::DeleteTunnel(uint32_t tunnel_id) {

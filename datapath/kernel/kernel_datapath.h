@@ -1,7 +1,8 @@
-// The Linux kernel's own L2TPv3 datapath: unmanaged (kernel-socket) tunnels,
-// managed tunnels on the control plane's sockets (L2TP_ATTR_FD) and Ethernet
-// pseudowire sessions through the `l2tp` generic netlink family, their
-// l2tpeth interfaces through rtnetlink. Needs CAP_NET_ADMIN.
+// The Linux kernel's own L2TP datapath: unmanaged (kernel-socket) L2TPv3
+// tunnels, managed L2TPv3 and L2TPv2 tunnels on the control plane's sockets
+// (L2TP_ATTR_FD) and Ethernet pseudowire sessions through the `l2tp` generic
+// netlink family, their l2tpeth interfaces through rtnetlink; PPP sessions
+// through their PPPoL2TP sockets (OpenPppChannel). Needs CAP_NET_ADMIN.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,8 @@ class KernelDatapath : public Datapath {
   // found when the datapath was made: OK, or FAILED_PRECONDITION naming
   // what is missing (module l2tp_ppp, /dev/ppp).
   absl::Status PppSupport() const override { return ppp_support_; }
+  // Ethernet sessions with the MTU of their interface; PPP sessions (of
+  // OpenPppChannel, or anyone's) with `ppp` set, as far as netlink reports them.
   absl::StatusOr<Observation> Observe() override;
   absl::Status CreateTunnel(const TunnelConfig& config) override;
   absl::Status DeleteTunnel(uint32_t tunnel_id) override;
@@ -57,6 +60,12 @@ class KernelDatapath : public Datapath {
   // made in the calling thread's network namespace, which must be the
   // datapath's. Closing it deletes the session.
   absl::StatusOr<PppoL2tpSocket> OpenPppSession(const TunnelConfig& tunnel, const SessionConfig& session);
+  // Datapath::OpenPppChannel: OpenPppSession after the contract's checks
+  // (CheckPppSessionConfig); the channel owns the PPPoL2TP socket, so
+  // destroying it deletes the session. It needs nothing of the datapath
+  // after that and may outlive it.
+  absl::StatusOr<std::unique_ptr<PppChannel>> OpenPppChannel(const TunnelConfig& tunnel,
+                                                             const SessionConfig& session) override;
 
   // Changing requests sent to the kernel so far (netlink and rtnetlink), for
   // tests and to show that adoption writes nothing. Each is also logged at

@@ -58,6 +58,11 @@ int PutSequencing(nl_msg* m, const SessionConfig& c) {
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& c) {
   const std::string what = absl::StrCat("create tunnel ", c.tunnel_id);
   if (auto st = CheckTunnelConfig(c); !st.ok()) return st;  // the contract's rules, said once
+  // The contract lets managed L2TPv2 through; it has a request of its own.
+  if (c.version != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": version ", c.version, " (L2TPv2 tunnels: BuildL2tpV2TunnelCreate)"));
+  }
   if (!(c.local.is_v4() || c.local.is_v6()) || c.local.family != c.remote.family) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": local and remote must both be IPv4 or both IPv6"));

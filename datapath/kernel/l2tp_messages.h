@@ -21,13 +21,13 @@ using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgFree>;
 // Unmanaged tunnel (the kernel opens the socket): addresses, ports, checksum
 // flags. Managed tunnel (config.socket_fd >= 0, a bound and connected socket
 // of the right kind): FD instead of all of those. Rejects what the kernel
-// would misread (mixed families, v2).
+// would misread (mixed families) and L2TPv2 (BuildL2tpV2TunnelCreate).
 absl::StatusOr<NlMsgPtr> BuildTunnelCreate(int family, const TunnelConfig& config);
 // An L2TPv2 tunnel (PPP pseudowires only) on the managed UDP socket
 // config.socket_fd: CONN_ID, PEER_CONN_ID, PROTO_VERSION 2, ENCAP_TYPE UDP,
 // FD. INVALID_ARGUMENT naming the field for ids of 0 or above 65535, IP
-// encapsulation, no socket, a version other than 2. (CreateTunnel still
-// refuses L2TPv2 by the datapath contract; this is the request it will send.)
+// encapsulation, no socket, a version other than 2. What CreateTunnel sends
+// for a version 2 tunnel.
 absl::StatusOr<NlMsgPtr> BuildL2tpV2TunnelCreate(int family, const TunnelConfig& config);
 absl::StatusOr<NlMsgPtr> BuildTunnelDelete(int family, uint32_t tunnel_id);
 absl::StatusOr<NlMsgPtr> BuildTunnelGet(int family, uint32_t tunnel_id);

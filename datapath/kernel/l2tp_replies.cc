@@ -135,9 +135,9 @@ absl::StatusOr<ObservedTunnel> ParseTunnelReply(nlmsghdr* nlh) {
 
 namespace {
 
-// A session reply of pseudowire type `pw_type` (a reply without PW_TYPE
-// counts as Ethernet), nullopt for other types.
-absl::StatusOr<std::optional<ObservedSession>> ParseSessionOfType(nlmsghdr* nlh, uint16_t pw_type) {
+// A session reply if its pseudowire type (a reply without PW_TYPE counts as
+// Ethernet) is Ethernet and `eth`, or PPP and `ppp`; nullopt otherwise.
+absl::StatusOr<std::optional<ObservedSession>> ParseSessionOfType(nlmsghdr* nlh, bool eth, bool ppp) {
   auto parsed = ParseAttrs(nlh, "session");
   if (!parsed.ok()) return parsed.status();
   auto& tb = *parsed;
@@ -146,16 +146,17 @@ absl::StatusOr<std::optional<ObservedSession>> ParseSessionOfType(nlmsghdr* nlh,
   }
   const uint16_t type = tb[L2TP_ATTR_PW_TYPE] ? nla_get_u16(tb[L2TP_ATTR_PW_TYPE])
                                               : static_cast<uint16_t>(L2TP_PWTYPE_ETH);
-  if (type != pw_type) return std::optional<ObservedSession>();
+  const bool is_eth = type == L2TP_PWTYPE_ETH, is_ppp = type == L2TP_PWTYPE_PPP;
+  if (!(is_eth && eth) && !(is_ppp && ppp)) return std::optional<ObservedSession>();
   ObservedSession s;
   s.l2spec_known = false;  // the kernel keeps it but does not report it
   s.mtu_known = false;
+  s.ppp = is_ppp;
   SessionConfig& c = s.config;
   c.tunnel_id = nla_get_u32(tb[L2TP_ATTR_CONN_ID]);
   c.session_id = nla_get_u32(tb[L2TP_ATTR_SESSION_ID]);
   if (tb[L2TP_ATTR_PEER_SESSION_ID]) c.peer_session_id = nla_get_u32(tb[L2TP_ATTR_PEER_SESSION_ID]);
-  if (tb[L2TP_ATTR_IFNAME] && pw_type == L2TP_PWTYPE_ETH)
-    c.interface_name = nla_get_string(tb[L2TP_ATTR_IFNAME]);
+  if (tb[L2TP_ATTR_IFNAME] && is_eth) c.interface_name = nla_get_string(tb[L2TP_ATTR_IFNAME]);
   c.cookie = Bytes(tb[L2TP_ATTR_COOKIE]);
   c.peer_cookie = Bytes(tb[L2TP_ATTR_PEER_COOKIE]);
   c.require_sequence = U8Set(tb[L2TP_ATTR_RECV_SEQ]);
@@ -171,11 +172,15 @@ absl::StatusOr<std::optional<ObservedSession>> ParseSessionOfType(nlmsghdr* nlh,
 }  // namespace
 
 absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh) {
-  return ParseSessionOfType(nlh, L2TP_PWTYPE_ETH);
+  return ParseSessionOfType(nlh, /*eth=*/true, /*ppp=*/false);
 }
 
 absl::StatusOr<std::optional<ObservedSession>> ParsePppSessionReply(nlmsghdr* nlh) {
-  return ParseSessionOfType(nlh, L2TP_PWTYPE_PPP);
+  return ParseSessionOfType(nlh, /*eth=*/false, /*ppp=*/true);
+}
+
+absl::StatusOr<std::optional<ObservedSession>> ParseObservedSessionReply(nlmsghdr* nlh) {
+  return ParseSessionOfType(nlh, /*eth=*/true, /*ppp=*/true);
 }
 
 }  // namespace l2tp::kernel

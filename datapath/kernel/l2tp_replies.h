@@ -19,15 +19,21 @@ absl::StatusOr<Counters> ParseStats(nlattr* stats);
 
 absl::StatusOr<ObservedTunnel> ParseTunnelReply(nlmsghdr* nlh);
 
-// nullopt for sessions that are not Ethernet pseudowires (PPP): the agent
-// neither creates nor manages those. MTU is filled in by the caller from the
+// Ethernet pseudowires (what ModifySession checks); nullopt for other
+// kinds (PPP: ParsePppSessionReply). MTU is filled in by the caller from the
 // interface (mtu_known stays false here); L2SPEC_TYPE is never reported.
 absl::StatusOr<std::optional<ObservedSession>> ParseSessionReply(nlmsghdr* nlh);
 
 // The other way round: a PPP pseudowire session (PW_TYPE PPP), nullopt for
-// every other kind. Ids, cookies, sequencing, LNS mode, reorder timeout and
-// counters as for Ethernet; interface_name stays empty (the pppN interface
-// is pppd's, not the session's) and mtu 0 (mtu_known, l2spec_known false).
+// every other kind, with `ppp` set. Ids, cookies, sequencing, LNS mode,
+// reorder timeout and counters as for Ethernet; interface_name stays empty
+// (the pppN interface is pppd's, not the session's) and mtu 0 (mtu_known,
+// l2spec_known false).
 absl::StatusOr<std::optional<ObservedSession>> ParsePppSessionReply(nlmsghdr* nlh);
+
+// What Observe lists: Ethernet sessions as ParseSessionReply, PPP ones as
+// ParsePppSessionReply (`ppp` set, for the reconciler to leave alone);
+// nullopt for other kinds.
+absl::StatusOr<std::optional<ObservedSession>> ParseObservedSessionReply(nlmsghdr* nlh);
 
 }  // namespace l2tp::kernel

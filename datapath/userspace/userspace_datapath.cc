@@ -200,6 +200,11 @@ absl::Status UserspaceDatapath::RemoveStrayInterface(const std::string& name) {
 
 absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
   if (auto st = CheckTunnelConfig(config); !st.ok()) return st;
+  if (config.version != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tunnel ", config.tunnel_id, ": version ", config.version,
+                     "; the userspace datapath carries L2TPv3 Ethernet pseudowires only"));
+  }
   std::lock_guard lock(mu_);
   if (tunnels_.count(config.tunnel_id)) {
     return absl::AlreadyExistsError(absl::StrCat("tunnel ", config.tunnel_id, " exists"));

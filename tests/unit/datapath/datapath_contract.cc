@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -72,6 +74,15 @@ Observation DatapathContractTest::MustObserve() {
   return obs.ok() ? *std::move(obs) : Observation{};
 }
 
+TunnelConfig DatapathContractTest::ManagedTunnel(uint32_t tunnel_id, uint32_t version) {
+  TunnelConfig t = Tunnel(tunnel_id);
+  t.version = version;
+  auto socket = dp_->OpenManagedSocket(t);
+  EXPECT_TRUE(socket.ok()) << socket.status();
+  t.socket_fd = socket.ok() ? socket->fd : -1;
+  return t;
+}
+
 TEST_P(DatapathContractTest, NameAndCapabilities) {
   EXPECT_EQ(std::string(dp_->Name()), absl::AsciiStrToLower(GetParam().name));
   EXPECT_FALSE(dp_->Capabilities().empty());
@@ -124,12 +135,95 @@ TEST_P(DatapathContractTest, TunnelRulesAreTheContractsWithItsMessage) {
   absl::Status st = dp_->CreateTunnel(zero);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(st, CheckTunnelConfig(zero));
+  // L2TPv2 only as a managed UDP tunnel with 16-bit ids: unmanaged, over IP
+  // or with a wider id, every backend refuses it with the contract's message.
   TunnelConfig v2 = Tunnel(3);
   v2.version = 2;
   st = dp_->CreateTunnel(v2);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(st, CheckTunnelConfig(v2));
+  TunnelConfig managed = ManagedTunnel(3, 2);
+  ASSERT_GE(managed.socket_fd, 0);
+  TunnelConfig v2_ip = managed;
+  v2_ip.encap = Encap::kIp;
+  st = dp_->CreateTunnel(v2_ip);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st, CheckTunnelConfig(v2_ip));
+  TunnelConfig v2_wide = managed;
+  v2_wide.peer_tunnel_id = 70000;
+  st = dp_->CreateTunnel(v2_wide);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st, CheckTunnelConfig(v2_wide));
+  TunnelConfig v4 = managed;
+  v4.version = 4;
+  st = dp_->CreateTunnel(v4);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st, CheckTunnelConfig(v4));
+  close(managed.socket_fd);
   EXPECT_TRUE(MustObserve().tunnels.empty());
+}
+
+TEST_P(DatapathContractTest, ManagedL2tpV2TunnelIsCarriedAndObservedAsCreatedOrRefusedSayingWhy) {
+  const TunnelConfig t = ManagedTunnel(17, 2);
+  ASSERT_GE(t.socket_fd, 0);
+  ASSERT_TRUE(CheckTunnelConfig(t).ok());
+  absl::Status st = dp_->CreateTunnel(t);
+  if (GetParam().carries_l2tpv2) {
+    ASSERT_TRUE(st.ok()) << st;
+    Observation obs = MustObserve();
+    ASSERT_EQ(obs.tunnels.size(), 1u);
+    // Anything else would be replaced by the reconciler on every pass.
+    EXPECT_EQ(obs.tunnels[0].config, t);
+    EXPECT_EQ(obs.tunnels[0].config.version, 2u);
+    EXPECT_TRUE(dp_->DeleteTunnel(17).ok());
+  } else {
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+    EXPECT_THAT(std::string(st.message()), HasSubstr("tunnel 17: version 2; the "));
+    EXPECT_TRUE(MustObserve().tunnels.empty());
+  }
+  close(t.socket_fd);
+}
+
+TEST_P(DatapathContractTest, PppChannelOpensAPppSessionUntilDestroyedOrIsRefusedWithPppSupport) {
+  const TunnelConfig t = ManagedTunnel(18, 3);
+  ASSERT_GE(t.socket_fd, 0);
+  SessionConfig s = Session(18, 180);
+  s.interface_name.clear();
+  s.cookie = {1, 2, 3, 4};
+  s.peer_cookie = {5, 6, 7, 8};
+  s.lns_mode = true;
+  if (!dp_->PppSupport().ok()) {
+    EXPECT_EQ(dp_->OpenPppChannel(t, s).status(), dp_->PppSupport());
+    EXPECT_TRUE(MustObserve().sessions.empty());
+  } else {
+    auto missing = dp_->OpenPppChannel(t, s);
+    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+    ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+    auto channel = dp_->OpenPppChannel(t, s);
+    ASSERT_TRUE(channel.ok()) << channel.status();
+    EXPECT_GE((*channel)->fd(), 0);
+    Observation obs = MustObserve();
+    const ObservedSession* os = FindSession(obs, 18, 180);
+    ASSERT_NE(os, nullptr);
+    EXPECT_TRUE(os->ppp);
+    EXPECT_EQ(os->config.peer_session_id, s.peer_session_id);
+    EXPECT_EQ(os->config.cookie, s.cookie);
+    EXPECT_EQ(os->config.peer_cookie, s.peer_cookie);
+    EXPECT_TRUE(os->config.lns_mode);
+    EXPECT_TRUE((*channel)->ReadCounters().ok());
+    auto again = dp_->OpenPppChannel(t, s);
+    EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+    channel->reset();
+    bool gone = false;
+    for (int k = 0; k < 150 && !gone; ++k) {
+      gone = FindSession(MustObserve(), 18, 180) == nullptr;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(gone) << "destroying the channel must delete its session";
+    EXPECT_EQ(MustObserve().tunnels.size(), 1u);
+    EXPECT_TRUE(dp_->DeleteTunnel(18).ok());
+  }
+  close(t.socket_fd);
 }
 
 TEST_P(DatapathContractTest, DeleteMissingTunnelIsNotFound) {

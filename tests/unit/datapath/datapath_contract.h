@@ -33,6 +33,9 @@ struct ContractBackend {
   std::function<std::string()> unavailable = [] { return std::string(); };
   // Whether WatchExternalChanges is supported (else UNIMPLEMENTED).
   bool reports_external_changes = false;
+  // Whether managed L2TPv2 tunnels are carried (else INVALID_ARGUMENT with
+  // the backend's own message: the contract allows them).
+  bool carries_l2tpv2 = false;
   // Tunnel endpoints: UDP on these addresses, ports 17100 + tunnel id and
   // 18100 + tunnel id. They must be configured where the backend runs.
   std::string local = "127.0.0.1";
@@ -53,6 +56,9 @@ class DatapathContractTest : public ::testing::TestWithParam<ContractBackend> {
   // The session (tunnel_id, session_id) in `obs`, or nullptr.
   static const ObservedSession* FindSession(const Observation& obs, uint32_t tunnel_id, uint32_t session_id);
   Observation MustObserve();
+  // A managed UDP tunnel of `version` on a socket from OpenManagedSocket
+  // (-1 in socket_fd if that failed); the caller closes the socket.
+  TunnelConfig ManagedTunnel(uint32_t tunnel_id, uint32_t version);
 
   std::unique_ptr<Datapath> dp_;
 };

@@ -346,6 +346,17 @@ TEST(L2tpV2TunnelCreate, RefusesWhatL2tpV2CannotBeNamingTheField) {
   EXPECT_EQ(BuildL2tpV2TunnelCreate(kFamily, c).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The contract lets a managed L2TPv2 tunnel through; the L2TPv3 request must
+// not carry it as version 3.
+TEST(L2tpV2TunnelCreate, TheL2tpV3RequestRefusesIt) {
+  TunnelConfig c = Udp4();
+  c.version = 2;
+  c.socket_fd = 7;
+  auto msg = BuildTunnelCreate(kFamily, c);
+  EXPECT_EQ(msg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(msg.status().message(), "create tunnel 100: version 2 (L2TPv2 tunnels: BuildL2tpV2TunnelCreate)");
+}
+
 TEST(PppSessionCreate, L2tpV3PppWithCookiesSublayerAndOptionsButNoInterface) {
   SessionConfig c = Session();
   c.cookie = {1, 2, 3, 4};

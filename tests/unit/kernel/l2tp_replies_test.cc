@@ -111,6 +111,35 @@ TEST(TunnelReply, IpEncapHasNoPorts) {
   EXPECT_EQ(t->config.remote.ToString(), "10.0.0.2");
 }
 
+// A managed L2TPv2 tunnel as the kernel reports it (from its socket):
+// observed equal to the config it was created from.
+TEST(TunnelReply, L2tpV2ManagedUdpComparesEqualToItsConfig) {
+  Msg m = Reply(L2TP_CMD_TUNNEL_GET);
+  nla_put_u8(m.get(), L2TP_ATTR_PROTO_VERSION, 2);
+  nla_put_u32(m.get(), L2TP_ATTR_CONN_ID, 7);
+  nla_put_u32(m.get(), L2TP_ATTR_PEER_CONN_ID, 8);
+  nla_put_u16(m.get(), L2TP_ATTR_ENCAP_TYPE, L2TP_ENCAPTYPE_UDP);
+  nla_put_u8(m.get(), L2TP_ATTR_UDP_CSUM, 0);
+  nla_put_u16(m.get(), L2TP_ATTR_UDP_SPORT, 1701);
+  nla_put_u16(m.get(), L2TP_ATTR_UDP_DPORT, 1702);
+  const uint8_t s[4] = {192, 0, 2, 1}, d[4] = {192, 0, 2, 2};
+  nla_put(m.get(), L2TP_ATTR_IP_SADDR, 4, s);
+  nla_put(m.get(), L2TP_ATTR_IP_DADDR, 4, d);
+  auto t = ParseTunnelReply(nlmsg_hdr(m.get()));
+  ASSERT_TRUE(t.ok()) << t.status();
+  TunnelConfig want;
+  want.tunnel_id = 7;
+  want.peer_tunnel_id = 8;
+  want.version = 2;
+  want.local = *IpAddress::Parse("192.0.2.1");
+  want.remote = *IpAddress::Parse("192.0.2.2");
+  want.udp_source_port = 1701;
+  want.udp_destination_port = 1702;
+  want.socket_fd = 5;  // not part of equality
+  EXPECT_EQ(t->config, want);
+  EXPECT_EQ(t->config.version, 2u);
+}
+
 TEST(TunnelReply, MissingIdIsAnError) {
   Msg m = Reply(L2TP_CMD_TUNNEL_GET);
   nla_put_u8(m.get(), L2TP_ATTR_PROTO_VERSION, 3);
@@ -237,6 +266,55 @@ TEST(PppSessionReply, PppSessionsWithOptionsAndCountersOthersSkipped) {
   ppp = ParsePppSessionReply(nlmsg_hdr(untyped.get()));
   ASSERT_TRUE(ppp.ok());
   EXPECT_FALSE(ppp->has_value());
+}
+
+// What Observe lists: Ethernet and PPP sessions, the PPP ones marked.
+TEST(ObservedSessionReply, EthernetAndPppSessionsPppMarkedOthersSkipped) {
+  Msg eth = Reply(L2TP_CMD_SESSION_GET);
+  nla_put_u32(eth.get(), L2TP_ATTR_CONN_ID, 1);
+  nla_put_u32(eth.get(), L2TP_ATTR_SESSION_ID, 2);
+  nla_put_u16(eth.get(), L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_ETH);
+  nla_put_string(eth.get(), L2TP_ATTR_IFNAME, "l2tpeth0");
+  auto e = ParseObservedSessionReply(nlmsg_hdr(eth.get()));
+  ASSERT_TRUE(e.ok() && e->has_value()) << e.status();
+  EXPECT_FALSE((*e)->ppp);
+  EXPECT_EQ((*e)->config.interface_name, "l2tpeth0");
+
+  // An L2TPv2 PPP session: 16-bit ids, no cookies; the kernel reports no
+  // interface name for it (ignored if it did: pppN is pppd's).
+  Msg ppp = Reply(L2TP_CMD_SESSION_GET);
+  nla_put_u32(ppp.get(), L2TP_ATTR_CONN_ID, 3);
+  nla_put_u32(ppp.get(), L2TP_ATTR_PEER_CONN_ID, 4);
+  nla_put_u32(ppp.get(), L2TP_ATTR_SESSION_ID, 5);
+  nla_put_u32(ppp.get(), L2TP_ATTR_PEER_SESSION_ID, 6);
+  nla_put_u16(ppp.get(), L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_PPP);
+  nla_put_string(ppp.get(), L2TP_ATTR_IFNAME, "ppp0");
+  nla_put_u8(ppp.get(), L2TP_ATTR_RECV_SEQ, 1);
+  nla_put_u8(ppp.get(), L2TP_ATTR_SEND_SEQ, 0);
+  nla_put_u8(ppp.get(), L2TP_ATTR_LNS_MODE, 0);
+  PutStats(ppp.get(), 0, true);
+  auto p = ParseObservedSessionReply(nlmsg_hdr(ppp.get()));
+  ASSERT_TRUE(p.ok() && p->has_value()) << p.status();
+  EXPECT_TRUE((*p)->ppp);
+  EXPECT_EQ((*p)->config.tunnel_id, 3u);
+  EXPECT_EQ((*p)->config.session_id, 5u);
+  EXPECT_EQ((*p)->config.peer_session_id, 6u);
+  EXPECT_TRUE((*p)->config.require_sequence);
+  EXPECT_TRUE((*p)->config.interface_name.empty());
+  EXPECT_FALSE((*p)->mtu_known);
+  EXPECT_FALSE((*p)->l2spec_known);
+  EXPECT_EQ((*p)->counters.rx_packets, static_cast<uint64_t>(L2TP_ATTR_RX_PACKETS));
+  auto only_ppp = ParsePppSessionReply(nlmsg_hdr(ppp.get()));
+  ASSERT_TRUE(only_ppp.ok() && only_ppp->has_value());
+  EXPECT_TRUE((*only_ppp)->ppp);
+
+  Msg other = Reply(L2TP_CMD_SESSION_GET);  // e.g. L2TP_PWTYPE_NONE
+  nla_put_u32(other.get(), L2TP_ATTR_CONN_ID, 1);
+  nla_put_u32(other.get(), L2TP_ATTR_SESSION_ID, 9);
+  nla_put_u16(other.get(), L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_NONE);
+  auto o = ParseObservedSessionReply(nlmsg_hdr(other.get()));
+  ASSERT_TRUE(o.ok());
+  EXPECT_FALSE(o->has_value());
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "datapath/contract.h"
 #include "datapath/kernel/kernel_datapath.h"
 #include "datapath/kernel/l2tp_messages.h"
 #include "datapath/kernel/l2tp_replies.h"
@@ -781,17 +782,6 @@ bool PppSessionGone(kernel::GenlL2tpSocket& genl, uint32_t tunnel, uint32_t sess
   return false;
 }
 
-// The tunnel: L2TPv3 through the datapath, L2TPv2 with the v2 request (the
-// datapath contract refuses v2 tunnels for now).
-absl::Status CreatePppTunnel(kernel::KernelDatapath* dp, kernel::GenlL2tpSocket& genl,
-                             const TunnelConfig& c) {
-  if (c.version == 3) return dp->CreateTunnel(c);
-  auto msg = kernel::BuildL2tpV2TunnelCreate(genl.family(), c);
-  if (!msg.ok()) return msg.status();
-  return genl.Execute(*std::move(msg), kernel::KernelOp::kCreateTunnel,
-                      absl::StrCat("create tunnel ", c.tunnel_id));
-}
-
 std::optional<kernel::PppoL2tpSocket> OpenPppIn(const std::string& ns, kernel::GenlL2tpSocket& genl,
                                                 const TunnelConfig& t, const SessionConfig& s) {
   std::optional<kernel::PppoL2tpSocket> out;
@@ -888,9 +878,9 @@ TEST_P(PppVariant, SocketConnectsOptionsStatsFramesAndCloseRemovesTheSession) {
   ASSERT_GE(mb.fd, 0);
   ca.socket_fd = ma.fd;
   cb.socket_fd = mb.fd;
-  absl::Status created = CreatePppTunnel(g_a.get(), *genl_a, ca);
+  absl::Status created = g_a->CreateTunnel(ca);
   ASSERT_TRUE(created.ok()) << created;
-  created = CreatePppTunnel(g_b.get(), *genl_b, cb);
+  created = g_b->CreateTunnel(cb);
   ASSERT_TRUE(created.ok()) << created;
   const Observation observed = MustObserve(g_a.get());
   const ObservedTunnel* ot = FindTunnel(observed, ta);
@@ -926,7 +916,10 @@ TEST_P(PppVariant, SocketConnectsOptionsStatsFramesAndCloseRemovesTheSession) {
   EXPECT_TRUE(nb->config.require_sequence);
   EXPECT_TRUE(nb->config.lns_mode);
   EXPECT_EQ(nb->config.reorder_timeout_ms, 200u);
-  EXPECT_EQ(FindSession(MustObserve(g_a.get()), ta, sa), nullptr) << "Observe lists Ethernet sessions only";
+  const Observation with_ppp = MustObserve(g_a.get());
+  const ObservedSession* oa_session = FindSession(with_ppp, ta, sa);
+  ASSERT_NE(oa_session, nullptr) << "Observe lists PPP sessions too";
+  EXPECT_TRUE(oa_session->ppp) << "the reconciler must tell it from an Ethernet session";
   const std::string text = SessionText("a", ta, sa);
   EXPECT_NE(text, "") << "ip l2tp show session does not list " << ta << "/" << sa;
   std::cout << "PPP " << pc.name() << ":\n" << text;
@@ -1044,8 +1037,8 @@ TEST(Kernel, PppConnectCasesAndErrorsFromTheRealKernel) {
   ManagedSocket m3 = OpenIn("a", g_a.get(), t3), m2 = OpenIn("a", g_a.get(), t2);
   t3.socket_fd = m3.fd;
   t2.socket_fd = m2.fd;
-  ASSERT_TRUE(CreatePppTunnel(g_a.get(), *genl, t3).ok());
-  ASSERT_TRUE(CreatePppTunnel(g_a.get(), *genl, t2).ok());
+  ASSERT_TRUE(g_a->CreateTunnel(t3).ok());
+  ASSERT_TRUE(g_a->CreateTunnel(t2).ok());
 
   auto connect_in_a = [&](const TunnelConfig& t, const SessionConfig& s) {
     absl::StatusOr<kernel::PppoL2tpSocket> out = absl::UnknownError("not run");
@@ -1127,6 +1120,207 @@ TEST(Kernel, PppConnectCasesAndErrorsFromTheRealKernel) {
   close(m2.fd);
 }
 
+// ---- Datapath::OpenPppChannel and L2TPv2 tunnels through KernelDatapath
+// (what the PPP call runner uses): a managed v2 tunnel from CreateTunnel,
+// observed as created; PPP channels in it and in a managed v3 tunnel,
+// listed by Observe as `ppp`; counters; the channel's end ends the session.
+
+std::unique_ptr<PppChannel> OpenChannelIn(const std::string& ns, kernel::KernelDatapath* dp,
+                                          const TunnelConfig& t, const SessionConfig& s) {
+  std::unique_ptr<PppChannel> out;
+  InNetns(ns, [&] {
+    const uint64_t writes = dp->writes();
+    auto opened = dp->OpenPppChannel(t, s);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_EQ(dp->writes(), writes + 1);
+    out = *std::move(opened);
+  });
+  return out;
+}
+absl::Status OpenChannelStatusIn(const std::string& ns, kernel::KernelDatapath* dp, const TunnelConfig& t,
+                                 const SessionConfig& s) {
+  absl::Status st;
+  InNetns(ns, [&] { st = dp->OpenPppChannel(t, s).status(); });
+  return st;
+}
+// Waits (up to 3 s) until Observe no longer lists the session.
+bool ObservedGone(kernel::KernelDatapath* dp, uint32_t tunnel, uint32_t session) {
+  for (int k = 0; k < 150; ++k) {
+    if (FindSession(MustObserve(dp), tunnel, session) == nullptr) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+TEST(Kernel, PppChannelsInManagedV2AndV3TunnelsObservedCountedAndEndedWithTheChannel) {
+  const Variant v{Encap::kUdp, false};
+  const uint32_t ta = 1010, tb = 1020, t3 = 1011, sa = 101, sb = 102, s3 = 70000;
+  // 1. Managed L2TPv2 tunnels in a and b, and an L2TPv3 one in a, all from
+  // CreateTunnel, each observed exactly as created.
+  TunnelConfig ca = Tunnel(ta, tb, v, 'a'), cb = Tunnel(tb, ta, v, 'b'), c3 = Tunnel(t3, 1021, v, 'a');
+  ca.version = cb.version = 2;
+  ManagedSocket ma = OpenIn("a", g_a.get(), ca), mb = OpenIn("b", g_b.get(), cb),
+                m3 = OpenIn("a", g_a.get(), c3);
+  ASSERT_GE(ma.fd, 0);
+  ASSERT_GE(mb.fd, 0);
+  ASSERT_GE(m3.fd, 0);
+  // Closing the sockets removes the tunnels, whatever the test got to.
+  struct CloseAll {
+    std::vector<int> fds;
+    ~CloseAll() {
+      for (int fd : fds) close(fd);
+    }
+  } close_all{{ma.fd, mb.fd, m3.fd}};
+  ca.socket_fd = ma.fd;
+  cb.socket_fd = mb.fd;
+  c3.socket_fd = m3.fd;
+  absl::Status created = g_a->CreateTunnel(ca);
+  ASSERT_TRUE(created.ok()) << created;
+  created = g_b->CreateTunnel(cb);
+  ASSERT_TRUE(created.ok()) << created;
+  created = g_a->CreateTunnel(c3);
+  ASSERT_TRUE(created.ok()) << created;
+  Observation oa = MustObserve(g_a.get());
+  const ObservedTunnel* ot = FindTunnel(oa, ta);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_EQ(ot->config.version, 2u);
+  EXPECT_EQ(ot->config, ca) << "a v2 tunnel observed differently would be replaced in a loop";
+  ot = FindTunnel(oa, t3);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_EQ(ot->config, c3);
+  const Observation ob = MustObserve(g_b.get());
+  ot = FindTunnel(ob, tb);
+  ASSERT_NE(ot, nullptr);
+  EXPECT_EQ(ot->config, cb);
+  auto tunnels = IpJson("-n a l2tp show tunnel");
+  const auto* jt = FindByNumber(tunnels, "tunnel_id", ta);
+  ASSERT_NE(jt, nullptr);
+  EXPECT_EQ(Num(*jt, "peer_tunnel"), tb);
+  EXPECT_EQ(Num(*jt, "local_port"), ca.udp_source_port);
+  std::cout << "managed L2TPv2: "
+            << vmtest::Run(absl::StrCat("ip -n a l2tp show tunnel tunnel_id ", ta)).output;
+
+  // 2. PPP channels: v2 in a and b, v3 (32-bit session id, cookies) in a.
+  SessionConfig a = Session(ta, sa, sb, ""), b = Session(tb, sb, sa, ""), a3 = Session(t3, s3, 70001, "");
+  a.mtu = b.mtu = a3.mtu = 0;
+  // Both send sequence numbers: an LNS that does discards frames without.
+  a.send_sequence = b.send_sequence = true;
+  b.lns_mode = true;
+  a3.cookie = {0xe1, 0xe2, 0xe3, 0xe4};
+  a3.peer_cookie = {0xf1, 0xf2, 0xf3, 0xf4};
+  auto pa = OpenChannelIn("a", g_a.get(), ca, a);
+  auto pb = OpenChannelIn("b", g_b.get(), cb, b);
+  auto p3 = OpenChannelIn("a", g_a.get(), c3, a3);
+  ASSERT_TRUE(pa && pb && p3);
+  EXPECT_GE(pa->fd(), 0);
+  EXPECT_NE(fcntl(pa->fd(), F_GETFD) & FD_CLOEXEC, 0);
+
+  // 3. Observe lists them as PPP sessions, with what the kernel reports.
+  oa = MustObserve(g_a.get());
+  const ObservedSession* os = FindSession(oa, ta, sa);
+  ASSERT_NE(os, nullptr) << "Observe does not list PPP session " << ta << "/" << sa;
+  EXPECT_TRUE(os->ppp);
+  EXPECT_EQ(os->config.peer_session_id, sb);
+  EXPECT_TRUE(os->config.interface_name.empty());
+  EXPECT_FALSE(os->mtu_known);
+  EXPECT_TRUE(os->config.cookie.empty());
+  const ObservedSession* os3 = FindSession(oa, t3, s3);
+  ASSERT_NE(os3, nullptr);
+  EXPECT_TRUE(os3->ppp);
+  EXPECT_EQ(os3->config.peer_session_id, 70001u);
+  EXPECT_EQ(os3->config.cookie, a3.cookie);
+  EXPECT_EQ(os3->config.peer_cookie, a3.peer_cookie);
+  const ObservedSession* osb = FindSession(MustObserve(g_b.get()), tb, sb);
+  ASSERT_NE(osb, nullptr);
+  EXPECT_TRUE(osb->ppp);
+  EXPECT_TRUE(osb->config.lns_mode);
+  EXPECT_TRUE(osb->config.send_sequence);
+  EXPECT_NE(SessionText("a", ta, sa), "");
+  std::cout << "PPP channels in a:\n" << vmtest::Run("ip -n a l2tp show session").output;
+
+  // 4. Frames a -> b through the v2 channels; ReadCounters and Observe agree.
+  const std::string frame = "ppp-channel-frame";
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_EQ(send(pa->fd(), frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()))
+        << std::strerror(errno);
+    auto got = RecvWithin(pb->fd(), 2000);
+    ASSERT_TRUE(got.has_value()) << "b's PPP channel got nothing";
+    EXPECT_EQ(std::string(got->begin(), got->end()), frame);
+  }
+  auto ca_counters = pa->ReadCounters();
+  ASSERT_TRUE(ca_counters.ok()) << ca_counters.status();
+  EXPECT_EQ(ca_counters->tx_packets, 3u);
+  auto cb_counters = pb->ReadCounters();
+  ASSERT_TRUE(cb_counters.ok()) << cb_counters.status();
+  EXPECT_EQ(cb_counters->rx_packets, 3u);
+  EXPECT_GE(cb_counters->rx_bytes, 3 * frame.size());
+  EXPECT_EQ(cb_counters->rx_seq_discards, 0u);
+  osb = FindSession(MustObserve(g_b.get()), tb, sb);
+  ASSERT_NE(osb, nullptr);
+  EXPECT_EQ(osb->counters.rx_packets, cb_counters->rx_packets);
+  EXPECT_EQ(osb->counters.rx_bytes, cb_counters->rx_bytes);
+  auto c3_counters = p3->ReadCounters();
+  ASSERT_TRUE(c3_counters.ok()) << c3_counters.status();
+  EXPECT_EQ(c3_counters->tx_packets, 0u);
+
+  // 5. Errors name the session.
+  absl::Status st = OpenChannelStatusIn("a", g_a.get(), ca, a);
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_NE(st.message().find(absl::StrCat(ta, "/", sa)), absl::string_view::npos) << st;
+  st = OpenChannelStatusIn("a", g_a.get(), c3, a3);
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_NE(st.message().find(absl::StrCat(t3, "/", s3)), absl::string_view::npos) << st;
+  TunnelConfig missing = ca;
+  missing.tunnel_id = 1099;
+  st = OpenChannelStatusIn("a", g_a.get(), missing, Session(1099, 1, 2, ""));
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  TunnelConfig missing3 = c3;
+  missing3.tunnel_id = 1098;
+  st = OpenChannelStatusIn("a", g_a.get(), missing3, Session(1098, 1, 2, ""));
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  const SessionConfig wide = Session(ta, 70000, 2, "");
+  st = OpenChannelStatusIn("a", g_a.get(), ca, wide);
+  EXPECT_EQ(st, CheckPppSessionConfig(ca, wide));
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  // The kernel keeps refusing unmanaged v2 tunnels and v2 over IP (contract).
+  TunnelConfig unmanaged = Tunnel(1030, 1031, v, 'a');
+  unmanaged.version = 2;
+  EXPECT_EQ(g_a->CreateTunnel(unmanaged), CheckTunnelConfig(unmanaged));
+  TunnelConfig v2_ip = ca;
+  v2_ip.tunnel_id = 1031;
+  v2_ip.encap = Encap::kIp;
+  EXPECT_EQ(g_a->CreateTunnel(v2_ip), CheckTunnelConfig(v2_ip));
+  EXPECT_EQ(FindTunnel(MustObserve(g_a.get()), 1030), nullptr);
+  EXPECT_EQ(FindTunnel(MustObserve(g_a.get()), 1031), nullptr);
+
+  // 6. Destroying a channel removes its session; the tunnel stays.
+  pa.reset();
+  EXPECT_TRUE(ObservedGone(g_a.get(), ta, sa)) << "destroying the channel must delete the session";
+  EXPECT_EQ(SessionText("a", ta, sa), "");
+  p3.reset();
+  EXPECT_TRUE(ObservedGone(g_a.get(), t3, s3));
+  oa = MustObserve(g_a.get());
+  EXPECT_NE(FindTunnel(oa, ta), nullptr);
+  EXPECT_NE(FindTunnel(oa, t3), nullptr);
+  // The ids are free again for a new channel.
+  auto again = OpenChannelIn("a", g_a.get(), ca, a);
+  ASSERT_TRUE(again);
+  EXPECT_NE(FindSession(MustObserve(g_a.get()), ta, sa), nullptr);
+
+  // 7. DeleteTunnel takes a v2 tunnel and its sessions; the channel's end
+  // afterwards is harmless.
+  ASSERT_TRUE(g_a->DeleteTunnel(ta).ok());
+  ASSERT_TRUE(g_a->DeleteTunnel(t3).ok());
+  ASSERT_TRUE(g_b->DeleteTunnel(tb).ok());
+  oa = MustObserve(g_a.get());
+  EXPECT_EQ(FindTunnel(oa, ta), nullptr);
+  EXPECT_EQ(FindTunnel(oa, t3), nullptr);
+  EXPECT_EQ(FindSession(oa, ta, sa), nullptr);
+  EXPECT_EQ(FindTunnel(MustObserve(g_b.get()), tb), nullptr);
+  again.reset();
+  pb.reset();
+}
+
 // The datapath contract suite (tests/unit/datapath/datapath_contract.h), the
 // same cases memory and userspace pass, on a KernelDatapath of the VM's root
 // namespace (loopback up: tests/vm/init.sh).
@@ -1139,6 +1333,7 @@ contract_test::ContractBackend KernelBackend() {
     return std::unique_ptr<Datapath>(*std::move(dp));
   };
   b.reports_external_changes = true;
+  b.carries_l2tpv2 = true;
   return b;
 }
 
