@@ -1,6 +1,7 @@
 #include "agent/metrics/metrics.h"
 
 #include <array>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -19,6 +20,16 @@ struct ControlCountersSlot {
   ControlCounters Read() {
     std::lock_guard lock(mu);
     return source ? source() : ControlCounters{};
+  }
+};
+
+struct PppStatsSlot {
+  std::mutex mu;                         // as ControlCountersSlot's
+  std::function<PppCallStats()> source;  // empty: all at 0
+
+  PppCallStats Read() {
+    std::lock_guard lock(mu);
+    return source ? source() : PppCallStats{};
   }
 };
 
@@ -71,12 +82,16 @@ ClientMetric Sample(std::vector<ClientMetric::Label> labels, double value, Metri
 class ScrapeCollector : public prometheus::Collectable {
  public:
   ScrapeCollector(const Registry* registry, MetricsOptions options,
-                  std::shared_ptr<ControlCountersSlot> control)
-      : registry_(registry), options_(std::move(options)), control_(std::move(control)) {}
+                  std::shared_ptr<ControlCountersSlot> control, std::shared_ptr<PppStatsSlot> ppp)
+      : registry_(registry),
+        options_(std::move(options)),
+        control_(std::move(control)),
+        ppp_(std::move(ppp)) {}
   std::vector<MetricFamily> Collect() const override {
     std::vector<MetricFamily> out;
     if (registry_ != nullptr) out = ResourceFamilies(registry_->MetricsSnapshot(), options_);
     for (auto& f : ControlFamilies(control_->Read())) out.push_back(std::move(f));
+    for (auto& f : PppFamilies(ppp_->Read())) out.push_back(std::move(f));
     return out;
   }
 
@@ -84,6 +99,7 @@ class ScrapeCollector : public prometheus::Collectable {
   const Registry* registry_;
   MetricsOptions options_;
   std::shared_ptr<ControlCountersSlot> control_;
+  std::shared_ptr<PppStatsSlot> ppp_;
 };
 
 // Stable `type` labels of the control message types 0..20 (RFC 3931 section
@@ -157,6 +173,60 @@ std::vector<MetricFamily> ControlFamilies(const ControlCounters& c) {
     fam.metric.push_back(Sample({}, static_cast<double>(c.*f.field), MetricType::Counter));
     out.push_back(std::move(fam));
   }
+  return out;
+}
+
+std::vector<MetricFamily> PppFamilies(const PppCallStats& s) {
+  std::vector<MetricFamily> out;
+  // Every label value at all times, 0 until counted.
+  MetricFamily sessions{"l2tp_ppp_sessions",
+                        "Live PPP calls (one pppd each), by the phase pppd reached: establishing (LCP), "
+                        "authenticating (PAP or CHAP), network (IPCP done, traffic flows)",
+                        MetricType::Gauge,
+                        {}};
+  constexpr std::array<const char*, 3> kPhases = {"establishing", "authenticating", "network"};
+  for (size_t i = 0; i < kPhases.size(); ++i) {
+    sessions.metric.push_back(
+        Sample({{"phase", kPhases[i]}}, static_cast<double>(s.calls_by_phase[i]), MetricType::Gauge));
+  }
+  out.push_back(std::move(sessions));
+
+  MetricFamily auth{"l2tp_ppp_auth_failures_total",
+                    "PPP calls ended by failed authentication: side=lac, the peer refused us (pppd exit 19); "
+                    "side=lns, the peer failed ours (pppd exit 11)",
+                    MetricType::Counter,
+                    {}};
+  auth.metric.push_back(
+      Sample({{"side", "lac"}}, static_cast<double>(s.auth_failures_lac), MetricType::Counter));
+  auth.metric.push_back(
+      Sample({{"side", "lns"}}, static_cast<double>(s.auth_failures_lns), MetricType::Counter));
+  out.push_back(std::move(auth));
+
+  MetricFamily started{"l2tp_ppp_calls_started_total",
+                       "PPP calls started (pppd started)",
+                       MetricType::Counter,
+                       {}};
+  started.metric.push_back(Sample({}, static_cast<double>(s.calls_started), MetricType::Counter));
+  out.push_back(std::move(started));
+
+  MetricFamily duration{"l2tp_ppp_call_duration_seconds",
+                        "How long ended PPP calls lasted, from pppd's start to its exit or the call's end",
+                        MetricType::Histogram,
+                        {}};
+  ClientMetric h;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < s.duration_buckets.size(); ++i) {
+    cumulative += s.duration_buckets[i];
+    ClientMetric::Bucket b;
+    b.cumulative_count = cumulative;
+    b.upper_bound = i < kPppCallDurationBounds.size() ? kPppCallDurationBounds[i]
+                                                      : std::numeric_limits<double>::infinity();
+    h.histogram.bucket.push_back(b);
+  }
+  h.histogram.sample_count = cumulative;
+  h.histogram.sample_sum = s.duration_sum_seconds;
+  duration.metric.push_back(std::move(h));
+  out.push_back(std::move(duration));
   return out;
 }
 
@@ -280,7 +350,8 @@ AgentMetrics::AgentMetrics(const std::string& version, const std::string& datapa
                            MetricsOptions options)
     : registry_(std::make_shared<prometheus::Registry>()),
       control_source_(std::make_shared<ControlCountersSlot>()),
-      resources_(std::make_shared<ScrapeCollector>(registry, options, control_source_)),
+      ppp_source_(std::make_shared<PppStatsSlot>()),
+      resources_(std::make_shared<ScrapeCollector>(registry, options, control_source_, ppp_source_)),
       reconcile_total_(
           prometheus::BuildCounter()
               .Name("l2tp_agent_reconcile_total")
@@ -398,6 +469,11 @@ void AgentMetrics::SetControlCountersSource(std::function<ControlCounters()> sou
 }
 
 void AgentMetrics::ObserveHelloRoundTrip(double seconds) { hello_rtt_.Observe(seconds); }
+
+void AgentMetrics::SetPppStatsSource(std::function<PppCallStats()> source) {
+  std::lock_guard lock(ppp_source_->mu);
+  ppp_source_->source = std::move(source);
+}
 
 void AgentMetrics::ObserveConnectionRefused(const std::string& listener, const std::string& reason) {
   connections_refused_.Add({{"listener", listener}, {"reason", reason}}).Increment();

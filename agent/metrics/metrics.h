@@ -2,7 +2,8 @@
 // histograms are updated as things happen; tunnel and session counters are
 // read at scrape time from the statuses the reconciler cached at its last
 // pass, so a scrape never queries the datapath. The control plane's counters
-// are read at scrape time too, from a source the agent sets.
+// and the PPP call runner's stats are read at scrape time too, from sources
+// the agent sets.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "agent/control/control_stats.h"
+#include "agent/pppcalls/ppp_call_stats.h"
 #include "agent/reconcile/reconciler.h"
 #include "agent/state/registry.h"
 #include "prometheus/counter.h"
@@ -31,6 +33,8 @@ struct MetricsOptions {
 // Where the scrape-time collector reads the control plane's counters (shared
 // with AgentMetrics, which sets the source).
 struct ControlCountersSlot;
+// The same for the PPP call runner's stats.
+struct PppStatsSlot;
 
 class AgentMetrics {
  public:
@@ -63,10 +67,15 @@ class AgentMetrics {
   // The round trip of an acknowledged HELLO (thread-safe; the control
   // plane's thread calls it).
   void ObserveHelloRoundTrip(double seconds);
+  // The PPP call runner's stats (PppCalls::stats), called at every scrape
+  // like the control counters' source, with the same rules. Until one is
+  // set, or after an empty one, the l2tp_ppp_* series are exported at 0.
+  void SetPppStatsSource(std::function<PppCallStats()> source);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ControlCountersSlot> control_source_;
+  std::shared_ptr<PppStatsSlot> ppp_source_;
   std::shared_ptr<prometheus::Collectable> resources_;
   prometheus::Family<prometheus::Counter>& reconcile_total_;
   prometheus::Histogram& reconcile_duration_;
@@ -87,6 +96,10 @@ std::vector<prometheus::MetricFamily> ResourceFamilies(const std::vector<Registr
                                                        const MetricsOptions& options);
 // The scrape-time families of the control plane's counters (exposed for tests).
 std::vector<prometheus::MetricFamily> ControlFamilies(const ControlCounters& counters);
+// The scrape-time families of the PPP call runner's stats (exposed for tests):
+// l2tp_ppp_sessions{phase}, l2tp_ppp_auth_failures_total{side},
+// l2tp_ppp_calls_started_total, l2tp_ppp_call_duration_seconds.
+std::vector<prometheus::MetricFamily> PppFamilies(const PppCallStats& stats);
 // The `type` label of control message type `index` (0..20): "zlb" for 0 (an
 // acknowledgement without a message), the lower-case RFC name ("sccrq",
 // "hello", "ack", ...) for the others, nullptr for the unassigned 5, 13, 17-19

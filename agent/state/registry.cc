@@ -691,6 +691,30 @@ void Registry::SetSessionControlStatus(const std::string& name, const v1::Sessio
   SetControlStatusLocked(v1::RESOURCE_KIND_SESSION, name, control);
 }
 
+void Registry::SetPppCalls(const std::string& session, std::vector<v1::PppCallStatus> calls) {
+  std::lock_guard lock(mu_);
+  if (desired_.sessions.count(session) == 0) return;  // deleted meanwhile
+  const Key key = ResourceTraits<v1::Session>::Key(session);
+  auto [it, fresh] = status_.try_emplace(key);
+  v1::ResourceStatus& st = it->second;
+  if (fresh) {  // before the reconciler's first word on it: what StatusLocked says then
+    st.set_phase(v1::PHASE_PENDING);
+    st.set_message("waiting for the reconciler");
+  }
+  bool changed = st.ppp_calls_size() != static_cast<int>(calls.size());
+  for (size_t i = 0; !changed && i < calls.size(); ++i) {
+    changed = st.ppp_calls(static_cast<int>(i)).SerializeAsString() != calls[i].SerializeAsString();
+  }
+  if (!changed) return;
+  st.clear_ppp_calls();
+  for (auto& call : calls) *st.add_ppp_calls() = std::move(call);
+  // No InvalidateSnapshotLocked(): the snapshot holds the desired state, not
+  // statuses, and the reconciler's cache of what it recorded (reconciler.h,
+  // Recorded) is of the phase, message and counters, which only SetStatus
+  // changes; ppp_calls is neither (as for the control statuses above).
+  PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_SESSION, session);
+}
+
 absl::Status Registry::SetOwned(const OwnedSet& owned) {
   std::lock_guard lock(mu_);
   if (owned == owned_) return absl::OkStatus();

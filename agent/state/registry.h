@@ -94,6 +94,11 @@ class Registry {
   // anything but the round trip and retransmission count changed.
   void SetTunnelControlStatus(const std::string& name, const l2tpagent::v1::TunnelControlStatus& control);
   void SetSessionControlStatus(const std::string& name, const l2tpagent::v1::SessionControlStatus& control);
+  // ---- for the PPP call runner (agent/pppcalls): a PPP session's calls,
+  // status.ppp_calls as a whole. Publishes MODIFIED when they changed.
+  // Touches neither the phase, message nor counters, nor the reconcile
+  // snapshot. A session that is not desired (deleted meanwhile) is ignored.
+  void SetPppCalls(const std::string& session, std::vector<l2tpagent::v1::PppCallStatus> calls);
 
   // Replaces the owned set (persisted when it changed).
   absl::Status SetOwned(const OwnedSet& owned);
