@@ -22,6 +22,7 @@
 #include "agent/grpc_server.h"
 #include "agent/metrics/metrics.h"
 #include "agent/metrics/metrics_server.h"
+#include "agent/pppcalls/ppp_calls.h"
 #include "agent/reconcile/datapath_select.h"
 #include "agent/reconcile/reconciler.h"
 #include "agent/state/config_reloader.h"
@@ -45,6 +46,9 @@ struct AgentParts {
   // they stop (after Stop() it takes none).
   std::unique_ptr<ControlPlane> control;
   DatapathChoice datapath;
+  // The pppd of PPP calls: after the datapath (their channels are its), and
+  // stopped after the control plane, which hands it calls.
+  std::unique_ptr<PppCalls> ppp_calls;
   WatchHub hub;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<AgentMetrics> metrics;
@@ -59,6 +63,13 @@ struct AgentParts {
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<TcpConnectionWatcher> tcp_watcher;
   bool stopped = false;
+
+  // Also when Start failed half way: no call may outlive the control plane
+  // that placed it, nor the datapath its channel is in.
+  ~AgentParts() {
+    if (control) control->Stop();
+    if (ppp_calls) ppp_calls->Stop();
+  }
 };
 
 namespace {
@@ -147,13 +158,50 @@ absl::Status OpenState(const AgentOptions& o, AgentParts* p) {
   return absl::OkStatus();
 }
 
+// PPP calls, where the datapath carries PPP (docs/ppp.md): their pppd's
+// status goes to the registry and the event log, and a call that ends on
+// its own back to the control plane, which hangs it up.
+absl::Status BuildPppCalls(const AgentOptions& o, AgentParts* p) {
+  const absl::Status support = p->datapath.datapath->PppSupport();
+  p->registry->set_ppp_support(support);
+  if (!support.ok()) {
+    L2TP_LOG(kInfo) << "ppp: no PPP pseudowires here: " << support.message();
+    return absl::OkStatus();
+  }
+  PppCallsOptions ppp;
+  ppp.datapath = p->datapath.datapath.get();
+  ppp.run_dir = o.state_dir + "/ppp";
+  Registry* registry = p->registry.get();
+  EventLog* events = p->events.get();
+  ppp.on_status = [registry](const std::string& session, std::vector<l2tpagent::v1::PppCallStatus> calls) {
+    registry->SetPppCalls(session, std::move(calls));
+  };
+  ppp.on_event = [events](const std::string& session, const std::string& text) {
+    L2TP_LOG(kInfo) << "ppp: session/" << session << ": " << text;
+    events->Record(l2tpagent::v1::RESOURCE_KIND_SESSION, session, l2tpagent::v1::Event::REASON_PPP, text);
+  };
+  // Calls start only once the control plane exists, so it is set by then.
+  ppp.on_call_ended = [p](uint64_t call_id, const std::string& why) {
+    if (p->control) p->control->PppCallEnded(call_id, why);
+  };
+  auto calls = PppCalls::Create(std::move(ppp));
+  if (!calls.ok()) return calls.status();
+  p->ppp_calls = *std::move(calls);
+  PppCalls* raw = p->ppp_calls.get();
+  p->metrics->SetPppStatsSource([raw] { return raw->stats(); });
+  L2TP_LOG(kInfo) << "ppp: PPP pseudowires through pppd; calls' files under " << o.state_dir << "/ppp";
+  return absl::OkStatus();
+}
+
 // The control plane for DYNAMIC tunnels, and the reconciler, woken by
 // writes, by the control plane, by the resync interval and, where the
 // datapath tells, by changes someone else made to it.
 absl::Status BuildReconciler(const AgentOptions& o, AgentParts* p) {
   p->events = std::make_unique<EventLog>(o.event_history);
   if (p->datapath.datapath) {
+    if (auto st = BuildPppCalls(o, p); !st.ok()) return st;
     ControlPlaneOptions control;
+    control.ppp_calls = p->ppp_calls.get();
     control.registry = p->registry.get();
     control.handover_path = o.state_dir + "/control-handover.pb";
     control.handover_max_age = std::chrono::duration_cast<std::chrono::seconds>(o.control_handover);
@@ -295,7 +343,8 @@ void Agent::Stop() {
   p.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (p.config_reloader) p.config_reloader->Stop();
   p.reconciler->Stop();              // finishes the pass in progress
-  if (p.control) p.control->Stop();  // StopCCN to every peer
+  if (p.control) p.control->Stop();  // StopCCN to every peer, its calls' pppd ended
+  if (p.ppp_calls) p.ppp_calls->Stop();
   p.server->Wait();
 }
 

@@ -63,7 +63,8 @@ CommandSpec EventsCommand() {
           "changed in place, deleted, adopted from the datapath without changes,\n"
           "repaired after drifting, and datapath operations that failed, with the\n"
           "reason. CONTROL events are DYNAMIC tunnels' control connections and\n"
-          "sessions changing state (established, stopped by the peer, ...).\n"
+          "sessions changing state (established, stopped by the peer, ...); PPP\n"
+          "events are PPP calls' links changing phase and calls ending, with why.\n"
           "The agent keeps the last --event-history events (default 1000).",
       .flags = {{"output", 'o', true, "FORMAT", "table (default), json or yaml"},
                 {"limit", 0, true, "N", "at most N events (default: all kept)"}},

@@ -120,7 +120,7 @@ class ConnectionEvents {
   virtual void Random(std::span<uint8_t> out) = 0;
   // The peer's call (ICRQ) matched no session of ours; a CDN saying `why`
   // went back. No session status changes, so only this tells the owner.
-  virtual void CallRefused(const std::string& why) {}
+  virtual void CallRefused(const std::string& why) { (void)why; }
 };
 
 class ControlConnection : private ChannelSink {

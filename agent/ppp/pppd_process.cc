@@ -211,8 +211,8 @@ void PppdProcess::Stop() {
   kill(pid_, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
   while (running()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                            std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                                   std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     // Without a pidfd an exit may not wake us (a child of pppd holding the
     // pipe): look again every 50 ms.
