@@ -409,20 +409,22 @@ void DynamicTunnel::HangUpCall(TimePoint now, uint32_t local_session_id, uint64_
   connection_->HangUp(now, local_session_id, result);
 }
 
-std::optional<std::string> DynamicTunnel::PppSessionUp(const std::string& name) const {
+std::optional<DynamicObjects::UpWithoutDatapath> DynamicTunnel::PppSessionUp(const std::string& name) const {
   if (!DatapathHoldsTunnel()) return std::nullopt;
-  uint32_t slots = 0, up = 0;
+  DynamicObjects::UpWithoutDatapath out;
+  uint32_t slots = 0;
   bool lns = false;
   for (const auto& [key, s] : sessions_) {
     if (s.resource.name() != name || !s.ppp) continue;
     ++slots;
     lns = s.slot != 0;
-    if (s.status.state == control::SessionState::kEstablished) ++up;
+    if (s.status.state == control::SessionState::kEstablished)
+      out.calls.push_back({params_.local_tunnel_id, s.local_id});
   }
-  if (slots == 0) return std::nullopt;
-  if (lns) return absl::StrCat("accepting calls: ", up, " of ", slots, " in use");
-  if (up == 0) return std::nullopt;
-  return std::string("call ESTABLISHED; its PPP link is in ppp_calls");
+  if (slots == 0 || (!lns && out.calls.empty())) return std::nullopt;
+  out.message = lns ? absl::StrCat("accepting calls: ", out.calls.size(), " of ", slots, " in use")
+                    : "call ESTABLISHED; its PPP link is in ppp_calls";
+  return out;
 }
 
 void DynamicTunnel::SetDatapathReads(bool reads) {

@@ -16,6 +16,7 @@
 #include "agent/control/control_stats.h"
 #include "agent/control/control_updates.h"
 #include "agent/control/ppp_call_runner.h"
+#include "agent/reconcile/dynamic_tunnels.h"
 #include "control/codec.h"
 #include "control/connection.h"
 #include "datapath/datapath.h"
@@ -80,7 +81,7 @@ class DynamicTunnel : private control::ConnectionEvents {
                   const control::ResultCode& result);
   // A PPP session's status message while it is up (its calls carry it; no
   // datapath session of the reconciler's): nullopt when not up or not PPP.
-  std::optional<std::string> PppSessionUp(const std::string& name) const;
+  std::optional<DynamicObjects::UpWithoutDatapath> PppSessionUp(const std::string& name) const;
   bool HasPpp() const;
   // name -> generation of the sessions held.
   std::map<std::string, uint64_t> SessionGenerations() const;

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/state/desired_state.h"
 #include "datapath/datapath.h"
@@ -28,8 +30,13 @@ struct DynamicObjects {
   std::map<std::string, std::string> tunnels_up_without_datapath;
   std::map<std::string, NotUp> sessions_not_up;
   // PPP sessions up: their calls' PPP channels carry them, not datapath
-  // sessions of the reconciler's. READY, saying so.
-  std::map<std::string, std::string> sessions_up_without_datapath;
+  // sessions of the reconciler's. READY, saying so, with the counters of
+  // the calls' datapath sessions summed.
+  struct UpWithoutDatapath {
+    std::string message;
+    std::vector<std::pair<uint32_t, uint32_t>> calls;  // (tunnel id, session id) of each call up
+  };
+  std::map<std::string, UpWithoutDatapath> sessions_up_without_datapath;
 };
 
 class DynamicTunnels {

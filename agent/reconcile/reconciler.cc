@@ -348,7 +348,7 @@ Reconciler::PassResult Reconciler::Pass() {
   const Observation& after = again ? *again : *observed;
   const Held held = Index(after);
   RecordStatuses(snap, want, held, outcome, &result);
-  RecordNotUp(snap, *dynamic, &result);
+  RecordNotUp(snap, *dynamic, after, &result);
   RemoveStrayInterfaces(after, want, &result);
   FinishDeletes(snap, want, held);
   PersistOwnership(writes ? owned : snap.owned, held);
@@ -531,7 +531,7 @@ void Reconciler::RecordStatuses(const Registry::Snapshot& snap, const DesiredObj
 // A DYNAMIC resource that is not up is PENDING while its connection or
 // session is being set up, FAILED while its connection is DOWN.
 void Reconciler::RecordNotUp(const Registry::Snapshot& snap, const DynamicObjects& dynamic,
-                             PassResult* result) {
+                             const Observation& held, PassResult* result) {
   auto record = [&](v1::ResourceKind kind, const std::string& name, const DynamicObjects::NotUp& why,
                     uint64_t generation, int PassResult::*total) {
     ++(result->*total);
@@ -551,12 +551,19 @@ void Reconciler::RecordNotUp(const Registry::Snapshot& snap, const DynamicObject
     ++result->tunnels_ready;
     registry_->SetStatus(v1::RESOURCE_KIND_TUNNEL, name, v1::PHASE_READY, why, it->second.generation(), {});
   }
-  for (const auto& [name, why] : dynamic.sessions_up_without_datapath) {
+  std::optional<SessionsById> sessions;  // indexed only when a PPP session is up
+  for (const auto& [name, up] : dynamic.sessions_up_without_datapath) {
     auto it = snap.desired.sessions.find(name);
     if (it == snap.desired.sessions.end()) continue;
     ++result->sessions;
     ++result->sessions_ready;
-    registry_->SetStatus(v1::RESOURCE_KIND_SESSION, name, v1::PHASE_READY, why, it->second.generation(), {});
+    if (!sessions) sessions.emplace(ObservedSessions(held));
+    Counters sum;
+    for (const auto& key : up.calls) {
+      if (const ObservedSession* s = sessions->Find(key)) sum += s->counters;
+    }
+    registry_->SetStatus(v1::RESOURCE_KIND_SESSION, name, v1::PHASE_READY, up.message,
+                         it->second.generation(), ToProtoCounters(sum));
   }
   for (const auto& [name, why] : dynamic.sessions_not_up) {
     if (auto it = snap.desired.sessions.find(name); it != snap.desired.sessions.end())

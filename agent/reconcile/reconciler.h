@@ -89,7 +89,8 @@ class Reconciler {
   void RecordStatuses(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held,
                       const Outcome& out, PassResult* result);
   // DYNAMIC resources whose control connection or session is not up.
-  void RecordNotUp(const Registry::Snapshot& snap, const DynamicObjects& dynamic, PassResult* result);
+  void RecordNotUp(const Registry::Snapshot& snap, const DynamicObjects& dynamic, const Observation& held,
+                   PassResult* result);
   // Removes the datapath's stray interfaces that no desired session names.
   void RemoveStrayInterfaces(const Observation& observed, const DesiredObjects& want, PassResult* result);
   void FinishDeletes(const Registry::Snapshot& snap, const DesiredObjects& want, const Held& held);

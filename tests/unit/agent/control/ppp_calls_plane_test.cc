@@ -134,7 +134,7 @@ struct End {
   }
   std::string SessionMessage(const std::string& name) const {
     if (auto it = last.sessions_up_without_datapath.find(name); it != last.sessions_up_without_datapath.end())
-      return "up: " + it->second;
+      return "up: " + it->second.message;
     if (auto it = last.sessions_not_up.find(name); it != last.sessions_not_up.end())
       return it->second.message;
     return "";

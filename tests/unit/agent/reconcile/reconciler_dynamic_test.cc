@@ -152,5 +152,32 @@ TEST_F(ReconcilerDynamicTest, AConnectionUpWithoutADatapathTunnelIsReady) {
   EXPECT_EQ(dp_.Observe()->tunnels.size(), 1u);
 }
 
+// A PPP session is READY while its calls are up, with their counters; its
+// datapath sessions are its calls' channels, never the reconciler's.
+TEST_F(ReconcilerDynamicTest, APppSessionUpIsReadyWithItsCallsCountersAndItsSessionsAreLeftAlone) {
+  dp_.OfferPpp(true);
+  Up();
+  control_.objects.sessions.clear();
+  reconciler_->RunOnce();  // the tunnel
+  SessionConfig call;
+  call.tunnel_id = 4242;
+  call.session_id = 5;
+  call.peer_session_id = 6;
+  auto channel = dp_.OpenPppChannel(control_.objects.tunnels.at("dyn"), call);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  Counters c;
+  c.rx_packets = 7;
+  c.tx_bytes = 900;
+  dp_.SetSessionCounters(4242, 5, c);
+  control_.objects.sessions_up_without_datapath["pw"] = {"call ESTABLISHED", {{4242, 5}}};
+  reconciler_->RunOnce();
+  const v1::ResourceStatus st = Status(v1::RESOURCE_KIND_SESSION, "pw");
+  EXPECT_EQ(st.phase(), v1::PHASE_READY);
+  EXPECT_EQ(st.message(), "call ESTABLISHED");
+  EXPECT_EQ(st.counters().rx_packets(), 7u);
+  EXPECT_EQ(st.counters().tx_bytes(), 900u);
+  EXPECT_EQ(dp_.Observe()->sessions.size(), 1u) << "the call's session stays";
+}
+
 }  // namespace
 }  // namespace l2tp
