@@ -188,7 +188,7 @@ std::shared_ptr<const DynamicObjects> ControlPlane::Sync(std::shared_ptr<const D
       report_stale_ = true;
     }
     if (RenewSpentSockets()) report_stale_ = true;
-    updates = TakeUpdatesLocked();
+    NoteUpdatesLocked();
     if (report_stale_) {
       report_ = std::make_shared<const DynamicObjects>(Report(*synced_));
       report_stale_ = false;
@@ -196,7 +196,7 @@ std::shared_ptr<const DynamicObjects> ControlPlane::Sync(std::shared_ptr<const D
     report = report_;
   }
   Wake();  // deadlines may have moved
-  Publish(std::move(updates));
+  Publish();
   return report;
 }
 
@@ -268,6 +268,14 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
     }
     open_failures_.erase(name);
     DynamicTunnel& added = **t;
+    // A retired connection on the same addresses and ports gives way: its
+    // socket would get the new connection's frames (the kernel picks one of
+    // two connected sockets alike, always the same).
+    std::vector<uint32_t> same;
+    for (const auto& c : closing_) {
+      if (c->SameSocketAs(added)) same.push_back(c->local_tunnel_id());
+    }
+    for (uint32_t id : same) DropClosing(id);
     by_id_[added.local_tunnel_id()] = &added;
     tunnels_[name] = *std::move(t);
     Watch(added, true);
@@ -466,7 +474,7 @@ void ControlPlane::ControlFrame(uint32_t tunnel_id, std::span<const uint8_t> fra
     Reschedule(tunnel_id);
   }
   Wake();  // a reply may have moved the deadlines
-  Publish(TakeUpdates());
+  Publish();
 }
 
 // ---- the control plane's thread
@@ -501,7 +509,7 @@ void ControlPlane::Loop() {
       }
       RunTimers(Clock::now());
     }
-    Publish(TakeUpdates());
+    Publish();
     RunPppCalls();
   }
 }
@@ -548,25 +556,26 @@ void ControlPlane::Unschedule(uint32_t tunnel_id) {
   deadline_of_.erase(it);
 }
 
-ControlUpdates ControlPlane::TakeUpdates() {
-  std::lock_guard lock(mu_);
-  return TakeUpdatesLocked();
-}
-
-ControlUpdates ControlPlane::TakeUpdatesLocked() {
-  if (ChangesReport(updates_)) {
-    report_stale_ = true;
-    if (!updates_.sessions.empty() || updates_.up_or_down) {
-      ppp_dirty_ = true;
-      Wake();  // the control thread runs the PPP calls
-    }
+void ControlPlane::NoteUpdatesLocked() {
+  if (!ChangesReport(updates_)) return;
+  report_stale_ = true;
+  if (!updates_.sessions.empty() || updates_.up_or_down) {
+    ppp_dirty_ = true;
+    Wake();  // the control thread runs the PPP calls
   }
-  return std::exchange(updates_, {});
 }
 
-void ControlPlane::Publish(ControlUpdates u) {
-  if (u.empty() && !u.up_or_down) return;
+// Taken and published under publish_mu_: two threads publishing at once
+// must not put an older status over a newer one.
+void ControlPlane::Publish() {
   std::lock_guard publishing(publish_mu_);
+  ControlUpdates u;
+  {
+    std::lock_guard lock(mu_);
+    NoteUpdatesLocked();
+    u = std::exchange(updates_, {});
+  }
+  if (u.empty() && !u.up_or_down) return;
   if (stopping_) return;  // the registry and the reconciler may be going away
   if (options_.registry != nullptr) {
     for (const auto& [name, st] : u.tunnels) options_.registry->SetTunnelControlStatus(name, st);
@@ -650,7 +659,7 @@ void ControlPlane::RunPppCalls() {
     t->second->HangUpCall(Clock::now(), s.where.session_id, s.where.epoch, CallFailure(st));
     Reschedule(s.where.tunnel_id);
   }
-  if (!starts.empty()) Publish(TakeUpdates());
+  if (!starts.empty()) Publish();
 }
 
 void ControlPlane::PppCallEnded(uint64_t call_id, const std::string& why) {
@@ -667,7 +676,7 @@ void ControlPlane::PppCallEnded(uint64_t call_id, const std::string& why) {
     }
   }
   Wake();
-  Publish(TakeUpdates());
+  Publish();
 }
 
 ControlCounters ControlPlane::counters() const {

@@ -114,10 +114,9 @@ class ControlPlane : public DynamicTunnels, public ControlFrameSink {
   std::set<uint32_t> UsedTunnelIds(const DesiredState& desired) const;
   std::set<uint32_t> UsedSessionIds(const DesiredState& desired) const;
   DynamicObjects Report(const DesiredState& desired) const;
-  // Publishes what was collected (without mu_).
-  void Publish(ControlUpdates updates);
-  ControlUpdates TakeUpdates();
-  ControlUpdates TakeUpdatesLocked();  // notes whether they change the report
+  // Takes what was collected and publishes it (without mu_ held).
+  void Publish();
+  void NoteUpdatesLocked();  // whether what was collected changes the report
 
   Datapath* datapath_;
   ControlPlaneOptions options_;

@@ -136,7 +136,9 @@ void DynamicTunnel::Receive(TimePoint now, std::span<const uint8_t> frame, bool 
   if (to != params_.local_tunnel_id) {
     // Connection id 0 is an SCCRQ (or a StopCCN to one); anything else is
     // for another connection sharing the remote (raw IP sockets see all).
-    if (to != 0) {
+    // A retired connection lingers for the acks of its StopCCN only: a new
+    // connection is not for it (the one that replaced it has its socket).
+    if (to != 0 || closing_) {
       ++unexpected_frames_;
       return;
     }
@@ -321,6 +323,13 @@ void DynamicTunnel::Close(TimePoint now, const std::string& why) {
   for (const auto& [name, s] : sessions_) connection_->RemoveSession(now, s.local_id, why);
   sessions_.clear();
   connection_->Close(now, why);
+}
+
+bool DynamicTunnel::SameSocketAs(const DynamicTunnel& other) const {
+  const v1::TunnelSpec& a = params_.tunnel.spec();
+  const v1::TunnelSpec& b = other.params_.tunnel.spec();
+  return a.encap() == b.encap() && a.local() == b.local() && a.remote() == b.remote() &&
+         a.udp_source_port() == b.udp_source_port() && a.udp_destination_port() == b.udp_destination_port();
 }
 
 bool DynamicTunnel::Done() const {

@@ -97,6 +97,9 @@ class DynamicTunnel : private control::ConnectionEvents {
   // Sends StopCCN; the tunnel is Done() once the linger is over.
   void Close(control::TimePoint now, const std::string& why);
   bool Done() const;
+  // Whether the two sockets have the same addresses and ports: a new
+  // connection's socket takes over from a retired one's.
+  bool SameSocketAs(const DynamicTunnel& other) const;
 
   // The datapath objects, once the connection (and the session) is up.
   std::optional<TunnelConfig> DatapathTunnel() const;
