@@ -354,7 +354,12 @@ std::optional<SessionConfig> DynamicTunnel::DatapathSession(const std::string& n
   if (it == sessions_.end() || it->second.ppp || !DatapathTunnel()) return std::nullopt;
   const Session& s = it->second;
   if (s.status.state != control::SessionState::kEstablished) return std::nullopt;
-  // The spec as if written by hand: our ids and the cookie the peer assigned.
+  return ConfigOf(s);
+}
+
+// The session's datapath config as if its spec were written by hand: our
+// ids and the cookie the peer assigned.
+SessionConfig DynamicTunnel::ConfigOf(const Session& s) const {
   v1::TunnelSpec tunnel = params_.tunnel.spec();
   tunnel.set_tunnel_id(params_.local_tunnel_id);
   v1::SessionSpec spec = s.resource.spec();
@@ -390,22 +395,17 @@ std::vector<DynamicTunnel::PppCallUp> DynamicTunnel::PppCallsUp() const {
   const std::optional<TunnelConfig> tunnel = DatapathTunnel();
   for (const auto& [key, s] : sessions_) {
     if (!s.ppp || s.status.state != control::SessionState::kEstablished) continue;
-    v1::TunnelSpec tunnel_spec = params_.tunnel.spec();
-    tunnel_spec.set_tunnel_id(params_.local_tunnel_id);
-    v1::SessionSpec spec = s.resource.spec();
-    spec.set_session_id(s.local_id);
-    spec.set_peer_session_id(s.status.peer.session_id);
-    spec.set_cookie(FormatCookie(s.status.peer.cookie));
-    if (s.status.peer.data_sequencing.value_or(0) != 0) spec.set_send_sequence(true);
     PppCallUp c;
     c.epoch = s.epoch;
     c.start.session = s.resource.name();
     c.start.slot = s.slot;
     c.start.lns = IsPppLns(params_.tunnel.spec(), s.resource.spec());
     c.start.tunnel = *tunnel;
-    c.start.session_config = ToSessionConfig(tunnel_spec, spec);
-    if (c.start.lns) c.start.session_config.interface_name = absl::StrCat(spec.interface_name(), s.slot);
-    c.start.ppp = spec.ppp();
+    c.start.session_config = ConfigOf(s);
+    // An LNS template's interface_name is the prefix of its calls' names.
+    if (c.start.lns)
+      c.start.session_config.interface_name = absl::StrCat(s.resource.spec().interface_name(), s.slot);
+    c.start.ppp = s.resource.spec().ppp();
     out.push_back(std::move(c));
   }
   return out;

@@ -145,6 +145,7 @@ class DynamicTunnel : private control::ConnectionEvents {
 
   control::LocalSession LocalSessionOf(const Session& s) const;
   bool DatapathHoldsTunnel() const;
+  SessionConfig ConfigOf(const Session& s) const;
   Session* FindByLocalId(uint32_t id);
 
   Params params_;
