@@ -546,8 +546,9 @@ constexpr Duration kLastingCall = std::chrono::seconds(60);
 void ControlConnection::CallEnded(Session& s) {
   if (s.status.state != SessionState::kDown || status_.state != TunnelState::kEstablished) return;
   if (!calling_) {
-    SessionStep(s, SessionEvent::kNextCall, absl::StrCat(s.status.message, "; waiting for the next call"));
+    Renumber(s);
     s.status.peer = PeerSession{};
+    SessionStep(s, SessionEvent::kNextCall, absl::StrCat(s.status.message, "; waiting for the next call"));
     return;
   }
   if (s.established_at != TimePoint{} && now_ - s.established_at >= kLastingCall) {
@@ -559,14 +560,30 @@ void ControlConnection::CallEnded(Session& s) {
 
 void ControlConnection::PlaceDueCalls() {
   if (status_.state != TunnelState::kEstablished || !calling_) return;
+  std::vector<Session*> due;  // renumbering moves them in sessions_
   for (auto& [id, s] : sessions_) {
-    if (!s.next_call_at || now_ < *s.next_call_at) continue;
-    s.next_call_at.reset();
-    s.established_at = TimePoint{};
-    s.status.peer = PeerSession{};
-    SessionStep(s, SessionEvent::kNextCall, "calling again");
-    SessionStep(s, SessionEvent::kOpen, "placing the call again");
+    if (s.next_call_at && now_ >= *s.next_call_at) due.push_back(&s);
   }
+  for (Session* s : due) {
+    s->next_call_at.reset();
+    s->established_at = TimePoint{};
+    s->status.peer = PeerSession{};
+    s->local.call_serial = next_call_serial_++;
+    Renumber(*s);
+    SessionStep(*s, SessionEvent::kNextCall, "calling again");
+    SessionStep(*s, SessionEvent::kOpen, "placing the call again");
+  }
+}
+
+void ControlConnection::Renumber(Session& s) {
+  const uint32_t old_id = s.local.session_id;
+  const uint32_t new_id = events_->NextCallSessionId(old_id);
+  if (new_id == old_id || new_id == 0 || sessions_.count(new_id)) return;
+  auto node = sessions_.extract(old_id);  // the element stays where it is: `s` stays valid
+  node.key() = new_id;
+  node.mapped().local.session_id = new_id;
+  node.mapped().status.local_session_id = new_id;
+  sessions_.insert(std::move(node));
 }
 
 void ControlConnection::GoneDown() {

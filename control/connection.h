@@ -121,6 +121,11 @@ class ConnectionEvents {
   // The peer's call (ICRQ) matched no session of ours; a CDN saying `why`
   // went back. No session status changes, so only this tells the owner.
   virtual void CallRefused(const std::string& why) { (void)why; }
+  // A call ended: the session id the session's next call goes by. A fresh
+  // one keeps a peer still tearing the old call down (xl2tpd, while its
+  // pppd exits) from taking the next call for a copy of the old, and the
+  // kernel's old session from colliding with the new. The default keeps it.
+  virtual uint32_t NextCallSessionId(uint32_t current) { return current; }
 };
 
 class ControlConnection : private ChannelSink {
@@ -209,6 +214,7 @@ class ControlConnection : private ChannelSink {
   void OpenSessions();
   void EndSessions(SessionEvent event, const std::string& why);
   void CallEnded(Session& s);  // a call is over, the connection is up: toward the next
+  void Renumber(Session& s);   // NextCallSessionId
   void PlaceDueCalls();
   void Established();
   void ChooseNonces(const ControlMessage* from_peer);

@@ -242,6 +242,7 @@ void ControlPlane::SyncTunnel(TimePoint now, const v1::Tunnel& tunnel,
     }
     p.resume = resume.has_value();
     p.offer_ppp = ppp_capable_;
+    p.pick_session_id = [this](uint32_t max) { return PickFreeId(random_, max, UsedSessionIds(*synced_)); };
     p.local_tunnel_id = resume ? resume->snapshot.local_tunnel_id
                         : tunnel.spec().tunnel_id() != 0
                             ? tunnel.spec().tunnel_id()
@@ -615,7 +616,7 @@ void ControlPlane::RunPppCalls() {
     PppCallStart call;
   };
   std::vector<Start> starts;
-  std::vector<uint64_t> ends;
+  std::vector<std::pair<uint64_t, std::string>> ends;
   std::vector<std::string> forget;
   {
     std::lock_guard lock(mu_);
@@ -632,7 +633,9 @@ void ControlPlane::RunPppCalls() {
     for (auto it = calls_.begin(); it != calls_.end();) {
       const RunningCall& c = it->second;
       if (up.erase({c.tunnel_id, c.session_id, c.epoch}) == 0) {
-        ends.push_back(it->first);
+        auto t = by_id_.find(c.tunnel_id);
+        std::string why = t != by_id_.end() ? t->second->TakeEndedWhy(c.session_id) : "";
+        ends.emplace_back(it->first, why.empty() ? "the L2TP call is over" : "L2TP: " + why);
         it = calls_.erase(it);
       } else {
         ++it;
@@ -645,7 +648,7 @@ void ControlPlane::RunPppCalls() {
       starts.push_back({where, std::move(call)});
     }
   }
-  for (uint64_t id : ends) options_.ppp_calls->EndCall(id, "the L2TP call is over");
+  for (const auto& [id, why] : ends) options_.ppp_calls->EndCall(id, why);
   for (const std::string& name : forget) options_.ppp_calls->ForgetSession(name);
   for (const Start& s : starts) {
     const absl::Status st = options_.ppp_calls->StartCall(s.call);

@@ -218,6 +218,10 @@ void DynamicTunnel::SessionChanged(const control::SessionStatus& status) {
       s->status.state != control::SessionState::kEstablished) {
     ++s->epoch;
   }
+  if (s->ppp && s->status.state == control::SessionState::kEstablished &&
+      status.state != control::SessionState::kEstablished) {
+    ended_why_[status.local_session_id] = status.message;
+  }
   s->status = status;
   v1::SessionControlStatus p = ToProto(status);
   *p.mutable_last_transition_time() = TimeUtil::GetCurrentTime();
@@ -226,6 +230,18 @@ void DynamicTunnel::SessionChanged(const control::SessionStatus& status) {
     updates_->events.push_back({v1::RESOURCE_KIND_SESSION, s->resource.name(), DescribeSession(status)});
   }
   updates_->sessions.emplace_back(s->resource.name(), std::move(p));
+}
+
+uint32_t DynamicTunnel::NextCallSessionId(uint32_t current) {
+  Session* s = FindByLocalId(current);
+  if (s == nullptr || !params_.pick_session_id) return current;
+  // An id the spec sets stays (an LNS template's sets its first call's).
+  if (s->resource.spec().session_id() != 0 && s->slot <= 1) return current;
+  const uint32_t id = params_.pick_session_id(params_.tunnel.spec().version() == 2 ? 0xffff : 0xffffffff);
+  if (id == 0) return current;
+  s->local_id = id;
+  updates_->up_or_down = true;  // the report's ids change
+  return id;
 }
 
 void DynamicTunnel::Random(std::span<uint8_t> out) {
@@ -409,6 +425,14 @@ std::vector<DynamicTunnel::PppCallUp> DynamicTunnel::PppCallsUp() const {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+std::string DynamicTunnel::TakeEndedWhy(uint32_t local_session_id) {
+  auto it = ended_why_.find(local_session_id);
+  if (it == ended_why_.end()) return "";
+  std::string why = std::move(it->second);
+  ended_why_.erase(it);
+  return why;
 }
 
 void DynamicTunnel::HangUpCall(TimePoint now, uint32_t local_session_id, uint64_t epoch,

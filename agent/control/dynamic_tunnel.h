@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +35,9 @@ class DynamicTunnel : private control::ConnectionEvents {
     std::string secret;            // read from spec.control.secret_file
     bool resume = false;           // a previous run's connection follows (Resume): send no SCCRQ
     bool offer_ppp = false;        // the datapath carries PPP: v3 offers PPP pseudowires too
+    // A free session id up to `max` (0: none left), for a session's next
+    // call; called under the control plane's lock. Unset: calls keep their id.
+    std::function<uint32_t(uint32_t max)> pick_session_id;
   };
 
   // Opens the socket (through the datapath, which knows what kind it needs)
@@ -82,6 +86,9 @@ class DynamicTunnel : private control::ConnectionEvents {
   // A PPP session's status message while it is up (its calls carry it; no
   // datapath session of the reconciler's): nullopt when not up or not PPP.
   std::optional<DynamicObjects::UpWithoutDatapath> PppSessionUp(const std::string& name) const;
+  // Why the call that had session id `local_session_id` ended (its
+  // status message then), once; "" if not known.
+  std::string TakeEndedWhy(uint32_t local_session_id);
   bool HasPpp() const;
   // name -> generation of the sessions held.
   std::map<std::string, uint64_t> SessionGenerations() const;
@@ -142,6 +149,7 @@ class DynamicTunnel : private control::ConnectionEvents {
   void SessionChanged(const control::SessionStatus& status) override;
   void Random(std::span<uint8_t> out) override;
   void CallRefused(const std::string& why) override;
+  uint32_t NextCallSessionId(uint32_t current) override;
 
   control::LocalSession LocalSessionOf(const Session& s) const;
   bool DatapathHoldsTunnel() const;
@@ -165,7 +173,8 @@ class DynamicTunnel : private control::ConnectionEvents {
   std::mt19937_64 random_;
   // L2TPv3 with a secret: HMAC-MD5 key of control message authentication.
   std::optional<std::array<uint8_t, 16>> digest_key_;
-  uint64_t auth_failures_ = 0;  // frames whose Message Digest did not verify
+  uint64_t auth_failures_ = 0;                 // frames whose Message Digest did not verify
+  std::map<uint32_t, std::string> ended_why_;  // PPP calls ended, by their session id, until taken
   // Rate limit on SCCRQs (frames to connection id 0): a flood from a
   // spoofed source must not keep resetting a responder.
   control::TimePoint sccrq_window_start_{};

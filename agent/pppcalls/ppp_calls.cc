@@ -358,8 +358,17 @@ std::unique_ptr<PppCalls::Call> PppCalls::EndLocked(uint64_t call_id, const std:
   if (it == calls_.end()) return nullptr;
   std::unique_ptr<Call> call = std::move(it->second);
   calls_.erase(it);
-  FinishLocked(*call, why,
-               absl::StrCat("call ", call_id, " (session ", call->session_id, "): PPP DEAD, ended: ", why));
+  // What pppd said last may be why the call ends (the peer refused our
+  // CHAP response, then sent CDN): read it, and say it first.
+  call->pppd->ReadAvailable();  // never blocks; the thread reads under mu_ too
+  std::string failure = why;
+  if (const std::string& auth = call->pppd->link().auth_failure; !auth.empty()) {
+    failure = absl::StrCat(auth, "; then ", why);
+    ++(call->lns ? stats_.auth_failures_lns : stats_.auth_failures_lac);
+  }
+  FinishLocked(*call, failure,
+               absl::StrCat("call ", call_id, " (session ", call->session_id,
+                            "): PPP DEAD, ended: ", failure));
   auto stopping = std::make_unique<Stopping>();
   stopping->call_id = call_id;
   stopping->deadline = SteadyClock::now() + options_.stop_timeout;

@@ -198,7 +198,12 @@ TEST(PppCallsPlane, AnEstablishedCallStartsPppOnBothSidesAndItsEndIsFollowedByTh
   ASSERT_TRUE(SyncUntil(lac, lns,
                         [&] { return lac.runner.starts().size() == 2 && lns.runner.starts().size() == 2; }));
   EXPECT_NE(lac.runner.starts()[1].call_id, a.call_id);
-  EXPECT_EQ(lac.runner.starts()[1].session_config.session_id, a.session_config.session_id);
+  // Each call goes by a fresh session id on both sides: a peer still tearing
+  // the old call down must not take the next for a copy of it.
+  EXPECT_NE(lac.runner.starts()[1].session_config.session_id, a.session_config.session_id);
+  EXPECT_NE(lns.runner.starts()[1].session_config.session_id, b.session_config.session_id);
+  EXPECT_EQ(lac.runner.starts()[1].session_config.peer_session_id,
+            lns.runner.starts()[1].session_config.session_id);
 
   // Deleting the LAC's session ends its call and the LNS's; the runner
   // forgets the session.
