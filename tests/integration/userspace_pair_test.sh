@@ -57,12 +57,14 @@ CASES=0
 # must arrive and none may differ from what was sent.
 udp_burst() {
   local dst=$1
-  ip netns exec "$NS_B" timeout 20 python3 - "$dst" <<'PY' &
+  rm -f "$WORK/udp.bound"
+  ip netns exec "$NS_B" timeout 20 python3 - "$dst" "$WORK/udp.bound" <<'PY' &
 import socket, sys
 dst = sys.argv[1]
 s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.bind((dst, 7001))
+open(sys.argv[2], "w").close()  # the sender starts once this is bound
 s.settimeout(3)
 got = bad = 0
 while True:
@@ -81,7 +83,10 @@ print("received", got, "bad", bad)
 sys.exit(0 if bad == 0 and got >= 0.95 * 4000 else 1)
 PY
   local receiver=$!
-  sleep 0.5
+  # A loaded machine may take over a second to start Python: a sender that
+  # ran first would get ICMP port unreachable (ConnectionRefusedError).
+  local waited=0
+  while [[ ! -e $WORK/udp.bound ]] && ((waited < 100)); do sleep 0.1; waited=$((waited + 1)); done
   ip netns exec "$NS_A" timeout 15 python3 - "$dst" <<'PY'
 import socket, sys, time
 dst = sys.argv[1]
