@@ -331,10 +331,22 @@ Y
 bad hello0 "tunnels[0].spec.control.hello_interval:"
 sed 's/hello_interval: 0s/hello_interval: 7200s/' "$WORK/bad-hello0.yaml" >"$WORK/bad-hello2h.yaml"
 bad hello2h "tunnels[0].spec.control.hello_interval:"
+# PPP on the userspace datapath: refused at apply time, saying what is missing.
+cat >"$WORK/bad-ppp.yaml" <<'Y'
+tunnels:
+- name: bad5
+  spec: {version: 2, local: 192.0.2.1, remote: 192.0.2.2, encap: ENCAPSULATION_UDP, udp_source_port: 1795,
+         control: {mode: MODE_DYNAMIC, role: ROLE_INITIATOR}}
+sessions:
+- name: bad5-1
+  spec: {tunnel: bad5, pseudowire: PSEUDOWIRE_PPP, ppp: {user: alice}}
+Y
+bad ppp "sessions[0].spec.pseudowire: PPP pseudowires need a datapath that can carry them"
+grep -qF "kernel datapath" "$WORK/bad-ppp.err" || fail "the PPP refusal does not say what is missing: $(cat "$WORK/bad-ppp.err")"
 names=$(ctl a get tunnels -o json | jq -r '[.tunnels[].name] | sort | join(" ")')
 [[ $names == "ip4 ip6 u4 u4b u6" ]] || fail "after the refused applies, A holds tunnels: $names"
 for t in $TUNNELS; do established a "$t" || fail "$t no longer ESTABLISHED after the refused applies"; done
-ok "refused with the field named: INITIATOR without remote, missing secret_file, remote_end_id in a STATIC tunnel, hello_interval 0s and 2h; the five tunnels stay"
+ok "refused with the field named: INITIATOR without remote, missing secret_file, remote_end_id in a STATIC tunnel, hello_interval 0s and 2h, PPP on the userspace datapath (FAILED_PRECONDITION); the five tunnels stay"
 
 # ----------------------------------------------------- 2. 20% loss on A's UDP
 if command -v iptables >/dev/null && in_ns a iptables -S >/dev/null 2>&1; then
