@@ -131,6 +131,7 @@ void ControlConnection::OnTimer(TimePoint now) {
     linger_until_.reset();
     TunnelStep(TunnelEvent::kLingerOver, status_.message);
   }
+  ExpireCallSetups();
   PlaceDueCalls();
   if (status_.state == TunnelState::kEstablished && now - last_activity_ >= options_.hello_interval) {
     Send(BuildHello());
@@ -149,7 +150,10 @@ std::optional<TimePoint> ControlConnection::NextDeadline() const {
   };
   consider(linger_until_);
   consider(reconnect_at_);
-  for (const auto& [id, session] : sessions_) consider(session.next_call_at);
+  for (const auto& [id, session] : sessions_) {
+    consider(session.next_call_at);
+    consider(session.setup_deadline);
+  }
   if (status_.state == TunnelState::kEstablished) consider(last_activity_ + options_.hello_interval);
   return next;
 }
@@ -481,6 +485,12 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
   if (step->next == SessionState::kEstablished && s.status.state != SessionState::kEstablished) {
     s.established_at = now_;
   }
+  const bool setting_up = step->next == SessionState::kWaitReply || step->next == SessionState::kWaitConnect;
+  if (!setting_up) {
+    s.setup_deadline.reset();
+  } else if (s.status.state != step->next) {
+    s.setup_deadline = now_ + kCallSetupTimeout;
+  }
   s.status.state = step->next;
   s.status.message = why;
   const uint8_t v = options_.version;
@@ -572,6 +582,23 @@ void ControlConnection::PlaceDueCalls() {
     Renumber(*s);
     SessionStep(*s, SessionEvent::kNextCall, "calling again");
     SessionStep(*s, SessionEvent::kOpen, "placing the call again");
+  }
+}
+
+void ControlConnection::ExpireCallSetups() {
+  std::vector<Session*> expired;  // CallEnded may renumber them
+  for (auto& [id, s] : sessions_) {
+    if (s.setup_deadline && now_ >= *s.setup_deadline) expired.push_back(&s);
+  }
+  for (Session* s : expired) {
+    const bool caller = s->status.state == SessionState::kWaitReply;
+    const std::string why = absl::StrCat("no ", caller ? "ICRP" : "ICCN", " from the peer within ",
+                                         kCallSetupTimeout.count() / 1000, " s of our ",
+                                         caller ? "ICRQ" : "ICRP");
+    cdn_result_ = ResultCode{kCdnGeneralError, kErrorGeneric, why};
+    SessionStep(*s, SessionEvent::kClose, why);
+    cdn_result_.reset();
+    CallEnded(*s);
   }
 }
 

@@ -5,6 +5,9 @@
 // status changes through ConnectionEvents. Nothing here blocks, reads a
 // clock or touches a socket.
 //
+// A call not set up within kCallSetupTimeout of its ICRQ (caller) or ICRP
+// (answerer) is given up with a CDN, and the next follows.
+//
 // Roles: the INITIATOR sends SCCRQ, places a call (ICRQ) for each of its
 // sessions once the connection is up, and opens the connection again with
 // capped backoff when it fails. The RESPONDER answers an SCCRQ and accepts
@@ -128,6 +131,8 @@ class ConnectionEvents {
   virtual uint32_t NextCallSessionId(uint32_t current) { return current; }
 };
 
+inline constexpr Duration kCallSetupTimeout = std::chrono::seconds(30);
+
 class ControlConnection : private ChannelSink {
  public:
   ControlConnection(TunnelOptions options, ConnectionEvents* events);
@@ -186,6 +191,9 @@ class ControlConnection : private ChannelSink {
     std::optional<TimePoint> next_call_at;
     Duration next_call_delay{std::chrono::seconds(1)};
     TimePoint established_at{};
+    // WAIT_REPLY or WAIT_CONNECT: when the call is given up (the peer acked
+    // our ICRQ or ICRP but never answered it).
+    std::optional<TimePoint> setup_deadline;
   };
 
   // ChannelSink
@@ -216,6 +224,7 @@ class ControlConnection : private ChannelSink {
   void CallEnded(Session& s);  // a call is over, the connection is up: toward the next
   void Renumber(Session& s);   // NextCallSessionId
   void PlaceDueCalls();
+  void ExpireCallSetups();
   void Established();
   void ChooseNonces(const ControlMessage* from_peer);
   void GoneDown();

@@ -98,6 +98,7 @@ struct PppCalls::Call {
   uint32_t slot = 0;
   bool lns = false;
   uint32_t session_id = 0;  // ours, for the words
+  std::string interface;    // the ppp interface pppd is told to take
   std::string pool_key;     // the pool's name for the call
   std::string address;      // the LNS's pool address; "" for an LAC
   std::unique_ptr<PppChannel> channel;
@@ -110,6 +111,7 @@ struct PppCalls::Call {
 // An ended call's pppd, until it is gone (the thread's).
 struct PppCalls::Stopping {
   uint64_t call_id = 0;
+  std::string interface;
   std::unique_ptr<ppp::PppdProcess> pppd;
   SteadyClock::time_point deadline;  // SIGKILL then
 };
@@ -182,6 +184,23 @@ void PppCalls::ReleaseLocked(const Call& call) {
   if (it != sessions_.end() && it->second.pool) it->second.pool->Release(call.pool_key);
 }
 
+// An ended call's pppd may still hold the interface a new call's pppd is to
+// take (after SIGTERM it tries to end the link for up to stop_timeout): the
+// new pppd would fail to rename its unit ("File exists"). The old one gets
+// SIGKILL now and is waited for, up to a second: its peer is gone anyway.
+void PppCalls::FreeInterface(const std::string& interface) {
+  std::lock_guard lock(mu_);
+  for (auto& s : stopping_calls_) {
+    if (s->interface != interface || !s->pppd->running()) continue;
+    kill(s->pppd->pid(), SIGKILL);
+    const auto until = SteadyClock::now() + std::chrono::seconds(1);
+    while (s->pppd->running() && SteadyClock::now() < until) {
+      s->pppd->ReadAvailable();  // reaps it once it is gone
+      if (s->pppd->running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+}
+
 absl::Status PppCalls::StartCall(const PppCallStart& call) {
   const uint64_t id = call.call_id;
   const std::string name = CallName(id);
@@ -230,6 +249,7 @@ absl::Status PppCalls::StartCall(const PppCallStart& call) {
     unreserve();
     return NameTheFile(valid);
   }
+  FreeInterface(call.session_config.interface_name);
   absl::StatusOr<std::unique_ptr<PppChannel>> channel =
       options_.datapath->OpenPppChannel(call.tunnel, call.session_config);
   if (!channel.ok()) {
@@ -266,6 +286,7 @@ absl::Status PppCalls::StartCall(const PppCallStart& call) {
   c->slot = call.slot;
   c->lns = call.lns;
   c->session_id = call.session_config.session_id;
+  c->interface = call.session_config.interface_name;
   c->pool_key = name;
   c->address = address;
   c->channel = *std::move(channel);
@@ -374,6 +395,7 @@ std::unique_ptr<PppCalls::Call> PppCalls::EndLocked(uint64_t call_id, const std:
   stopping->deadline = SteadyClock::now() + options_.stop_timeout;
   // Not reaped yet (only the thread reaps, under the lock): the pid is pppd's.
   if (call->pppd->running()) kill(call->pppd->pid(), SIGTERM);
+  stopping->interface = call->interface;
   stopping->pppd = std::move(call->pppd);
   stopping_calls_.push_back(std::move(stopping));
   Wake();

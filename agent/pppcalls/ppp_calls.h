@@ -124,6 +124,7 @@ class PppCalls : public PppCallRunner {
   // Under mu_.
   absl::StatusOr<std::string> AllocateLocked(const PppCallStart& call, const std::string& key);
   void ReleaseLocked(const Call& call);
+  void FreeInterface(const std::string& interface);  // takes mu_
   // The call is over (removed from calls_ by the caller): status DEAD with
   // `failure`, address released, counted, the event.
   void FinishLocked(Call& call, const std::string& failure, const std::string& event);

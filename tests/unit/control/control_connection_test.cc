@@ -35,6 +35,10 @@ struct End : ConnectionEvents {
   void Random(std::span<uint8_t> out) override {
     for (uint8_t& b : out) b = next_random++;
   }
+  uint32_t renumber_from = 0;  // nonzero: each next call gets a fresh id, from here up
+  uint32_t NextCallSessionId(uint32_t current) override {
+    return renumber_from != 0 ? renumber_from++ : current;
+  }
   bool Sent(MessageType t) const {
     return std::find(sent_types.begin(), sent_types.end(), static_cast<uint16_t>(t)) != sent_types.end();
   }
@@ -65,6 +69,7 @@ struct Pair {
   std::unique_ptr<ControlConnection> a, b;
   TimePoint now{std::chrono::hours(1)};
   bool a_to_b_open = true, b_to_a_open = true;
+  std::function<bool(const ControlMessage&)> drop;  // lost on the way, either way
 
   Pair(TunnelOptions oa, TunnelOptions ob) {
     ea.secret = oa.secret;
@@ -98,6 +103,7 @@ struct Pair {
       if (!open) continue;
       auto m = DecodeControlMessage(bytes, Transport::kUdp, secret);
       ASSERT_TRUE(m.ok()) << m.status();
+      if (drop && drop(*m)) continue;
       to.Receive(now, *m);
     }
   }
@@ -573,6 +579,38 @@ TEST(ConnectionTest, TheBackoffGrowsUntilACallLasts) {
   TimePoint t3 = hang_up_when_up(1s);
   TimePoint t4 = hang_up_when_up(5s);
   EXPECT_LE(t4 - t3, 1200ms) << "a call that lasted starts the backoff over";
+}
+
+// A peer that acknowledges our ICRQ but never answers it: the call is given
+// up after kCallSetupTimeout with a CDN, and placed again.
+TEST(ConnectionTest, ACallNotSetUpInTimeIsGivenUpAndPlacedAgain) {
+  TunnelOptions ob = Options(kL2tpV3, false, 200);
+  ob.retransmit_retries = 100;  // the answerer keeps resending its ICRP
+  Pair p(Options(kL2tpV3, true, 100), ob);
+  p.ea.renumber_from = 1000;  // as the agent does: a late ICRP of the old call finds no session
+  p.eb.renumber_from = 2000;
+  p.a->AddSession(p.now, Pw(1, "pw"));
+  p.b->AddSession(p.now, Pw(11, "pw"));
+  p.drop = [](const ControlMessage& m) { return m.Type() == static_cast<uint16_t>(MessageType::kIcrp); };
+  p.a->Open(p.now);
+  p.Run(29s);
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kWaitReply);
+  EXPECT_EQ(Count(p.ea, MessageType::kIcrq), 1);
+  p.Run(2s);
+  EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
+  EXPECT_TRUE(p.ea.Sent(MessageType::kCdn));
+  bool gave_up = false;
+  for (const SessionStatus& s : p.ea.session_log) {
+    gave_up |= s.message.find("no ICRP from the peer within 30 s of our ICRQ") != std::string::npos;
+  }
+  EXPECT_TRUE(gave_up);
+  p.drop = nullptr;
+  p.Run(3s);
+  EXPECT_EQ(Count(p.ea, MessageType::kIcrq), 2);
+  EXPECT_EQ(p.a->sessions()[0].state, SessionState::kEstablished);
+  EXPECT_EQ(p.a->sessions()[0].local_session_id, 1000u);
+  EXPECT_EQ(p.b->sessions()[0].state, SessionState::kEstablished);
+  EXPECT_EQ(p.b->sessions()[0].peer.session_id, 1000u);
 }
 
 }  // namespace
