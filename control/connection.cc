@@ -485,12 +485,9 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
   if (step->next == SessionState::kEstablished && s.status.state != SessionState::kEstablished) {
     s.established_at = now_;
   }
-  const bool setting_up = step->next == SessionState::kWaitReply || step->next == SessionState::kWaitConnect;
-  if (!setting_up) {
-    s.setup_deadline.reset();
-  } else if (s.status.state != step->next) {
-    s.setup_deadline = now_ + kCallSetupTimeout;
-  }
+  // The set-up clock starts when the peer acknowledges our ICRQ or ICRP
+  // (Acknowledged): until then the message may wait in our send window.
+  if (step->next != s.status.state) s.setup_deadline.reset();
   s.status.state = step->next;
   s.status.message = why;
   const uint8_t v = options_.version;
@@ -593,7 +590,7 @@ void ControlConnection::ExpireCallSetups() {
   for (Session* s : expired) {
     const bool caller = s->status.state == SessionState::kWaitReply;
     const std::string why = absl::StrCat("no ", caller ? "ICRP" : "ICCN", " from the peer within ",
-                                         kCallSetupTimeout.count() / 1000, " s of our ",
+                                         kCallSetupTimeout.count() / 1000, " s of its ack of our ",
                                          caller ? "ICRQ" : "ICRP");
     cdn_result_ = ResultCode{kCdnGeneralError, kErrorGeneric, why};
     SessionStep(*s, SessionEvent::kClose, why);
@@ -642,7 +639,18 @@ void ControlConnection::Transmit(const ControlMessage& m) {
 }
 
 void ControlConnection::Acknowledged(const ControlMessage& m, RoundTrip rtt) {
-  if (m.Type() == static_cast<uint16_t>(MessageType::kHello)) {
+  const uint16_t type = m.Type().value_or(0);
+  if (type == static_cast<uint16_t>(MessageType::kIcrq) ||
+      type == static_cast<uint16_t>(MessageType::kIcrp)) {
+    // Our own message: its "peer session" AVPs are ours.
+    Session* s = FindSession(ReadPeerSession(options_.version, m).session_id);
+    const SessionState waiting = type == static_cast<uint16_t>(MessageType::kIcrq)
+                                     ? SessionState::kWaitReply
+                                     : SessionState::kWaitConnect;
+    if (s != nullptr && s->status.state == waiting) s->setup_deadline = now_ + kCallSetupTimeout;
+    return;
+  }
+  if (type == static_cast<uint16_t>(MessageType::kHello)) {
     status_.hello_rtt = rtt;
     ++status_.hello_acks;
     status_.retransmissions = retransmissions_before_ + channel_->stats().retransmitted;

@@ -5,8 +5,8 @@
 // status changes through ConnectionEvents. Nothing here blocks, reads a
 // clock or touches a socket.
 //
-// A call not set up within kCallSetupTimeout of its ICRQ (caller) or ICRP
-// (answerer) is given up with a CDN, and the next follows.
+// A call not set up within kCallSetupTimeout of the peer's ack of our ICRQ
+// (caller) or ICRP (answerer) is given up with a CDN, and the next follows.
 //
 // Roles: the INITIATOR sends SCCRQ, places a call (ICRQ) for each of its
 // sessions once the connection is up, and opens the connection again with
@@ -131,7 +131,7 @@ class ConnectionEvents {
   virtual uint32_t NextCallSessionId(uint32_t current) { return current; }
 };
 
-inline constexpr Duration kCallSetupTimeout = std::chrono::seconds(30);
+inline constexpr Duration kCallSetupTimeout = std::chrono::seconds(60);
 
 class ControlConnection : private ChannelSink {
  public:
@@ -191,8 +191,8 @@ class ControlConnection : private ChannelSink {
     std::optional<TimePoint> next_call_at;
     Duration next_call_delay{std::chrono::seconds(1)};
     TimePoint established_at{};
-    // WAIT_REPLY or WAIT_CONNECT: when the call is given up (the peer acked
-    // our ICRQ or ICRP but never answered it).
+    // WAIT_REPLY or WAIT_CONNECT, once the peer acked our ICRQ or ICRP:
+    // when the call is given up if the peer has not answered it.
     std::optional<TimePoint> setup_deadline;
   };
 
