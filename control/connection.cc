@@ -92,9 +92,7 @@ void ControlConnection::AddSession(TimePoint now, const LocalSession& local) {
   s.status.state = SessionState::kIdle;
   s.status.message = calling_ ? "waiting for the control connection" : "waiting for the peer's call";
   events_->SessionChanged(s.status);
-  if (calling_ && status_.state == TunnelState::kEstablished) {
-    SessionStep(s, SessionEvent::kOpen, "placing the call");
-  }
+  OpenSessions();  // as the send queue allows
 }
 
 void ControlConnection::RemoveSession(TimePoint now, uint32_t local_session_id, const std::string& why) {
@@ -496,7 +494,12 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
   }
   switch (step->action) {
     case SessionAction::kNone: break;
-    case SessionAction::kSendIcrq: Send(BuildIcrq(v, s.local)); break;
+    case SessionAction::kSendIcrq:
+      if (!Send(BuildIcrq(v, s.local))) {  // placed again once acks make room (OpenSessions)
+        s.status.state = SessionState::kIdle;
+        s.status.message = "waiting to place the call: the send queue is full";
+      }
+      break;
     case SessionAction::kSendIcrp: Send(BuildIcrp(v, s.local, s.status.peer.session_id)); break;
     case SessionAction::kSendIccn:
       Send(BuildIccn(v, s.local, s.status.peer.session_id));
@@ -535,8 +538,12 @@ void ControlConnection::Established() {
 }
 
 void ControlConnection::OpenSessions() {
+  if (status_.state != TunnelState::kEstablished || !calling_) return;
   for (auto& [id, s] : sessions_) {
-    if (s.status.state == SessionState::kIdle) SessionStep(s, SessionEvent::kOpen, "placing the call");
+    if (channel_->waiting() >= kMaxWaitingToPlaceCalls) return;  // the next ack makes room
+    if (s.status.state == SessionState::kIdle && !s.next_call_at) {
+      SessionStep(s, SessionEvent::kOpen, "placing the call");
+    }
   }
 }
 
@@ -578,8 +585,8 @@ void ControlConnection::PlaceDueCalls() {
     s->local.call_serial = next_call_serial_++;
     Renumber(*s);
     SessionStep(*s, SessionEvent::kNextCall, "calling again");
-    SessionStep(*s, SessionEvent::kOpen, "placing the call again");
   }
+  if (!due.empty()) OpenSessions();  // as the send queue allows
 }
 
 void ControlConnection::ExpireCallSetups() {
@@ -628,9 +635,9 @@ void ControlConnection::GoneDown() {
 
 // --- The reliable channel's side ------------------------------------------------
 
-void ControlConnection::Send(ControlMessage m) {
+bool ControlConnection::Send(ControlMessage m) {
   last_activity_ = now_;
-  channel_->Send(now_, std::move(m));
+  return channel_->Send(now_, std::move(m));
 }
 
 void ControlConnection::Transmit(const ControlMessage& m) {
@@ -648,8 +655,8 @@ void ControlConnection::Acknowledged(const ControlMessage& m, RoundTrip rtt) {
                                      ? SessionState::kWaitReply
                                      : SessionState::kWaitConnect;
     if (s != nullptr && s->status.state == waiting) s->setup_deadline = now_ + kCallSetupTimeout;
-    return;
   }
+  OpenSessions();  // the ack made room in the send queue for calls waiting to be placed
   if (type == static_cast<uint16_t>(MessageType::kHello)) {
     status_.hello_rtt = rtt;
     ++status_.hello_acks;

@@ -132,6 +132,11 @@ class ConnectionEvents {
 };
 
 inline constexpr Duration kCallSetupTimeout = std::chrono::seconds(60);
+// Calls placed while at most this many messages wait for the peer's window:
+// the rest wait (IDLE) until acks make room, so that hundreds of calls at
+// once neither overflow the send queue nor hold every ICCN and CDN behind
+// their ICRQs.
+inline constexpr size_t kMaxWaitingToPlaceCalls = 8;
 
 class ControlConnection : private ChannelSink {
  public:
@@ -203,7 +208,7 @@ class ControlConnection : private ChannelSink {
   void Failed(const std::string& why) override;
 
   void StartChannel();
-  void Send(ControlMessage m);
+  bool Send(ControlMessage m);  // false: refused (the queue is full, or the channel failed)
   void TunnelStep(TunnelEvent event, const std::string& why, const ControlMessage* m = nullptr);
   void Refuse(const ControlMessage& m, uint16_t result, std::optional<uint16_t> error,
               const std::string& why);

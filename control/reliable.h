@@ -113,6 +113,8 @@ class ReliableChannel {
   // transmits now if the window allows, else queues. False, and nothing
   // done, when the channel failed or max_queued messages already wait.
   bool Send(TimePoint now, ControlMessage m);
+  // Messages sent but not yet transmitted: waiting for the peer's window.
+  size_t waiting() const { return outgoing_.size() - in_flight_; }
   // Every decoded control message of this connection, ZLB and ACK included.
   void Receive(TimePoint now, const ControlMessage& m);
   // Retransmits or sends a bare ack when due; call at NextDeadline().

@@ -618,5 +618,24 @@ TEST(ConnectionTest, ACallNotSetUpInTimeIsGivenUpAndPlacedAgain) {
   EXPECT_EQ(p.a->status().state, TunnelState::kEstablished);
 }
 
+// Hundreds of calls at once: placed as the send queue makes room, every one
+// sent (none refused by a full queue and lost), all up.
+TEST(ConnectionTest, ThreeHundredCallsAtOnceAreAllPlacedAndComeUp) {
+  Pair p(Options(kL2tpV2, true, 5), Options(kL2tpV2, false, 6));
+  p.a->Open(p.now);
+  p.Run(1s);
+  ASSERT_EQ(p.a->status().state, TunnelState::kEstablished);
+  for (uint32_t i = 1; i <= 300; ++i) {
+    p.b->AddSession(p.now, Pw(1000 + i, ""));
+    p.a->AddSession(p.now, Pw(i, ""));
+  }
+  p.Run(30s);
+  int up = 0;
+  for (const SessionStatus& s : p.a->sessions()) up += s.state == SessionState::kEstablished;
+  EXPECT_EQ(up, 300);
+  EXPECT_EQ(Count(p.ea, MessageType::kIcrq), 300);
+  EXPECT_EQ(Count(p.ea, MessageType::kIccn), 300);
+}
+
 }  // namespace
 }  // namespace l2tp::control
