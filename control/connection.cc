@@ -90,6 +90,7 @@ void ControlConnection::AddSession(TimePoint now, const LocalSession& local) {
   s.local.call_serial = next_call_serial_++;
   s.status.local_session_id = local.session_id;
   s.status.state = SessionState::kIdle;
+  calls_to_place_ = true;
   s.status.message = calling_ ? "waiting for the control connection" : "waiting for the peer's call";
   events_->SessionChanged(s.status);
   OpenSessions();  // as the send queue allows
@@ -487,6 +488,7 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
   // (Acknowledged): until then the message may wait in our send window.
   if (step->next != s.status.state) s.setup_deadline.reset();
   s.status.state = step->next;
+  if (s.status.state == SessionState::kIdle) calls_to_place_ = true;
   s.status.message = why;
   const uint8_t v = options_.version;
   if (m != nullptr && (event == SessionEvent::kIcrq || event == SessionEvent::kIcrp)) {
@@ -497,6 +499,7 @@ void ControlConnection::SessionStep(Session& s, SessionEvent event, const std::s
     case SessionAction::kSendIcrq:
       if (!Send(BuildIcrq(v, s.local))) {  // placed again once acks make room (OpenSessions)
         s.status.state = SessionState::kIdle;
+        calls_to_place_ = true;
         s.status.message = "waiting to place the call: the send queue is full";
       }
       break;
@@ -534,13 +537,20 @@ void ControlConnection::Established() {
   status_.last_stop_reason.clear();
   status_.message = "established";
   last_activity_ = now_;
+  calls_to_place_ = true;
   if (calling_) OpenSessions();
 }
 
+// Called on every ack: walks the sessions only while some may wait to be
+// placed, so a tunnel with all its calls up pays nothing per ack.
 void ControlConnection::OpenSessions() {
-  if (status_.state != TunnelState::kEstablished || !calling_) return;
+  if (status_.state != TunnelState::kEstablished || !calling_ || !calls_to_place_) return;
+  calls_to_place_ = false;  // set again below by a call the full queue refuses
   for (auto& [id, s] : sessions_) {
-    if (channel_->waiting() >= kMaxWaitingToPlaceCalls) return;  // the next ack makes room
+    if (channel_->waiting() >= kMaxWaitingToPlaceCalls) {
+      calls_to_place_ = true;  // the next ack makes room
+      return;
+    }
     if (s.status.state == SessionState::kIdle && !s.next_call_at) {
       SessionStep(s, SessionEvent::kOpen, "placing the call");
     }
@@ -621,6 +631,7 @@ void ControlConnection::GoneDown() {
   EndSessions(SessionEvent::kTunnelDown, status_.message);
   for (auto& [id, s] : sessions_) {
     s.status.state = SessionState::kIdle;  // ready for the next connection
+    calls_to_place_ = true;
     s.status.peer = PeerSession{};
     s.next_call_at.reset();
   }
@@ -719,7 +730,8 @@ void ControlConnection::Resume(TimePoint now, const ConnectionSnapshot& snapshot
     s->status.message = "resumed from the previous run";
     events_->SessionChanged(s->status);
   }
-  Send(BuildHello());            // the peer's ack proves it still holds the connection
+  Send(BuildHello());  // the peer's ack proves it still holds the connection
+  calls_to_place_ = true;
   if (calling_) OpenSessions();  // sessions added since
 }
 

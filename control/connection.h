@@ -256,6 +256,7 @@ class ControlConnection : private ChannelSink {
   std::optional<ResultCode> stop_result_;  // what the next StopCCN says, when refusing
   std::optional<ResultCode> cdn_result_;   // what the next local CDN says (HangUp)
   bool fresh_channel_ = false;             // responder: a new SCCRQ gets a new channel
+  bool calls_to_place_ = false;            // an IDLE session may wait to be placed (OpenSessions)
 };
 
 }  // namespace l2tp::control
