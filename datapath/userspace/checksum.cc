@@ -21,13 +21,19 @@ inline uint64_t AddWithCarry(uint64_t a, uint64_t b) {
 // in four vectors of 64-bit lanes: no carry is lost below 2^32 words, and
 // since 2^16 = 1 (mod 0xffff) the folded result is the ones'-complement sum.
 // Four to five times the scalar loop's speed on a frame's payload (the
-// segmenter and coalescer checksum every byte of TCP traffic).
-__attribute__((target("avx2"))) uint64_t SumWordsAvx2(const uint8_t* p, size_t n) {
+// segmenter and coalescer checksum every byte of TCP traffic). kCopy also
+// stores each vector to `dst`: a copy that sums on the way.
+template <bool kCopy>
+__attribute__((target("avx2"))) uint64_t SumWordsAvx2(uint8_t* dst, const uint8_t* p, size_t n) {
   const __m256i zero = _mm256_setzero_si256();
   __m256i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
   for (size_t i = 0; i < n; i += 64) {
     __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
+    if constexpr (kCopy) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), v);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i + 32), w);
+    }
     a0 = _mm256_add_epi64(a0, _mm256_unpacklo_epi32(v, zero));
     a1 = _mm256_add_epi64(a1, _mm256_unpackhi_epi32(v, zero));
     a2 = _mm256_add_epi64(a2, _mm256_unpacklo_epi32(w, zero));
@@ -40,9 +46,9 @@ __attribute__((target("avx2"))) uint64_t SumWordsAvx2(const uint8_t* p, size_t n
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
-}  // namespace
-
-uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data) {
+// ChecksumAdd, and with kCopy the bytes copied to `dst` as they are read.
+template <bool kCopy>
+uint64_t Sum(uint64_t sum, uint8_t* dst, std::span<const uint8_t> data) {
   // The ones'-complement sum does not care about byte order: add native
   // 64-bit words (fast) and swap the folded result to network order.
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "written for little-endian hosts");
@@ -52,14 +58,19 @@ uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data) {
 #if defined(__x86_64__)
   if (kHaveAvx2 && n >= 128) {
     size_t bulk = n & ~size_t{63};
-    a = SumWordsAvx2(p, bulk);
+    a = SumWordsAvx2<kCopy>(dst, p, bulk);
     p += bulk;
     n -= bulk;
+    if constexpr (kCopy) dst += bulk;
   }
 #endif
   while (n >= 32) {
     uint64_t w[4];
     std::memcpy(w, p, 32);
+    if constexpr (kCopy) {
+      std::memcpy(dst, w, 32);
+      dst += 32;
+    }
     a = AddWithCarry(a, w[0]);
     b = AddWithCarry(b, w[1]);
     a = AddWithCarry(a, w[2]);
@@ -70,18 +81,33 @@ uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data) {
   while (n >= 8) {
     uint64_t w;
     std::memcpy(&w, p, 8);
+    if constexpr (kCopy) {
+      std::memcpy(dst, &w, 8);
+      dst += 8;
+    }
     a = AddWithCarry(a, w);
     p += 8;
     n -= 8;
   }
   uint64_t tail = 0;  // zero padding, as the checksum pads an odd byte
-  if (n) std::memcpy(&tail, p, n);
+  if (n) {
+    std::memcpy(&tail, p, n);
+    if constexpr (kCopy) std::memcpy(dst, p, n);
+  }
   a = AddWithCarry(AddWithCarry(a, b), tail);
   uint64_t folded = (a & 0xffffffff) + (a >> 32);
   folded = (folded & 0xffff) + (folded >> 16);
   folded = (folded & 0xffff) + (folded >> 16);
   folded = (folded & 0xffff) + (folded >> 16);
   return sum + __builtin_bswap16(static_cast<uint16_t>(folded));
+}
+
+}  // namespace
+
+uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data) { return Sum<false>(sum, nullptr, data); }
+
+uint64_t ChecksumCopy(uint64_t sum, uint8_t* dst, std::span<const uint8_t> src) {
+  return Sum<true>(sum, dst, src);
 }
 
 uint16_t ChecksumFold(uint64_t sum) {

@@ -26,13 +26,6 @@ size_t MaxReceivedFrame(uint32_t mtu) {
   return size_t{mtu} + SessionPath::kEthernetHeaderLength + kVlanTagLength;
 }
 
-uint32_t DefaultSessionMtu(const TunnelConfig& tunnel, const SessionConfig& session) {
-  uint32_t overhead = (tunnel.local.is_v6() ? 40 : 20) + (tunnel.encap == Encap::kUdp ? 8 : 0) +
-                      HeaderLength(tunnel.encap, session.cookie.size(), session.l2spec) +
-                      SessionPath::kEthernetHeaderLength;
-  return 1500 - overhead;
-}
-
 SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath* tunnel, LoopContext* ctx)
     : config_(config),
       tap_(std::move(tap)),
@@ -40,11 +33,10 @@ SessionPath::SessionPath(const SessionConfig& config, TapDevice tap, TunnelPath*
       ctx_(ctx),
       sequencer_(SequencerConfig(config), ctx->clock),
       rx_header_length_(HeaderLength(tunnel->config().encap, config.peer_cookie.size(), config.l2spec)),
-      coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
-      udp_coalescer_([this](std::span<const uint8_t> h, std::span<const uint8_t> f) { WriteTap(h, f); }),
+      coalescer_([this](std::span<const iovec> iov) { WriteTap(iov); }),
+      udp_coalescer_([this](std::span<const iovec> iov) { WriteTap(iov); }),
       udp_gso_(tap_.accepts_uso()),
-      max_rx_frame_(MaxReceivedFrame(config.mtu ? config.mtu : DefaultSessionMtu(tunnel->config(), config))) {
-}
+      max_rx_frame_(MaxReceivedFrame(tap_.mtu())) {}
 
 SessionPath::~SessionPath() { ctx_->timer.Untrack(this); }
 
@@ -70,9 +62,8 @@ void SessionPath::Stop(bool remove_tap) {
   if (remove_tap) tap_.Remove();
 }
 
-absl::Status SessionPath::Modify(const SessionConfig& config) {
-  uint32_t mtu = config.mtu ? config.mtu : DefaultSessionMtu(tunnel_->config(), config);
-  if (config.mtu != config_.mtu) {
+absl::Status SessionPath::Modify(const SessionConfig& config, uint32_t mtu) {
+  if (mtu != tap_.mtu()) {
     if (auto st = tap_.Configure(mtu); !st.ok()) return st;
   }
   config_ = config;

@@ -43,8 +43,9 @@ class SessionPath : public EventHandler, public CompletionHandler {
   absl::Status Start();  // begins reading the TAP
   // Stops I/O and drops queued frames. `remove_tap` deletes the device.
   void Stop(bool remove_tap);
-  // Sequencing options and MTU only (see Datapath::ModifySession).
-  absl::Status Modify(const SessionConfig& config);
+  // Sequencing options and MTU only (see Datapath::ModifySession); `mtu`
+  // is the TAP's (config.mtu, or its right size when that is 0).
+  absl::Status Modify(const SessionConfig& config, uint32_t mtu);
 
   // Transmit (session_tx.cc).
   // Epoll mode: TAP readable; read, encapsulate and send batches.
@@ -63,6 +64,7 @@ class SessionPath : public EventHandler, public CompletionHandler {
   std::optional<Sequencer::TimePoint> NextDeadline() const { return sequencer_.NextDeadline(); }
 
   const SessionConfig& config() const { return config_; }
+  uint32_t interface_mtu() const { return tap_.mtu(); }
   Counters counters() const;
   // False once the TAP vanished (deleted behind our back).
   bool TapAlive() const { return tap_watched_ && tap_.StillExists(); }
@@ -89,8 +91,11 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // socket can, the rest with sendmmsg.
   void SendFrames(PacketBatch& batch, size_t count, const size_t* lengths);
   // Receive (session_rx.cc).
-  void Deliver(std::span<const uint8_t> frame);
-  void WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame);
+  // `stable`: the frame stays where it is until FlushReceived (received in
+  // this batch), so the coalescers may point into it rather than copy it.
+  void Deliver(std::span<const uint8_t> frame, bool stable);
+  // One writev: the virtio-net header starts the first iovec.
+  void WriteTap(std::span<const iovec> iov);
 
   SessionConfig config_;
   TapDevice tap_;
@@ -114,13 +119,14 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // UDP datagrams are merged only where the kernel takes USO frames; at most
   // one of the two coalescers holds frames at any time (frame order is kept).
   UdpCoalescer udp_coalescer_;
+  // Ring buffers the coalescers point into, released by FlushReceived (or
+  // when the session goes away).
+  BufferHolds rx_holds_;
   bool udp_gso_;
   size_t max_rx_frame_;  // MaxReceivedFrame of the TAP's MTU
   Counters counters_;
 };
 
-// The MTU the kernel's l2tp_eth would pick on a 1500-byte underlay.
-uint32_t DefaultSessionMtu(const TunnelConfig& tunnel, const SessionConfig& session);
 // The longest frame a session with this MTU writes to its TAP: the MTU, the
 // Ethernet header and one VLAN tag, as Linux's l2tp_eth forwards.
 size_t MaxReceivedFrame(uint32_t mtu);

@@ -1,22 +1,31 @@
 // The receive half of a session's path (session_path.h): L2TP packets the
 // tunnel hands over become Ethernet frames written to the TAP. In order:
 //
-//   0. TunnelPath (tunnel_path.cc) receives from the socket, splits UDP GRO
+//   0. TunnelPath (tunnel_path.cc) receives from the socket (into a ring
+//      buffer in io_uring mode, a batch slot in epoll mode), splits UDP GRO
 //      batches, checks the version and finds the session by its id.
 //   1. Receive: DecodeDataHeader checks the cookie and reads the sublayer
 //      (the sequence number). Dropped and counted: truncated headers and
 //      frames shorter than an Ethernet header (tunnel rx_invalid), cookie
 //      mismatches (rx_cookie_discards), frames longer than the MTU, the
 //      Ethernet header and one VLAN tag (rx_errors, as Linux's l2tp_eth).
-//   2. Sequencer::OnReceive: deliver now, hold in the reorder queue
-//      (DrainQueue; the reorder timer calls it again while frames wait) or
+//   2. Sequencer::OnReceive: deliver now, hold in the reorder queue (a copy;
+//      DrainQueue; the reorder timer calls it again while frames wait) or
 //      drop.
 //   3. Deliver: counted (rx_packets, rx_bytes), then handed to the UDP
 //      coalescer (where the TAP takes USO frames) or the TCP coalescer,
-//      which merge consecutive segments of a flow.
-//   4. FlushReceived, at the end of the receive batch: the coalescers write
-//      what they hold.
-//   5. WriteTap: one writev of the virtio-net header and the frame.
+//      which merge consecutive segments of a flow. A frame delivered in step
+//      2 stays where it was received until the end of the batch, so the
+//      coalescers point into it (and the session holds its ring buffer); one
+//      from the reorder queue is freed after delivery, so they copy it. They
+//      check the inner TCP/UDP checksum of what they merge unless the tunnel
+//      says the kernel verified an outer checksum covering the frame
+//      (TunnelPath::rx_checksum_verified), and mark what was verified.
+//   4. FlushReceived, at the end of the receive batch (or earlier, see
+//      TunnelPath::OnCompletion): the coalescers write what they hold, then
+//      the held ring buffers go back.
+//   5. WriteTap: one writev of the iovecs a coalescer built: the virtio-net
+//      header and the frame's headers, then the payload where it lies.
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -54,14 +63,15 @@ void SessionPath::Receive(std::span<const uint8_t> packet, size_t offset) {
     return;
   }
   switch (sequencer_.OnReceive(d.has_sequence, d.sequence, frame)) {
-    case Sequencer::Verdict::kDeliver: Deliver(frame); break;
+    case Sequencer::Verdict::kDeliver: Deliver(frame, /*stable=*/true); break;
     case Sequencer::Verdict::kQueued: DrainQueue(); break;
     case Sequencer::Verdict::kDrop: break;
   }
 }
 
 void SessionPath::DrainQueue() {
-  sequencer_.Drain([this](std::span<const uint8_t> frame) { Deliver(frame); });
+  // Queued frames are freed once delivered: the coalescers copy them.
+  sequencer_.Drain([this](std::span<const uint8_t> frame) { Deliver(frame, /*stable=*/false); });
   if (sequencer_.queued()) {
     ctx_->timer.Track(this);
   } else {
@@ -69,20 +79,25 @@ void SessionPath::DrainQueue() {
   }
 }
 
-void SessionPath::Deliver(std::span<const uint8_t> frame) {
+void SessionPath::Deliver(std::span<const uint8_t> frame, bool stable) {
   // Counted on delivery, as the kernel counts before handing to l2tp_eth.
   uint64_t bytes = frame.size() + rx_header_length_;
   ++counters_.rx_packets;
   counters_.rx_bytes += bytes;
   ++tunnel_->counters().rx_packets;
   tunnel_->counters().rx_bytes += bytes;
+  FrameInfo info{.stable = stable, .verified = tunnel_->rx_checksum_verified()};
+  bool borrowed;
   if (udp_gso_ && UdpCoalescer::IsUdp(frame)) {
     coalescer_.Flush();
-    udp_coalescer_.Add(frame);
+    borrowed = udp_coalescer_.Add(frame, info);
   } else {
     udp_coalescer_.Flush();
-    coalescer_.Add(frame);
+    borrowed = coalescer_.Add(frame, info);
   }
+  // The ring buffer under a borrowed frame stays ours until FlushReceived
+  // (epoll mode: the batch slot stays untouched until the tunnel flushes).
+  if (borrowed && tunnel_->rx_buffer() >= 0) rx_holds_.Hold(ctx_->loop.uring(), tunnel_->rx_buffer());
   if (!rx_pending_) {
     rx_pending_ = true;
     ctx_->touched.push_back(this);
@@ -92,17 +107,16 @@ void SessionPath::Deliver(std::span<const uint8_t> frame) {
 void SessionPath::FlushReceived() {
   coalescer_.Flush();
   udp_coalescer_.Flush();
+  rx_holds_.Release();  // nothing points into them any more
   rx_pending_ = false;
 }
 
-void SessionPath::WriteTap(std::span<const uint8_t> vnet_header, std::span<const uint8_t> frame) {
-  iovec iov[2] = {{const_cast<uint8_t*>(vnet_header.data()), vnet_header.size()},
-                  {const_cast<uint8_t*>(frame.data()), frame.size()}};
-  if (!tap_watched_ || writev(tap_.fd(), iov, 2) < 0) {
+void SessionPath::WriteTap(std::span<const iovec> iov) {
+  if (!tap_watched_ || writev(tap_.fd(), iov.data(), static_cast<int>(iov.size())) < 0) {
     // TAP gone or its queue full: the frame is lost on our side.
     ++counters_.rx_errors;
-    if (errno == EINVAL && tap_watched_ && vnet_header.size() > 1 &&
-        vnet_header[1] == VirtioNetHdr::kGsoUdpL4 && udp_gso_) {
+    const auto* vnet_header = static_cast<const uint8_t*>(iov[0].iov_base);  // at least the 10 bytes
+    if (errno == EINVAL && tap_watched_ && vnet_header[1] == VirtioNetHdr::kGsoUdpL4 && udp_gso_) {
       // The kernel refused a USO frame after all: stop merging UDP.
       udp_gso_ = false;
       L2TP_LOG(kWarning) << "userspace datapath: TAP " << tap_.name()

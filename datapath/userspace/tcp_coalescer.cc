@@ -13,7 +13,8 @@ constexpr uint8_t kTcpAck = 0x10, kTcpPsh = 0x08;
 
 }  // namespace
 
-TcpCoalescer::TcpCoalescer(Writer write) : write_(std::move(write)), buffer_(kHdr + 14 + kMaxIpLength + 4) {}
+// The arena holds at most one run's payload, which kMaxIpLength bounds.
+TcpCoalescer::TcpCoalescer(Writer write) : write_(std::move(write)), frame_(kMaxSegments, kMaxIpLength) {}
 
 bool TcpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload) const {
   if (f.size() < 14) return false;
@@ -47,18 +48,13 @@ bool TcpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
   flow->headers = flow->l4 + tcp_header;
   *payload = 14 + ip_total - flow->headers;
   if (*payload == 0) return false;
-  // Verify the checksum now: once merged, the kernel would not.
-  size_t l4_len = 14 + ip_total - flow->l4;
-  std::span<const uint8_t> addresses = flow->v6 ? f.subspan(14 + 8, 32) : f.subspan(14 + 12, 8);
-  uint64_t sum = PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len));
-  if (ChecksumFold(ChecksumAdd(sum, f.subspan(flow->l4, l4_len))) != 0xffff) return false;
   flow->next_seq = GetBe32At(tcp + 4) + static_cast<uint32_t>(*payload);
   flow->mss = *payload;
   return true;
 }
 
 bool TcpCoalescer::SameFlow(std::span<const uint8_t> f, const Flow& n) const {
-  const uint8_t* p = buffer_.data() + kHdr;
+  const uint8_t* p = frame_.headers();
   if (n.v6 != flow_.v6 || n.headers != flow_.headers) return false;
   // Ethernet addresses/type, then IP fields that must agree.
   if (std::memcmp(p, f.data(), 14) != 0) return false;
@@ -84,41 +80,69 @@ bool TcpCoalescer::SameFlow(std::span<const uint8_t> f, const Flow& n) const {
   return GetBe32At(tb + 4) == flow_.next_seq;
 }
 
-void TcpCoalescer::Add(std::span<const uint8_t> frame) {
+bool TcpCoalescer::VerifyAndPlace(std::span<const uint8_t> f, const Flow& n, size_t payload, FrameInfo info,
+                                  bool start) {
+  std::span<const uint8_t> data = f.subspan(n.headers, payload);
+  uint64_t payload_sum = 0;
+  if (!info.stable && !frame_.Stage(data, info.verified ? nullptr : &payload_sum)) return false;
+  if (!info.verified) {
+    // Once merged, the kernel would not check the segment: check it now.
+    size_t l4_len = n.headers - n.l4 + payload;
+    std::span<const uint8_t> addresses = n.v6 ? f.subspan(14 + 8, 32) : f.subspan(14 + 12, 8);
+    uint64_t sum = PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len));
+    if (info.stable) {
+      sum = ChecksumAdd(sum, f.subspan(n.l4, l4_len));
+    } else {  // the payload was summed as it was copied
+      sum = ChecksumAdd(sum, f.subspan(n.l4, n.headers - n.l4)) + payload_sum;
+    }
+    if (ChecksumFold(sum) != 0xffff) return false;
+  }
+  if (start) frame_.Start(f.first(n.headers));
+  if (info.stable) {
+    frame_.AppendBorrowed(data);
+  } else {
+    frame_.AppendStaged(payload);
+  }
+  return true;
+}
+
+bool TcpCoalescer::Add(std::span<const uint8_t> frame, FrameInfo info) {
   Flow n;
   size_t payload = 0;
   if (!Parse(frame, &n, &payload)) {
     Flush();
-    PassThrough(frame);
-    return;
+    PassThrough(frame, info.verified);
+    return false;
+  }
+  bool joins = segments_ > 0 && !closed_ && segments_ < kMaxSegments && payload <= flow_.mss &&
+               frame_.length() - 14 + payload <= kMaxIpLength && SameFlow(frame, n);
+  if (!joins) Flush();
+  if (!VerifyAndPlace(frame, n, payload, info, /*start=*/!joins)) {
+    Flush();
+    PassThrough(frame, /*verified=*/false);  // the kernel checks it, and drops it
+    return false;
   }
   bool psh = frame[n.l4 + 13] & kTcpPsh;
-  if (segments_ > 0 && !closed_ && segments_ < kMaxSegments && payload <= flow_.mss &&
-      length_ - kHdr - 14 + payload <= kMaxIpLength && SameFlow(frame, n)) {
-    std::memcpy(buffer_.data() + length_, frame.data() + n.headers, payload);
-    length_ += payload;
+  if (joins) {
     ++segments_;
     flow_.next_seq += static_cast<uint32_t>(payload);
-    if (psh) buffer_[kHdr + flow_.l4 + 13] |= kTcpPsh;
+    if (psh) frame_.headers()[flow_.l4 + 13] |= kTcpPsh;
     closed_ = psh || payload < flow_.mss;
-    return;
+  } else {
+    segments_ = 1;
+    flow_ = n;
+    closed_ = psh;
   }
-  Flush();
-  size_t used = n.headers + payload;  // drop Ethernet padding
-  std::memcpy(buffer_.data() + kHdr, frame.data(), used);
-  length_ = kHdr + used;
-  segments_ = 1;
-  flow_ = n;
-  closed_ = psh;
+  return info.stable;
 }
 
 void TcpCoalescer::Flush() {
   if (segments_ == 0) return;
-  uint8_t* f = buffer_.data() + kHdr;
-  size_t frame_len = length_ - kHdr;
+  uint8_t* f = frame_.headers();
+  size_t frame_len = frame_.length();
   VirtioNetHdr h;
   if (segments_ == 1) {
-    h.flags = VirtioNetHdr::kDataValid;  // verified in Parse
+    h.flags = VirtioNetHdr::kDataValid;  // verified, here or before (FrameInfo::verified)
   } else {
     uint8_t* ip = f + 14;
     uint8_t* tcp = f + flow_.l4;
@@ -136,19 +160,20 @@ void TcpCoalescer::Flush() {
     h.csum_start = static_cast<uint16_t>(flow_.l4);
     h.csum_offset = 16;
   }
-  h.Write(buffer_.data());
-  write_(std::span<const uint8_t>(buffer_.data(), kHdr),
-         std::span<const uint8_t>(buffer_.data() + kHdr, length_ - kHdr));
+  h.Write(frame_.vnet_header());
+  write_(frame_.iov());
+  frame_.Reset();
   segments_ = 0;
-  length_ = 0;
   closed_ = false;
 }
 
-void TcpCoalescer::PassThrough(std::span<const uint8_t> frame) {
-  VirtioNetHdr h;  // no flags: the kernel checks the frame as from a NIC
+void TcpCoalescer::PassThrough(std::span<const uint8_t> frame, bool verified) {
+  VirtioNetHdr h;  // unverified: no flags, the kernel checks the frame as from a NIC
+  if (verified) h.flags = VirtioNetHdr::kDataValid;
   uint8_t header[kHdr];
   h.Write(header);
-  write_(std::span<const uint8_t>(header, kHdr), frame);
+  iovec iov[2] = {{header, kHdr}, {const_cast<uint8_t*>(frame.data()), frame.size()}};
+  write_(iov);
 }
 
 }  // namespace l2tp::userspace

@@ -1,3 +1,23 @@
+// The receive half of a tunnel's path (tunnel_path.h; tunnel_tx.cc sends).
+// In order:
+//
+//   1. io_uring: OnCompletion, one per datagram (or UDP GRO batch) of the
+//      socket's multishot recvmsg, each in a buffer of the thread's ring.
+//      epoll: OnEvent, recvmmsg into the thread's batch slots (ctx_->rx),
+//      up to kRxBatchesPerWakeup rounds.
+//   2. ProcessDatagram cuts GRO batches at the segment size; ProcessPacket
+//      skips the IPv4 header (raw IP sockets), decodes the session id, hands
+//      control frames to the control plane and data to the session
+//      (session_rx.cc), which may keep pointing into the received bytes.
+//   3. The receive buffers stay untouched until the sessions flushed: in
+//      io_uring mode a session holds the ring buffers it points into
+//      (Uring::Hold) and releases them in FlushReceived, at the end of the
+//      batch (the loop's after-batch hook), or earlier here once half the
+//      ring is held; in epoll mode FlushTouchedSessions runs after each
+//      round, before the slots are received into again.
+//   4. rx_checksum_verified tells the sessions whether the kernel verified
+//      an outer checksum covering every byte (IPv6 UDP without zero-checksum
+//      receive), so they need not check inner TCP/UDP checksums.
 #include "datapath/userspace/tunnel_path.h"
 
 #include <liburing.h>
@@ -18,11 +38,25 @@ namespace l2tp::userspace {
 namespace {
 constexpr int kRxBatchesPerWakeup = 8;  // fairness between tunnels of a thread
 constexpr int kUdpGro = 104;            // UDP_GRO (linux/udp.h)
+
+// An IPv6 UDP socket without UDP_NO_CHECK6_RX gets only datagrams whose
+// checksum the kernel verified, and that checksum covers every byte of the
+// L2TP packet, so of the frame inside. IPv4 UDP cannot say: a zero checksum
+// (none sent, the L2TP default) looks the same as a verified one to a UDP
+// socket. L2TP/IP has no checksum of its own.
+bool OuterChecksumVerified(const TunnelConfig& c) {
+  return c.encap == Encap::kUdp && c.local.family == AF_INET6 && !c.udp6_zero_checksum_rx;
+}
+
 }  // namespace
 
 TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopContext* ctx,
                        ControlFrameSink* control)
-    : config_(config), socket_(std::move(socket)), ctx_(ctx), control_(control) {}
+    : config_(config),
+      socket_(std::move(socket)),
+      ctx_(ctx),
+      control_(control),
+      rx_checksum_verified_(OuterChecksumVerified(config)) {}
 
 TunnelPath::~TunnelPath() = default;
 
@@ -49,7 +83,10 @@ void TunnelPath::Stop(bool remove_taps) {
     ctx_->loop.Unwatch(socket_.fd());
   }
   watched_ = false;
-  for (auto& [id, s] : sessions_) s->Stop(remove_taps);
+  for (auto& [id, s] : sessions_) {
+    s->FlushReceived();  // writes what its coalescers hold and lets go of the buffers
+    s->Stop(remove_taps);
+  }
   sessions_.clear();
   last_found_ = nullptr;
 }
@@ -66,6 +103,7 @@ absl::Status TunnelPath::AddSession(std::unique_ptr<SessionPath>&& session) {
 bool TunnelPath::RemoveSession(uint32_t session_id, bool remove_tap) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return false;
+  it->second->FlushReceived();  // mid-batch: it may hold ring buffers
   it->second->Stop(remove_tap);
   sessions_.erase(it);
   last_found_ = nullptr;
@@ -102,6 +140,8 @@ void TunnelPath::OnEvent(uint32_t epoll_events) {
       }
       ProcessDatagram({batch.slot(i), m.msg_len}, GroSegmentSize(CMSG_FIRSTHDR(&m.msg_hdr)));
     }
+    // Coalescers point into the batch's slots: flush before the next round
+    // (or another tunnel of the thread) receives into them.
     FlushTouchedSessions();
     if (n < static_cast<int>(PacketBatch::kSlots)) return;
   }
@@ -110,11 +150,17 @@ void TunnelPath::OnEvent(uint32_t epoll_events) {
 
 void TunnelPath::OnCompletion(const Completion& c) {
   if (c.buffer >= 0) {
-    // Sessions copy what they keep, so the buffer can go back at once.
     if (c.result > 0) {
+      rx_buffer_ = c.buffer;
       ProcessRingBuffer(uring_->Buffer(c.buffer) + uring_->buffers().headroom, static_cast<size_t>(c.result));
+      rx_buffer_ = -1;
     }
+    // Our share: a session whose coalescer points into the buffer holds it
+    // until it flushed, at the end of the batch.
     uring_->Recycle(c.buffer);
+    // Bounded anyway: held buffers return at the next Submit, after the
+    // batch's flush, but a batch must never keep most of the ring.
+    if (uring_->held_buffers() >= uring_->buffers().count / 2) FlushTouchedSessions();
   }
   if (c.more || !watched_) return;
   // A datagram was delivered and the request ended with it (as after a

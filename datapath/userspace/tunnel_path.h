@@ -1,7 +1,9 @@
 // The data path of one tunnel: its socket, its sessions by session id, and
 // the receive demultiplexer (a multishot recvmsg on the thread's io_uring,
 // or recvmmsg batches in epoll mode). Sessions send through SendBatch
-// (sendmmsg) and SendGso. Lives on one I/O thread; every method runs there.
+// (sendmmsg) and SendGso (one UDP GSO send gathered from iovecs that point
+// at the packets where they lie). Lives on one I/O thread; every method runs
+// there.
 #pragma once
 
 #include <sys/socket.h>
@@ -45,17 +47,25 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   // io_uring mode: one datagram (or UDP GRO batch) received, or the end of
   // the receive request.
   void OnCompletion(const Completion& c) override;
-  // Sends `count` prepared messages of `batch`, from message `first`, for a
-  // session; `lengths[i]` is the L2TP length of message i (for tx_bytes).
-  void SendBatch(PacketBatch& batch, size_t count, const size_t* lengths, Counters* session_counters,
-                 size_t first = 0);
-  // Sends `segments` L2TP packets laid out back to back in `data` (all
-  // `segment_length` long but the last) with one UDP GSO send.
-  void SendGso(const uint8_t* data, size_t length, size_t segment_length, size_t segments,
+  // Sends `count` prepared messages for a session with sendmmsg;
+  // `lengths[i]` is the L2TP length of msgs[i] (for tx_bytes).
+  void SendBatch(mmsghdr* msgs, size_t count, const size_t* lengths, Counters* session_counters);
+  // Sends `segments` L2TP packets (all `segment_length` long but the last)
+  // with one UDP GSO send gathering `iov`: packet k is the next
+  // iov.size() / segments iovecs. Nothing is copied.
+  void SendGso(std::span<const iovec> iov, size_t segment_length, size_t segments,
                Counters* session_counters);
   bool CanGso() const { return socket_.gso(); }
   // Parses one received packet and hands it to its session.
   void ProcessPacket(std::span<const uint8_t> packet);
+
+  // Whether the kernel verified, for every packet received, a checksum
+  // covering all its bytes (IPv6 UDP without zero-checksum receive): the
+  // sessions' coalescers then skip the inner TCP/UDP checksums.
+  bool rx_checksum_verified() const { return rx_checksum_verified_; }
+  // The io_uring buffer holding the packet being handed to a session (-1:
+  // none, e.g. in epoll mode); a session that keeps pointing into it holds it.
+  int rx_buffer() const { return rx_buffer_; }
 
   const TunnelConfig& config() const { return config_; }
   Counters& counters() { return counters_; }
@@ -70,6 +80,8 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   void ArmReceive();
   void WatchWithEpoll();
   void FlushTouchedSessions();
+  // SendGso's fallback: one sendmmsg message per packet, of the same iovecs.
+  void SendEach(std::span<const iovec> iov, size_t segments, Counters* session_counters);
 
   TunnelConfig config_;
   TunnelSocket socket_;
@@ -78,6 +90,8 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   bool watched_ = false;    // receiving (epoll watch or io_uring request)
   Uring* uring_ = nullptr;  // the thread's ring, in io_uring mode
   uint64_t uring_token_ = 0;
+  int rx_buffer_ = -1;
+  bool rx_checksum_verified_;
   msghdr ring_msg_{};                   // what each multishot receive asks for (control room)
   size_t gso_refused_from_ = SIZE_MAX;  // GSO segment size the kernel refused
   std::unordered_map<uint32_t, std::unique_ptr<SessionPath>> sessions_;

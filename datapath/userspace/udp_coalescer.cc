@@ -14,8 +14,8 @@ constexpr uint8_t kUdp = 17;
 
 }  // namespace
 
-UdpCoalescer::UdpCoalescer(Writer write)
-    : write_(std::move(write)), buffer_(kHdr + kEth + kMaxIpLength + 4) {}
+// The arena holds at most one run's payload, which kMaxIpLength bounds.
+UdpCoalescer::UdpCoalescer(Writer write) : write_(std::move(write)), frame_(kMaxSegments, kMaxIpLength) {}
 
 bool UdpCoalescer::IsUdp(std::span<const uint8_t> f) {
   if (f.size() < kEth + 40) return false;
@@ -54,9 +54,6 @@ bool UdpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
   // A zero checksum (IPv4: none sent) would come out of the kernel's
   // segmenter filled in: not bit for bit, so not merged.
   if (GetBe16(udp + 6) == 0) return false;
-  std::span<const uint8_t> addresses = flow->v6 ? f.subspan(kEth + 8, 32) : f.subspan(kEth + 12, 8);
-  uint64_t sum = PseudoHeaderSum(addresses, kUdp, static_cast<uint32_t>(udp_len));
-  if (ChecksumFold(ChecksumAdd(sum, f.subspan(flow->l4, udp_len))) != 0xffff) return false;
   *payload = udp_len - 8;
   flow->size = *payload;
   return true;
@@ -64,7 +61,7 @@ bool UdpCoalescer::Parse(std::span<const uint8_t> f, Flow* flow, size_t* payload
 
 bool UdpCoalescer::SameFlow(std::span<const uint8_t> f, const Flow& n) const {
   if (n.v6 != flow_.v6) return false;
-  const uint8_t* p = buffer_.data() + kHdr;
+  const uint8_t* p = frame_.headers();
   if (std::memcmp(p, f.data(), kEth) != 0) return false;
   const uint8_t* a = p + kEth;
   const uint8_t* b = f.data() + kEth;
@@ -81,39 +78,67 @@ bool UdpCoalescer::SameFlow(std::span<const uint8_t> f, const Flow& n) const {
   return std::memcmp(p + flow_.l4, f.data() + flow_.l4, 4) == 0;  // ports
 }
 
-void UdpCoalescer::Add(std::span<const uint8_t> frame) {
+bool UdpCoalescer::VerifyAndPlace(std::span<const uint8_t> f, const Flow& n, size_t payload, FrameInfo info,
+                                  bool start) {
+  std::span<const uint8_t> data = f.subspan(n.l4 + 8, payload);
+  uint64_t payload_sum = 0;
+  if (!info.stable && !frame_.Stage(data, info.verified ? nullptr : &payload_sum)) return false;
+  if (!info.verified) {
+    // The segmenter would give a corrupt datagram a valid checksum: check it.
+    size_t udp_len = 8 + payload;
+    std::span<const uint8_t> addresses = n.v6 ? f.subspan(kEth + 8, 32) : f.subspan(kEth + 12, 8);
+    uint64_t sum = PseudoHeaderSum(addresses, kUdp, static_cast<uint32_t>(udp_len));
+    if (info.stable) {
+      sum = ChecksumAdd(sum, f.subspan(n.l4, udp_len));
+    } else {  // the payload was summed as it was copied
+      sum = ChecksumAdd(sum, f.subspan(n.l4, 8)) + payload_sum;
+    }
+    if (ChecksumFold(sum) != 0xffff) return false;
+  }
+  if (start) frame_.Start(f.first(n.l4 + 8));
+  if (info.stable) {
+    frame_.AppendBorrowed(data);
+  } else {
+    frame_.AppendStaged(payload);
+  }
+  return true;
+}
+
+bool UdpCoalescer::Add(std::span<const uint8_t> frame, FrameInfo info) {
   Flow n;
   size_t payload = 0;
   if (!Parse(frame, &n, &payload)) {
     Flush();
-    PassThrough(frame);
-    return;
+    PassThrough(frame, info.verified);
+    return false;
   }
-  if (segments_ > 0 && !closed_ && segments_ < kMaxSegments && payload <= flow_.size &&
-      length_ - kHdr - kEth + payload <= kMaxIpLength && SameFlow(frame, n)) {
-    std::memcpy(buffer_.data() + length_, frame.data() + flow_.l4 + 8, payload);
-    length_ += payload;
+  bool joins = segments_ > 0 && !closed_ && segments_ < kMaxSegments && payload <= flow_.size &&
+               frame_.length() - kEth + payload <= kMaxIpLength && SameFlow(frame, n);
+  if (!joins) Flush();
+  if (!VerifyAndPlace(frame, n, payload, info, /*start=*/!joins)) {
+    Flush();
+    PassThrough(frame, /*verified=*/false);  // the kernel checks it, and drops it
+    return false;
+  }
+  if (joins) {
     ++segments_;
     ++flow_.next_id;
     closed_ = payload < flow_.size;
-    return;
+  } else {
+    segments_ = 1;
+    flow_ = n;
+    closed_ = false;
   }
-  Flush();
-  size_t used = n.l4 + 8 + payload;  // drops Ethernet padding
-  std::memcpy(buffer_.data() + kHdr, frame.data(), used);
-  length_ = kHdr + used;
-  segments_ = 1;
-  flow_ = n;
-  closed_ = false;
+  return info.stable;
 }
 
 void UdpCoalescer::Flush() {
   if (segments_ == 0) return;
-  uint8_t* f = buffer_.data() + kHdr;
-  size_t frame_len = length_ - kHdr;
+  uint8_t* f = frame_.headers();
+  size_t frame_len = frame_.length();
   VirtioNetHdr h;
   if (segments_ == 1) {
-    h.flags = VirtioNetHdr::kDataValid;  // verified in Parse
+    h.flags = VirtioNetHdr::kDataValid;  // verified, here or before (FrameInfo::verified)
   } else {
     uint8_t* ip = f + kEth;
     uint8_t* udp = f + flow_.l4;
@@ -132,18 +157,20 @@ void UdpCoalescer::Flush() {
     h.csum_start = static_cast<uint16_t>(flow_.l4);
     h.csum_offset = 6;
   }
-  h.Write(buffer_.data());
-  write_(std::span<const uint8_t>(buffer_.data(), kHdr), std::span<const uint8_t>(f, frame_len));
+  h.Write(frame_.vnet_header());
+  write_(frame_.iov());
+  frame_.Reset();
   segments_ = 0;
-  length_ = 0;
   closed_ = false;
 }
 
-void UdpCoalescer::PassThrough(std::span<const uint8_t> frame) {
-  VirtioNetHdr h;  // no flags: the kernel checks the frame as from a NIC
+void UdpCoalescer::PassThrough(std::span<const uint8_t> frame, bool verified) {
+  VirtioNetHdr h;  // unverified: no flags, the kernel checks the frame as from a NIC
+  if (verified) h.flags = VirtioNetHdr::kDataValid;
   uint8_t header[kHdr];
   h.Write(header);
-  write_(std::span<const uint8_t>(header, kHdr), frame);
+  iovec iov[2] = {{header, kHdr}, {const_cast<uint8_t*>(frame.data()), frame.size()}};
+  write_(iov);
 }
 
 }  // namespace l2tp::userspace

@@ -8,30 +8,45 @@
 // checksum, no IPv4 options or fragments, no IPv6 extension headers, equal
 // Ethernet/IP headers but for lengths and checksums and, for IPv4, IP ids
 // counting up by one (the segmenter numbers them that way). Everything else
-// is written unchanged, in order. Pure: output goes to `write` as
-// virtio-net header and frame.
+// is written unchanged, in order.
+//
+// Payload is not copied where the caller says a frame stays valid until the
+// next Flush (FrameInfo::stable): the super-frame is written as iovecs
+// pointing into the receive buffers (coalesced_frame.h); other frames are
+// copied, and summed in the same pass. A datagram's checksum is verified
+// before it is merged (the kernel's segmenter would fill in a valid one)
+// unless FrameInfo::verified says a checksum covering every byte was checked
+// already; verified frames are written with VIRTIO_NET_HDR_F_DATA_VALID.
+// Pure: output goes to `write`.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
-#include <vector>
+
+#include "datapath/userspace/coalesced_frame.h"
 
 namespace l2tp::userspace {
 
 class UdpCoalescer {
  public:
-  using Writer = std::function<void(std::span<const uint8_t> header, std::span<const uint8_t> frame)>;
+  using Writer = TapWriter;
+  using FrameWriter = FlatTapWriter;
   static constexpr size_t kMaxSegments = 64;  // UDP_MAX_SEGMENTS of older kernels
   static constexpr size_t kMaxIpLength = 65535;
+  // The longest write: headers, then one piece per datagram.
+  static constexpr size_t kMaxIovecs = 1 + kMaxSegments;
 
   explicit UdpCoalescer(Writer write);
+  // Each write gathered into one frame (a copy): for tests and tools.
+  explicit UdpCoalescer(FrameWriter write) : UdpCoalescer(GatheringWriter(std::move(write))) {}
 
   // IPv4 or IPv6 (no extension headers) carrying UDP: what Add() may merge.
   static bool IsUdp(std::span<const uint8_t> frame);
 
-  void Add(std::span<const uint8_t> frame);
+  // Takes `frame`; true when the coalescer points into its bytes until the
+  // next Flush (only ever for a stable frame), which the caller must keep.
+  bool Add(std::span<const uint8_t> frame, FrameInfo info = {});
   // Writes what is pending; call at the end of every receive batch.
   void Flush();
 
@@ -44,13 +59,18 @@ class UdpCoalescer {
     size_t size = 0;       // payload bytes per datagram (gso_size)
     uint16_t next_id = 0;  // IPv4 id the next datagram must carry
   };
+  // Checks the datagram could be merged (the checksum is VerifyAndPlace's).
   bool Parse(std::span<const uint8_t> frame, Flow* flow, size_t* payload) const;
   bool SameFlow(std::span<const uint8_t> frame, const Flow& f) const;
-  void PassThrough(std::span<const uint8_t> frame);
+  // Verifies the UDP checksum unless `info.verified` (copying and summing in
+  // one pass if the frame is not stable) and adds the payload to frame_.
+  // False, and nothing added, if the checksum is wrong.
+  bool VerifyAndPlace(std::span<const uint8_t> frame, const Flow& n, size_t payload, FrameInfo info,
+                      bool start);
+  void PassThrough(std::span<const uint8_t> frame, bool verified);
 
   Writer write_;
-  std::vector<uint8_t> buffer_;  // virtio-net header + pending super-frame
-  size_t length_ = 0;
+  CoalescedFrame frame_;
   size_t segments_ = 0;
   bool closed_ = false;  // a shorter datagram ended the run
   Flow flow_;

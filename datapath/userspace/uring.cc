@@ -67,6 +67,8 @@ absl::Status Uring::Init(const Buffers& buffers) {
     return absl::ErrnoToStatus(-e, "io_uring: register provided buffer ring (Linux 5.19+)");
   }
   buffer_ring_registered_ = true;
+  refs_.assign(buffers_.count, 0);
+  held_.assign(buffers_.count, false);
   for (size_t i = 0; i < buffers_.count; ++i) Recycle(static_cast<int>(i));
   io_uring_buf_ring_advance(buffer_ring_, recycled_);
   recycled_ = 0;
@@ -146,9 +148,26 @@ void Uring::Cancel(uint64_t token) {
 }
 
 void Uring::Recycle(int id) {
+  if (refs_[id] > 1) {  // someone else still points into it
+    --refs_[id];
+    return;
+  }
+  refs_[id] = 0;
+  if (held_[id]) {
+    held_[id] = false;
+    --held_buffers_;
+  }
   io_uring_buf_ring_add(buffer_ring_, Buffer(id) + buffers_.headroom,
                         static_cast<unsigned>(buffers_.size - buffers_.headroom),
                         static_cast<unsigned short>(id), io_uring_buf_ring_mask(buffers_.count), recycled_++);
+}
+
+void Uring::Hold(int id) {
+  ++refs_[id];
+  if (!held_[id]) {
+    held_[id] = true;
+    ++held_buffers_;
+  }
 }
 
 void Uring::Submit(bool wait) {
@@ -185,6 +204,7 @@ void Uring::Dispatch() {
     io_uring_cqe* cqe;
     io_uring_for_each_cqe(ring_.get(), head, cqe) {
       int buffer = (cqe->flags & IORING_CQE_F_BUFFER) ? int(cqe->flags >> IORING_CQE_BUFFER_SHIFT) : -1;
+      if (buffer >= 0) refs_[buffer] = 1;  // its handler's (Recycle gives it back)
       batch[n++] = {cqe->user_data, {cqe->res, (cqe->flags & IORING_CQE_F_MORE) != 0, buffer}};
       if (n == kBatch) break;
     }
@@ -193,6 +213,18 @@ void Uring::Dispatch() {
     for (unsigned i = 0; i < n; ++i) Deliver(batch[i].user_data, batch[i].c);
     if (n < kBatch) return;
   }
+}
+
+void BufferHolds::Hold(Uring* ring, int id) {
+  if (!ids_.empty() && ids_.back() == id) return;
+  ring_ = ring;  // a receiver lives on one thread, which has one ring
+  ring->Hold(id);
+  ids_.push_back(id);
+}
+
+void BufferHolds::Release() {
+  for (int id : ids_) ring_->Recycle(id);
+  ids_.clear();
 }
 
 }  // namespace l2tp::userspace

@@ -14,6 +14,13 @@
 // Created, used and destroyed on its I/O thread only. Completions go to
 // handlers by token (slot + generation): a completion that arrives after its
 // handler was unregistered is stale, and its buffer goes straight back.
+//
+// A buffer may be held past its handler (Hold): the receive path's
+// coalescers point into the buffers they merge until the end of the batch,
+// and a held buffer goes back to the kernel only once every hold on it was
+// released (BufferHolds). Buffers given back become visible to the kernel at
+// the next Submit, so holding a buffer to the end of the batch, before that
+// Submit, costs the kernel no buffer it could have used.
 #pragma once
 
 #include <cstddef>
@@ -82,8 +89,15 @@ class Uring {
   // Start of buffer `id` (the data begins `headroom` bytes in).
   uint8_t* Buffer(int id) { return storage_.get() + static_cast<size_t>(id) * buffers_.size; }
   const Buffers& buffers() const { return buffers_; }
-  // Gives buffer `id` back to the kernel (visible at the next Submit).
+  // Gives buffer `id` back to the kernel (visible at the next Submit). A
+  // held buffer counts its handler's share and each hold: it goes back on
+  // the Recycle that drops the last of them.
   void Recycle(int id);
+  // Keeps buffer `id`, which a handler was given and has not recycled yet,
+  // out of the ring for one more Recycle.
+  void Hold(int id);
+  // Buffers out of the ring that were held (by holds not all released yet).
+  size_t held_buffers() const { return held_buffers_; }
 
   // Submits what was queued and runs pending kernel work; with `wait`,
   // blocks until at least one completion is there.
@@ -109,8 +123,35 @@ class Uring {
   size_t buffer_ring_bytes_ = 0;
   bool buffer_ring_registered_ = false;
   int recycled_ = 0;  // added to the buffer ring since the last Submit
+  // Per buffer out of the ring: its handler's share plus holds, and whether
+  // it was held.
+  std::vector<uint16_t> refs_;
+  std::vector<bool> held_;
+  size_t held_buffers_ = 0;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+};
+
+// A receiver's holds on buffers of one Uring whose bytes it still points
+// into: released together (after the receiver wrote what it held), and on
+// destruction, so a receiver that goes away mid-batch never keeps buffers
+// from the ring. Must not outlive the ring.
+class BufferHolds {
+ public:
+  BufferHolds() = default;
+  ~BufferHolds() { Release(); }
+  BufferHolds(const BufferHolds&) = delete;
+  BufferHolds& operator=(const BufferHolds&) = delete;
+
+  // Holds buffer `id` of `ring`, once: frames of one buffer come in a row.
+  void Hold(Uring* ring, int id);
+  // Gives back every buffer held.
+  void Release();
+  size_t size() const { return ids_.size(); }
+
+ private:
+  Uring* ring_ = nullptr;
+  std::vector<int> ids_;
 };
 
 }  // namespace l2tp::userspace

@@ -27,7 +27,9 @@ THIRD=$(( (SECONDS_TO_RUN + 2) / 3 ))
   "$ROOT/datapath/userspace/sequencer.cc" \
   "$ROOT/datapath/userspace/checksum.cc" \
   "$ROOT/datapath/userspace/tcp_segmenter.cc" \
+  "$ROOT/datapath/userspace/coalesced_frame.cc" \
   "$ROOT/datapath/userspace/tcp_coalescer.cc" \
+  "$ROOT/datapath/userspace/udp_coalescer.cc" \
   -o "$OUT/decode_fuzz"
 
 # Seeds: a valid UDP packet with cookie and sequenced sublayer, and an IPv4+IP one.
@@ -35,6 +37,25 @@ printf '\x2c\x01\x00\x00\x1e\x00\x03\x00\x00\x00\x00\x00\x10\x01\x02\x03\x04\x40
   > "$OUT/corpus/seed-udp"
 printf '\x07\x02\x00\x00\x24\x45\x00\x00\x24\x00\x00\x00\x00\x40\x73\x00\x00\x7f\x00\x00\x01\x7f\x00\x00\x02\x00\x00\x00\x10\x40\x00\x00\x02ABCDEFGHIJKL' \
   > "$OUT/corpus/seed-ip"
+# Runs for the coalescers: three TCP segments then three UDP datagrams of
+# one flow each (IPv4, checksums left to the target's fix-up bit), over UDP
+# with no cookie or sublayer; settings: fixed up, USO, and verified or not.
+python3 - "$OUT/corpus" <<'PY'
+import struct, sys
+def eth_ip(proto, l4, ip_id):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ip_id, 0x4000, 64, proto, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return bytes(6 * [2]) + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00" + ip + l4
+def packet(frame, clock):
+    l2tp = b"\x00\x03\x00\x00" + struct.pack("!I", 0x10) + frame
+    return bytes([len(l2tp)]) + l2tp + bytes([clock])
+tcp = b"".join(packet(eth_ip(6, struct.pack("!HHIIBBHHH", 1000, 80, 100 * i, 1, 0x50, 0x10, 512, 0, 0)
+                             + bytes(range(i, i + 100)), i), 0) for i in range(3))
+udp = b"".join(packet(eth_ip(17, struct.pack("!HHHH", 5000, 5201, 8 + 60, 1) + bytes(60), 7 + i),
+                      0x80 if i == 2 else 0) for i in range(3))
+for name, settings in (("seed-runs", b"\x00\x00\x06\x00"), ("seed-runs-verified", b"\x00\x00\x07\x00")):
+    open(f"{sys.argv[1]}/{name}", "wb").write(settings + tcp + udp)
+PY
 
 "$CXX" -std=c++20 -O1 -g -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -9,98 +9,12 @@
 
 #include "datapath/userspace/checksum.h"
 #include "datapath/userspace/virtio_net_hdr.h"
+#include "tests/unit/datapath/rx_frames.h"
 
 namespace l2tp::userspace {
 namespace {
 
-constexpr size_t kEth = 14;
-
-uint16_t NaiveChecksum(const std::vector<uint8_t>& d) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i < d.size(); i += 2) {
-    sum += (d[i] << 8) | (i + 1 < d.size() ? d[i + 1] : 0);
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  return static_cast<uint16_t>(~sum);
-}
-
-size_t L4(const std::vector<uint8_t>& f) { return kEth + (GetBe16(&f[12]) == 0x86dd ? 40 : 20); }
-
-std::vector<uint8_t> Pseudo(const std::vector<uint8_t>& f, size_t l4_len) {
-  std::vector<uint8_t> ph;
-  const uint8_t* ip = &f[kEth];
-  if (GetBe16(&f[12]) == 0x86dd) {
-    ph.assign(ip + 8, ip + 40);
-    ph.insert(ph.end(), {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16), uint8_t(l4_len >> 8), uint8_t(l4_len),
-                         0, 0, 0, 17});
-  } else {
-    ph.assign(ip + 12, ip + 20);
-    ph.insert(ph.end(), {0, 17, uint8_t(l4_len >> 8), uint8_t(l4_len)});
-  }
-  return ph;
-}
-
-// Fills in the IPv4 header checksum and the UDP checksum (0 becomes 0xffff).
-void FixChecksums(std::vector<uint8_t>& f) {
-  size_t l4 = L4(f);
-  if (l4 == kEth + 20) {
-    f[kEth + 10] = f[kEth + 11] = 0;
-    uint16_t c = NaiveChecksum({f.begin() + kEth, f.begin() + kEth + 20});
-    PutBe16(&f[kEth + 10], c);
-  }
-  f[l4 + 6] = f[l4 + 7] = 0;
-  std::vector<uint8_t> all = Pseudo(f, f.size() - l4);
-  all.insert(all.end(), f.begin() + l4, f.end());
-  uint16_t c = NaiveChecksum(all);
-  PutBe16(&f[l4 + 6], c ? c : 0xffff);
-}
-
-std::vector<uint8_t> Payload(size_t n, uint8_t seed) {
-  std::vector<uint8_t> p(n);
-  for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(seed * 31 + i * 7);
-  return p;
-}
-
-// A UDP datagram 10.0.0.1:5000 -> 10.0.0.2:5201 (or fd00::1 -> fd00::2).
-std::vector<uint8_t> MakeUdp(bool v6, const std::vector<uint8_t>& payload, uint16_t ip_id,
-                             uint16_t dport = 5201) {
-  std::vector<uint8_t> b = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1};
-  size_t udp_len = 8 + payload.size();
-  if (v6) {
-    b.insert(b.end(), {0x86, 0xdd, 0x60, 0, 0, 0, uint8_t(udp_len >> 8), uint8_t(udp_len), 17, 64});
-    for (int i = 0; i < 16; ++i) b.push_back(i == 0 ? 0xfd : i == 15 ? 1 : 0);
-    for (int i = 0; i < 16; ++i) b.push_back(i == 0 ? 0xfd : i == 15 ? 2 : 0);
-  } else {
-    size_t tot = 20 + udp_len;
-    b.insert(b.end(), {0x08,
-                       0x00,
-                       0x45,
-                       0,
-                       uint8_t(tot >> 8),
-                       uint8_t(tot),
-                       uint8_t(ip_id >> 8),
-                       uint8_t(ip_id),
-                       0x40,
-                       0,
-                       64,
-                       17,
-                       0,
-                       0,
-                       10,
-                       0,
-                       0,
-                       1,
-                       10,
-                       0,
-                       0,
-                       2});
-  }
-  b.insert(b.end(),
-           {0x13, 0x88, uint8_t(dport >> 8), uint8_t(dport), uint8_t(udp_len >> 8), uint8_t(udp_len), 0, 0});
-  b.insert(b.end(), payload.begin(), payload.end());
-  FixChecksums(b);
-  return b;
-}
+using namespace rx_frames;  // NOLINT: test helpers
 
 // What the kernel's GSO_UDP_L4 segmenter makes of a merged frame: copies of
 // the headers with lengths, IPv4 ids (first, first+1, ...) and checksums
@@ -171,6 +85,19 @@ TEST_F(UdpCoalescerTest, RunSplitsBackIntoTheSameDatagrams) {
       EXPECT_EQ(GetBe16(&w.frame[l4 + 6]), static_cast<uint16_t>(~NaiveChecksum(ph)));
       EXPECT_EQ(KernelSegments(w.h, w.frame), in) << "v6=" << v6 << " size=" << size;
     }
+  }
+}
+
+TEST_F(UdpCoalescerTest, PointedToOrVerifiedBeforeSplitsBackAlike) {
+  for (FrameInfo info : {FrameInfo{.stable = true}, FrameInfo{.verified = true},
+                         FrameInfo{.stable = true, .verified = true}}) {
+    out.clear();
+    std::vector<std::vector<uint8_t>> in;
+    for (int i = 0; i < 7; ++i) in.push_back(MakeUdp(true, Payload(i < 6 ? 500 : 3, uint8_t(i)), 0));
+    for (const auto& d : in) EXPECT_EQ(c.Add(d, info), info.stable);
+    c.Flush();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(KernelSegments(out[0].h, out[0].frame), in);
   }
 }
 
