@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev prometheus-cpp-dev libyaml-cpp-dev liburing-dev
   libgtest-dev libgmock-dev
   # tests and the demo: namespaces, traffic, JSON, fuzzing
-  iproute2 iputils-ping iperf3 jq curl clang libclang-rt-14-dev openvpn iptables
+  iproute2 iputils-ping iperf3 ethtool jq curl clang libclang-rt-14-dev openvpn iptables
   # control-protocol interop: a real L2TPv2 LAC/LNS
   xl2tpd
   # monitoring: promtool and a real Prometheus server for the metrics tests

@@ -17,8 +17,9 @@ struct LoopContext {
   IoLoop loop;
   PacketBatch rx;
   PacketBatch tx;
-  PacketBatch segments;        // TSO output, one segment per message
-  std::vector<uint8_t> gso{};  // TSO output as one UDP GSO send
+  // TSO output: per segment its rebuilt headers, its payload left in the
+  // frame read from the TAP; sent as one UDP GSO send or with sendmmsg.
+  GatherBatch segments;
   ReorderTimer timer;
   Sequencer::Clock clock = [] { return std::chrono::steady_clock::now(); };
   size_t tunnel_count = 0;  // control plane's load-balancing hint

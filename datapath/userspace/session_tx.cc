@@ -13,12 +13,18 @@
 //   4. SendQueued, at the end of the batch (FlushTx, io_uring mode), after
 //      each read batch (epoll mode) or when tx_ is full.
 //   5. SendFrames: runs of kMinGsoRun or more equal-length packets as one
-//      UDP GSO send where the socket can, the rest with sendmmsg
+//      UDP GSO send where the socket can, its iovecs pointing at the queued
+//      packets (nothing copied), the rest with sendmmsg
 //      (TunnelPath::SendGso, TunnelPath::SendBatch).
 //   6. ReleaseBuffer: the io_uring buffers go back to the ring.
 //
-// SendSegmented cuts a super-frame into TCP segments (tcp_segmenter.h),
-// encapsulates each as in 3 and sends them in GSO groups or with sendmmsg.
+// SendSegmented cuts a super-frame into TCP segments without copying the
+// payload (TcpSegmentPlan, tcp_segmenter.h): per segment, its rebuilt
+// headers with an L2TP header in front (as in 3) go into the thread's header
+// arena (LoopContext::segments), and the send gathers them with the payload
+// slice in the TAP's read buffer, whose TCP checksum was summed in place (one
+// pass over the bytes). Segments go in UDP GSO sends of up to
+// kMaxGsoSegments, else as two-iovec messages with sendmmsg.
 // ArmTapRead, StopTapRead and TapFailed start and end the reading of 1.
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -27,6 +33,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/functional/function_ref.h"
 #include "common/log.h"
 #include "datapath/userspace/l2tp_header.h"
 #include "datapath/userspace/loop_context.h"
@@ -37,12 +44,23 @@
 namespace l2tp::userspace {
 namespace {
 
-constexpr int kTapBatchesPerWakeup = 4;  // fairness between sessions of a thread
-constexpr size_t kMaxGsoSegments = 64;   // UDP_MAX_SEGMENTS
-constexpr size_t kMaxGsoBytes = 65000;   // stays under the 64 KiB datagram limit
+constexpr int kTapBatchesPerWakeup = 4;                        // fairness between sessions of a thread
+constexpr size_t kMaxGsoSegments = GatherBatch::kMaxMessages;  // UDP_MAX_SEGMENTS
+constexpr size_t kMaxGsoBytes = 65000;                         // stays under the 64 KiB datagram limit
 // Shorter runs of equal frames go with sendmmsg: with UDP checksums off, a
 // GSO send among plain ones costs two more syscalls (checksums on, then off).
 constexpr size_t kMinGsoRun = 4;
+
+// Builds segment i's headers in `out`'s arena behind `hlen` bytes for the
+// L2TP header (which `encapsulate` writes in front of them) and adds the
+// segment: those headers, then its payload where it lies in the frame.
+void AddSegment(const TcpSegmentPlan& plan, size_t i, size_t hlen, GatherBatch& out,
+                absl::FunctionRef<void(uint8_t*, size_t)> encapsulate) {
+  uint8_t* at = out.ReserveHeaders(hlen + plan.header_length()) + hlen;
+  const TcpSegment s = *plan.Build(i, {at, plan.header_length()});  // i < count, room reserved
+  encapsulate(at, s.header_length);
+  out.Add({at - hlen, hlen + s.header_length}, plan.payload(s));
+}
 
 }  // namespace
 
@@ -155,11 +173,8 @@ void SessionPath::FlushTx() {
 
 void SessionPath::SendFrames(PacketBatch& batch, size_t count, const size_t* lengths) {
   if (count < kMinGsoRun || !tunnel_->CanGso()) {
-    if (count) tunnel_->SendBatch(batch, count, lengths, &counters_);
+    if (count) tunnel_->SendBatch(batch.msgs(), count, lengths, &counters_);
     return;
-  }
-  if (ctx_->gso.size() < kMaxGsoBytes + PacketBatch::kHeadroom) {
-    ctx_->gso.resize(kMaxGsoBytes + PacketBatch::kHeadroom);
   }
   size_t singles = 0;  // messages [i - singles, i) wait for one sendmmsg
   size_t i = 0;
@@ -176,65 +191,51 @@ void SessionPath::SendFrames(PacketBatch& batch, size_t count, const size_t* len
       i = j;
       continue;
     }
-    if (singles) tunnel_->SendBatch(batch, singles, lengths, &counters_, i - singles);
+    const size_t first = i - singles;
+    if (singles) tunnel_->SendBatch(batch.msgs() + first, singles, lengths + first, &counters_);
     singles = 0;
-    uint8_t* out = ctx_->gso.data();
-    for (size_t k = i; k < j; ++k) {
-      std::memcpy(out, batch.iov(k).iov_base, lengths[k]);
-      out += lengths[k];
-    }
-    tunnel_->SendGso(ctx_->gso.data(), bytes, segment, j - i, &counters_);
+    // The run's iovecs point at the queued packets: the kernel gathers them.
+    tunnel_->SendGso(batch.iovs(i, j - i), segment, j - i, &counters_);
     i = j;
   }
-  if (singles) tunnel_->SendBatch(batch, singles, lengths, &counters_, count - singles);
+  const size_t first = count - singles;
+  if (singles) tunnel_->SendBatch(batch.msgs() + first, singles, lengths + first, &counters_);
 }
 
 void SessionPath::SendSegmented(const VirtioNetHdr& h, std::span<const uint8_t> frame) {
-  size_t segment_length = 0;
-  size_t count = TcpSegmentCount(h, frame, &segment_length);
-  if (count == 0) {
+  const TcpSegmentPlan plan(h, frame);
+  if (!plan.ok()) {
     ++counters_.tx_errors;  // malformed offload request: drop
     ++tunnel_->counters().tx_errors;
     return;
   }
   const size_t hlen = HeaderLength(tunnel_->config().encap, config_.cookie.size(), config_.l2spec);
-  if (tunnel_->CanGso() && count > 1) {
-    // Back to back into one buffer; each GSO send holds equal-sized datagrams.
-    if (ctx_->gso.size() < kMaxGsoBytes + PacketBatch::kHeadroom) {
-      ctx_->gso.resize(kMaxGsoBytes + PacketBatch::kHeadroom);
+  // Equal-sized segments as UDP GSO sends where the socket can; else (IP
+  // encapsulation, a single segment) one sendmmsg message per segment.
+  const bool gso = tunnel_->CanGso() && plan.count() > 1;
+  GatherBatch& out = ctx_->segments;
+  out.Clear();
+  auto flush = [&] {
+    if (out.count() == 0) return;
+    if (gso) {
+      tunnel_->SendGso(out.iov(), hlen + plan.segment_length(), out.count(), &counters_);
+    } else {
+      tunnel_->SendBatch(out.msgs(), out.count(), out.lengths(), &counters_);
     }
-    size_t used = 0, in_group = 0;
-    const size_t wire_segment = hlen + segment_length;
-    auto flush = [&] {
-      if (in_group) tunnel_->SendGso(ctx_->gso.data(), used, wire_segment, in_group, &counters_);
-      used = in_group = 0;
-    };
-    SegmentTcp(h, frame, [&](size_t len) {
-      if (in_group == kMaxGsoSegments || used + hlen + len > kMaxGsoBytes) flush();
-      uint8_t* at = ctx_->gso.data() + used + hlen;
-      used += EncapsulateInPlace(at, len);
-      ++in_group;
-      return at;
-    });
-    flush();
-    return;
+    out.Clear();
+  };
+  const size_t headers = hlen + plan.header_length();
+  for (size_t i = 0; i < plan.count(); ++i) {
+    const size_t length = hlen + plan.length(i);
+    if (out.full() || !out.HasRoom(headers) || (gso && out.bytes() + length > kMaxGsoBytes)) flush();
+    if (!out.HasRoom(headers)) {  // headers no arena holds: cannot happen with frames we read
+      counters_.tx_errors += plan.count() - i;
+      tunnel_->counters().tx_errors += plan.count() - i;
+      return;
+    }
+    AddSegment(plan, i, hlen, out, [this](uint8_t* at, size_t n) { EncapsulateInPlace(at, n); });
   }
-  // One message per segment.
-  PacketBatch& batch = ctx_->segments;
-  size_t lengths[PacketBatch::kSlots];
-  size_t k = 0;
-  SegmentTcp(h, frame, [&](size_t len) {
-    if (k == PacketBatch::kSlots) {
-      tunnel_->SendBatch(batch, k, lengths, &counters_);
-      k = 0;
-    }
-    uint8_t* at = batch.slot(k) + PacketBatch::kHeadroom;
-    lengths[k] = EncapsulateInPlace(at, len);
-    batch.SetSend(k, at - hlen, lengths[k]);
-    ++k;
-    return at;
-  });
-  if (k) tunnel_->SendBatch(batch, k, lengths, &counters_);
+  flush();
 }
 
 void SessionPath::ReleaseBuffer(int buffer) {

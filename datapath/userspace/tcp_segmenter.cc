@@ -1,5 +1,6 @@
 #include "datapath/userspace/tcp_segmenter.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "datapath/userspace/checksum.h"
@@ -51,54 +52,76 @@ bool CompletePartialChecksum(const VirtioNetHdr& h, std::span<uint8_t> frame) {
   return true;
 }
 
-size_t TcpSegmentCount(const VirtioNetHdr& h, std::span<const uint8_t> frame, size_t* segment_length) {
+TcpSegmentPlan::TcpSegmentPlan(const VirtioNetHdr& h, std::span<const uint8_t> f) : frame_(f) {
   TcpLayout t;
-  if (!ParseTso(h, frame, &t)) return 0;
-  *segment_length = t.headers + std::min(t.mss, t.payload);
-  return t.payload == 0 ? 1 : (t.payload + t.mss - 1) / t.mss;
+  if (!ParseTso(h, f, &t)) return;
+  l3_ = t.l3;
+  l4_ = t.l4;
+  headers_ = t.headers;
+  payload_ = t.payload;
+  mss_ = t.mss;
+  v6_ = t.v6;
+  seq0_ = GetBe32At(&f[t.l4 + 4]);
+  id0_ = t.v6 ? 0 : GetBe16(&f[t.l3 + 4]);
+  flags0_ = f[t.l4 + 13];
+  address_sum_ = t.v6 ? HeaderSum(&f[t.l3 + 8], 32) : HeaderSum(&f[t.l3 + 12], 8);
+  count_ = t.payload == 0 ? 1 : (t.payload + t.mss - 1) / t.mss;
 }
 
-size_t SegmentTcp(const VirtioNetHdr& h, std::span<const uint8_t> f,
-                  absl::FunctionRef<uint8_t*(size_t)> reserve) {
-  TcpLayout t;
-  if (!ParseTso(h, f, &t)) return 0;
-  const uint32_t seq0 = GetBe32At(&f[t.l4 + 4]);
-  const uint16_t id0 = t.v6 ? 0 : GetBe16(&f[t.l3 + 4]);
-  const uint8_t flags0 = f[t.l4 + 13];
-  size_t count = t.payload == 0 ? 1 : (t.payload + t.mss - 1) / t.mss;
-  for (size_t i = 0; i < count; ++i) {
-    size_t off = i * t.mss;
-    size_t chunk = std::min(t.mss, t.payload - off);
-    size_t len = t.headers + chunk;
-    uint8_t* out = reserve(len);
-    std::memcpy(out, f.data(), t.headers);
-    std::memcpy(out + t.headers, f.data() + t.headers + off, chunk);
-    bool last = i + 1 == count;
-    uint8_t* ip = out + t.l3;
-    uint8_t* tcp = out + t.l4;
-    size_t l4_len = len - t.l4;
-    if (t.v6) {
-      PutBe16(ip + 4, static_cast<uint16_t>(len - t.l3 - 40));
-    } else {
-      PutBe16(ip + 2, static_cast<uint16_t>(len - t.l3));
-      PutBe16(ip + 4, static_cast<uint16_t>(id0 + i));
-      PutBe16(ip + 10, 0);
-      size_t ihl = size_t(ip[0] & 0x0f) * 4;
-      PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(HeaderSum(ip, ihl))));
-    }
-    PutBe32At(tcp + 4, static_cast<uint32_t>(seq0 + off));
-    uint8_t flags = flags0;
-    if (!last) flags &= ~(kTcpFin | kTcpPsh);
-    if (i > 0) flags &= ~kTcpCwr;
-    tcp[13] = flags;
-    PutBe16(tcp + 16, 0);
-    std::span<const uint8_t> addresses = t.v6 ? std::span<const uint8_t>(ip + 8, 32)
-                                              : std::span<const uint8_t>(ip + 12, 8);
-    uint64_t sum = PseudoHeaderSum(addresses, 6, static_cast<uint32_t>(l4_len));
-    sum = ChecksumAdd(sum, {tcp, l4_len});
-    PutBe16(tcp + 16, static_cast<uint16_t>(~ChecksumFold(sum)));
+size_t TcpSegmentPlan::length(size_t i) const {
+  if (i >= count_) return 0;
+  return headers_ + std::min(mss_, payload_ - i * mss_);
+}
+
+std::optional<TcpSegment> TcpSegmentPlan::Build(size_t i, std::span<uint8_t> out) const {
+  if (i >= count_ || out.size() < headers_) return std::nullopt;
+  const size_t off = i * mss_;
+  const TcpSegment s{headers_, headers_ + off, std::min(mss_, payload_ - off)};
+  const size_t len = s.length();
+  std::memcpy(out.data(), frame_.data(), headers_);
+  uint8_t* ip = out.data() + l3_;
+  uint8_t* tcp = out.data() + l4_;
+  if (v6_) {
+    PutBe16(ip + 4, static_cast<uint16_t>(len - l3_ - 40));
+  } else {
+    PutBe16(ip + 2, static_cast<uint16_t>(len - l3_));
+    PutBe16(ip + 4, static_cast<uint16_t>(id0_ + i));
+    PutBe16(ip + 10, 0);
+    PutBe16(ip + 10, static_cast<uint16_t>(~ChecksumFold(HeaderSum(ip, l4_ - l3_))));
   }
-  return count;
+  PutBe32At(tcp + 4, static_cast<uint32_t>(seq0_ + off));
+  uint8_t flags = flags0_;
+  if (i + 1 < count_) flags &= ~(kTcpFin | kTcpPsh);
+  if (i > 0) flags &= ~kTcpCwr;
+  tcp[13] = flags;
+  PutBe16(tcp + 16, 0);
+  // Pseudo-header + rebuilt TCP header + the payload read where it lies: the
+  // header is a multiple of 4 bytes long, so the payload's words align.
+  const size_t l4_len = len - l4_;
+  uint64_t sum = address_sum_ + 6 + (l4_len >> 16) + (l4_len & 0xffff);
+  sum += HeaderSum(tcp, headers_ - l4_);
+  sum = ChecksumAdd(sum, payload(s));
+  PutBe16(tcp + 16, static_cast<uint16_t>(~ChecksumFold(sum)));
+  return s;
+}
+
+size_t TcpSegmentCount(const VirtioNetHdr& h, std::span<const uint8_t> frame, size_t* segment_length) {
+  TcpSegmentPlan plan(h, frame);
+  if (plan.ok()) *segment_length = plan.segment_length();
+  return plan.count();
+}
+
+size_t SegmentTcp(const VirtioNetHdr& h, std::span<const uint8_t> frame,
+                  absl::FunctionRef<uint8_t*(size_t)> reserve) {
+  TcpSegmentPlan plan(h, frame);
+  for (size_t i = 0; i < plan.count(); ++i) {
+    const size_t len = plan.length(i);
+    uint8_t* out = reserve(len);
+    std::optional<TcpSegment> s = plan.Build(i, {out, len});  // fits: len >= header_length()
+    std::span<const uint8_t> payload = plan.payload(*s);
+    if (!payload.empty()) std::memcpy(out + s->header_length, payload.data(), payload.size());
+  }
+  return plan.count();
 }
 
 }  // namespace l2tp::userspace

@@ -126,12 +126,11 @@ bool TunnelSocket::SetNoCheckTx(bool on) {
                             : setsockopt(fd_, IPPROTO_UDP, UDP_NO_CHECK6_TX, &v, sizeof v) == 0;
 }
 
-bool TunnelSocket::SendGso(const uint8_t* data, size_t length, uint16_t segment_size) {
-  iovec iov{const_cast<uint8_t*>(data), length};
+bool TunnelSocket::SendGso(std::span<const iovec> iov, uint16_t segment_size) {
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  msg.msg_iov = const_cast<iovec*>(iov.data());  // sendmsg only reads them
+  msg.msg_iovlen = iov.size();
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   cmsghdr* cm = CMSG_FIRSTHDR(&msg);

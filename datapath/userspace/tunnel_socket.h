@@ -4,6 +4,12 @@
 // reported segment size) and can send with GSO (SendGso).
 #pragma once
 
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
 #include "absl/status/statusor.h"
 #include "datapath/datapath.h"
 #include "datapath/underlay_socket.h"
@@ -28,13 +34,19 @@ class TunnelSocket {
   bool gro() const { return gro_; }
   bool gso() const { return gso_; }
 
-  // Sends `length` bytes as datagrams of `segment_size` (the last may be
-  // shorter) in one call. The kernel refuses GSO without UDP checksums, so a
-  // socket configured not to checksum turns them on for GSO sends: those
-  // datagrams carry a valid checksum, which every receiver accepts.
-  // Returns false (errno set) on failure: EINVAL when the kernel cannot
-  // segment these (e.g. segments above the route MTU).
-  bool SendGso(const uint8_t* data, size_t length, uint16_t segment_size);
+  // Sends the bytes `iov` gathers as datagrams of `segment_size` (the last
+  // may be shorter) in one call (sendmsg with UDP_SEGMENT). The kernel
+  // refuses GSO without UDP checksums, so a socket configured not to
+  // checksum turns them on for GSO sends: those datagrams carry a valid
+  // checksum, which every receiver accepts. Returns false (errno set) on
+  // failure: EINVAL or EMSGSIZE when the kernel cannot segment these (e.g.
+  // segments above the route MTU).
+  bool SendGso(std::span<const iovec> iov, uint16_t segment_size);
+  // The same for bytes laid out back to back.
+  bool SendGso(const uint8_t* data, size_t length, uint16_t segment_size) {
+    const iovec iov{const_cast<uint8_t*>(data), length};  // only read
+    return SendGso({&iov, 1}, segment_size);
+  }
   // Call before sending plain datagrams: puts back the configured zero
   // checksums if a GSO send turned checksums on. The switch is made only when
   // the kind of send changes (a flood of GSO sends costs no setsockopt).

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Userspace L2TPv3 datapath, end to end: two network namespaces joined by a
 # veth, one l2tp-userspace-driver in each (reversed ids), and ping across the
-# pseudowire (addresses on the TAPs) for each encapsulation variant.
+# pseudowire (addresses on the TAPs) for each encapsulation variant; for
+# IPv4 and IPv6 underlays with cookies of 0, 4 and 8 bytes, TCP transfers
+# checked byte for byte (sha256) with the TAPs' TSO/checksum offloads on
+# (TSO super-frames segmented by the datapath) and off (ethtool).
 #
 # Usage (root): userspace_pair_test.sh [path/to/l2tp-userspace-driver]
 # Addresses are used only on the veth and TAPs this script creates inside its
@@ -11,6 +14,17 @@ set -euo pipefail
 DRIVER=${1:-${L2TP_USERSPACE_DRIVER:-$(dirname "$0")/../../build-userspace/datapath/userspace/l2tp-userspace-driver}}
 [[ -x "$DRIVER" ]] || { echo "driver not found: $DRIVER" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 77; }
+
+# ethtool turns the TAPs' offloads off for the byte-for-byte transfers
+# (scripts/setup.sh installs it; NO_INSTALL=1 only skips those passes).
+if ! command -v ethtool >/dev/null && [[ ${NO_INSTALL:-} != 1 ]]; then
+  echo "installing ethtool" >&2
+  timeout 120 apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq --no-install-recommends ethtool \
+    >/dev/null 2>&1 || true
+fi
+PY=/usr/bin/python3  # not a version-manager shim: no startup cost
+[[ -x $PY ]] || PY=$(command -v python3)
 
 SUFFIX=$$
 NS_A=l2tpus-a-$SUFFIX
@@ -105,13 +119,90 @@ PY
   wait "$receiver"
 }
 
+# The bytes every byte-for-byte transfer sends, and their sha256.
+head -c $((6 << 20)) /dev/urandom >"$WORK/data"
+DATA_SHA=$(sha256sum "$WORK/data" | cut -d' ' -f1)
+DATA_BYTES=$(stat -c %s "$WORK/data")
+
+# tcp_transfer FROM_NS TO_NS DST PORT: sends $WORK/data over one TCP
+# connection (sendfile: the sender's stack hands the TAP TSO super-frames
+# where it may) to a receiver at DST in TO_NS, which reports the byte count
+# and sha256 of what arrived; both must match what was sent.
+tcp_transfer() {
+  local from=$1 to=$2 dst=$3 port=$4
+  rm -f "$WORK/tcp.bound" "$WORK/tcp.got"
+  ip netns exec "$to" timeout 30 "$PY" - "$dst" "$port" "$WORK/tcp.bound" >"$WORK/tcp.got" <<'PY' &
+import hashlib, socket, sys
+dst, port, bound = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((dst, port))
+s.listen(1)
+open(bound, "w").close()  # the sender connects once this listens
+s.settimeout(25)
+c, _ = s.accept()
+c.settimeout(25)
+h, n = hashlib.sha256(), 0
+while True:
+    d = c.recv(1 << 20)
+    if not d:
+        break
+    h.update(d)
+    n += len(d)
+c.close()
+print(n, h.hexdigest())
+PY
+  local receiver=$! waited=0
+  while [[ ! -e $WORK/tcp.bound ]] && ((waited < 100)); do sleep 0.1; waited=$((waited + 1)); done
+  ip netns exec "$from" timeout 25 "$PY" - "$dst" "$port" "$WORK/data" <<'PY' || echo "  sender failed"
+import socket, sys
+dst, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((dst, port), timeout=20)
+with open(path, "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)  # the receiver closes once it has read everything
+PY
+  wait "$receiver" || true
+  local got
+  got=$(cat "$WORK/tcp.got" 2>/dev/null)
+  if [[ $got != "$DATA_BYTES $DATA_SHA" ]]; then
+    echo "  TCP $from -> $dst: sent $DATA_BYTES $DATA_SHA, received ${got:-nothing}"
+    return 1
+  fi
+}
+
+# set_tap_offloads on|off: TSO and checksum offload on both TAPs.
+set_tap_offloads() {
+  local ns
+  for ns in "$NS_A" "$NS_B"; do
+    ip netns exec "$ns" ethtool -K l2tpus0 tx "$1" tso "$1" >/dev/null 2>&1 || return 1
+  done
+}
+
+# byte_transfers: 6 MB each way (inner IPv4 A->B, inner IPv6 B->A) with
+# the TAPs' offloads on, then off, each checked byte for byte.
+byte_transfers() {
+  local failed=0 mode
+  for mode in on off; do
+    if [[ $mode == off ]]; then
+      if ! command -v ethtool >/dev/null; then echo "  (ethtool missing: offloads-off pass skipped)"; break; fi
+      set_tap_offloads off || { echo "  ethtool could not turn the TAPs' offloads off"; return 1; }
+    fi
+    tcp_transfer "$NS_A" "$NS_B" 10.99.0.2 7002 || { echo "  (offloads $mode)"; failed=1; }
+    tcp_transfer "$NS_B" "$NS_A" fd00:99::1 7003 || { echo "  (offloads $mode)"; failed=1; }
+  done
+  return $failed
+}
+
 # cpu_ticks PID: user+system clock ticks the process used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# run_case NAME UNDERLAY(4|6) ENCAP COOKIE_A COOKIE_B L2SPEC SEQFLAGS [tcp]
+# run_case NAME UNDERLAY(4|6) ENCAP COOKIE_A COOKIE_B L2SPEC SEQFLAGS ["tcp bytes"]
 # With "tcp", also moves 20 MB over TCP (exercising segmentation offload,
 # GSO/GRO and coalescing), UDP bursts (UDP GSO, USO coalescing) and checks
-# the idle drivers use no CPU.
+# the idle drivers use no CPU. With "bytes", TCP transfers checked byte for
+# byte, the TAPs' offloads on and off (byte_transfers).
 run_case() {
   local name=$1 af=$2 encap=$3 cookie_a=$4 cookie_b=$5 l2spec=$6 seq=$7 tcp=${8:-}
   local la lb
@@ -144,7 +235,7 @@ run_case() {
   # A frame larger than a default 1500 underlay packet would carry unfragmented.
   ip netns exec "$NS_A" ping -c 2 -i 0.2 -W 2 -q -s 1400 10.99.0.2 >/dev/null || ok=0
 
-  if [[ $tcp == tcp ]] && command -v iperf3 >/dev/null; then
+  if [[ " $tcp " == *" tcp "* ]] && command -v iperf3 >/dev/null; then
     ip netns exec "$NS_B" timeout 30 iperf3 -s -1 -B fd00:99::2 >/dev/null 2>&1 &
     local server=$!
     sleep 0.5
@@ -171,6 +262,10 @@ run_case() {
       echo "  drivers busy while idle"; ok=0
     fi
   fi
+  # After the checks above, which want the offloads on: this turns them off.
+  if [[ " $tcp " == *" bytes "* ]]; then
+    byte_transfers || ok=0
+  fi
 
   stop_driver "$pa"
   stop_driver "$pb"
@@ -196,9 +291,10 @@ run_case() {
 
 for af in 4 6; do
   for encap in udp ip; do
-    run_case "ipv$af/$encap/no-cookie/default" $af $encap "" "" default ""
-    run_case "ipv$af/$encap/cookie4/none" $af $encap 01020304 a1b2c3d4 none ""
-    run_case "ipv$af/$encap/cookie8/default/seq" $af $encap 0102030405060708 1112131415161718 default "--send-seq"
+    run_case "ipv$af/$encap/no-cookie/default/bytes" $af $encap "" "" default "" bytes
+    run_case "ipv$af/$encap/cookie4/none/bytes" $af $encap 01020304 a1b2c3d4 none "" bytes
+    run_case "ipv$af/$encap/cookie8/default/seq/bytes" $af $encap 0102030405060708 1112131415161718 default \
+      "--send-seq" bytes
     run_case "ipv$af/$encap/no-cookie/default/seq-required" $af $encap "" "" default "--send-seq --require-seq --lns"
   done
 done
@@ -207,14 +303,16 @@ run_case "ipv4/udp/no-cookie/default/tcp" 4 udp "" "" default "" tcp
 run_case "ipv6/udp/cookie4/none/udp6-zero-csum/tcp" 6 udp 01020304 05060708 none "--udp6-zero-csum-tx --udp6-zero-csum-rx" tcp
 run_case "ipv6/ip/cookie8/default/seq/tcp" 6 ip 0102030405060708 1112131415161718 default "--send-seq" tcp
 run_case "ipv4/udp/checksum/seq-reorder/tcp" 4 udp "" "" default "--udp-csum --send-seq --reorder-ms=50" tcp
-# Pseudowire MTU above what the underlay carries: fragmented, as the kernel does.
-run_case "ipv4/udp/mtu1600-fragmenting/tcp" 4 udp "" "" default "--mtu=1600" tcp
+# Pseudowire MTU above what the underlay carries: fragmented, as the kernel
+# does (the kernel refuses UDP GSO for such segments: one message each).
+run_case "ipv4/udp/mtu1600-fragmenting/tcp/bytes" 4 udp "" "" default "--mtu=1600" "tcp bytes"
 # The cases above use --io=auto (io_uring where the kernel has what it needs);
 # the epoll path, the fallback, gets the heavy cases too.
-run_case "ipv4/udp/no-cookie/default/tcp/epoll" 4 udp "" "" default "--io=epoll" tcp
-run_case "ipv6/ip/cookie8/default/seq/tcp/epoll" 6 ip 0102030405060708 1112131415161718 default "--send-seq --io=epoll" tcp
+run_case "ipv4/udp/no-cookie/default/tcp/bytes/epoll" 4 udp "" "" default "--io=epoll" "tcp bytes"
+run_case "ipv6/ip/cookie8/default/seq/tcp/bytes/epoll" 6 ip 0102030405060708 1112131415161718 default \
+  "--send-seq --io=epoll" "tcp bytes"
 run_case "ipv4/udp/checksum/seq-reorder/tcp/epoll" 4 udp "" "" default "--udp-csum --send-seq --reorder-ms=50 --io=epoll" tcp
-run_case "ipv6/ip/mtu1600-fragmenting/tcp" 6 ip "" "" default "--mtu=1600" tcp
+run_case "ipv6/ip/mtu1600-fragmenting/tcp/bytes" 6 ip "" "" default "--mtu=1600" "tcp bytes"
 
 # Cookie mismatch: A expects a cookie B does not send; nothing may get through.
 run_mismatch() {
