@@ -58,7 +58,9 @@ struct SessionConfig {
   bool require_sequence = false;
   bool lns_mode = false;
   uint64_t reorder_timeout_ms = 0;
-  uint32_t mtu = 0;  // effective interface MTU
+  // The interface MTU; 0: right-sized, the underlay's MTU towards the
+  // tunnel's remote less the encapsulation overhead (encap_overhead.h).
+  uint32_t mtu = 0;
 
   friend bool operator==(const SessionConfig&, const SessionConfig&) = default;
 };
@@ -86,6 +88,16 @@ struct ObservedSession {
   // the MTU: fields it cannot observe are not compared.
   bool l2spec_known = true;
   bool mtu_known = true;
+  // The underlay's MTU towards the tunnel's remote (underlay_mtu.h): what a
+  // config.mtu of 0 is sized from (RightSizedMtu, encap_overhead.h), and
+  // what a set one must fit. 0: the backend cannot tell.
+  uint32_t underlay_mtu = 0;
+  // By how many bytes each full-size frame of the session's interface,
+  // encapsulated, exceeds underlay_mtu (FragmentingBytes): the underlay
+  // fragments every such frame. 0 when they fit or it is unknown, and from
+  // backends that cannot see the whole header (the kernel does not report
+  // the sublayer): the agent works it out from underlay_mtu and the spec.
+  uint32_t fragmenting_bytes = 0;
   // A PPP pseudowire session (its PPP channel's, OpenPppChannel): the
   // reconciler leaves it to the PPP call runner that owns the channel.
   bool ppp = false;

@@ -337,6 +337,17 @@ std::vector<MetricFamily> ResourceFamilies(const std::vector<Registry::MetricsRo
     }
     out.push_back(std::move(fam));
   }
+  MetricFamily fragmenting{"l2tp_session_fragmenting",
+                           "Bytes by which the session's full-size frames, encapsulated, exceed the "
+                           "underlay's path MTU, so that each is fragmented (its MTU is set and too large); "
+                           "0 when they fit or the datapath cannot tell",
+                           MetricType::Gauge,
+                           {}};
+  for (const auto* r : sessions) {
+    fragmenting.metric.push_back(Sample({{"session", r->name}, {"tunnel", r->tunnel}},
+                                        static_cast<double>(r->fragmenting_bytes), MetricType::Gauge));
+  }
+  out.push_back(std::move(fragmenting));
   MetricFamily truncated{"l2tp_agent_session_metrics_truncated",
                          "1 when --session-metrics-limit left sessions out of the per-session metrics",
                          MetricType::Gauge,

@@ -46,7 +46,7 @@ SessionConfig ToSessionConfig(const v1::TunnelSpec& tunnel, const v1::SessionSpe
   c.lns_mode = session.lns_mode();
   c.reorder_timeout_ms = static_cast<uint64_t>(session.reorder_timeout().seconds()) * 1000 +
                          session.reorder_timeout().nanos() / 1000000;
-  c.mtu = EffectiveMtu(tunnel, session);
+  c.mtu = session.has_mtu() ? session.mtu() : 0;  // 0: the datapath right-sizes it (encap_overhead.h)
   return c;
 }
 

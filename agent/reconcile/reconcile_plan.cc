@@ -1,5 +1,7 @@
 #include "agent/reconcile/reconcile_plan.h"
 
+#include "datapath/encap_overhead.h"
+
 namespace l2tp {
 
 const char* OpName(DatapathAction::Op op) {
@@ -36,18 +38,21 @@ const char* ReasonText(DatapathAction::Reason reason) {
 }
 
 namespace {
-// The observed session with the unobservable fields taken from `want`.
-SessionConfig Comparable(const SessionConfig& want, const ObservedSession& have) {
+// The observed session with the unobservable fields taken from `want`, and
+// a right-sized interface MTU as the 0 that asks for it.
+SessionConfig Comparable(const DesiredObjects::Session& want, const ObservedSession& have) {
   SessionConfig c = have.config;
-  if (!have.l2spec_known) c.l2spec = want.l2spec;
-  if (!have.mtu_known) c.mtu = want.mtu;
+  if (!have.l2spec_known) c.l2spec = want.config.l2spec;
+  if (!have.mtu_known) c.mtu = want.config.mtu;
+  if (want.config.mtu == 0 && c.mtu != 0 && c.mtu == RightSizedMtu(have.underlay_mtu, want.overhead))
+    c.mtu = 0;
   return c;
 }
 }  // namespace
 
-bool SessionMatches(const SessionConfig& want, const ObservedSession& have) {
-  if (have.config == want) return true;  // the common case, without a copy
-  return Comparable(want, have) == want;
+bool SessionMatches(const DesiredObjects::Session& want, const ObservedSession& have) {
+  if (have.config == want.config) return true;  // the common case, without a copy
+  return Comparable(want, have) == want.config;
 }
 
 ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observation& observed,
@@ -96,9 +101,9 @@ ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observat
       continue;
     }
     const SessionConfig& w = want->second.config;
-    if (SessionMatches(w, *have)) {
+    if (SessionMatches(want->second, *have)) {
       if (!owned.sessions.count(key)) plan.adopt.sessions.insert(key);
-    } else if (SessionDiffersOnlyInModifiable(Comparable(w, *have), w)) {
+    } else if (SessionDiffersOnlyInModifiable(Comparable(want->second, *have), w)) {
       modifies.push_back({Op::kModifySession, want->second.name, {}, w, Reason::kDiffersInPlace});
     } else {
       session_deletes.push_back({Op::kDeleteSession, want->second.name, {}, have->config, Reason::kDiffers});

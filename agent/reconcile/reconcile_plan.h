@@ -22,6 +22,9 @@ struct DesiredObjects {
   struct Session {
     std::string name;
     SessionConfig config;
+    // EncapOverhead of `config` in its tunnel (datapath/encap_overhead.h):
+    // what a right-sized interface (config.mtu 0) is judged by.
+    uint32_t overhead = 0;
   };
   std::map<uint32_t, Tunnel> tunnels;      // by tunnel id
   std::map<SessionKey, Session> sessions;  // by (tunnel id, session id)
@@ -94,8 +97,12 @@ struct ReconcilePlan {
 ReconcilePlan ComputeReconcilePlan(const DesiredObjects& desired, const Observation& observed,
                                    const OwnedSet& owned, bool prune_unowned);
 
-// Equality as far as the datapath can observe (see ObservedSession).
-bool SessionMatches(const SessionConfig& want, const ObservedSession& have);
+// Equality as far as the datapath can observe (see ObservedSession). An
+// unset MTU (0) matches an interface whose MTU the backend reports (the
+// kernel's) when that is RightSizedMtu of the underlay it reports: a change
+// of the underlay's MTU makes the session differ, and the modify that
+// follows sizes it again.
+bool SessionMatches(const DesiredObjects::Session& want, const ObservedSession& have);
 
 const char* OpName(DatapathAction::Op op);              // "create tunnel"
 const char* OpMetricName(DatapathAction::Op op);        // "create_tunnel"

@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/reconcile/datapath_config.h"
+#include "agent/reconcile/session_fit.h"
 #include "agent/state/resource_traits.h"
 #include "common/log.h"
+#include "datapath/encap_overhead.h"
 
 namespace l2tp {
 
@@ -46,6 +48,13 @@ using PassResult = Reconciler::PassResult;
 using reconciler_internal::Held;
 using reconciler_internal::Target;
 
+// What a READY resource's status says beyond its phase, and the number the
+// metrics take from it.
+struct ReadyNote {
+  std::string message;
+  uint32_t fragmenting_bytes = 0;
+};
+
 // What the reconciler needs to know of a kind beyond ResourceTraits<R>
 // (agent/state/resource_traits.h: kind, key, Of()), so that each step is
 // written once for tunnels and sessions.
@@ -58,7 +67,12 @@ struct DatapathKind<v1::Tunnel> {
   static constexpr int PassResult::*kTotal = &PassResult::tunnels;
   static constexpr int PassResult::*kReady = &PassResult::tunnels_ready;
   static constexpr int PassResult::*kRepairs = &PassResult::tunnel_repairs;
-  static bool Matches(const TunnelConfig& want, const ObservedTunnel& have) { return have.config == want; }
+  static bool Matches(const DesiredObjects::Tunnel& want, const ObservedTunnel& have) {
+    return have.config == want.config;
+  }
+  static ReadyNote Note(const DesiredObjects&, Id, const DesiredObjects::Tunnel&, const ObservedTunnel&) {
+    return {};
+  }
   static std::string IdText(Id id) { return absl::StrCat("tunnel id ", id); }
   static std::string AdoptedLog(Id id) { return absl::StrCat(" (tunnel id ", id, ")"); }
   // The datapath id a deleted tunnel had.
@@ -73,8 +87,18 @@ struct DatapathKind<v1::Session> {
   static constexpr int PassResult::*kTotal = &PassResult::sessions;
   static constexpr int PassResult::*kReady = &PassResult::sessions_ready;
   static constexpr int PassResult::*kRepairs = &PassResult::session_repairs;
-  static bool Matches(const SessionConfig& want, const ObservedSession& have) {
+  static bool Matches(const DesiredObjects::Session& want, const ObservedSession& have) {
     return SessionMatches(want, have);
+  }
+  // Full-size frames that the underlay fragments (session_fit.h): the
+  // session stays READY, and says so. A string only when they do.
+  static ReadyNote Note(const DesiredObjects& all, Id id, const DesiredObjects::Session& want,
+                        const ObservedSession& have) {
+    const SessionFit fit = FitOf(want, have);
+    if (fit.fragmenting_bytes == 0) return {};
+    auto tunnel = all.tunnels.find(id.first);
+    const IpAddress remote = tunnel != all.tunnels.end() ? tunnel->second.config.remote : IpAddress{};
+    return {FragmentingMessage(fit, remote), fit.fragmenting_bytes};
   }
   static std::string IdText(Id id) { return absl::StrCat("session ", id.first, "/", id.second); }
   static std::string AdoptedLog(Id) { return ""; }
@@ -185,6 +209,11 @@ DesiredObjects BuildWant(const DesiredState& desired, const DynamicObjects& dyna
   }
   for (const auto& [name, c] : dynamic.tunnels) want.tunnels[c.tunnel_id] = {name, c};
   for (const auto& [name, c] : dynamic.sessions) want.sessions[{c.tunnel_id, c.session_id}] = {name, c};
+  for (auto& [key, s] : want.sessions) {
+    if (auto t = want.tunnels.find(key.first); t != want.tunnels.end()) {
+      s.overhead = EncapOverhead(t->second.config, s.config);
+    }
+  }
   return want;
 }
 
@@ -508,21 +537,24 @@ void Reconciler::RecordStatuses(const Registry::Snapshot& snap, const DesiredObj
     for (const auto& [id, w] : K::Of(want)) {
       Recorded& before = *last++;
       const auto* have = K::Of(held).Find(id);
-      const bool matches = have != nullptr && D::Matches(w.config, *have);
+      const bool matches = have != nullptr && D::Matches(w, *have);
       const Counters counters = have != nullptr ? have->counters : Counters{};
       ++(result->*D::kTotal);
       if (matches) ++(result->*D::kReady);
-      if (matches && repairing_.empty() && before.Is(v1::PHASE_READY, "", counters)) continue;
+      ReadyNote note = matches ? D::Note(want, id, w, *have) : ReadyNote{};
+      if (matches && repairing_.empty() && before.Is(v1::PHASE_READY, note.message, counters)) continue;
       const std::string key = K::Key(w.name);
       const uint64_t generation = K::Of(snap.desired).at(w.name).generation();
       std::string message;
       const v1::Phase phase = PhaseFor(key, matches, out, &message);
       if (phase == v1::PHASE_READY) {
+        message = std::move(note.message);
         ready_generation_[key] = generation;
         repairing_.erase(key);
       }
       if (before.Is(phase, message, counters)) continue;
-      registry_->SetStatus(K::kKind, w.name, phase, message, generation, ToProtoCounters(counters));
+      registry_->SetStatus(K::kKind, w.name, phase, message, generation, ToProtoCounters(counters),
+                           note.fragmenting_bytes);
       before = {true, phase, std::move(message), counters};
     }
   });

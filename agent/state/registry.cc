@@ -420,7 +420,7 @@ void Registry::MarkDeletingLocked(const DesiredState& before, const DesiredState
   ForEachKind([&]<typename R>() {
     using T = ResourceTraits<R>;
     for (const auto& [name, r] : T::Of(after)) {
-      if (T::Of(deleting_).erase(name)) status_.erase(T::Key(name));
+      if (T::Of(deleting_).erase(name)) EraseStatusLocked(T::Key(name));
     }
   });
 }
@@ -456,7 +456,7 @@ void Registry::HoldBackLocked() {
     if (held.count(name) || !desired_.tunnels.count(name)) continue;  // deleted: MarkDeletingLocked's
     L2TP_LOG(kInfo) << "state: tunnel/" << name
                     << " no longer clashes with another DYNAMIC tunnel; starting it";
-    status_.erase(TunnelKey(name));
+    EraseStatusLocked(TunnelKey(name));
     PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_TUNNEL, name);
   }
   for (const auto& [name, s] : desired_.sessions) {
@@ -467,7 +467,7 @@ void Registry::HoldBackLocked() {
               s.generation()))
         PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_SESSION, name);
     } else if (held_back_.count(tunnel)) {
-      status_.erase(SessionNameKey(name));
+      EraseStatusLocked(SessionNameKey(name));
       PublishLocked(v1::WatchEvent::TYPE_MODIFIED, v1::RESOURCE_KIND_SESSION, name);
     }
   }
@@ -606,10 +606,11 @@ std::vector<Registry::MetricsRow> Registry::MetricsSnapshot() const {
       using T = ResourceTraits<R>;
       for (const auto& [name, r] : T::Of(*set)) {
         const auto* st = Find(status_, T::Key(name));
+        const auto* over = st && st->phase() == v1::PHASE_READY ? Find(fragmenting_, T::Key(name)) : nullptr;
         rows.push_back({T::kKind, name, T::TunnelOf(r), T::InterfaceOf(r),
                         st ? st->phase() : v1::PHASE_PENDING, st ? st->counters() : v1::Counters{},
                         st ? st->tunnel_control().state() : v1::CONTROL_STATE_UNSPECIFIED,
-                        st ? st->tunnel_control().retransmissions() : 0});
+                        st ? st->tunnel_control().retransmissions() : 0, over ? *over : 0});
       }
     });
   }
@@ -629,14 +630,25 @@ std::shared_ptr<const Registry::Snapshot> Registry::SnapshotForReconcile() const
   return snapshot_;
 }
 
+void Registry::EraseStatusLocked(const Key& key) {
+  status_.erase(key);
+  fragmenting_.erase(key);
+}
+
 void Registry::SetStatus(v1::ResourceKind kind, const std::string& name, v1::Phase phase,
                          const std::string& message, uint64_t observed_generation,
-                         const v1::Counters& counters) {
+                         const v1::Counters& counters, uint32_t fragmenting_bytes) {
   std::lock_guard lock(mu_);
   bool exists = false;
   ForKind(kind, [&]<typename R>() { exists = ResourceTraits<R>::Of(desired_).count(name) > 0; });
   if (!exists) return;  // deleted meanwhile
-  auto& st = status_[KindKey(kind, name)];
+  const Key key = KindKey(kind, name);
+  if (fragmenting_bytes != 0) {
+    fragmenting_[key] = fragmenting_bytes;
+  } else {
+    fragmenting_.erase(key);
+  }
+  auto& st = status_[key];
   const bool changed = st.phase() != phase || st.message() != message ||
                        st.observed_generation() != observed_generation;
   if (st.phase() != phase || !st.has_last_transition_time()) {
@@ -732,7 +744,7 @@ void Registry::FinishDeleting(v1::ResourceKind kind, const std::string& name) {
     *T::Set(&e) = WithStatusLocked(it->second);
     T::Of(deleting_).erase(it);
     InvalidateSnapshotLocked();
-    status_.erase(T::Key(name));
+    EraseStatusLocked(T::Key(name));
     L2TP_LOG(kInfo) << T::Key(name) << " deleted from the datapath";
     hub_->Publish(e);
   });

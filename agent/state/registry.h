@@ -69,6 +69,10 @@ class Registry {
     // (UNSPECIFIED and 0 for STATIC tunnels and for sessions).
     l2tpagent::v1::ControlState control_state = l2tpagent::v1::CONTROL_STATE_UNSPECIFIED;
     uint64_t control_retransmissions = 0;
+    // READY sessions: by how many bytes full-size frames exceed the
+    // underlay's MTU (SetStatus); 0 when they fit, are not known to, or the
+    // session is not READY.
+    uint32_t fragmenting_bytes = 0;
   };
   std::vector<MetricsRow> MetricsSnapshot() const;
 
@@ -86,9 +90,11 @@ class Registry {
   std::shared_ptr<const Snapshot> SnapshotForReconcile() const;
   // Records what the reconciler saw for a resource. Publishes MODIFIED when
   // the phase, message or observed generation changed; counters silently.
+  // `fragmenting_bytes` (sessions: session_fit.h) is for the metrics only;
+  // the message says it to API users.
   void SetStatus(l2tpagent::v1::ResourceKind kind, const std::string& name, l2tpagent::v1::Phase phase,
                  const std::string& message, uint64_t observed_generation,
-                 const l2tpagent::v1::Counters& counters);
+                 const l2tpagent::v1::Counters& counters, uint32_t fragmenting_bytes = 0);
   // ---- for the control plane (DYNAMIC tunnels): what the control protocol
   // says, kept beside the reconciler's phase. Publishes MODIFIED when
   // anything but the round trip and retransmission count changed.
@@ -131,6 +137,7 @@ class Registry {
   absl::Status CommitLocked(const DesiredState& next, const OwnedSet& owned, uint64_t revision,
                             const ConfigNames* config = nullptr);
   l2tpagent::v1::ResourceStatus StatusLocked(const Key& key) const;
+  void EraseStatusLocked(const Key& key);  // and what is kept beside it
   void PublishLocked(l2tpagent::v1::WatchEvent::Type type, l2tpagent::v1::ResourceKind kind,
                      const std::string& name);
   void MarkDeletingLocked(const DesiredState& before, const DesiredState& after);
@@ -154,6 +161,9 @@ class Registry {
   OwnedSet owned_;
   ConfigNames config_names_;  // what the --config file declared last (persisted)
   std::map<Key, l2tpagent::v1::ResourceStatus> status_;
+  // SetStatus's fragmenting_bytes where not 0 (not part of the API's
+  // status); erased with the status. Read for READY resources only.
+  std::map<Key, uint32_t> fragmenting_;
   DesiredState deleting_;
   std::function<void()> on_change_;
   bool shared_udp_ports_ = true;

@@ -81,18 +81,4 @@ void NormalizeSessionSpec(const v1::TunnelSpec& tunnel, const std::string& sessi
   }
 }
 
-uint32_t EncapsulationOverhead(const v1::TunnelSpec& tunnel, const v1::SessionSpec& session) {
-  auto local = IpAddress::Parse(tunnel.local());
-  uint32_t ip = (local && local->is_v6()) ? 40 : 20;
-  uint32_t udp = tunnel.encap() == v1::ENCAPSULATION_IP ? 0 : 8 + 4;  // UDP + flags word
-  uint32_t cookie = static_cast<uint32_t>(session.cookie().size() / 2);
-  uint32_t sublayer = session.l2_specific_sublayer() == v1::L2_SPECIFIC_SUBLAYER_NONE ? 0 : 4;
-  return ip + udp + 4 /* session id */ + cookie + sublayer + 14 /* inner Ethernet */;
-}
-
-uint32_t EffectiveMtu(const v1::TunnelSpec& tunnel, const v1::SessionSpec& session) {
-  if (session.has_mtu()) return session.mtu();
-  return kUnderlayMtu - EncapsulationOverhead(tunnel, session);
-}
-
 }  // namespace l2tp

@@ -9,7 +9,6 @@
 namespace l2tp {
 
 constexpr uint32_t kDefaultL2tpPort = 1701;
-constexpr uint32_t kUnderlayMtu = 1500;
 
 // Whether the tunnel is set up by the L2TP control protocol: control.mode
 // DYNAMIC. An unset control, and MODE_UNSPECIFIED, mean STATIC.
@@ -45,13 +44,5 @@ void NormalizeSessionSpec(const l2tpagent::v1::TunnelSpec& tunnel, const std::st
 // The same without the name, for STATIC tunnels: a DYNAMIC tunnel's session
 // with an id 0 gets the id-based name here, which sessions may share.
 void NormalizeSessionSpec(const l2tpagent::v1::TunnelSpec& tunnel, l2tpagent::v1::SessionSpec* spec);
-
-// Bytes the encapsulation adds in front of the Ethernet frame's payload,
-// counting the inner Ethernet header as the kernel's l2tp_eth does.
-uint32_t EncapsulationOverhead(const l2tpagent::v1::TunnelSpec& tunnel,
-                               const l2tpagent::v1::SessionSpec& session);
-
-// spec.mtu when set, otherwise 1500 minus the overhead (as l2tp_eth does).
-uint32_t EffectiveMtu(const l2tpagent::v1::TunnelSpec& tunnel, const l2tpagent::v1::SessionSpec& session);
 
 }  // namespace l2tp

@@ -4,6 +4,7 @@
 #include <netlink/genl/genl.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -11,10 +12,12 @@
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "datapath/contract.h"
+#include "datapath/encap_overhead.h"
 #include "datapath/kernel/l2tp_replies.h"
 #include "datapath/kernel/managed_socket.h"
 #include "datapath/kernel/module_loader.h"
 #include "datapath/kernel/ppp_probe.h"
+#include "datapath/underlay_mtu.h"
 
 namespace l2tp::kernel {
 
@@ -107,7 +110,44 @@ absl::StatusOr<Observation> KernelDatapath::Observe() {
     s.config.mtu = it->second;
     s.mtu_known = true;
   }
+  AddUnderlayMtus(&obs);
   return obs;
+}
+
+// The kernel's tunnel sockets are out of reach (and managed ones are the
+// control plane's): each tunnel's route is looked up with a probe socket,
+// once per tunnel with Ethernet sessions. The sublayer, part of the header,
+// is not reported, so fragmenting_bytes is left to the agent.
+void KernelDatapath::AddUnderlayMtus(Observation* obs) {
+  std::map<uint32_t, const TunnelConfig*> tunnels;
+  for (const ObservedTunnel& t : obs->tunnels) tunnels[t.config.tunnel_id] = &t.config;
+  std::map<uint32_t, uint32_t> underlay;  // by tunnel id
+  for (ObservedSession& s : obs->sessions) {
+    auto t = tunnels.find(s.config.tunnel_id);
+    if (s.ppp || t == tunnels.end()) continue;
+    auto [it, fresh] = underlay.try_emplace(t->first, 0);
+    if (fresh) it->second = RouteMtu(*t->second);
+    s.underlay_mtu = it->second;
+  }
+}
+
+uint32_t KernelDatapath::RightSizedSessionMtu(const SessionConfig& config) {
+  auto msg = BuildTunnelGet(genl_->family(), config.tunnel_id);
+  if (!msg.ok()) return 0;
+  std::optional<TunnelConfig> tunnel;
+  absl::Status st = genl_->Query(*std::move(msg), KernelOp::kGetTunnel,
+                                 absl::StrCat("get tunnel ", config.tunnel_id), [&](nlmsghdr* h) {
+                                   auto t = ParseTunnelReply(h);
+                                   if (!t.ok()) return t.status();
+                                   tunnel = t->config;
+                                   return absl::OkStatus();
+                                 });
+  if (!st.ok() || !tunnel) {
+    L2TP_LOG(kWarning) << "kernel: session " << config.tunnel_id << "/" << config.session_id
+                       << ": no tunnel to size its MTU from (" << st.message() << "); the kernel's MTU stays";
+    return 0;
+  }
+  return RightSizedMtu(RouteMtu(*tunnel), EncapOverhead(*tunnel, config));
 }
 
 absl::Status KernelDatapath::CreateTunnel(const TunnelConfig& config) {
@@ -215,8 +255,11 @@ absl::Status KernelDatapath::CreateSession(const SessionConfig& config) {
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   if (auto st = genl_->Execute(*std::move(msg), KernelOp::kCreateSession, what); !st.ok()) return st;
+  // l2tp_eth sizes an unset MTU itself, but from its socket's route and
+  // without our cap (encap_overhead.h): set the size Observe will judge by.
+  const uint32_t mtu = config.mtu != 0 ? config.mtu : RightSizedSessionMtu(config);
   CountWrite(absl::StrCat("set up ", config.interface_name));
-  absl::Status link = links_->SetUp(config.interface_name, config.mtu);
+  absl::Status link = links_->SetUp(config.interface_name, mtu);
   if (link.ok()) return link;
   // A session whose interface is down would look healthy to Observe; undo it
   // so the agent retries the whole create.
@@ -276,8 +319,11 @@ absl::Status KernelDatapath::ModifySession(const SessionConfig& config) {
   if (!msg.ok()) return msg.status();
   CountWrite(what);
   if (auto st = genl_->Execute(*std::move(msg), KernelOp::kModifySession, what); !st.ok()) return st;
+  // Unset: sized for the underlay as it is now (the agent modifies a
+  // session whose interface no longer has that size).
+  const uint32_t mtu = config.mtu != 0 ? config.mtu : RightSizedSessionMtu(config);
   CountWrite(absl::StrCat("set up ", config.interface_name));
-  if (auto st = links_->SetUp(config.interface_name, config.mtu); !st.ok()) {
+  if (auto st = links_->SetUp(config.interface_name, mtu); !st.ok()) {
     return absl::Status(st.code(), absl::StrCat(what, ": ", st.message()));
   }
   return absl::OkStatus();

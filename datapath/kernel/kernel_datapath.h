@@ -88,6 +88,12 @@ class KernelDatapath : public Datapath {
   // The session as the kernel holds it (mu_ held): what ModifySession checks
   // the contract against. MTU and L2SPEC_TYPE are not reported.
   absl::StatusOr<SessionConfig> GetSession(uint32_t tunnel_id, uint32_t session_id);
+  // Fills each Ethernet session's underlay_mtu: its tunnel's route MTU.
+  static void AddUnderlayMtus(Observation* obs);
+  // The MTU for `config` when its mtu is 0 (mu_ held): RightSizedMtu of its
+  // tunnel's route, as the userspace datapath sizes it; 0 (leave the
+  // kernel's) when the tunnel cannot be read.
+  uint32_t RightSizedSessionMtu(const SessionConfig& config);
 
   mutable std::mutex mu_;  // the sockets are not thread-safe
   std::unique_ptr<GenlL2tpSocket> genl_;

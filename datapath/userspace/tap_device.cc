@@ -80,6 +80,7 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std
 
 TapDevice::TapDevice(TapDevice&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
+      mtu_(o.mtu_),
       accepts_uso_(o.accepts_uso_),
       name_(std::move(o.name_)),
       ifindex_(o.ifindex_) {}
@@ -88,6 +89,7 @@ TapDevice& TapDevice::operator=(TapDevice&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(o.fd_, -1);
+    mtu_ = o.mtu_;
     accepts_uso_ = o.accepts_uso_;
     name_ = std::move(o.name_);
     ifindex_ = o.ifindex_;
@@ -103,7 +105,10 @@ absl::Status TapDevice::Configure(uint32_t mtu) {
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
   ifr.ifr_mtu = static_cast<int>(mtu);
-  if (auto st = InterfaceIoctl(SIOCSIFMTU, &ifr, name_); !st.ok()) return st;
+  if (auto st = InterfaceIoctl(SIOCSIFMTU, &ifr, name_); !st.ok()) {
+    return absl::Status(st.code(), absl::StrCat("mtu ", mtu, ": ", st.message()));
+  }
+  mtu_ = mtu;
   if (auto st = InterfaceIoctl(SIOCGIFFLAGS, &ifr, name_); !st.ok()) return st;
   if (!(ifr.ifr_flags & IFF_UP)) {
     ifr.ifr_flags |= IFF_UP;

@@ -33,6 +33,8 @@ class TapDevice {
 
   // Sets the MTU and brings the link up.
   absl::Status Configure(uint32_t mtu);
+  // The MTU the last Configure set (0 before any).
+  uint32_t mtu() const { return mtu_; }
   // Clears persistence and closes: the kernel removes the device.
   void Remove();
   // True while a link named name() with our ifindex exists.
@@ -48,6 +50,7 @@ class TapDevice {
 
  private:
   int fd_ = -1;
+  uint32_t mtu_ = 0;
   bool accepts_uso_ = false;
   std::string name_;
   int ifindex_ = 0;

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "datapath/contract.h"
+#include "datapath/encap_overhead.h"
+#include "datapath/underlay_mtu.h"
 #include "datapath/userspace/device_mark.h"
 #include "datapath/userspace/link_control.h"
 #include "datapath/userspace/loop_context.h"
@@ -133,9 +135,7 @@ absl::StatusOr<Observation> UserspaceDatapath::Observe() {
     t.ctx->loop
         .RunSync([&] {
           obs.tunnels.push_back(ObservedTunnel{t.path->config(), t.path->counters()});
-          for (const auto& [sid, s] : t.path->sessions()) {
-            obs.sessions.push_back(ObservedSession{s->config(), s->counters()});
-          }
+          ObserveSessions(t, &obs);
           return absl::OkStatus();
         })
         .IgnoreError();
@@ -146,6 +146,30 @@ absl::StatusOr<Observation> UserspaceDatapath::Observe() {
   });
   if (auto st = ListStrays(&obs); !st.ok()) return st;
   return obs;
+}
+
+void UserspaceDatapath::ObserveSessions(const TunnelEntry& t, Observation* obs) {
+  if (t.path->sessions().empty()) return;
+  const TunnelConfig& tunnel = t.path->config();
+  const uint32_t underlay = UnderlayMtu(t.socket_fd, tunnel);  // one getsockopt per tunnel
+  for (const auto& [sid, s] : t.path->sessions()) {
+    const uint32_t overhead = EncapOverhead(tunnel, s->config());
+    ObservedSession o{s->config(), s->counters()};
+    // A TAP right-sized for an underlay that has changed since is not what
+    // mtu 0 asks for any more: say what it has, and the agent resizes it.
+    if (o.config.mtu == 0 && s->interface_mtu() != RightSizedMtu(underlay, overhead)) {
+      o.config.mtu = s->interface_mtu();
+    }
+    o.underlay_mtu = underlay;
+    o.fragmenting_bytes = FragmentingBytes(s->interface_mtu(), overhead, underlay);
+    obs->sessions.push_back(std::move(o));
+  }
+}
+
+uint32_t UserspaceDatapath::SessionMtu(const TunnelEntry& t, const SessionConfig& config) {
+  if (config.mtu != 0) return config.mtu;
+  const TunnelConfig& tunnel = t.path->config();
+  return RightSizedMtu(UnderlayMtu(t.socket_fd, tunnel), EncapOverhead(tunnel, config));
 }
 
 bool UserspaceDatapath::HoldsInterface(const std::string& name) const {
@@ -218,11 +242,12 @@ absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
   LoopContext* ctx = std::min_element(loops_.begin(), loops_.end(), [](const auto& a, const auto& b) {
                        return a->tunnel_count < b->tunnel_count;
                      })->get();
+  const int socket_fd = socket->fd();
   auto path = std::make_unique<TunnelPath>(config, std::move(*socket), ctx,
                                            managed ? control_sink_ : nullptr);
   if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
   ++ctx->tunnel_count;
-  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path)};
+  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path), socket_fd};
   L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up"
                   << (managed ? " (managed)" : "");
   return absl::OkStatus();
@@ -296,8 +321,7 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
   auto tap = TapDevice::Open(config.interface_name, /*tso=*/true,
                              FormatDeviceMark(owner_, config.tunnel_id, config.session_id));
   if (!tap.ok()) return tap.status();
-  uint32_t mtu = config.mtu ? config.mtu : DefaultSessionMtu(t.path->config(), config);
-  if (auto st = tap->Configure(mtu); !st.ok()) {
+  if (auto st = tap->Configure(SessionMtu(t, config)); !st.ok()) {
     if (!existed) tap->Remove();
     return st;
   }
@@ -329,7 +353,7 @@ absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
     SessionPath* s = t.path->FindSession(config.session_id);
     if (!s) return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
     if (auto st = CheckSessionModify(s->config(), config); !st.ok()) return st;
-    return s->Modify(config);
+    return s->Modify(config, SessionMtu(t, config));
   });
 }
 

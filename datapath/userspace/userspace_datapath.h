@@ -72,6 +72,7 @@ class UserspaceDatapath : public Datapath {
   struct TunnelEntry {
     LoopContext* ctx;
     std::unique_ptr<TunnelPath> path;
+    int socket_fd = -1;  // the tunnel socket's, owned by `path`: read for the underlay's MTU
   };
 
   UserspaceDatapath() = default;
@@ -81,6 +82,14 @@ class UserspaceDatapath : public Datapath {
   // Whether `name` exists; an error when it does and is not ours (mu_ held).
   absl::StatusOr<bool> ExistsAndIsOurs(const std::string& name) const;
   absl::Status ListStrays(Observation* obs) const;  // mu_ held
+  // The TAP's MTU for `config` in tunnel `t`: config.mtu, or when that is 0
+  // the underlay's MTU on the tunnel socket's route less the overhead, as
+  // the underlay is now.
+  static uint32_t SessionMtu(const TunnelEntry& t, const SessionConfig& config);
+  // The tunnel's sessions as observed, with their fit to the underlay (on
+  // the tunnel's thread). A session whose mtu is 0 is observed with 0 while
+  // its TAP has the right size for the underlay, else with the TAP's MTU.
+  static void ObserveSessions(const TunnelEntry& t, Observation* obs);
 
   std::string owner_;
   ControlFrameSink* control_sink_ = nullptr;

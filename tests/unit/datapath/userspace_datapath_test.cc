@@ -345,10 +345,159 @@ TEST_P(UserspaceDatapathTest, ObserveModifyDeleteLifecycle) {
   EXPECT_TRUE(Observe().sessions.empty());
 }
 
-TEST_P(UserspaceDatapathTest, DefaultMtuIsTheKernels) {
-  ASSERT_TRUE(dp_->CreateTunnel(UdpTunnel(1)).ok());
-  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdp0")).ok());
-  EXPECT_EQ(IfMtu("usdp0"), 1446);  // 1500 - 20 - 8 - 12 - 14 (ip-l2tp(8))
+// An underlay of a chosen MTU: the veth usdpu0 holds the tunnels' local
+// addresses (10.77.0.1, fd77::1) and reaches their remotes, on-link at its
+// own MTU (10.77.0.0/24, fd77::/64) or through a route that sets 1400
+// (10.78.0.0/24, fd78::/64). Nothing answers there: the MTU is the route's.
+class Underlay {
+ public:
+  explicit Underlay(int mtu) {
+    system("ip link del usdpu0 2>/dev/null");  // left by a failed run
+    ok_ = Run("ip link add usdpu0 mtu " + std::to_string(mtu) + " type veth peer name usdpu1") &&
+          Run("echo 0 >/proc/sys/net/ipv6/conf/usdpu0/disable_ipv6") && Run("ip link set usdpu1 up") &&
+          Run("ip link set usdpu0 up") && Run("ip addr add 10.77.0.1/24 dev usdpu0") &&
+          Run("ip -6 addr add fd77::1/64 dev usdpu0 nodad") &&
+          Run("ip route add 10.78.0.0/24 dev usdpu0 mtu 1400") &&
+          Run("ip -6 route add fd78::/64 dev usdpu0 mtu 1400");
+  }
+  ~Underlay() { system("ip link del usdpu0 2>/dev/null"); }
+  bool ok() const { return ok_; }
+  bool SetMtu(int mtu) {
+    return Run("ip link set usdpu1 mtu " + std::to_string(mtu)) &&
+           Run("ip link set usdpu0 mtu " + std::to_string(mtu));
+  }
+
+ private:
+  static bool Run(const std::string& command) { return system(command.c_str()) == 0; }
+  bool ok_ = false;
+};
+
+TunnelConfig UnderlayTunnel(uint32_t id, bool ipv6, Encap encap, const char* remote) {
+  TunnelConfig t = UdpTunnel(id);
+  t.encap = encap;
+  t.local = *IpAddress::Parse(ipv6 ? "fd77::1" : "10.77.0.1");
+  t.remote = *IpAddress::Parse(remote);
+  return t;
+}
+
+// Worked out here by hand, not by encap_overhead.h: outer IP, UDP and its
+// L2TPv3 flags word, session id, cookie, sublayer, inner Ethernet header.
+uint32_t Overhead(bool ipv6, Encap encap, size_t cookie, L2Spec l2spec) {
+  return (ipv6 ? 40 : 20) + (encap == Encap::kUdp ? 8 + 4 : 0) + 4 + static_cast<uint32_t>(cookie) +
+         (l2spec == L2Spec::kDefault ? 4 : 0) + 14;
+}
+
+const ObservedSession* FindObserved(const Observation& obs, uint32_t tunnel_id, uint32_t session_id) {
+  for (const auto& s : obs.sessions) {
+    if (s.config.tunnel_id == tunnel_id && s.config.session_id == session_id) return &s;
+  }
+  return nullptr;
+}
+
+// An unset MTU is the underlay's less the exact overhead, for every variant.
+TEST_P(UserspaceDatapathTest, UnsetMtuIsTheUnderlaysLessTheOverhead) {
+  Underlay underlay(1500);
+  ASSERT_TRUE(underlay.ok());
+  uint32_t tid = 0, sid = 0;
+  for (bool ipv6 : {false, true}) {
+    for (Encap encap : {Encap::kUdp, Encap::kIp}) {
+      ASSERT_TRUE(dp_->CreateTunnel(UnderlayTunnel(++tid, ipv6, encap, ipv6 ? "fd77::2" : "10.77.0.2")).ok());
+      for (size_t cookie : {0, 4, 8}) {
+        for (L2Spec l2spec : {L2Spec::kDefault, L2Spec::kNone}) {
+          const std::string what = std::string(ipv6 ? "ipv6" : "ipv4") +
+                                   (encap == Encap::kUdp ? "/udp" : "/ip") + "/cookie " +
+                                   std::to_string(cookie) + (l2spec == L2Spec::kNone ? "/no sublayer" : "");
+          ++sid;
+          SessionConfig s = Session(tid, sid, "usdpm" + std::to_string(sid));
+          s.cookie.assign(cookie, 0x5a);
+          s.l2spec = l2spec;
+          ASSERT_TRUE(dp_->CreateSession(s).ok()) << what;
+          EXPECT_EQ(IfMtu(s.interface_name), static_cast<int>(1500 - Overhead(ipv6, encap, cookie, l2spec)))
+              << what;
+          const Observation obs = Observe();
+          const ObservedSession* o = FindObserved(obs, tid, sid);
+          ASSERT_NE(o, nullptr) << what;
+          EXPECT_EQ(o->config.mtu, 0u) << what;  // as asked: the spec compares equal
+          EXPECT_EQ(o->underlay_mtu, 1500u) << what;
+          EXPECT_EQ(o->fragmenting_bytes, 0u) << what;
+        }
+      }
+    }
+  }
+  for (uint32_t t = 1; t <= tid; ++t) EXPECT_TRUE(dp_->DeleteTunnel(t).ok());
+}
+
+// The route's MTU counts where it is below the device's. After a change of
+// the underlay a right-sized TAP is observed with its MTU (no longer what
+// mtu 0 asks for), and modifying it with mtu 0 sizes it again.
+TEST_P(UserspaceDatapathTest, UnsetMtuFollowsTheRouteAndItsChanges) {
+  Underlay underlay(1500);
+  ASSERT_TRUE(underlay.ok());
+  ASSERT_TRUE(dp_->CreateTunnel(UnderlayTunnel(1, false, Encap::kUdp, "10.78.0.2")).ok());
+  ASSERT_TRUE(dp_->CreateTunnel(UnderlayTunnel(2, true, Encap::kIp, "fd78::2")).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdpm1")).ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(2, 2, "usdpm2")).ok());
+  EXPECT_EQ(IfMtu("usdpm1"), 1400 - 54);
+  EXPECT_EQ(IfMtu("usdpm2"), 1400 - 62);
+  EXPECT_EQ(FindObserved(Observe(), 1, 1)->underlay_mtu, 1400u);
+
+  ASSERT_TRUE(dp_->CreateTunnel(UnderlayTunnel(3, false, Encap::kUdp, "10.77.0.2")).ok());
+  SessionConfig s = Session(3, 3, "usdpm3");
+  SessionConfig set = Session(3, 4, "usdpm4");
+  set.mtu = 1300;
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  ASSERT_TRUE(dp_->CreateSession(set).ok());
+  EXPECT_EQ(IfMtu("usdpm3"), 1446);
+  ASSERT_TRUE(underlay.SetMtu(9000));
+  Observation obs = Observe();
+  EXPECT_EQ(FindObserved(obs, 3, 3)->underlay_mtu, 9000u);
+  EXPECT_EQ(FindObserved(obs, 3, 3)->config.mtu, 1446u);  // not right-sized any more
+  EXPECT_EQ(FindObserved(obs, 3, 4)->config, set);        // a set MTU is what it is
+  ASSERT_TRUE(dp_->ModifySession(s).ok());
+  EXPECT_EQ(IfMtu("usdpm3"), 9000 - 54);
+  set.mtu = 0;  // unset: sized for the underlay as it is now
+  ASSERT_TRUE(dp_->ModifySession(set).ok());
+  EXPECT_EQ(IfMtu("usdpm4"), 9000 - 54);
+  obs = Observe();
+  EXPECT_EQ(FindObserved(obs, 3, 3)->config, s);
+  EXPECT_EQ(FindObserved(obs, 3, 4)->config, set);
+  for (uint32_t t = 1; t <= 3; ++t) EXPECT_TRUE(dp_->DeleteTunnel(t).ok());
+}
+
+// A set MTU that does not fit is taken, as Linux takes it, and the
+// observation says by how much every full-size frame is over.
+TEST_P(UserspaceDatapathTest, OversizedMtuIsAcceptedAndReported) {
+  Underlay underlay(1500);
+  ASSERT_TRUE(underlay.ok());
+  ASSERT_TRUE(dp_->CreateTunnel(UnderlayTunnel(1, false, Encap::kUdp, "10.77.0.2")).ok());
+  ASSERT_TRUE(dp_->CreateTunnel(UnderlayTunnel(2, true, Encap::kUdp, "fd78::2")).ok());
+  SessionConfig s = Session(1, 1, "usdpm1");
+  s.cookie = {1, 2, 3, 4};
+  s.mtu = 1450;  // issue 15's: 1450 + 58 is 8 bytes over 1500
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  EXPECT_EQ(IfMtu("usdpm1"), 1450);
+  SessionConfig v6 = Session(2, 2, "usdpm2");
+  v6.mtu = 1400;  // 1400 + 74 over a route of 1400
+  ASSERT_TRUE(dp_->CreateSession(v6).ok());
+  Observation obs = Observe();
+  ASSERT_NE(FindObserved(obs, 1, 1), nullptr);
+  EXPECT_EQ(FindObserved(obs, 1, 1)->config, s);
+  EXPECT_EQ(FindObserved(obs, 1, 1)->underlay_mtu, 1500u);
+  EXPECT_EQ(FindObserved(obs, 1, 1)->fragmenting_bytes, 8u);
+  EXPECT_EQ(FindObserved(obs, 2, 2)->underlay_mtu, 1400u);
+  EXPECT_EQ(FindObserved(obs, 2, 2)->fragmenting_bytes, 74u);
+
+  s.mtu = 1442;  // fits exactly
+  ASSERT_TRUE(dp_->ModifySession(s).ok());
+  EXPECT_EQ(FindObserved(Observe(), 1, 1)->fragmenting_bytes, 0u);
+  s.mtu = 9000;
+  ASSERT_TRUE(dp_->ModifySession(s).ok());
+  EXPECT_EQ(IfMtu("usdpm1"), 9000);
+  EXPECT_EQ(FindObserved(Observe(), 1, 1)->fragmenting_bytes, 9000u + 58 - 1500);
+  ASSERT_TRUE(underlay.SetMtu(9000 + 58));  // the underlay grows: the same MTU now just fits
+  EXPECT_EQ(FindObserved(Observe(), 1, 1)->fragmenting_bytes, 0u);
+  EXPECT_TRUE(dp_->DeleteTunnel(1).ok());
+  EXPECT_TRUE(dp_->DeleteTunnel(2).ok());
 }
 
 TEST_P(UserspaceDatapathTest, TapDeletedBehindOurBackIsDropped) {

@@ -435,7 +435,8 @@ TEST(Kernel, WrongPeerCookieDropsTrafficAndIsCounted) {
   ASSERT_EQ(vmtest::Run("ip -n a addr add 10.99.0.1/24 dev kma").exit_code, 0);
   ASSERT_EQ(vmtest::Run("ip -n b addr add 10.99.0.2/24 dev kmb").exit_code, 0);
   EXPECT_NE(vmtest::Run("ip netns exec a ping -c 2 -W 1 10.99.0.2").exit_code, 0);
-  const ObservedSession* os = FindSession(MustObserve(g_b.get()), 360, 3600);
+  const Observation ob = MustObserve(g_b.get());  // kept: `os` points into it
+  const ObservedSession* os = FindSession(ob, 360, 3600);
   ASSERT_NE(os, nullptr);
   EXPECT_GT(os->counters.rx_cookie_discards, 0u);
   EXPECT_EQ(os->counters.rx_packets, 0u);
@@ -1230,7 +1231,8 @@ TEST(Kernel, PppChannelsInManagedV2AndV3TunnelsObservedCountedAndEndedWithTheCha
   EXPECT_EQ(os3->config.peer_session_id, 70001u);
   EXPECT_EQ(os3->config.cookie, a3.cookie);
   EXPECT_EQ(os3->config.peer_cookie, a3.peer_cookie);
-  const ObservedSession* osb = FindSession(MustObserve(g_b.get()), tb, sb);
+  Observation ob_ppp = MustObserve(g_b.get());  // kept: `osb` points into it
+  const ObservedSession* osb = FindSession(ob_ppp, tb, sb);
   ASSERT_NE(osb, nullptr);
   EXPECT_TRUE(osb->ppp);
   EXPECT_TRUE(osb->config.lns_mode);
@@ -1255,7 +1257,8 @@ TEST(Kernel, PppChannelsInManagedV2AndV3TunnelsObservedCountedAndEndedWithTheCha
   EXPECT_EQ(cb_counters->rx_packets, 3u);
   EXPECT_GE(cb_counters->rx_bytes, 3 * frame.size());
   EXPECT_EQ(cb_counters->rx_seq_discards, 0u);
-  osb = FindSession(MustObserve(g_b.get()), tb, sb);
+  ob_ppp = MustObserve(g_b.get());
+  osb = FindSession(ob_ppp, tb, sb);
   ASSERT_NE(osb, nullptr);
   EXPECT_EQ(osb->counters.rx_packets, cb_counters->rx_packets);
   EXPECT_EQ(osb->counters.rx_bytes, cb_counters->rx_bytes);

@@ -75,6 +75,24 @@ TEST(MetricsTest, SessionMetricsAreCappedAndSaySo) {
       std::string::npos);
 }
 
+// Issue 15: per session, by how many bytes full-size frames exceed the
+// underlay; 0 for every session that fits, and gone with the session.
+TEST(MetricsTest, SessionFragmentingIsAGaugePerSession) {
+  std::vector<Registry::MetricsRow> rows = {Row(v1::RESOURCE_KIND_TUNNEL, "t1", "t1", v1::PHASE_READY, 0),
+                                            Row(v1::RESOURCE_KIND_SESSION, "fits", "t1", v1::PHASE_READY, 0),
+                                            Row(v1::RESOURCE_KIND_SESSION, "over", "t1", v1::PHASE_READY, 0)};
+  rows[2].fragmenting_bytes = 8;
+  MetricsOptions options;
+  options.session_metrics = true;
+  std::string text = Text(rows, options);
+  EXPECT_TRUE(Has(text, "# TYPE l2tp_session_fragmenting gauge")) << text;
+  EXPECT_TRUE(Has(text, "l2tp_session_fragmenting{session=\"fits\",tunnel=\"t1\"} 0")) << text;
+  EXPECT_TRUE(Has(text, "l2tp_session_fragmenting{session=\"over\",tunnel=\"t1\"} 8")) << text;
+  rows.pop_back();  // deleted
+  EXPECT_FALSE(Has(Text(rows, options), "session=\"over\"")) << text;
+  EXPECT_FALSE(Has(Text(rows, {}), "l2tp_session_fragmenting")) << "per-session metrics are opt-in";
+}
+
 TEST(ControlMetricsTest, TunnelControlUpOnlyForDynamicTunnels) {
   std::vector<Registry::MetricsRow> rows = {
       Row(v1::RESOURCE_KIND_TUNNEL, "static", "static", v1::PHASE_READY, 0),

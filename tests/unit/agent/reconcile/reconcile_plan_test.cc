@@ -75,6 +75,50 @@ TEST(ReconcilePlanTest, UnobservableFieldsAreNotCompared) {
   EXPECT_TRUE(ComputeReconcilePlan(Want(), obs, {}, false).actions.empty());
 }
 
+// An unset MTU (0) asks the datapath to right-size the interface. A backend
+// that keeps the 0 (userspace, memory) matches it as is; one that reports
+// the interface's MTU (the kernel's) matches while that is the underlay's
+// MTU less the overhead, and is modified in place once it is not.
+DesiredObjects WantRightSized() {
+  DesiredObjects d = Want();
+  d.sessions[{1, 10}].config.mtu = 0;
+  d.sessions[{1, 10}].overhead = 54;  // IPv4/UDP, no cookie, default sublayer
+  return d;
+}
+
+Observation HeldWithMtu(uint32_t mtu, uint32_t underlay_mtu) {
+  Observation obs;
+  obs.tunnels.push_back({Tunnel(1), {}});
+  ObservedSession s{Session(1, 10), {}};
+  s.config.mtu = mtu;
+  s.underlay_mtu = underlay_mtu;
+  obs.sessions.push_back(s);
+  return obs;
+}
+
+TEST(ReconcilePlanTest, RightSizedMtuMatchesWhatTheUnderlayGives) {
+  EXPECT_TRUE(ComputeReconcilePlan(WantRightSized(), HeldWithMtu(0, 1500), {}, false).actions.empty());
+  EXPECT_TRUE(ComputeReconcilePlan(WantRightSized(), HeldWithMtu(1446, 1500), {}, false).actions.empty());
+  EXPECT_TRUE(ComputeReconcilePlan(WantRightSized(), HeldWithMtu(8946, 9000), {}, false).actions.empty());
+  // Underlay unknown: the 1500 bytes Linux assumes then.
+  EXPECT_TRUE(ComputeReconcilePlan(WantRightSized(), HeldWithMtu(1446, 0), {}, false).actions.empty());
+}
+
+TEST(ReconcilePlanTest, MtuNotRightSizedIsModifiedInPlace) {
+  for (const Observation& obs : {HeldWithMtu(1400, 1500),     // was set, now unset
+                                 HeldWithMtu(1446, 9000)}) {  // the underlay grew
+    auto plan = ComputeReconcilePlan(WantRightSized(), obs, {}, false);
+    EXPECT_THAT(Ops(plan), ::testing::ElementsAre(Op::kModifySession));
+    EXPECT_THAT(Reasons(plan), ::testing::ElementsAre(Reason::kDiffersInPlace));
+    ASSERT_EQ(plan.actions.size(), 1u);
+    EXPECT_EQ(plan.actions[0].session.mtu, 0u);  // the datapath sizes it again
+  }
+  // A set MTU is compared as it is, whatever fits.
+  EXPECT_TRUE(ComputeReconcilePlan(Want(), HeldWithMtu(1446, 9000), {}, false).actions.empty());
+  EXPECT_THAT(Ops(ComputeReconcilePlan(Want(), HeldWithMtu(0, 1500), {}, false)),
+              ::testing::ElementsAre(Op::kModifySession));
+}
+
 TEST(ReconcilePlanTest, UnownedObjectsAreLeftAloneUnlessPruning) {
   Observation obs;
   obs.tunnels.push_back({Tunnel(7), {}});

@@ -18,6 +18,8 @@ using ::testing::HasSubstr;
 // The kernel's order when a tunnel is deleted: its sessions go first, the
 // tunnel a moment later. When `tunnel_dies` is set, a session create finds
 // the tunnel gone (ENODEV), as a pass that ran in between would.
+// With `underlay_mtu` set, it reports that underlay for every session, as a
+// backend that cannot see the whole header does (fragmenting_bytes left 0).
 class TunnelDyingDatapath : public memory::MemoryDatapath {
  public:
   absl::Status CreateSession(const SessionConfig& config) override {
@@ -26,7 +28,15 @@ class TunnelDyingDatapath : public memory::MemoryDatapath {
     (void)DeleteTunnel(config.tunnel_id);
     return absl::NotFoundError("its tunnel does not exist (ENODEV)");
   }
+  absl::StatusOr<Observation> Observe() override {
+    auto obs = MemoryDatapath::Observe();
+    if (obs.ok()) {
+      for (ObservedSession& s : obs->sessions) s.underlay_mtu = underlay_mtu;
+    }
+    return obs;
+  }
   bool tunnel_dies = false;
+  uint32_t underlay_mtu = 0;
 };
 
 class ReconcilerTest : public ::testing::Test {
@@ -85,7 +95,7 @@ TEST_F(ReconcilerTest, ConvergesAndReportsReady) {
   auto obs = *dp_.Observe();
   ASSERT_EQ(obs.sessions.size(), 1u);
   EXPECT_EQ(obs.sessions[0].config.interface_name, "l2tp1-10");
-  EXPECT_EQ(obs.sessions[0].config.mtu, 1446u);
+  EXPECT_EQ(obs.sessions[0].config.mtu, 0u);  // unset: the datapath right-sizes it
   EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").phase(), v1::PHASE_READY);
   EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").observed_generation(), 1u);
   // The pass counts what it left READY (logged; bench/kernel-scale.sh waits on it).
@@ -198,6 +208,73 @@ TEST_F(ReconcilerTest, DriftSeenOverTwoPassesIsStillDriftAndCountedOnce) {
               ::testing::Contains("REASON_REPAIRED t1: disappeared from the datapath; recreated"));
   EXPECT_THAT(EventLines(),
               ::testing::Contains("REASON_REPAIRED s1: disappeared from the datapath; recreated"));
+}
+
+// Issue 15: a set MTU that does not fit the underlay is taken, as Linux
+// takes it; the session stays READY and says by how much its full-size
+// frames are over, and the registry hands the number to the metrics.
+TEST_F(ReconcilerTest, MtuThatDoesNotFitIsReadyAndSaysByHowMuch) {
+  dp_.underlay_mtu = 1500;
+  v1::ApplyRequest r;
+  *r.add_tunnels() = testing::MakeTunnel("t1", 1);
+  auto s = testing::MakeSession("s1", "t1", 10);
+  s.mutable_spec()->set_cookie("01020304");
+  s.mutable_spec()->set_mtu(1450);  // IPv4/UDP, 4-byte cookie, sublayer: 58 bytes more
+  *r.add_sessions() = s;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  auto fragmenting = [&] {
+    for (const auto& row : registry_->MetricsSnapshot()) {
+      if (row.kind == v1::RESOURCE_KIND_SESSION && row.name == "s1") return row.fragmenting_bytes;
+    }
+    return ~0u;
+  };
+  reconciler_->RunOnce();
+  v1::ResourceStatus st = Status(v1::RESOURCE_KIND_SESSION, "s1");
+  EXPECT_EQ(st.phase(), v1::PHASE_READY);
+  EXPECT_EQ(st.message(),
+            "mtu 1450 does not fit the underlay (path MTU 1500 to 192.0.2.2 leaves 1442 for frames): "
+            "full-size frames will be fragmented, 8 bytes over");
+  EXPECT_EQ(fragmenting(), 8u);
+  EXPECT_EQ(reconciler_->RunOnce().actions, 0);  // nothing to change: it is what was asked for
+
+  s.mutable_spec()->set_mtu(1400);  // fits
+  *r.mutable_sessions(0) = s;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  reconciler_->RunOnce();
+  st = Status(v1::RESOURCE_KIND_SESSION, "s1");
+  EXPECT_EQ(st.phase(), v1::PHASE_READY);
+  EXPECT_EQ(st.message(), "");
+  EXPECT_EQ(fragmenting(), 0u);
+
+  s.mutable_spec()->clear_mtu();  // unset: the datapath right-sizes it, which fits
+  *r.mutable_sessions(0) = s;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  EXPECT_EQ(reconciler_->RunOnce().actions, 1);  // modify: 1400 is not 1500 - 58
+  EXPECT_EQ(dp_.Observe()->sessions.at(0).config.mtu, 0u);
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").message(), "");
+  EXPECT_EQ(fragmenting(), 0u);
+}
+
+// The underlay shrinking under a set MTU is seen at the next pass.
+TEST_F(ReconcilerTest, FragmentingFollowsTheUnderlay) {
+  v1::ApplyRequest r;
+  *r.add_tunnels() = testing::MakeTunnel("t1", 1, "2001:db8::1", "2001:db8::2");
+  auto s = testing::MakeSession("s1", "t1", 10);
+  s.mutable_spec()->set_mtu(1400);  // IPv6/UDP, no cookie, sublayer: 74 bytes more
+  *r.add_sessions() = s;
+  ASSERT_TRUE(registry_->Apply(r).ok());
+  reconciler_->RunOnce();
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").message(), "");  // underlay unknown: nothing said
+  dp_.underlay_mtu = 1400;
+  reconciler_->RunOnce();
+  const v1::ResourceStatus st = Status(v1::RESOURCE_KIND_SESSION, "s1");
+  EXPECT_EQ(st.phase(), v1::PHASE_READY);
+  EXPECT_EQ(st.message(),
+            "mtu 1400 does not fit the underlay (path MTU 1400 to 2001:db8::2 leaves 1326 for frames): "
+            "full-size frames will be fragmented, 74 bytes over");
+  dp_.underlay_mtu = 9000;
+  reconciler_->RunOnce();
+  EXPECT_EQ(Status(v1::RESOURCE_KIND_SESSION, "s1").message(), "");
 }
 
 TEST_F(ReconcilerTest, AChangeTheUserAppliedIsNotDrift) {

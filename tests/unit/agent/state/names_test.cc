@@ -101,22 +101,6 @@ TEST(SpecDefaultsTest, NormalisationFillsDefaults) {
   EXPECT_FALSE(s.spec().has_reorder_timeout());
 }
 
-// The kernel's l2tp_eth figures (ip-l2tp(8), l2tp_eth_adjust_mtu).
-TEST(SpecDefaultsTest, MtuMatchesLinux) {
-  auto t = testing::MakeTunnel("t", 1);
-  NormalizeTunnelSpec(t.mutable_spec());
-  auto s = testing::MakeSession("s", "t", 1);
-  NormalizeSessionSpec(t.spec(), s.mutable_spec());
-  EXPECT_EQ(EffectiveMtu(t.spec(), s.spec()), 1446u);
-  s.mutable_spec()->set_cookie("0011223344556677");
-  EXPECT_EQ(EffectiveMtu(t.spec(), s.spec()), 1438u);
-  s.mutable_spec()->set_cookie("");
-  t.mutable_spec()->set_encap(v1::ENCAPSULATION_IP);
-  EXPECT_EQ(EffectiveMtu(t.spec(), s.spec()), 1458u);
-  s.mutable_spec()->set_mtu(1300);
-  EXPECT_EQ(EffectiveMtu(t.spec(), s.spec()), 1300u);
-}
-
 // Issue 13: a DYNAMIC tunnel's ids are picked at run time (0 in the spec),
 // so the default interface name comes from the session's name.
 TEST(NamesTest, DefaultInterfaceNameForSessionIsDeterministicAndFits) {
