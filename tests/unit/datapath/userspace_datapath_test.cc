@@ -176,15 +176,19 @@ class Peer {
 // place) has no carrier until the new datapath attaches; the kernel then
 // turns its queue back on asynchronously (linkwatch), and until it has, a
 // frame sent on the device is dropped silently. The same work moves
-// operstate off "down", so wait for that (bounded).
+// operstate off "down", so wait for that (bounded). Asked with an ioctl
+// (IFF_RUNNING is the operstate being up), which sees this test's network
+// namespace; /sys/class/net shows the namespace sysfs was mounted in.
 void WaitUntilTransmitting(const std::string& ifname) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream f("/sys/class/net/" + ifname + "/operstate");
-    std::string state;
-    if (f >> state && state != "down") return;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  while (s >= 0 && std::chrono::steady_clock::now() < deadline) {
+    ifreq r{};
+    std::strncpy(r.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+    if (ioctl(s, SIOCGIFFLAGS, &r) == 0 && (r.ifr_flags & IFF_RUNNING)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  if (s >= 0) close(s);
 }
 
 void SendOnInterface(const std::string& ifname, const std::vector<uint8_t>& frame) {
