@@ -57,6 +57,8 @@
 #     counts what arrives. Each side's forwarder run time per frame taken at
 #     A; 1/(the larger) is how many frames per second one core forwards.
 #     $ROUNDS rounds as for TCP: the median round, and the range.
+#   Ping round trip: $PINGS (300) echo requests 10 ms apart through the
+#     tunnel, min and average in µs (each request finds the forwarders idle).
 #   Idle: the l2tp-agents' CPU time and context switches over $IDLE_SECS s
 #     with both sessions up and no traffic (no busy polling: should be ~0).
 #
@@ -68,7 +70,8 @@
 #                                exit 1 otherwise
 # Environment: BUILD_DIR (default build/), AGENT, CTL, FLOOD, SECS (5), CPU_RATE (50000),
 #   UDP_LEN (18), UDP_SOCKBUF (4M), OVERLAY_MTU (1400), IDLE_SECS (5), FLOOD_THREADS (1), ROUNDS (3),
-#   AGENT_IO (auto: the agents' --userspace-io), CONTENDERS ("raw vxlan
+#   AGENT_IO (auto: the agents' --userspace-io), PINGS (300), PERF_DIR (perf record, see perf_capture),
+#   CONTENDERS ("raw vxlan
 #   openvpn l2tp-udp l2tp-ip"), OVPN_EXTRA (extra openvpn flags), NO_INSTALL=1,
 #   NICE (e.g. -10: the benchmark's processes before others on a busy machine).
 # Missing iperf3/openvpn are installed with apt (not in --quick: exit 77).
@@ -103,6 +106,7 @@ AGENT_IO=${AGENT_IO:-auto}  # the agents' --userspace-io
 FLOOD_PORT=9999
 SAMPLER=$ROOT/bench/cpu_sample.py
 PORT=5201
+PINGS=${PINGS:-300}
 
 need=()
 for tool in iperf3 openvpn jq python3; do command -v "$tool" >/dev/null || need+=("$tool"); done
@@ -280,6 +284,7 @@ tcp_test() {  # tcp_test CONTENDER STREAMS METRIC
   local c=$1 out=$RUN/$1-$3.json
   start_server "${ADDR_B[$c]}"
   run_client $((SECS + 20)) "$out" -c "${ADDR_B[$c]}" -B "${ADDR_A[$c]}" -t "$SECS" -P "$2"
+  [[ $3 == tcp1_r1 ]] && perf_capture "$c" tcp1
   wait_client
   stop_server
   local gbps; gbps=$(json "$out" '"%.3f" % (d["end"]["sum_received"]["bits_per_second"]/1e9)')
@@ -366,6 +371,7 @@ flood_window() {
     "$UDP_LEN" "$FLOOD_THREADS" >"$RUN/$c-flood.json" &
   local src=$!
   BG_PIDS+=("$src")
+  [[ $round == 1 ]] && perf_capture "$c" flood
   sample_window "$c" "$src" flood
   timeout $((SECS + 10)) tail --pid="$src" -f /dev/null || kill "$src" 2>/dev/null || true
   timeout $((SECS + 10)) tail --pid="$sink" -f /dev/null || kill "$sink" 2>/dev/null || true
@@ -418,6 +424,32 @@ ping_test() {
   fi
 }
 
+# ping_rtt CONTENDER: $PINGS echo requests 10 ms apart (each finds the
+# forwarders asleep, as a ping on a quiet link does; bounded by -w), 56-byte
+# payload; min and average round trip in µs.
+ping_rtt() {
+  local out
+  out=$(ip netns exec "$NS_A" ping -c "$PINGS" -i 0.01 -w $((PINGS / 50 + 10)) -q "${ADDR_B[$1]}" 2>/dev/null |
+    sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/\([0-9.]*\)/.*|\1 \2|p')
+  if [[ -n $out ]]; then
+    record "$1" ping_min_us "$(awk '{printf "%.0f", $1 * 1000}' <<<"$out")"
+    record "$1" ping_avg_us "$(awk '{printf "%.0f", $2 * 1000}' <<<"$out")"
+    log "$1: ping round trip min/avg $(awk '{printf "%.0f/%.0f", $1 * 1000, $2 * 1000}' <<<"$out") us"
+  else
+    fail "$1: no ping round trip"
+  fi
+}
+
+# PERF_DIR=dir: a system-wide `perf record -g` of $SECS s in the middle of the
+# single-stream TCP run (first round) and of the flood (first round) of each
+# userspace contender, to dir/CONTENDER-WHAT.data (read with perf report -i).
+perf_capture() {  # perf_capture CONTENDER WHAT: in the background
+  [[ -n ${PERF_DIR:-} && -n ${FWD[$1]:-} ]] || return 0
+  mkdir -p "$PERF_DIR"
+  (sleep 1; perf record -q -g -a -o "$PERF_DIR/$1-$2.data" -- sleep "$SECS" >/dev/null 2>&1) &
+  BG_PIDS+=("$!")
+}
+
 # Where does softirq time go? (see the header)
 IRQ_TIME=0
 if { zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null; } | grep -q '^CONFIG_IRQ_TIME_ACCOUNTING=y'; then
@@ -450,6 +482,7 @@ else
     for c in "${READY[@]}"; do tcp_test "$c" 1 "tcp1_r$round"; done
   done
   for c in "${READY[@]}"; do
+    ping_rtt "$c"
     tcp_test "$c" 4 tcp4
     udp_window "$c" udp 0
     udp_window "$c" cpu $((CPU_RATE * UDP_LEN * 8))
@@ -572,7 +605,7 @@ if quick:
         rows.append([names.get(c, c), str(d.get("ping", "–")), cell(c, "tcp1", "%.2f"),
                      cell(c, "udp_iperf_pps", "%.0f", 1e-3)])
 else:
-    hdr = ["contender", "TCP 1 stream Gbit/s, median (×VXLAN; range)", "TCP 4 streams Gbit/s", f"UDP {frame} B frames: kpps received (loss)",
+    hdr = ["contender", "TCP 1 stream Gbit/s, median (×VXLAN; range)", "TCP 4 streams Gbit/s", "ping RTT µs, min / avg", f"UDP {frame} B frames: kpps received (loss)",
            f"µs CPU/packet at {int(rate)//1000} kpps, all tasks", "… forwarder only",
            "forwarder µs/frame at iperf3's max rate, A / B", "forwarder µs/frame flooded, A / B (Mpps per core; range)"]
     for c in contenders.split():
@@ -606,7 +639,10 @@ else:
                 tcp1 += " (%.2f×; %.2f–%.2f×)" % ((d["tcp1_ratio"],) + d["tcp1_ratio_range"])
             elif c == "vxlan":
                 tcp1 += " (1×; %.1f–%.1f)" % d["tcp1_range"]
-        rows.append([names.get(c, c), tcp1, cell(c, "tcp4", "%.2f"), udp,
+        rtt = "–"
+        if "ping_avg_us" in d:
+            rtt = "%.0f / %.0f" % (d.get("ping_min_us", 0), d["ping_avg_us"])
+        rows.append([names.get(c, c), tcp1, cell(c, "tcp4", "%.2f"), rtt, udp,
                      cell(c, "cpu_tasks_us", "%.2f"), fwd_cpu, fwd_max, flood])
 print()
 print("| " + " | ".join(hdr) + " |")
