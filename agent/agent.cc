@@ -122,7 +122,8 @@ absl::Status OpenState(const AgentOptions& o, AgentParts* p) {
                   << (*store)->state().sessions_size() << " sessions loaded from " << (*store)->path();
 
   p->kernel = kernel::ProbeKernelL2tp();
-  auto choice = SelectDatapath(o.datapath, p->kernel, o.userspace_io, DeviceOwnerTag(o.state_dir));
+  auto choice = SelectDatapath(o.datapath, p->kernel, o.userspace_io, DeviceOwnerTag(o.state_dir),
+                               o.userspace_spread_tx);
   if (!choice.ok()) return choice.status();
   p->datapath = *std::move(choice);
   LogMessage(p->datapath.datapath ? LogLevel::kInfo : LogLevel::kWarning)

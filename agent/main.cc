@@ -33,6 +33,9 @@ ABSL_FLAG(std::string, datapath, kDefaults.datapath,
 ABSL_FLAG(std::string, userspace_io, kDefaults.userspace_io,
           "How the userspace datapath reads TAPs and sockets: auto (io_uring where the kernel allows "
           "it, else epoll) | io_uring | epoll");
+ABSL_FLAG(bool, userspace_spread_tx, kDefaults.userspace_spread_tx,
+          "Userspace datapath: give each session's TAP a queue per I/O thread and spread what it "
+          "transmits over the threads by flow (sessions without sequence numbers)");
 ABSL_FLAG(std::string, listen, "",
           "Also serve on TCP HOST:PORT, with TLS (--tls-cert, --tls-key) or --insecure on loopback");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the TCP listener");
@@ -110,6 +113,7 @@ AgentOptions OptionsFromFlags() {
   o.event_history = absl::GetFlag(FLAGS_event_history);
   o.datapath = absl::GetFlag(FLAGS_datapath);
   o.userspace_io = absl::GetFlag(FLAGS_userspace_io);
+  o.userspace_spread_tx = absl::GetFlag(FLAGS_userspace_spread_tx);
   o.resync_interval = Millis(absl::GetFlag(FLAGS_resync_interval));
   o.control_handover = Millis(absl::GetFlag(FLAGS_control_handover));
   o.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);

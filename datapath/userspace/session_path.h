@@ -65,6 +65,7 @@ class SessionPath : public EventHandler, public CompletionHandler {
 
   const SessionConfig& config() const { return config_; }
   uint32_t interface_mtu() const { return tap_.mtu(); }
+  const TapDevice& tap() const { return tap_; }
   Counters counters() const;
   // False once the TAP vanished (deleted behind our back).
   bool TapAlive() const { return tap_watched_ && tap_.StillExists(); }

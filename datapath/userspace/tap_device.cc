@@ -41,9 +41,20 @@ absl::Status InterfaceIoctl(unsigned long request, ifreq* ifr, const std::string
   return absl::OkStatus();
 }
 
+// TUNSETIFF: `fd` becomes (a queue of) the TAP `name`. Every queue must ask
+// with the same flags: the device takes the last ones given.
+int AttachFd(int fd, const std::string& name, bool multi_queue) {
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (multi_queue) ifr.ifr_flags |= IFF_MULTI_QUEUE;
+  return ioctl(fd, TUNSETIFF, &ifr);
+}
+
 }  // namespace
 
-absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std::string_view alias) {
+absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std::string_view alias,
+                                          bool multi_queue) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     return absl::InvalidArgumentError(absl::StrCat("bad interface name '", name, "'"));
   }
@@ -51,10 +62,18 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std
   tap.name_ = name;
   tap.fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (tap.fd_ < 0) return Errno("open /dev/net/tun for", name);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-  if (ioctl(tap.fd_, TUNSETIFF, &ifr) < 0) {
+  // A TAP that exists takes only the queue kind it was made with (EINVAL
+  // otherwise): try the one asked for, then the other.
+  bool attached = false;
+  for (bool mq : {multi_queue, !multi_queue}) {
+    if (AttachFd(tap.fd_, name, mq) == 0) {
+      tap.multi_queue_ = mq;
+      attached = true;
+      break;
+    }
+    if (errno != EINVAL) break;
+  }
+  if (!attached) {
     // EINVAL/EBUSY: the name belongs to a non-TAP link or a TAP of other flags.
     if (errno == EINVAL || errno == EBUSY) {
       return absl::AlreadyExistsError(absl::StrCat("interface ", name, " exists and is not a free TAP"));
@@ -78,10 +97,27 @@ absl::StatusOr<TapDevice> TapDevice::Open(const std::string& name, bool tso, std
   return tap;
 }
 
+absl::StatusOr<TapDevice> TapDevice::OpenQueue() const {
+  if (!multi_queue_) {
+    return absl::FailedPreconditionError(absl::StrCat("TAP ", name_, " has a single queue"));
+  }
+  TapDevice q;
+  q.fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (q.fd_ < 0) return Errno("open /dev/net/tun for a queue of", name_);
+  if (AttachFd(q.fd_, name_, /*multi_queue=*/true) < 0) return Errno("TUNSETIFF (another queue) on", name_);
+  q.mtu_ = mtu_;
+  q.accepts_uso_ = accepts_uso_;
+  q.multi_queue_ = true;
+  q.name_ = name_;
+  q.ifindex_ = ifindex_;
+  return q;
+}
+
 TapDevice::TapDevice(TapDevice&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
       mtu_(o.mtu_),
       accepts_uso_(o.accepts_uso_),
+      multi_queue_(o.multi_queue_),
       name_(std::move(o.name_)),
       ifindex_(o.ifindex_) {}
 
@@ -91,6 +127,7 @@ TapDevice& TapDevice::operator=(TapDevice&& o) noexcept {
     fd_ = std::exchange(o.fd_, -1);
     mtu_ = o.mtu_;
     accepts_uso_ = o.accepts_uso_;
+    multi_queue_ = o.multi_queue_;
     name_ = std::move(o.name_);
     ifindex_ = o.ifindex_;
   }

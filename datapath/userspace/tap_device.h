@@ -22,7 +22,16 @@ class TapDevice {
   // (the ownership mark, device_mark.h) is set before the device is made
   // persistent, so a crash can never leave an unmarked TAP behind: until
   // then the device lives only as long as our file descriptor.
-  static absl::StatusOr<TapDevice> Open(const std::string& name, bool tso, std::string_view alias);
+  // `multi_queue`: made with IFF_MULTI_QUEUE, so that OpenQueue can add
+  // queues. A TAP that exists already keeps the kind it was made with
+  // (multi_queue() says which).
+  static absl::StatusOr<TapDevice> Open(const std::string& name, bool tso, std::string_view alias,
+                                        bool multi_queue = false);
+  // Another queue of this multi-queue TAP: its own fd, from which the kernel
+  // hands over the frames it steers to that queue (tap_steering.h). Writes
+  // through it are the same device's. The device goes when Remove was
+  // called on the first fd and every queue is closed.
+  absl::StatusOr<TapDevice> OpenQueue() const;
 
   TapDevice() = default;
   TapDevice(TapDevice&& o) noexcept;
@@ -47,11 +56,13 @@ class TapDevice {
   // We never ask it for USO frames on read: the transmit side does not
   // segment UDP, so the kernel does that before the TAP.
   bool accepts_uso() const { return accepts_uso_; }
+  bool multi_queue() const { return multi_queue_; }
 
  private:
   int fd_ = -1;
   uint32_t mtu_ = 0;
   bool accepts_uso_ = false;
+  bool multi_queue_ = false;
   std::string name_;
   int ifindex_ = 0;
 };

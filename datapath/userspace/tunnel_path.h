@@ -56,6 +56,9 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   void SendGso(std::span<const iovec> iov, size_t segment_length, size_t segments,
                Counters* session_counters);
   bool CanGso() const { return socket_.gso(); }
+  // Checksums on every send (TunnelSocket::KeepChecksums): the socket is
+  // shared with send-only replicas on other threads.
+  void KeepChecksums() { socket_.KeepChecksums(); }
   // Parses one received packet and hands it to its session.
   void ProcessPacket(std::span<const uint8_t> packet);
 

@@ -56,6 +56,16 @@ class TunnelSocket {
       checksum_forced_ = false;
     }
   }
+  // From now on every datagram carries a UDP checksum, even where the
+  // tunnel is configured to send none: for a socket that other threads send
+  // through too (transmit spreading), whose SO_NO_CHECK switch for GSO sends
+  // would race with their sends (a GSO send refused mid-switch). A valid
+  // checksum is accepted by every receiver.
+  void KeepChecksums() {
+    if (no_check_tx_) SetNoCheckTx(false);
+    no_check_tx_ = false;
+    checksum_forced_ = false;
+  }
   // IPv4 raw sockets deliver the IP header in front of the L2TP header.
   bool receives_ip_header() const { return receives_ip_header_; }
 

@@ -1,6 +1,7 @@
 #include "datapath/userspace/userspace_datapath.h"
 
 #include <net/if.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -15,6 +16,7 @@
 #include "datapath/userspace/link_control.h"
 #include "datapath/userspace/loop_context.h"
 #include "datapath/userspace/session_path.h"
+#include "datapath/userspace/tap_steering.h"
 #include "datapath/userspace/tunnel_path.h"
 #include "datapath/userspace/virtio_net_hdr.h"
 
@@ -35,7 +37,8 @@ Uring::Buffers TapReadBuffers() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads, IoMode io_mode,
-                                                                             std::string owner) {
+                                                                             std::string owner,
+                                                                             bool spread_tx) {
   if (owner.empty() || owner.find_first_of(" \t\n") != std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("the TAP owner tag must be one word, got \"", owner, "\""));
@@ -61,6 +64,15 @@ absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int
     }
     dp->loops_.push_back(std::move(ctx));
   }
+  if (spread_tx && n > 1) {
+    auto program = LoadFlowSteeringProgram();
+    if (program.ok()) {
+      dp->steering_program_ = *program;
+    } else {
+      L2TP_LOG(kInfo) << "userspace datapath: each session transmits from one thread ("
+                      << program.status().message() << ")";
+    }
+  }
   for (const auto& ctx : dp->loops_) {
     if (const absl::Status& ring = ctx->loop.uring_status(); !ring.ok()) {
       L2TP_LOG(kInfo) << "userspace datapath: io_uring unusable (" << ring.message()
@@ -81,6 +93,7 @@ std::string_view UserspaceDatapath::io() const {
 UserspaceDatapath::~UserspaceDatapath() {
   std::lock_guard lock(mu_);
   for (auto& [id, t] : tunnels_) {
+    StopReplicas(t);
     t.ctx->loop
         .RunSync([&t] {
           t.path->Stop(/*remove_taps=*/false);  // persistent TAPs outlive us
@@ -93,37 +106,46 @@ UserspaceDatapath::~UserspaceDatapath() {
   // Threads first: their after-batch hooks use the rest of the context.
   for (auto& ctx : loops_) ctx->loop.Stop();
   loops_.clear();
+  if (steering_program_ >= 0) close(steering_program_);
 }
 
 std::vector<std::string> UserspaceDatapath::Capabilities() const {
-  return {"encap/udp",
-          "encap/ip",
-          "ipv4",
-          "ipv6",
-          "pseudowire/eth",
-          "cookies",
-          "sequencing",
-          "reordering",
-          "udp/shared-local-port",
-          "io/" + std::string(io())};
+  std::vector<std::string> caps = {"encap/udp",
+                                   "encap/ip",
+                                   "ipv4",
+                                   "ipv6",
+                                   "pseudowire/eth",
+                                   "cookies",
+                                   "sequencing",
+                                   "reordering",
+                                   "udp/shared-local-port",
+                                   "io/" + std::string(io())};
+  if (spreads_tx()) caps.push_back("tx/spread");
+  return caps;
 }
 
 void UserspaceDatapath::ReapDeadSessions() {
   for (auto& [tid, t] : tunnels_) {
+    std::vector<uint32_t> dead;
     t.ctx->loop
-        .RunSync([&t] {
-          std::vector<uint32_t> dead;
+        .RunSync([&] {
           for (const auto& [sid, s] : t.path->sessions()) {
             if (!s->TapAlive()) dead.push_back(sid);
-          }
-          for (uint32_t sid : dead) {
-            L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << t.path->config().tunnel_id << "/"
-                               << sid << " vanished; dropping the session";
-            t.path->RemoveSession(sid, /*remove_tap=*/true);
           }
           return absl::OkStatus();
         })
         .IgnoreError();
+    for (uint32_t sid : dead) {
+      L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << tid << "/" << sid
+                         << " vanished; dropping the session";
+      RemoveSessionReplicas(t, sid);
+      t.ctx->loop
+          .RunSync([&] {
+            t.path->RemoveSession(sid, /*remove_tap=*/true);
+            return absl::OkStatus();
+          })
+          .IgnoreError();
+    }
   }
 }
 
@@ -132,10 +154,12 @@ absl::StatusOr<Observation> UserspaceDatapath::Observe() {
   ReapDeadSessions();
   Observation obs;
   for (auto& [tid, t] : tunnels_) {
+    const ReplicaCounters replicas = CountReplicas(t);
     t.ctx->loop
         .RunSync([&] {
           obs.tunnels.push_back(ObservedTunnel{t.path->config(), t.path->counters()});
-          ObserveSessions(t, &obs);
+          obs.tunnels.back().counters += replicas.tunnel;
+          ObserveSessions(t, replicas, &obs);
           return absl::OkStatus();
         })
         .IgnoreError();
@@ -148,13 +172,15 @@ absl::StatusOr<Observation> UserspaceDatapath::Observe() {
   return obs;
 }
 
-void UserspaceDatapath::ObserveSessions(const TunnelEntry& t, Observation* obs) {
+void UserspaceDatapath::ObserveSessions(const TunnelEntry& t, const ReplicaCounters& replicas,
+                                        Observation* obs) {
   if (t.path->sessions().empty()) return;
   const TunnelConfig& tunnel = t.path->config();
   const uint32_t underlay = UnderlayMtu(t.socket_fd, tunnel);  // one getsockopt per tunnel
   for (const auto& [sid, s] : t.path->sessions()) {
     const uint32_t overhead = EncapOverhead(tunnel, s->config());
     ObservedSession o{s->config(), s->counters()};
+    if (auto r = replicas.sessions.find(sid); r != replicas.sessions.end()) o.counters += r->second;
     // A TAP right-sized for an underlay that has changed since is not what
     // mtu 0 asks for any more: say what it has, and the agent resizes it.
     if (o.config.mtu == 0 && s->interface_mtu() != RightSizedMtu(underlay, overhead)) {
@@ -247,7 +273,7 @@ absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
                                            managed ? control_sink_ : nullptr);
   if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
   ++ctx->tunnel_count;
-  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path), socket_fd};
+  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path), socket_fd, {}};
   L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up"
                   << (managed ? " (managed)" : "");
   return absl::OkStatus();
@@ -260,6 +286,7 @@ absl::Status UserspaceDatapath::DeleteTunnel(uint32_t tunnel_id) {
     return absl::NotFoundError(absl::StrCat("tunnel ", tunnel_id, " not found"));
   }
   TunnelEntry& t = it->second;
+  StopReplicas(t);  // their TAP queues first: the TAPs go once every queue is closed
   t.ctx->loop
       .RunSync([&t] {
         t.path->Stop(/*remove_taps=*/true);
@@ -319,13 +346,15 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
   if (!ours.ok()) return ours.status();
   const bool existed = *ours;
   auto tap = TapDevice::Open(config.interface_name, /*tso=*/true,
-                             FormatDeviceMark(owner_, config.tunnel_id, config.session_id));
+                             FormatDeviceMark(owner_, config.tunnel_id, config.session_id),
+                             /*multi_queue=*/steering_program_ >= 0);
   if (!tap.ok()) return tap.status();
   if (auto st = tap->Configure(SessionMtu(t, config)); !st.ok()) {
     if (!existed) tap->Remove();
     return st;
   }
   auto session = std::make_unique<SessionPath>(config, std::move(*tap), t.path.get(), t.ctx);
+  const TapDevice& session_tap = session->tap();
   if (auto st = t.ctx->loop.RunSync([&]() -> absl::Status {
         auto added = t.path->AddSession(std::move(session));
         if (!added.ok()) {
@@ -337,6 +366,8 @@ absl::Status UserspaceDatapath::CreateSession(const SessionConfig& config) {
       !st.ok()) {
     return st;
   }
+  // The session is in place (its TAP stays put while mu_ is held).
+  AddSessionReplicas(t, config, session_tap);
   L2TP_LOG(kInfo) << "userspace datapath: session " << config.tunnel_id << "/" << config.session_id << " on "
                   << config.interface_name;
   return absl::OkStatus();
@@ -349,12 +380,23 @@ absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
     return absl::NotFoundError(absl::StrCat("tunnel ", config.tunnel_id, " not found"));
   }
   TunnelEntry& t = it->second;
-  return t.ctx->loop.RunSync([&]() -> absl::Status {
+  const TapDevice* tap = nullptr;
+  bool sequencing_changed = false;
+  absl::Status st = t.ctx->loop.RunSync([&]() -> absl::Status {
     SessionPath* s = t.path->FindSession(config.session_id);
     if (!s) return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
     if (auto st = CheckSessionModify(s->config(), config); !st.ok()) return st;
+    sequencing_changed = s->config().send_sequence != config.send_sequence;
+    tap = &s->tap();
     return s->Modify(config, SessionMtu(t, config));
   });
+  if (st.ok() && sequencing_changed) {
+    // Replicas send without sequence numbers: a session that starts sending
+    // them loses its replicas, one that stops gets them.
+    RemoveSessionReplicas(t, config.session_id);
+    AddSessionReplicas(t, config, *tap);
+  }
+  return st;
 }
 
 absl::Status UserspaceDatapath::DeleteSession(uint32_t tunnel_id, uint32_t session_id) {
@@ -364,6 +406,7 @@ absl::Status UserspaceDatapath::DeleteSession(uint32_t tunnel_id, uint32_t sessi
     return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));
   }
   TunnelEntry& t = it->second;
+  RemoveSessionReplicas(t, session_id);  // their TAP queues first
   return t.ctx->loop.RunSync([&]() -> absl::Status {
     if (!t.path->RemoveSession(session_id, /*remove_tap=*/true)) {
       return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));

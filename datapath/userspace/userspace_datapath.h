@@ -34,6 +34,7 @@
 namespace l2tp::userspace {
 
 struct LoopContext;
+class TapDevice;
 class TunnelPath;
 
 class UserspaceDatapath : public Datapath {
@@ -42,14 +43,24 @@ class UserspaceDatapath : public Datapath {
   // TAPs (io_loop.h); kAuto takes io_uring where the kernel allows it.
   // `owner` goes into the ownership mark of every TAP: the same for every
   // run of one agent, different for agents sharing a network namespace.
+  // `spread_tx`: with more than one thread, a session's TAP has a queue per
+  // thread and what the kernel transmits is spread over them by flow
+  // (transmit spreading, below).
   static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0,
                                                                    IoMode io_mode = IoMode::kAuto,
-                                                                   std::string owner = "default");
+                                                                   std::string owner = "default",
+                                                                   bool spread_tx = true);
   ~UserspaceDatapath() override;  // stops I/O; TAPs stay (persistent)
 
   std::string_view Name() const override { return "userspace"; }
   // "io_uring" or "epoll": what the I/O threads use.
   std::string_view io() const;
+  // Whether sessions' transmit is spread over the I/O threads.
+  bool spreads_tx() const { return steering_program_ >= 0; }
+  // For diagnostics and tests: what each I/O thread counted for a session,
+  // the tunnel's own thread first, then each replica's (none for a session
+  // that is not spread).
+  absl::StatusOr<std::vector<Counters>> SessionCountersByThread(uint32_t tunnel_id, uint32_t session_id);
   std::vector<std::string> Capabilities() const override;
   absl::Status PppSupport() const override {
     return absl::FailedPreconditionError(
@@ -69,10 +80,23 @@ class UserspaceDatapath : public Datapath {
   void SetControlFrameSink(ControlFrameSink* sink) override { control_sink_ = sink; }
 
  private:
+  // Transmit spreading. A session without sequence numbers (whose frames
+  // need no single order) gets, on each other I/O thread, a send-only
+  // replica: a SessionPath reading its own queue of the session's
+  // multi-queue TAP, sending through a TunnelPath on that thread that shares
+  // the tunnel's socket and never receives. The TAP's steering program
+  // (tap_steering.h) spreads flows over the queues; everything received
+  // stays on the tunnel's own thread. Counters of replicas are added to the
+  // session's and tunnel's.
+  struct Replica {
+    LoopContext* ctx;
+    std::unique_ptr<TunnelPath> path;  // made with the tunnel's first replicated session
+  };
   struct TunnelEntry {
     LoopContext* ctx;
     std::unique_ptr<TunnelPath> path;
     int socket_fd = -1;  // the tunnel socket's, owned by `path`: read for the underlay's MTU
+    std::vector<Replica> replicas;
   };
 
   UserspaceDatapath() = default;
@@ -89,10 +113,26 @@ class UserspaceDatapath : public Datapath {
   // The tunnel's sessions as observed, with their fit to the underlay (on
   // the tunnel's thread). A session whose mtu is 0 is observed with 0 while
   // its TAP has the right size for the underlay, else with the TAP's MTU.
-  static void ObserveSessions(const TunnelEntry& t, Observation* obs);
+  struct ReplicaCounters;
+  static void ObserveSessions(const TunnelEntry& t, const ReplicaCounters& replicas, Observation* obs);
+
+  // Transmit spreading (userspace_datapath_replicas.cc); mu_ held.
+  bool Replicable(const SessionConfig& config, const TapDevice& tap) const;
+  // Replicas of a new session whose TAP is `tap` (on failure the session
+  // goes unspread: logged, not an error).
+  void AddSessionReplicas(TunnelEntry& t, const SessionConfig& config, const TapDevice& tap);
+  void RemoveSessionReplicas(TunnelEntry& t, uint32_t session_id);
+  void StopReplicas(TunnelEntry& t);
+  // What the replicas counted: the tunnel's sum, and each session's.
+  struct ReplicaCounters {
+    Counters tunnel;
+    std::map<uint32_t, Counters> sessions;
+  };
+  static ReplicaCounters CountReplicas(const TunnelEntry& t);
 
   std::string owner_;
   ControlFrameSink* control_sink_ = nullptr;
+  int steering_program_ = -1;  // >= 0: transmit spreading on
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LoopContext>> loops_;

@@ -78,6 +78,20 @@ else
 fi
 ok "--userspace-io picks epoll or io_uring (or says why io_uring cannot run); a bad value is refused"
 
+# Transmit spreading: on by default where there is more than one I/O thread
+# (one per CPU) and the TAP steering program loads; off when asked.
+if [[ $(nproc) -gt 1 ]]; then
+  DATAPATH=userspace start_agent
+  ctl info -o json | jq -e '.capabilities | index("tx/spread")' >/dev/null ||
+    fail "transmit spreading not on by default: $(ctl info -o json)"
+  stop_agent
+  DATAPATH=userspace start_agent --userspace-spread-tx=false
+  ctl info -o json | jq -e '.capabilities | index("tx/spread") | not' >/dev/null ||
+    fail "--userspace-spread-tx=false left it on: $(ctl info -o json)"
+  stop_agent
+  ok "--userspace-spread-tx: transmit spreading on by default, off when asked"
+fi
+
 printf 'garbage' >"$STATE/state.pb.prev"
 head -c 40 "$STATE/state.pb" >"$WORK/trunc" && mv "$WORK/trunc" "$STATE/state.pb"
 rc=0

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <cstddef>
@@ -137,6 +138,10 @@ class Peer {
     fd_ = udp ? socket(AF_INET, SOCK_DGRAM, 0) : socket(AF_INET, SOCK_RAW, kIpProtoL2tp);
     socklen_t ll = t.remote.ToSockaddr(udp ? t.udp_destination_port : 0, &local);
     socklen_t rl = t.local.ToSockaddr(udp ? t.udp_source_port : 0, &remote);
+    // Room for a burst read only after it was sent (small datagrams cost
+    // about 1 KiB each of the default 208 KiB).
+    const int buffer = 4 << 20;
+    if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
     ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&local), ll) == 0 &&
           connect(fd_, reinterpret_cast<sockaddr*>(&remote), rl) == 0;
   }
@@ -150,6 +155,13 @@ class Peer {
   // Next L2TP packet (IP header stripped) whose payload carries the test
   // ethertype at `ethertype_offset`; other traffic from the TAP is skipped.
   std::vector<uint8_t> ReceiveTest(size_t ethertype_offset) {
+    return ReceiveMatching([&](const std::vector<uint8_t>& buf) {
+      size_t at = ethertype_offset + 12;
+      return buf.size() > at + 1 && (buf[at] << 8 | buf[at + 1]) == kTestEthertype;
+    });
+  }
+  // Next L2TP packet (IP header stripped) that `want` accepts; empty after 3 s.
+  std::vector<uint8_t> ReceiveMatching(std::function<bool(const std::vector<uint8_t>&)> want) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (std::chrono::steady_clock::now() < deadline) {
       pollfd p{fd_, POLLIN, 0};
@@ -159,8 +171,7 @@ class Peer {
       if (n <= 0) continue;
       buf.resize(n);
       if (encap_ == Encap::kIp) buf.erase(buf.begin(), buf.begin() + (buf[0] & 0x0f) * 4);
-      size_t at = ethertype_offset + 12;
-      if (buf.size() > at + 1 && (buf[at] << 8 | buf[at + 1]) == kTestEthertype) return buf;
+      if (want(buf)) return buf;
     }
     return {};
   }
@@ -801,6 +812,97 @@ TEST_P(UserspaceDatapathTest, ControlChangesDuringTrafficDoNotDisturbOtherSessio
 
 // Container runtimes' default seccomp profiles refuse io_uring (seccomp
 // cannot be undone, so a child process installs the filter).
+// An IPv4/UDP frame of flow `flow` (its source port and address differ per
+// flow) carrying "SPRD" and `index`: what the steering program hashes.
+std::vector<uint8_t> FlowFrame(uint16_t flow, uint32_t index) {
+  auto f = Hex("0200000000020200000000010800");
+  const uint16_t total = 20 + 8 + 8;
+  auto ip = Hex("4500000000000000401100000a6300010a630002");  // 10.99.0.1 -> 10.99.0.2, UDP
+  ip[2] = total >> 8;
+  ip[3] = total & 0xff;
+  ip[15] = static_cast<uint8_t>(flow);  // source 10.99.0.<flow>
+  f = Concat(f, ip);
+  f = Concat(f, {uint8_t(0x80 | flow >> 8), uint8_t(flow), 0x00, 0x09, 0x00, 0x10, 0x00, 0x00});
+  f = Concat(f, {'S', 'P', 'R', 'D', uint8_t(index >> 24), uint8_t(index >> 16), uint8_t(index >> 8),
+                 uint8_t(index)});
+  while (f.size() < 60) f.push_back(0);
+  return f;
+}
+
+// Transmit spreading: a session without sequence numbers is read from one
+// TAP queue per I/O thread, and different flows leave from both threads;
+// one that sends sequence numbers stays on one thread, its numbers in order
+// across flows. Every frame leaves exactly once either way, and the
+// session's counters add up what every thread sent.
+TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequencing) {
+  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+  constexpr uint32_t kFrames = 256;
+  constexpr uint16_t kFlows = 64;
+  for (bool sequenced : {false, true}) {
+    SCOPED_TRACE(sequenced ? "sequence numbers" : "no sequence numbers");
+    TunnelConfig t = UdpTunnel(sequenced ? 2 : 1);
+    ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+    Peer peer(Encap::kUdp, t);
+    ASSERT_TRUE(peer.ok());
+    SessionConfig s = Session(t.tunnel_id, 0x10, sequenced ? "usdspread1" : "usdspread0");  // new TAPs
+    s.send_sequence = sequenced;
+    s.lns_mode = true;
+    ASSERT_TRUE(dp_->CreateSession(s).ok());
+    for (uint32_t i = 0; i < kFrames; ++i) SendOnInterface(s.interface_name, FlowFrame(i % kFlows + 1, i));
+
+    // 12 bytes of L2TP header (UDP word, session id, sublayer), then the frame.
+    constexpr size_t kMarker = 12 + 14 + 20 + 8;
+    std::vector<int> seen(kFrames, 0);
+    std::vector<uint32_t> sequence;
+    for (uint32_t got = 0; got < kFrames; ++got) {
+      auto p = peer.ReceiveMatching([](const std::vector<uint8_t>& b) {
+        return b.size() >= kMarker + 8 && std::memcmp(b.data() + kMarker, "SPRD", 4) == 0;
+      });
+      if (p.empty()) {
+        auto threads = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+        std::string counts;
+        for (const Counters& c : threads.ok() ? *threads : std::vector<Counters>{}) {
+          counts += " " + std::to_string(c.tx_packets) + "/" + std::to_string(c.tx_errors);
+        }
+        FAIL() << "frame " << got << " of " << kFrames
+               << " did not arrive; sent/errors per thread:" << counts;
+      }
+      const uint32_t index = p[kMarker + 4] << 24 | p[kMarker + 5] << 16 | p[kMarker + 6] << 8 |
+                             p[kMarker + 7];
+      ASSERT_LT(index, kFrames);
+      ++seen[index];
+      sequence.push_back(uint32_t{p[9]} << 16 | p[10] << 8 | p[11]);
+    }
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<long>(kFrames)) << "each frame once";
+
+    auto by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+    ASSERT_TRUE(by_thread.ok()) << by_thread.status();
+    uint64_t sum = 0;
+    for (const Counters& c : *by_thread) sum += c.tx_packets;
+    EXPECT_EQ(sum, kFrames);
+    EXPECT_EQ(
+        WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.tx_packets >= kFrames; }).tx_packets,
+        kFrames);
+    if (sequenced) {
+      EXPECT_EQ(by_thread->size(), 1u) << "a sequenced session sends from one thread";
+      for (uint32_t i = 0; i < kFrames; ++i) ASSERT_EQ(sequence[i], i) << "sequence numbers in order";
+    } else {
+      ASSERT_EQ(by_thread->size(), 2u) << "one replica on the second thread";
+      EXPECT_GT((*by_thread)[0].tx_packets, 0u) << "the tunnel's thread sent some flows";
+      EXPECT_GT((*by_thread)[1].tx_packets, 0u) << "the replica sent others";
+      // Turning sequence numbers on takes the replica away; off brings it back.
+      s.send_sequence = true;
+      ASSERT_TRUE(dp_->ModifySession(s).ok());
+      EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 1u);
+      s.send_sequence = false;
+      ASSERT_TRUE(dp_->ModifySession(s).ok());
+      EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
+    }
+    ASSERT_TRUE(dp_->DeleteSession(t.tunnel_id, 0x10).ok());
+    EXPECT_EQ(if_nametoindex(s.interface_name.c_str()), 0u) << "the TAP goes with its last queue";
+  }
+}
+
 TEST(UserspaceDatapathIo, FallsBackToEpollWhereSeccompRefusesIoUring) {
 #if defined(__x86_64__)
   EXPECT_EXIT(CheckDatapathWithIoUringRefused(), ::testing::ExitedWithCode(0), "");

@@ -1,0 +1,132 @@
+// Transmit spreading (userspace_datapath.h): send-only replicas of a session
+// on the other I/O threads, each reading its own queue of the session's
+// multi-queue TAP. Everything here runs on the control thread under mu_; the
+// replicas themselves live on their threads and are touched through RunSync.
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "datapath/userspace/loop_context.h"
+#include "datapath/userspace/session_path.h"
+#include "datapath/userspace/tap_steering.h"
+#include "datapath/userspace/tunnel_path.h"
+#include "datapath/userspace/userspace_datapath.h"
+
+namespace l2tp::userspace {
+namespace {
+
+// The replica's socket: the tunnel's, set up with checksums on (the tunnel's
+// own is switched to keep them first, so the shared socket never flips back).
+absl::StatusOr<TunnelSocket> ReplicaSocket(const TunnelConfig& tunnel, int fd) {
+  TunnelConfig c = tunnel;
+  c.socket_fd = fd;
+  c.udp_checksum = true;
+  c.udp6_zero_checksum_tx = false;
+  return TunnelSocket::Adopt(c);
+}
+
+}  // namespace
+
+bool UserspaceDatapath::Replicable(const SessionConfig& config, const TapDevice& tap) const {
+  // Sequence numbers are one series per session: frames sent from two
+  // threads would leave out of order.
+  return steering_program_ >= 0 && loops_.size() > 1 && tap.multi_queue() && !config.send_sequence;
+}
+
+void UserspaceDatapath::AddSessionReplicas(TunnelEntry& t, const SessionConfig& config,
+                                           const TapDevice& tap) {
+  if (!Replicable(config, tap)) return;
+  auto unspread = [&](const absl::Status& why) {
+    L2TP_LOG(kWarning) << "userspace datapath: session " << config.tunnel_id << "/" << config.session_id
+                       << " sends from one thread only: " << why.message();
+    RemoveSessionReplicas(t, config.session_id);
+  };
+  if (auto st = AttachSteeringProgram(tap.fd(), steering_program_); !st.ok()) return unspread(st);
+  if (t.replicas.empty()) {
+    t.ctx->loop
+        .RunSync([&t] {
+          t.path->KeepChecksums();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+    for (const auto& ctx : loops_) {
+      if (ctx.get() == t.ctx) continue;
+      auto socket = ReplicaSocket(t.path->config(), t.socket_fd);
+      if (!socket.ok()) return unspread(socket.status());
+      t.replicas.push_back(
+          Replica{ctx.get(), std::make_unique<TunnelPath>(t.path->config(), std::move(*socket), ctx.get(),
+                                                          /*control=*/nullptr)});
+    }
+  }
+  for (Replica& r : t.replicas) {
+    auto queue = tap.OpenQueue();
+    if (!queue.ok()) return unspread(queue.status());
+    auto session = std::make_unique<SessionPath>(config, std::move(*queue), r.path.get(), r.ctx);
+    absl::Status added = r.ctx->loop.RunSync([&]() -> absl::Status {
+      absl::Status st = r.path->AddSession(std::move(session));
+      session.reset();  // a failed one goes on its thread
+      return st;
+    });
+    if (!added.ok()) return unspread(added);
+  }
+}
+
+void UserspaceDatapath::RemoveSessionReplicas(TunnelEntry& t, uint32_t session_id) {
+  for (Replica& r : t.replicas) {
+    r.ctx->loop
+        .RunSync([&] {
+          r.path->RemoveSession(session_id, /*remove_tap=*/false);  // closes the queue
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+}
+
+void UserspaceDatapath::StopReplicas(TunnelEntry& t) {
+  for (Replica& r : t.replicas) {
+    r.ctx->loop
+        .RunSync([&r] {
+          r.path->Stop(/*remove_taps=*/false);
+          r.path.reset();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+  t.replicas.clear();
+}
+
+UserspaceDatapath::ReplicaCounters UserspaceDatapath::CountReplicas(const TunnelEntry& t) {
+  ReplicaCounters sum;
+  for (const Replica& r : t.replicas) {
+    r.ctx->loop
+        .RunSync([&] {
+          sum.tunnel += r.path->counters();
+          for (const auto& [sid, s] : r.path->sessions()) sum.sessions[sid] += s->counters();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+  return sum;
+}
+
+absl::StatusOr<std::vector<Counters>> UserspaceDatapath::SessionCountersByThread(uint32_t tunnel_id,
+                                                                                 uint32_t session_id) {
+  std::lock_guard lock(mu_);
+  auto it = tunnels_.find(tunnel_id);
+  if (it == tunnels_.end()) return absl::NotFoundError(absl::StrCat("tunnel ", tunnel_id, " not found"));
+  std::vector<Counters> out;
+  auto collect = [&](LoopContext* ctx, TunnelPath* path) {
+    ctx->loop
+        .RunSync([&] {
+          if (const SessionPath* s = path->FindSession(session_id)) out.push_back(s->counters());
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  };
+  collect(it->second.ctx, it->second.path.get());
+  if (out.empty()) return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));
+  for (Replica& r : it->second.replicas) collect(r.ctx, r.path.get());
+  return out;
+}
+
+}  // namespace l2tp::userspace
