@@ -70,7 +70,7 @@
 #                                exit 1 otherwise
 # Environment: BUILD_DIR (default build/), AGENT, CTL, FLOOD, SECS (5), CPU_RATE (50000),
 #   UDP_LEN (18), UDP_SOCKBUF (4M), OVERLAY_MTU (1400), IDLE_SECS (5), FLOOD_THREADS (1), ROUNDS (3),
-#   AGENT_IO (auto: the agents' --userspace-io), PINGS (300), PERF_DIR (perf record, see perf_capture),
+#   AGENT_IO (auto: the agents' --userspace-io), AGENT_EXTRA (more agent flags), PINGS (300), PERF_DIR (perf record, see perf_capture),
 #   CONTENDERS ("raw vxlan
 #   openvpn l2tp-udp l2tp-ip"), OVPN_EXTRA (extra openvpn flags), NO_INSTALL=1,
 #   NICE (e.g. -10: the benchmark's processes before others on a busy machine).
@@ -210,7 +210,9 @@ sessions:
            cookie: "0x5566778${me}", peerCookie: "0x5566778${peer}", mtu: $OVERLAY_MTU}
 EOF
     # The agent's default resync interval (two-sites.sh asks for 1 s).
-    start_site_agent "$side" --datapath=userspace --userspace-io="$AGENT_IO" --resync-interval=10s --log-level=warning
+    # shellcheck disable=SC2086
+    start_site_agent "$side" --datapath=userspace --userspace-io="$AGENT_IO" --resync-interval=10s --log-level=warning \
+      ${AGENT_EXTRA:-}
   done
   ctl_a apply -f "$RUN/site-a.yaml" >/dev/null
   ctl_b apply -f "$RUN/site-b.yaml" >/dev/null
@@ -222,7 +224,7 @@ EOF
     sleep 0.1
   done
   [[ $s == 4 ]] || { fail "l2tp sessions not READY"; ctl_a get sessions -o wide >&2 || true; }
-  AGENT_IO_USED=$(ctl_a info -o json | jq -r '.capabilities[] | select(startswith("io/"))' | sed 's|^io/||')
+  AGENT_IO_USED=$(ctl_a info -o json | jq -r '[.capabilities[] | select(startswith("io/") or startswith("tx/"))] | join(", ")')
   ip -n "$NS_A" addr add 10.204.0.1/24 dev l2tpu0; ip -n "$NS_B" addr add 10.204.0.2/24 dev l2tpu0
   ip -n "$NS_A" addr add 10.205.0.1/24 dev l2tpi0; ip -n "$NS_B" addr add 10.205.0.2/24 dev l2tpi0
   local fwd="fwd_a=${SITE_PIDS[0]} fwd_b=${SITE_PIDS[1]}"
@@ -684,7 +686,7 @@ print(f"Overlay MTU {mtu} on every tunnel (raw veth 1500); {secs} s per run; UDP
       f"frame ({frame + 4} B with FCS); ratios are to kernel VXLAN in the same run (TCP 1 stream: in the same round).")
 EOF
 echo
-echo "Command: $CMDLINE  (SECS=$SECS CPU_RATE=$CPU_RATE UDP_LEN=$UDP_LEN UDP_SOCKBUF=$UDP_SOCKBUF OVERLAY_MTU=$OVERLAY_MTU ROUNDS=$ROUNDS AGENT_IO=$AGENT_IO${NICE:+ NICE=$NICE})"
+echo "Command: $CMDLINE  (SECS=$SECS CPU_RATE=$CPU_RATE UDP_LEN=$UDP_LEN UDP_SOCKBUF=$UDP_SOCKBUF OVERLAY_MTU=$OVERLAY_MTU ROUNDS=$ROUNDS AGENT_IO=$AGENT_IO FLOOD_THREADS=$FLOOD_THREADS${AGENT_EXTRA:+ AGENT_EXTRA=\"$AGENT_EXTRA\"}${NICE:+ NICE=$NICE})"
 echo "Host: $HOST_INFO${AGENT_IO_USED:+, agent I/O: $AGENT_IO_USED}"
 echo "CPU accounting: $([[ $IRQ_TIME == 1 ]] && echo "IRQ_TIME_ACCOUNTING (task run time + system-wide irq/softirq time)" || echo "tick-based (softirq work is in the task run time)")"
 

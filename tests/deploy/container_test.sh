@@ -7,7 +7,7 @@
 #     files (binaries, modprobe, ip, no shell, a copyright file per package),
 #     and that deploy/k8s/daemonset.yaml names this version's tag;
 #  3. runs it with podman on the host's network, as the DaemonSet does
-#     (capabilities NET_ADMIN and NET_RAW only, read-only root, /dev/net/tun,
+#     (capabilities NET_ADMIN, NET_RAW and BPF only, read-only root, /dev/net/tun,
 #     /lib/modules read-only): GetInfo with the host's l2tpctl through the
 #     unix socket in a bind-mounted directory, /healthz and /readyz on a
 #     loopback port, Apply and Get of a tunnel and a session (memory
@@ -198,7 +198,7 @@ if can_podman; then
   tun=(); [[ -c /dev/net/tun ]] && tun=(--device /dev/net/tun)
   mods=(); [[ -d /lib/modules ]] && mods=(-v /lib/modules:/lib/modules:ro)
   "${PODMAN[@]}" run -d --name "$CTR" --network=host "${LIMITS[@]}" \
-    --cap-drop=all --cap-add=NET_ADMIN,NET_RAW --security-opt=no-new-privileges --read-only \
+    --cap-drop=all --cap-add=NET_ADMIN,NET_RAW,BPF --security-opt=no-new-privileges --read-only \
     "${tun[@]}" "${mods[@]}" -v "$WORK/run:/run/l2tp-agent" -v "$WORK/state:/var/lib/l2tp-agent" \
     "$IMAGE" --datapath=memory --metrics-addr="127.0.0.1:$port" \
     --socket=/run/l2tp-agent/agent.sock --state-dir=/var/lib/l2tp-agent >/dev/null \

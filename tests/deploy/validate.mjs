@@ -348,7 +348,7 @@ function checkPolicy(file) {
   const [c] = spec.containers;
   const sc = c.securityContext ?? {};
   expect(spec.containers.length === 1 && sc.privileged === false && sc.allowPrivilegeEscalation === false, 'not privileged, no privilege escalation');
-  expect(sameJSON(sc.capabilities?.drop, ['ALL']) && sameJSON([...(sc.capabilities?.add ?? [])].sort(), ['NET_ADMIN', 'NET_RAW']), 'capabilities: drop ALL, add NET_ADMIN and NET_RAW only');
+  expect(sameJSON(sc.capabilities?.drop, ['ALL']) && sameJSON([...(sc.capabilities?.add ?? [])].sort(), ['BPF', 'NET_ADMIN', 'NET_RAW']), 'capabilities: drop ALL, add BPF, NET_ADMIN and NET_RAW only');
   const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m]));
   const vols = Object.fromEntries(spec.volumes.map((v) => [v.name, v]));
   const hostPath = (mountPath) => vols[mounts[mountPath]?.name]?.hostPath;

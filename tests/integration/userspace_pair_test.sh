@@ -4,7 +4,9 @@
 # pseudowire (addresses on the TAPs) for each encapsulation variant; for
 # IPv4 and IPv6 underlays with cookies of 0, 4 and 8 bytes, TCP transfers
 # checked byte for byte (sha256) with the TAPs' TSO/checksum offloads on
-# (TSO super-frames segmented by the datapath) and off (ethtool).
+# (TSO super-frames segmented by the datapath) and off (ethtool), and four
+# at once (flows spread over the drivers' I/O threads by their multi-queue
+# TAPs where there is more than one CPU).
 #
 # Usage (root): userspace_pair_test.sh [path/to/l2tp-userspace-driver]
 # Addresses are used only on the veth and TAPs this script creates inside its
@@ -130,8 +132,9 @@ DATA_BYTES=$(stat -c %s "$WORK/data")
 # and sha256 of what arrived; both must match what was sent.
 tcp_transfer() {
   local from=$1 to=$2 dst=$3 port=$4
-  rm -f "$WORK/tcp.bound" "$WORK/tcp.got"
-  ip netns exec "$to" timeout 30 "$PY" - "$dst" "$port" "$WORK/tcp.bound" >"$WORK/tcp.got" <<'PY' &
+  local bound=$WORK/tcp-$port.bound got_file=$WORK/tcp-$port.got
+  rm -f "$bound" "$got_file"
+  ip netns exec "$to" timeout 30 "$PY" - "$dst" "$port" "$bound" >"$got_file" <<'PY' &
 import hashlib, socket, sys
 dst, port, bound = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_STREAM)
@@ -153,7 +156,7 @@ c.close()
 print(n, h.hexdigest())
 PY
   local receiver=$! waited=0
-  while [[ ! -e $WORK/tcp.bound ]] && ((waited < 100)); do sleep 0.1; waited=$((waited + 1)); done
+  while [[ ! -e $bound ]] && ((waited < 100)); do sleep 0.1; waited=$((waited + 1)); done
   ip netns exec "$from" timeout 25 "$PY" - "$dst" "$port" "$WORK/data" <<'PY' || echo "  sender failed"
 import socket, sys
 dst, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -165,9 +168,9 @@ s.recv(1)  # the receiver closes once it has read everything
 PY
   wait "$receiver" || true
   local got
-  got=$(cat "$WORK/tcp.got" 2>/dev/null)
+  got=$(cat "$got_file" 2>/dev/null)
   if [[ $got != "$DATA_BYTES $DATA_SHA" ]]; then
-    echo "  TCP $from -> $dst: sent $DATA_BYTES $DATA_SHA, received ${got:-nothing}"
+    echo "  TCP $from -> $dst:$port: sent $DATA_BYTES $DATA_SHA, received ${got:-nothing}"
     return 1
   fi
 }
@@ -180,10 +183,24 @@ set_tap_offloads() {
   done
 }
 
+# parallel_transfers FROM TO DST: four connections at once (four flows: the
+# drivers spread them over their threads' TAP queues), each checked.
+parallel_transfers() {
+  local pids=() port failed=0
+  for port in 7010 7011 7012 7013; do
+    tcp_transfer "$1" "$2" "$3" "$port" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return $failed
+}
+
 # byte_transfers: 6 MB each way (inner IPv4 A->B, inner IPv6 B->A) with
-# the TAPs' offloads on, then off, each checked byte for byte.
+# the TAPs' offloads on, then off, each checked byte for byte; with
+# offloads on, also four transfers at once A->B.
 byte_transfers() {
   local failed=0 mode
+  parallel_transfers "$NS_A" "$NS_B" 10.99.0.2 || { echo "  (four at once)"; failed=1; }
   for mode in on off; do
     if [[ $mode == off ]]; then
       if ! command -v ethtool >/dev/null; then echo "  (ethtool missing: offloads-off pass skipped)"; break; fi
