@@ -6,18 +6,6 @@
 
 namespace l2tp::userspace {
 
-TapWriter GatheringWriter(FlatTapWriter write) {
-  return [write = std::move(write), frame = std::vector<uint8_t>()](std::span<const iovec> iov) mutable {
-    frame.clear();
-    for (const iovec& v : iov) {
-      const auto* p = static_cast<const uint8_t*>(v.iov_base);
-      frame.insert(frame.end(), p, p + v.iov_len);
-    }
-    std::span<const uint8_t> all(frame);
-    write(all.first(VirtioNetHdr::kSize), all.subspan(VirtioNetHdr::kSize));
-  };
-}
-
 CoalescedFrame::CoalescedFrame(size_t max_pieces, size_t arena_capacity)
     : iov_(1 + max_pieces), arena_capacity_(arena_capacity) {}
 

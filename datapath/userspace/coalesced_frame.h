@@ -41,12 +41,6 @@ struct FrameInfo {
 // One TAP write: the virtio-net header at the start of the first iovec, then
 // the frame, in as many iovecs as it takes.
 using TapWriter = std::function<void(std::span<const iovec> iov)>;
-// The same, gathered: the virtio-net header and the frame in one piece each.
-using FlatTapWriter = std::function<void(std::span<const uint8_t> header, std::span<const uint8_t> frame)>;
-
-// A TapWriter that gathers each write into one buffer (a copy) and hands it
-// to `write`: for tests and tools that look at whole frames.
-TapWriter GatheringWriter(FlatTapWriter write);
 
 class CoalescedFrame {
  public:

@@ -28,15 +28,12 @@ namespace l2tp::userspace {
 class TcpCoalescer {
  public:
   using Writer = TapWriter;
-  using FrameWriter = FlatTapWriter;
   static constexpr size_t kMaxSegments = 64;
   static constexpr size_t kMaxIpLength = 65535;
   // The longest write: headers, then one piece per segment.
   static constexpr size_t kMaxIovecs = 1 + kMaxSegments;
 
   explicit TcpCoalescer(Writer write);
-  // Each write gathered into one frame (a copy): for tests and tools.
-  explicit TcpCoalescer(FrameWriter write) : TcpCoalescer(GatheringWriter(std::move(write))) {}
 
   // Takes `frame`; true when the coalescer points into its bytes until the
   // next Flush (only ever for a stable frame), which the caller must keep.

@@ -31,15 +31,12 @@ namespace l2tp::userspace {
 class UdpCoalescer {
  public:
   using Writer = TapWriter;
-  using FrameWriter = FlatTapWriter;
   static constexpr size_t kMaxSegments = 64;  // UDP_MAX_SEGMENTS of older kernels
   static constexpr size_t kMaxIpLength = 65535;
   // The longest write: headers, then one piece per datagram.
   static constexpr size_t kMaxIovecs = 1 + kMaxSegments;
 
   explicit UdpCoalescer(Writer write);
-  // Each write gathered into one frame (a copy): for tests and tools.
-  explicit UdpCoalescer(FrameWriter write) : UdpCoalescer(GatheringWriter(std::move(write))) {}
 
   // IPv4 or IPv6 (no extension headers) carrying UDP: what Add() may merge.
   static bool IsUdp(std::span<const uint8_t> frame);

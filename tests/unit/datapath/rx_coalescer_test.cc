@@ -1,10 +1,10 @@
 // The receive-side coalescers' TAP writes as iovecs (coalesced_frame.h): the
-// bytes must be exactly the super-frame the copying coalescers wrote, the
-// payload must be pointed to where it was received when the caller says it
-// stays valid (and copied when not: the caller may free it at once), and the
-// virtio-net flags must say what was verified, by the coalescer or before it
-// (FrameInfo::verified), and nothing else. TCP and UDP alike, every case with
-// stable and copied frames, verified and not.
+// bytes must be exactly the super-frame of the run (SuperFrame, rx_frames.h),
+// the payload must be pointed to where it was received when the caller says
+// it stays valid (and copied when not: the caller may free it at once), and
+// the virtio-net flags must say what was verified, by the coalescer or before
+// it (FrameInfo::verified), and nothing else. TCP and UDP alike, every case
+// with stable and copied frames, verified and not.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -76,11 +76,9 @@ class Harness {
     w.first_iov = iov[0].iov_len;
     EXPECT_GE(iov[0].iov_len, VirtioNetHdr::kSize);
     EXPECT_LE(iov.size(), Coalescer::kMaxIovecs);
-    std::vector<uint8_t> all;
-    for (size_t i = 0; i < iov.size(); ++i) {
-      const auto* p = static_cast<const uint8_t*>(iov[i].iov_base);
-      all.insert(all.end(), p, p + iov[i].iov_len);
-      if (i > 0 && inputs_.Contains(iov[i])) ++w.pieces_in_inputs;
+    std::vector<uint8_t> all = Flatten(iov);
+    for (size_t i = 1; i < iov.size(); ++i) {
+      if (inputs_.Contains(iov[i])) ++w.pieces_in_inputs;
     }
     w.h = VirtioNetHdr::Read(all);
     w.frame.assign(all.begin() + VirtioNetHdr::kSize, all.end());
@@ -318,13 +316,16 @@ INSTANTIATE_TEST_SUITE_P(Cases, UdpIovecTest,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool(), ::testing::Bool()),
                          CaseName);
 
+// The iovecs flattened into one buffer (rx_frames.h, as the other coalescer
+// tests take them) are the same bytes.
 TEST(FlatWriter, GathersTheSameBytes) {
   std::vector<std::vector<uint8_t>> in;
   std::vector<uint8_t> got;
   VirtioNetHdr h;
-  TcpCoalescer c([&](std::span<const uint8_t> header, std::span<const uint8_t> frame) {
-    h = VirtioNetHdr::Read(header);
-    got.assign(frame.begin(), frame.end());
+  TcpCoalescer c([&](std::span<const iovec> iov) {
+    std::vector<uint8_t> all = Flatten(iov);
+    h = VirtioNetHdr::Read(all);
+    got.assign(all.begin() + VirtioNetHdr::kSize, all.end());
   });
   for (uint32_t i = 0; i < 3; ++i) {
     in.push_back(MakeTcp(true, 900 * i, Payload(900, uint8_t(i))));

@@ -3,8 +3,11 @@
 // RFC 1071 sum (independent of datapath/userspace/checksum.h).
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace l2tp::userspace::rx_frames {
@@ -71,6 +74,17 @@ inline bool L4ChecksumValid(const std::vector<uint8_t>& f) {
   std::vector<uint8_t> all = Pseudo(f, f.size() - L4(f));
   all.insert(all.end(), f.begin() + L4(f), f.end());
   return NaiveChecksum(all) == 0;
+}
+
+// A coalescer's TAP write (coalesced_frame.h: the virtio-net header, then
+// the frame, in iovecs) in one buffer, for tests that look at whole frames.
+inline std::vector<uint8_t> Flatten(std::span<const iovec> iov) {
+  std::vector<uint8_t> all;
+  for (const iovec& v : iov) {
+    const auto* p = static_cast<const uint8_t*>(v.iov_base);
+    all.insert(all.end(), p, p + v.iov_len);
+  }
+  return all;
 }
 
 inline std::vector<uint8_t> Payload(size_t n, uint8_t seed) {

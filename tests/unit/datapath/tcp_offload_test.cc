@@ -9,6 +9,7 @@
 #include "datapath/userspace/checksum.h"
 #include "datapath/userspace/tcp_coalescer.h"
 #include "datapath/userspace/tcp_segmenter.h"
+#include "tests/unit/datapath/rx_frames.h"
 
 namespace l2tp::userspace {
 namespace {
@@ -271,9 +272,10 @@ struct Written {
 
 class CoalescerTest : public ::testing::Test {
  protected:
-  TcpCoalescer c{[this](std::span<const uint8_t> h, std::span<const uint8_t> f) {
-    ASSERT_EQ(h.size(), VirtioNetHdr::kSize);
-    out.push_back({VirtioNetHdr::Read(h), {f.begin(), f.end()}});
+  TcpCoalescer c{[this](std::span<const iovec> iov) {
+    ASSERT_GE(iov[0].iov_len, VirtioNetHdr::kSize);
+    std::vector<uint8_t> all = rx_frames::Flatten(iov);
+    out.push_back({VirtioNetHdr::Read(all), {all.begin() + VirtioNetHdr::kSize, all.end()}});
   }};
   std::vector<Written> out;
 };

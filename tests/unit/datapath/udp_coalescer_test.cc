@@ -49,9 +49,10 @@ struct Written {
 
 class UdpCoalescerTest : public ::testing::Test {
  protected:
-  UdpCoalescer c{[this](std::span<const uint8_t> h, std::span<const uint8_t> f) {
-    ASSERT_EQ(h.size(), VirtioNetHdr::kSize);
-    out.push_back({VirtioNetHdr::Read(h), {f.begin(), f.end()}});
+  UdpCoalescer c{[this](std::span<const iovec> iov) {
+    ASSERT_GE(iov[0].iov_len, VirtioNetHdr::kSize);
+    std::vector<uint8_t> all = Flatten(iov);
+    out.push_back({VirtioNetHdr::Read(all), {all.begin() + VirtioNetHdr::kSize, all.end()}});
   }};
   std::vector<Written> out;
 };
