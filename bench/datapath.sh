@@ -524,6 +524,12 @@ print("agents idle_wakeups_per_s", (int(sys.argv[4]) - int(sys.argv[3])) / secs 
 print("agents idle_secs", secs)
 EOF
   log "idle agents: $(awk '$1=="agents" && $2=="idle_ms" {printf "%.1f ms CPU", $3}' "$RES") over ${IDLE_SECS} s (both agents)"
+  # Resident memory after all the traffic above (VmRSS, KiB), and threads.
+  for side in a b; do
+    pid=${SITE_PIDS[0]}; [[ $side == b ]] && pid=${SITE_PIDS[1]}
+    record agents "rss_kib_$side" "$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
+    record agents "threads_$side" "$(ls "/proc/$pid/task" | wc -l)"
+  done
   if awk '$1=="agents" && $2=="idle_cpu_frac" {exit !($3 > 0.05)}' "$RES"; then
     fail "idle agents use more than 5% of a core (busy polling?)"
   fi
@@ -682,6 +688,9 @@ a = r.get("agents")
 if a:
     print("Idle l2tp-agents (2 sessions up, no traffic, %.0f s): %.2f ms CPU in total, %.3f%% of a core per agent, "
           "%.1f wake-ups/s per agent." % (a["idle_secs"], a["idle_ms"], a["idle_cpu_frac"] * 100, a["idle_wakeups_per_s"]))
+    if "rss_kib_a" in a:
+        print("l2tp-agent resident memory after the runs (VmRSS): A %.1f MiB, B %.1f MiB; %d threads each." % (
+            a["rss_kib_a"] / 1024, a["rss_kib_b"] / 1024, a.get("threads_a", 0)))
 print(f"Overlay MTU {mtu} on every tunnel (raw veth 1500); {secs} s per run; UDP payload {ulen} B = {frame} B Ethernet "
       f"frame ({frame + 4} B with FCS); ratios are to kernel VXLAN in the same run (TCP 1 stream: in the same round).")
 EOF
