@@ -223,7 +223,7 @@ if can_podman; then
   port=$(free_port)
   rm -rf "$WORK/run" "$WORK/state"; mkdir -p "$WORK/run" "$WORK/state"
   "${PODMAN[@]}" run -d --name "$CTR" --network=host "${LIMITS[@]}" \
-    --cap-drop=all --cap-add=NET_ADMIN,NET_RAW --security-opt=no-new-privileges --read-only \
+    --cap-drop=all --cap-add=NET_ADMIN,NET_RAW,BPF --security-opt=no-new-privileges --read-only \
     "${tun[@]}" "${mods[@]}" -v "$WORK/run:/run/l2tp-agent" -v "$WORK/state:/var/lib/l2tp-agent" \
     "$IMAGE" --datapath=auto --metrics-addr="127.0.0.1:$port" --socket=/run/l2tp-agent/agent.sock \
     --state-dir=/var/lib/l2tp-agent --resync-interval=10s --log-level=info >/dev/null || fail "podman run (auto)"

@@ -52,7 +52,7 @@ expect_reject "ServiceMonitor scrapeTimout" 'unknown field "scrapeTimout"' valid
 expect_reject "PrometheusRule annotation typo at rule level" 'unknown field "anotations"' validate k8s "$(bad prometheusrule.yaml prule '0,/ annotations:/s// anotations:/')"
 expect_reject "an unknown kind" 'no schema for apps/v1/Deployment' validate k8s "$(bad daemonset.yaml kind 's/^kind: DaemonSet$/kind: Deployment/')"
 expect_reject "privileged: true" 'not privileged' validate policy "$(bad daemonset.yaml priv 's/privileged: false/privileged: true/')"
-expect_reject "an extra capability" 'add NET_ADMIN and NET_RAW only' validate policy "$(bad daemonset.yaml cap 's/- NET_RAW$/- NET_RAW\n                - SYS_ADMIN/')"
+expect_reject "an extra capability" 'add BPF, NET_ADMIN and NET_RAW only' validate policy "$(bad daemonset.yaml cap 's/- NET_RAW$/- NET_RAW\n                - SYS_ADMIN/')"
 sed '/- servicemonitor.yaml/d' "$K8S/kustomization.yaml" >"$WORK/kustomization.yaml"
 mkdir -p "$WORK/kdir" && cp "$K8S"/*.yaml "$WORK/kdir/" && cp "$WORK/kustomization.yaml" "$WORK/kdir/"
 expect_reject "a manifest missing from kustomization.yaml" 'does not list servicemonitor.yaml' validate kustomization "$WORK/kdir"
