@@ -4,20 +4,15 @@
 // into it) until every hold and the handler's own share are given back, and
 // then go back: a leak would starve the ring. Datagram socket pairs stand in
 // for the tunnel socket. Skipped where io_uring lacks what the datapath needs.
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <string>
-#include <thread>
 #include <vector>
 
 #include "datapath/userspace/uring.h"
+#include "tests/unit/datapath/uring_fixture.h"
 
 namespace l2tp::userspace {
 namespace {
@@ -40,34 +35,17 @@ struct Receiver : CompletionHandler {
   bool ended() const { return !all.empty() && !all.back().more; }
 };
 
-class BufferHoldsTest : public ::testing::Test {
+class BufferHoldsTest : public uring_fixture::UringSocketPairTest {
  protected:
   void SetUp() override {
-    auto r = Uring::Create({.count = 4, .size = 256, .headroom = 0});
-    if (!r.ok()) GTEST_SKIP() << "io_uring unusable here: " << r.status();
-    ring_ = std::move(*r);
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds_), 0);
+    SetUpRing({.count = 4, .size = 256, .headroom = 0});
+    if (IsSkipped() || HasFatalFailure()) return;
     rx_.ring = ring_.get();
     token_ = ring_->Register(&rx_);
     ring_->ReadMultishot(fds_[0], token_);
   }
-  void TearDown() override {
-    ring_.reset();
-    for (int fd : fds_) {
-      if (fd >= 0) close(fd);
-    }
-  }
   void Send(int n) {
     for (int i = 0; i < n; ++i) ASSERT_EQ(write(fds_[1], "x", 1), 1);
-  }
-  void PumpUntil(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (!done()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "completions missing";
-      ring_->Submit(/*wait=*/false);
-      ring_->Dispatch();
-      if (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
   }
   size_t Reads() const {
     size_t n = 0;
@@ -75,8 +53,6 @@ class BufferHoldsTest : public ::testing::Test {
     return n;
   }
 
-  std::unique_ptr<Uring> ring_;
-  int fds_[2] = {-1, -1};
   Receiver rx_;
   uint64_t token_ = 0;
 };

@@ -1,4 +1,4 @@
-// Frames for the receive-side coalescer tests: TCP segments and UDP
+// Frames for the coalescer and TCP offload tests: TCP segments and UDP
 // datagrams with valid checksums, built and checked with the textbook
 // RFC 1071 sum (independent of datapath/userspace/checksum.h).
 #pragma once

@@ -14,118 +14,21 @@
 namespace l2tp::userspace {
 namespace {
 
-// The textbook checksum: 16-bit words, end-around carry, inverted.
-uint16_t NaiveChecksum(const std::vector<uint8_t>& d) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i < d.size(); i += 2) {
-    sum += (d[i] << 8) | (i + 1 < d.size() ? d[i + 1] : 0);
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  return static_cast<uint16_t>(~sum);
-}
+using rx_frames::kEth;
+using rx_frames::NaiveChecksum;
 
-constexpr size_t kEth = 14;
-
+// A frame (rx_frames::MakeTcp builds TCP segments with valid checksums) and
+// where its TCP header starts.
 struct Packet {
   bool v6 = false;
   std::vector<uint8_t> bytes;
   size_t l4() const { return kEth + (v6 ? 40 : 20); }
 };
 
-std::vector<uint8_t> TcpPseudo(const Packet& p, size_t l4_len) {
-  std::vector<uint8_t> ph;
-  const uint8_t* ip = &p.bytes[kEth];
-  if (p.v6) {
-    ph.assign(ip + 8, ip + 40);
-    ph.insert(ph.end(), {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16), uint8_t(l4_len >> 8), uint8_t(l4_len),
-                         0, 0, 0, 6});
-  } else {
-    ph.assign(ip + 12, ip + 20);
-    ph.insert(ph.end(), {0, 6, uint8_t(l4_len >> 8), uint8_t(l4_len)});
-  }
-  return ph;
-}
-
-bool TcpChecksumValid(const Packet& p) {
-  size_t l4_len = p.bytes.size() - p.l4();
-  std::vector<uint8_t> all = TcpPseudo(p, l4_len);
-  all.insert(all.end(), p.bytes.begin() + p.l4(), p.bytes.end());
-  return NaiveChecksum(all) == 0;
-}
+bool TcpChecksumValid(const Packet& p) { return rx_frames::L4ChecksumValid(p.bytes); }
 
 bool Ipv4ChecksumValid(const Packet& p) {
   return NaiveChecksum({p.bytes.begin() + kEth, p.bytes.begin() + kEth + 20}) == 0;
-}
-
-// A TCP segment with valid checksums. `flags` 0x10 = ACK.
-Packet MakeTcp(bool v6, uint32_t seq, const std::vector<uint8_t>& payload, uint8_t flags = 0x10,
-               uint16_t ip_id = 0x1234) {
-  Packet p;
-  p.v6 = v6;
-  auto& b = p.bytes;
-  b = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1};
-  if (v6) {
-    b.insert(b.end(), {0x86, 0xdd, 0x60, 0, 0, 0});
-    size_t plen = 20 + payload.size();
-    b.insert(b.end(), {uint8_t(plen >> 8), uint8_t(plen), 6, 64});
-    for (int i = 0; i < 16; ++i) b.push_back(i == 0 ? 0xfd : i == 15 ? 1 : 0);
-    for (int i = 0; i < 16; ++i) b.push_back(i == 0 ? 0xfd : i == 15 ? 2 : 0);
-  } else {
-    size_t tot = 20 + 20 + payload.size();
-    b.insert(b.end(), {0x08,
-                       0x00,
-                       0x45,
-                       0,
-                       uint8_t(tot >> 8),
-                       uint8_t(tot),
-                       uint8_t(ip_id >> 8),
-                       uint8_t(ip_id),
-                       0x40,
-                       0,
-                       64,
-                       6,
-                       0,
-                       0,
-                       10,
-                       0,
-                       0,
-                       1,
-                       10,
-                       0,
-                       0,
-                       2});
-    uint16_t c = NaiveChecksum({b.begin() + kEth, b.end()});
-    b[kEth + 10] = c >> 8;
-    b[kEth + 11] = c & 0xff;
-  }
-  b.insert(b.end(), {0x30,
-                     0x39,
-                     0x00,
-                     0x50,
-                     uint8_t(seq >> 24),
-                     uint8_t(seq >> 16),
-                     uint8_t(seq >> 8),
-                     uint8_t(seq),
-                     0,
-                     0,
-                     0,
-                     9,
-                     0x50,
-                     flags,
-                     0xff,
-                     0xff,
-                     0,
-                     0,
-                     0,
-                     0});
-  b.insert(b.end(), payload.begin(), payload.end());
-  size_t l4_len = b.size() - p.l4();
-  std::vector<uint8_t> all = TcpPseudo(p, l4_len);
-  all.insert(all.end(), b.begin() + p.l4(), b.end());
-  uint16_t c = NaiveChecksum(all);
-  b[p.l4() + 16] = c >> 8;
-  b[p.l4() + 17] = c & 0xff;
-  return p;
 }
 
 std::vector<uint8_t> Payload(size_t n, uint8_t seed = 0) {
@@ -172,7 +75,7 @@ TEST(Checksum, CarriesWrapAround) {
 
 // A TSO super-frame as a TAP hands it over: one header, partial checksum.
 std::vector<uint8_t> TsoFrame(bool v6, size_t payload, uint8_t flags, VirtioNetHdr* h, uint16_t mss) {
-  Packet p = MakeTcp(v6, 1000, Payload(payload), flags);
+  Packet p{v6, rx_frames::MakeTcp(v6, 1000, Payload(payload), flags)};
   h->flags = VirtioNetHdr::kNeedsCsum;
   h->gso_type = v6 ? VirtioNetHdr::kGsoTcpV6 : VirtioNetHdr::kGsoTcpV4;
   h->gso_size = mss;
@@ -249,7 +152,7 @@ TEST(Segment, RejectsMalformedOffloadRequests) {
 }
 
 TEST(Checksum, CompletesPartialChecksum) {
-  Packet p = MakeTcp(false, 5, Payload(333));
+  Packet p{false, rx_frames::MakeTcp(false, 5, Payload(333))};
   std::vector<uint8_t> want = p.bytes;
   // What the kernel hands over: the pseudo-header sum in the checksum field.
   size_t l4_len = p.bytes.size() - p.l4();
@@ -287,7 +190,7 @@ TEST_F(CoalescerTest, MergesARunIntoOneGsoFrame) {
     for (int i = 0; i < 4; ++i) {
       size_t len = i < 3 ? 1000 : 500;
       std::vector<uint8_t> part(all.begin() + i * 1000, all.begin() + i * 1000 + len);
-      c.Add(MakeTcp(v6, 7000 + i * 1000, part, i == 3 ? 0x18 : 0x10, 0x100 + i).bytes);
+      c.Add(rx_frames::MakeTcp(v6, 7000 + i * 1000, part, i == 3 ? 0x18 : 0x10, 0x100 + i));
     }
     EXPECT_TRUE(out.empty());
     c.Flush();
@@ -318,17 +221,17 @@ TEST_F(CoalescerTest, MergesARunIntoOneGsoFrame) {
 }
 
 TEST_F(CoalescerTest, SingleSegmentIsMarkedVerified) {
-  c.Add(MakeTcp(false, 1, Payload(100)).bytes);
+  c.Add(rx_frames::MakeTcp(false, 1, Payload(100)));
   c.Flush();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].h.gso_type, VirtioNetHdr::kGsoNone);
   EXPECT_EQ(out[0].h.flags, VirtioNetHdr::kDataValid);
-  EXPECT_EQ(out[0].frame, MakeTcp(false, 1, Payload(100)).bytes);
+  EXPECT_EQ(out[0].frame, rx_frames::MakeTcp(false, 1, Payload(100)));
 }
 
 TEST_F(CoalescerTest, BadChecksumIsPassedThroughUnmerged) {
-  c.Add(MakeTcp(false, 0, Payload(1000)).bytes);
-  auto bad = MakeTcp(false, 1000, Payload(1000)).bytes;
+  c.Add(rx_frames::MakeTcp(false, 0, Payload(1000)));
+  auto bad = rx_frames::MakeTcp(false, 1000, Payload(1000));
   bad.back() ^= 1;
   c.Add(bad);
   c.Flush();
@@ -338,19 +241,19 @@ TEST_F(CoalescerTest, BadChecksumIsPassedThroughUnmerged) {
 }
 
 TEST_F(CoalescerTest, GapOrOtherFlowStartsANewRun) {
-  c.Add(MakeTcp(false, 0, Payload(1000)).bytes);
-  c.Add(MakeTcp(false, 5000, Payload(1000)).bytes);  // gap
-  c.Add(MakeTcp(true, 6000, Payload(1000)).bytes);   // another flow (IPv6)
+  c.Add(rx_frames::MakeTcp(false, 0, Payload(1000)));
+  c.Add(rx_frames::MakeTcp(false, 5000, Payload(1000)));  // gap
+  c.Add(rx_frames::MakeTcp(true, 6000, Payload(1000)));   // another flow (IPv6)
   c.Flush();
   EXPECT_EQ(out.size(), 3u);
 }
 
 TEST_F(CoalescerTest, ShortSegmentOrPshEndsTheRun) {
-  c.Add(MakeTcp(false, 0, Payload(1000)).bytes);
-  c.Add(MakeTcp(false, 1000, Payload(400)).bytes);
-  c.Add(MakeTcp(false, 1400, Payload(1000)).bytes);  // cannot follow a short one
-  c.Add(MakeTcp(false, 2400, Payload(1000), 0x18).bytes);
-  c.Add(MakeTcp(false, 3400, Payload(1000)).bytes);  // cannot follow PSH
+  c.Add(rx_frames::MakeTcp(false, 0, Payload(1000)));
+  c.Add(rx_frames::MakeTcp(false, 1000, Payload(400)));
+  c.Add(rx_frames::MakeTcp(false, 1400, Payload(1000)));  // cannot follow a short one
+  c.Add(rx_frames::MakeTcp(false, 2400, Payload(1000), 0x18));
+  c.Add(rx_frames::MakeTcp(false, 3400, Payload(1000)));  // cannot follow PSH
   c.Flush();
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].frame.size(), kEth + 40 + 1400u);
@@ -362,8 +265,8 @@ TEST_F(CoalescerTest, NonTcpAndControlSegmentsPassThrough) {
   std::vector<uint8_t> arp = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06};
   arp.resize(60);
   c.Add(arp);
-  c.Add(MakeTcp(false, 0, Payload(10), 0x02 /*SYN*/).bytes);
-  c.Add(MakeTcp(false, 0, {}, 0x10).bytes);  // pure ACK
+  c.Add(rx_frames::MakeTcp(false, 0, Payload(10), 0x02 /*SYN*/));
+  c.Add(rx_frames::MakeTcp(false, 0, {}, 0x10));  // pure ACK
   c.Flush();
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].frame, arp);
@@ -371,18 +274,18 @@ TEST_F(CoalescerTest, NonTcpAndControlSegmentsPassThrough) {
 }
 
 TEST_F(CoalescerTest, EthernetPaddingIsNotPayload) {
-  auto padded = MakeTcp(false, 0, Payload(4)).bytes;
+  auto padded = rx_frames::MakeTcp(false, 0, Payload(4));
   size_t real = padded.size();
   padded.resize(60, 0);
   c.Add(padded);
-  c.Add(MakeTcp(false, 4, Payload(4)).bytes);
+  c.Add(rx_frames::MakeTcp(false, 4, Payload(4)));
   c.Flush();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].frame.size(), real + 4);
 }
 
 TEST_F(CoalescerTest, RunsAreBoundedBySizeAndCount) {
-  for (uint32_t i = 0; i < 100; ++i) c.Add(MakeTcp(false, i * 1000, Payload(1000)).bytes);
+  for (uint32_t i = 0; i < 100; ++i) c.Add(rx_frames::MakeTcp(false, i * 1000, Payload(1000)));
   c.Flush();
   ASSERT_GE(out.size(), 2u);
   size_t total = 0;

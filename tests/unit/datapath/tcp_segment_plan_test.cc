@@ -10,19 +10,12 @@
 
 #include "datapath/userspace/checksum.h"
 #include "datapath/userspace/tcp_segmenter.h"
+#include "tests/unit/datapath/rx_frames.h"
 
 namespace l2tp::userspace {
 namespace {
 
-// The textbook checksum: 16-bit words, end-around carry, inverted.
-uint16_t NaiveChecksum(const std::vector<uint8_t>& d) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i < d.size(); i += 2) {
-    sum += (d[i] << 8) | (i + 1 < d.size() ? d[i + 1] : 0);
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  return static_cast<uint16_t>(~sum);
-}
+using rx_frames::NaiveChecksum;  // the textbook RFC 1071 sum
 
 void Append(std::vector<uint8_t>& b, std::initializer_list<int> bytes) {
   for (int x : bytes) b.push_back(static_cast<uint8_t>(x));

@@ -5,17 +5,15 @@
 // datapath needs (it then runs in epoll mode).
 #include "datapath/userspace/uring.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <chrono>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "tests/unit/datapath/uring_fixture.h"
 
 namespace l2tp::userspace {
 namespace {
@@ -35,36 +33,15 @@ struct Recorder : CompletionHandler {
   }
 };
 
-class UringTest : public ::testing::Test {
+class UringTest : public uring_fixture::UringSocketPairTest {
  protected:
   void SetUp() override {
-    auto r = Uring::Create({.count = 4, .size = 256, .headroom = 16});
-    if (!r.ok()) GTEST_SKIP() << "io_uring unusable here: " << r.status();
-    ring_ = std::move(*r);
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds_), 0);
+    SetUpRing({.count = 4, .size = 256, .headroom = 16});
+    if (IsSkipped() || HasFatalFailure()) return;
     rec_.ring = ring_.get();
   }
-  void TearDown() override {
-    ring_.reset();  // before the fds: it may still hold requests on them
-    for (int fd : fds_) {
-      if (fd >= 0) close(fd);
-    }
-  }
   void Send(const std::string& s) { ASSERT_EQ(write(fds_[1], s.data(), s.size()), ssize_t(s.size())); }
-  // Submits and dispatches until `done` (at most 3 s: a missing completion
-  // fails the test instead of hanging it).
-  void PumpUntil(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (!done()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "completions missing";
-      ring_->Submit(/*wait=*/false);
-      ring_->Dispatch();
-      if (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
 
-  std::unique_ptr<Uring> ring_;
-  int fds_[2] = {-1, -1};
   Recorder rec_;
 };
 

@@ -11,7 +11,6 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -32,8 +31,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/log.h"
 #include "datapath/userspace/tunnel_socket.h"
+#include "tests/unit/datapath/private_netns.h"
 
 namespace l2tp::userspace {
 namespace {
@@ -41,32 +40,12 @@ namespace {
 // Ethertype reserved for local experiments: nothing else on the TAP uses it.
 constexpr uint16_t kTestEthertype = 0x88b5;
 
-bool g_in_private_netns = false;
+using private_netns::g_in_private_netns;
 
-class PrivateNetnsEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    SetLogLevel(LogLevel::kWarning);  // keep test output to what matters
-    if (unshare(CLONE_NEWNET) != 0) return;
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq ifr{};
-    std::strcpy(ifr.ifr_name, "lo");
-    ioctl(s, SIOCGIFFLAGS, &ifr);
-    ifr.ifr_flags |= IFF_UP;
-    g_in_private_netns = ioctl(s, SIOCSIFFLAGS, &ifr) == 0 && access("/dev/net/tun", R_OK) == 0;
-    close(s);
-    // No IPv6 on new links: no router solicitations or MLD reports on the
-    // TAPs to interleave with (and take sequence numbers from) test frames.
-    for (const char* path :
-         {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
-      if (FILE* f = fopen(path, "w")) {
-        fputs("1", f);
-        fclose(f);
-      }
-    }
-  }
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PrivateNetnsEnvironment);
+// No IPv6 on new links: no router solicitations or MLD reports on the
+// TAPs to interleave with (and take sequence numbers from) test frames.
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(
+    new private_netns::Environment({private_netns::kIpv6OffAllLinks, private_netns::kIpv6OffNewLinks}));
 
 std::vector<uint8_t> Hex(const std::string& hex) {
   std::vector<uint8_t> out;

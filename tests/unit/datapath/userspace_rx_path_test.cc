@@ -12,23 +12,19 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "common/log.h"
 #include "datapath/userspace/userspace_datapath.h"
+#include "tests/unit/datapath/private_netns.h"
 #include "tests/unit/datapath/rx_frames.h"
 
 namespace l2tp::userspace {
@@ -36,28 +32,11 @@ namespace {
 
 using namespace rx_frames;  // NOLINT: test helpers
 
-bool g_in_private_netns = false;
+using private_netns::g_in_private_netns;
 
-class PrivateNetnsEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    SetLogLevel(LogLevel::kWarning);
-    if (unshare(CLONE_NEWNET) != 0) return;
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq ifr{};
-    std::strcpy(ifr.ifr_name, "lo");
-    ioctl(s, SIOCGIFFLAGS, &ifr);
-    ifr.ifr_flags |= IFF_UP;
-    g_in_private_netns = ioctl(s, SIOCSIFFLAGS, &ifr) == 0 && access("/dev/net/tun", R_OK) == 0;
-    close(s);
-    // No IPv6 on the TAPs (lo keeps ::1): nothing of their own on the wire.
-    if (FILE* f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w")) {
-      fputs("1", f);
-      fclose(f);
-    }
-  }
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PrivateNetnsEnvironment);
+// No IPv6 on the TAPs (lo keeps ::1): nothing of their own on the wire.
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(
+    new private_netns::Environment({private_netns::kIpv6OffNewLinks}));
 
 constexpr uint32_t kSession = 0x10;
 
