@@ -380,22 +380,26 @@ absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
     return absl::NotFoundError(absl::StrCat("tunnel ", config.tunnel_id, " not found"));
   }
   TunnelEntry& t = it->second;
+  SessionConfig before;
   const TapDevice* tap = nullptr;
-  bool sequencing_changed = false;
-  absl::Status st = t.ctx->loop.RunSync([&]() -> absl::Status {
-    SessionPath* s = t.path->FindSession(config.session_id);
-    if (!s) return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
-    if (auto st = CheckSessionModify(s->config(), config); !st.ok()) return st;
-    sequencing_changed = s->config().send_sequence != config.send_sequence;
-    tap = &s->tap();
-    return s->Modify(config, SessionMtu(t, config));
-  });
-  if (st.ok() && sequencing_changed) {
-    // Replicas send without sequence numbers: a session that starts sending
-    // them loses its replicas, one that stops gets them.
-    RemoveSessionReplicas(t, config.session_id);
-    AddSessionReplicas(t, config, *tap);
+  if (auto st = t.ctx->loop.RunSync([&]() -> absl::Status {
+        const SessionPath* s = t.path->FindSession(config.session_id);
+        if (!s) return absl::NotFoundError(absl::StrCat("session ", config.session_id, " not found"));
+        before = s->config();
+        tap = &s->tap();
+        return CheckSessionModify(before, config);
+      });
+      !st.ok()) {
+    return st;
   }
+  // Replicas send without sequence numbers: they go before the session's
+  // first sequenced frame, and come (back) once it sends none.
+  const bool sequencing_on = config.send_sequence && !before.send_sequence;
+  if (sequencing_on) RemoveSessionReplicas(t, config.session_id);
+  absl::Status st = t.ctx->loop.RunSync(
+      [&] { return t.path->FindSession(config.session_id)->Modify(config, SessionMtu(t, config)); });
+  if (st.ok() && before.send_sequence && !config.send_sequence) AddSessionReplicas(t, config, *tap);
+  if (!st.ok() && sequencing_on) AddSessionReplicas(t, before, *tap);  // as it was
   return st;
 }
 
