@@ -882,6 +882,30 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
   }
 }
 
+// A TAP left single-queue by an agent that did not spread (or an older one)
+// is re-attached as it is by one that does: the session works, unspread.
+TEST_P(UserspaceDatapathTest, SingleQueueTapFromBeforeIsReattachedUnspread) {
+  {
+    auto plain = UserspaceDatapath::Create(2, GetParam(), "default", /*spread_tx=*/false);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_FALSE((*plain)->spreads_tx());
+    ASSERT_TRUE((*plain)->CreateTunnel(UdpTunnel(1)).ok());
+    ASSERT_TRUE((*plain)->CreateSession(Session(1, 1, "usdpsq0")).ok());
+    EXPECT_EQ((*plain)->SessionCountersByThread(1, 1)->size(), 1u);
+  }  // that agent stops; its TAP stays
+  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+  TunnelConfig t = UdpTunnel(1);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  ASSERT_TRUE(dp_->CreateSession(Session(1, 1, "usdpsq0")).ok());
+  EXPECT_EQ(dp_->SessionCountersByThread(1, 1)->size(), 1u) << "a single-queue TAP gets no replica";
+  SendOnInterface("usdpsq0", TestFrame(0x12));
+  EXPECT_FALSE(peer.ReceiveTest(12).empty()) << "frames still leave";
+  ASSERT_TRUE(dp_->DeleteSession(1, 1).ok());
+  EXPECT_EQ(if_nametoindex("usdpsq0"), 0u);
+}
+
 TEST(UserspaceDatapathIo, FallsBackToEpollWhereSeccompRefusesIoUring) {
 #if defined(__x86_64__)
   EXPECT_EXIT(CheckDatapathWithIoUringRefused(), ::testing::ExitedWithCode(0), "");
