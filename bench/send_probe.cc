@@ -174,6 +174,25 @@ void Fail(Result* r, int err) {
   if (!r->first_errno) r->first_errno = err;
 }
 
+// Sends the kBatch prepared messages with sendmmsg, again and again, for
+// `secs` seconds (kSegment L2TP bytes each), measuring into r; closes fd.
+void SendBatchesFor(int fd, mmsghdr* msgs, double secs, Result* r) {
+  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
+  Meter meter;
+  while (Clock::now() < end) {
+    int n = sendmmsg(fd, msgs, kBatch, 0);
+    ++r->calls;
+    if (n < 0) {
+      Fail(r, errno);
+      continue;
+    }
+    r->packets += n;
+    r->bytes += static_cast<long>(n) * kSegment;
+  }
+  meter.Stop(r);
+  close(fd);
+}
+
 // An L2TPv3 data packet of kSegment bytes at p: header (UDP: flags/version,
 // session id, 4-byte cookie, default sublayer; IP: the same without the
 // first word), then an Ethernet frame carrying IPv4. Content does not matter
@@ -549,20 +568,7 @@ void RunRawIp(in_addr src, in_addr dst, double secs, Result* r) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
-  Meter meter;
-  while (Clock::now() < end) {
-    int n = sendmmsg(fd, msgs, kBatch, 0);
-    ++r->calls;
-    if (n < 0) {
-      Fail(r, errno);
-      continue;
-    }
-    r->packets += n;
-    r->bytes += static_cast<long>(n) * kSegment;
-  }
-  meter.Stop(r);
-  close(fd);
+  SendBatchesFor(fd, msgs, secs, r);
 }
 
 // A packet socket bound to ifname for sending only (protocol 0: it receives
@@ -622,20 +628,7 @@ void RunPacket(const char* ifname, const uint8_t dst_mac[6], in_addr src, in_add
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
-  Meter meter;
-  while (Clock::now() < end) {
-    int n = sendmmsg(fd, msgs, kBatch, 0);
-    ++r->calls;
-    if (n < 0) {
-      Fail(r, errno);
-      continue;
-    }
-    r->packets += n;
-    r->bytes += static_cast<long>(n) * kSegment;
-  }
-  meter.Stop(r);
-  close(fd);
+  SendBatchesFor(fd, msgs, secs, r);
 }
 
 void PrintResult(const Result& r) {
