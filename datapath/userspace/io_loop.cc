@@ -76,6 +76,21 @@ absl::Status IoLoop::RunSync(std::function<absl::Status()> fn) {
   return result;
 }
 
+void IoLoop::Post(std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  const bool idle = tasks_.empty();
+  tasks_.push_back(Task{[fn = std::move(fn)] {
+                          fn();
+                          return absl::OkStatus();
+                        },
+                        nullptr, nullptr});
+  // One wake-up for a run of posts the loop has not picked up yet.
+  if (idle) {
+    uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
+  }
+}
+
 void IoLoop::Waker::OnEvent(uint32_t) {
   uint64_t count;
   (void)!read(loop_->wake_fd_, &count, sizeof count);
@@ -96,6 +111,7 @@ void IoLoop::RunTasks() {
   if (tasks.empty()) return;
   for (Task& t : tasks) {
     absl::Status st = t.fn();
+    if (t.result == nullptr) continue;  // posted
     std::lock_guard lock(mu_);
     *t.result = std::move(st);
     *t.done = true;

@@ -74,13 +74,17 @@ class IoLoop {
 
   // Any thread: runs `fn` on the loop thread and waits for its result.
   absl::Status RunSync(std::function<absl::Status()> fn);
+  // Any thread: runs `fn` on the loop thread between batches, without
+  // waiting for it; in order with other posted and RunSync closures. Closures
+  // posted once the thread has ended are dropped unrun.
+  void Post(std::function<void()> fn);
 
   bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
   struct Task {
     std::function<absl::Status()> fn;
-    absl::Status* result;
+    absl::Status* result;  // null: posted, nobody waits
     bool* done;
   };
   class Waker : public EventHandler {

@@ -1,4 +1,4 @@
-// IoLoop in both modes: RunSync, epoll-watched fds (in io_uring mode through
+// IoLoop in both modes: RunSync, Post, epoll-watched fds (in io_uring mode through
 // the ring's poll of the epoll set), handlers that leave their fd undrained,
 // and the mode it ends up in.
 #include "datapath/userspace/io_loop.h"
@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 namespace l2tp::userspace {
 namespace {
@@ -72,6 +73,41 @@ TEST_P(IoLoopTest, RunSyncRunsOnTheLoopThreadAndReturnsItsStatus) {
   });
   EXPECT_TRUE(absl::IsNotFound(st));
   EXPECT_NE(where, std::this_thread::get_id());
+}
+
+// Posted closures run on the loop thread, in the order posted, and in order
+// with RunSync calls; each is woken for even when the loop sleeps between.
+TEST_P(IoLoopTest, PostedClosuresRunOnTheLoopThreadInOrder) {
+  std::vector<int> order;  // touched on the loop thread only
+  std::atomic<bool> off_thread{false};
+  const auto caller = std::this_thread::get_id();
+  for (int i = 0; i < 100; ++i) {
+    loop_.Post([&, i] {
+      if (std::this_thread::get_id() == caller) off_thread = true;
+      order.push_back(i);
+    });
+    if (i % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let it sleep
+  }
+  size_t seen = 0;
+  ASSERT_TRUE(loop_
+                  .RunSync([&] {
+                    seen = order.size();  // RunSync comes after every earlier post
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, 100u);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(order[i], i);
+  EXPECT_FALSE(off_thread);
+
+  // Alone, after the loop went to sleep: the post wakes it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::atomic<bool> ran{false};
+  loop_.Post([&] { ran = true; });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!ran && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(ran);
 }
 
 TEST_P(IoLoopTest, UndrainedHandlersAreCalledAgainWithoutNewEvents) {
