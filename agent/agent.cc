@@ -123,7 +123,7 @@ absl::Status OpenState(const AgentOptions& o, AgentParts* p) {
 
   p->kernel = kernel::ProbeKernelL2tp();
   auto choice = SelectDatapath(o.datapath, p->kernel, o.userspace_io, DeviceOwnerTag(o.state_dir),
-                               o.userspace_spread_tx);
+                               o.userspace_spread_tx, o.userspace_spread_rx);
   if (!choice.ok()) return choice.status();
   p->datapath = *std::move(choice);
   LogMessage(p->datapath.datapath ? LogLevel::kInfo : LogLevel::kWarning)

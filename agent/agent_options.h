@@ -32,6 +32,7 @@ struct AgentOptions {
   std::string datapath = "auto";
   std::string userspace_io = "auto";
   bool userspace_spread_tx = true;  // multi-queue TAPs, transmit on every I/O thread
+  bool userspace_spread_rx = true;  // ... and write what is received from every I/O thread
   std::chrono::milliseconds resync_interval{10000};
   bool prune_unowned = false;
   // DYNAMIC tunnels: how long after a stop the next run may resume them (0: StopCCN on stop).

@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, userspace_io, kDefaults.userspace_io,
 ABSL_FLAG(bool, userspace_spread_tx, kDefaults.userspace_spread_tx,
           "Userspace datapath: give each session's TAP a queue per I/O thread and spread what it "
           "transmits over the threads by flow (sessions without sequence numbers)");
+ABSL_FLAG(bool, userspace_spread_rx, kDefaults.userspace_spread_rx,
+          "Userspace datapath, with --userspace-spread-tx and io_uring: spread what a tunnel receives "
+          "for such sessions over the I/O threads by flow (one flow stays on one thread)");
 ABSL_FLAG(std::string, listen, "",
           "Also serve on TCP HOST:PORT, with TLS (--tls-cert, --tls-key) or --insecure on loopback");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the TCP listener");
@@ -114,6 +117,7 @@ AgentOptions OptionsFromFlags() {
   o.datapath = absl::GetFlag(FLAGS_datapath);
   o.userspace_io = absl::GetFlag(FLAGS_userspace_io);
   o.userspace_spread_tx = absl::GetFlag(FLAGS_userspace_spread_tx);
+  o.userspace_spread_rx = absl::GetFlag(FLAGS_userspace_spread_rx);
   o.resync_interval = Millis(absl::GetFlag(FLAGS_resync_interval));
   o.control_handover = Millis(absl::GetFlag(FLAGS_control_handover));
   o.prune_unowned = absl::GetFlag(FLAGS_prune_unowned);

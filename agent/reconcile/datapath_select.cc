@@ -14,7 +14,8 @@ namespace l2tp {
 absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
                                               const kernel::KernelL2tpProbe& kernel,
                                               const std::string& userspace_io,
-                                              const std::string& device_owner, bool userspace_spread_tx) {
+                                              const std::string& device_owner, bool userspace_spread_tx,
+                                              bool userspace_spread_rx) {
   auto io_mode = userspace::ParseIoMode(userspace_io);
   if (!io_mode.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--userspace-io: ", io_mode.status().message()));
@@ -53,7 +54,8 @@ absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
   }
   if (requested == "userspace" || requested == "auto") {
     // auto without a usable kernel L2TP: userspace.
-    auto userspace = userspace::UserspaceDatapath::Create(0, *io_mode, device_owner, userspace_spread_tx);
+    auto userspace = userspace::UserspaceDatapath::Create(0, *io_mode, device_owner, userspace_spread_tx,
+                                                          userspace_spread_rx);
     if (!userspace.ok()) {
       if (requested == "userspace") {
         return absl::FailedPreconditionError(

@@ -21,12 +21,14 @@ struct DatapathChoice {
 // cannot run is an error; `auto` falls back and says why. `userspace_io`
 // (auto | io_uring | epoll) is how the userspace datapath's threads do I/O.
 // `device_owner` goes into the ownership mark of the userspace datapath's
-// TAPs (DeviceOwnerTag). `userspace_spread_tx`: see UserspaceDatapath::Create.
+// TAPs (DeviceOwnerTag). `userspace_spread_tx`, `userspace_spread_rx`: see
+// UserspaceDatapath::Create.
 absl::StatusOr<DatapathChoice> SelectDatapath(const std::string& requested,
                                               const kernel::KernelL2tpProbe& kernel,
                                               const std::string& userspace_io = "auto",
                                               const std::string& device_owner = "default",
-                                              bool userspace_spread_tx = true);
+                                              bool userspace_spread_tx = true,
+                                              bool userspace_spread_rx = true);
 
 // The owner tag of this agent's devices: 8 hex digits of a hash of its state
 // directory, so every run of one agent has the same tag and two agents that

@@ -2,6 +2,8 @@
 // buffers (one thread uses them, one batch at a time) and the reorder timer.
 #pragma once
 
+#include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "datapath/userspace/io_loop.h"
@@ -12,6 +14,7 @@
 namespace l2tp::userspace {
 
 class SessionPath;
+class TunnelPath;
 
 struct LoopContext {
   IoLoop loop;
@@ -27,6 +30,14 @@ struct LoopContext {
   std::vector<SessionPath*> touched;
   // Sessions holding frames read from their TAP (io_uring mode), to send.
   std::vector<SessionPath*> tx_pending;
+  // Receive spreading (tunnel_handoff.cc). The replica tunnel paths on this
+  // thread that take packets other threads hand over, by serial.
+  std::unordered_map<uint64_t, TunnelPath*> receivers;
+  // Tunnels with packets set aside for other threads, posted at the end of
+  // the batch.
+  std::vector<TunnelPath*> handoff_pending;
+  // This ring's buffers held for packets other threads have not given back.
+  size_t handoff_holds = 0;
 };
 
 }  // namespace l2tp::userspace

@@ -59,6 +59,16 @@ class SessionPath : public EventHandler, public CompletionHandler {
   void Receive(std::span<const uint8_t> packet, size_t offset);
   // Writes frames held for coalescing to the TAP (end of a receive batch).
   void FlushReceived();
+  // Receive spreading (tunnel_handoff.cc): which of `threads` threads
+  // receives `packet` (0: this one). Spread sessions answer by the hash of
+  // the inner flow; packets with a sequence number and those with a header
+  // that does not decode stay here, where the sequencer and the counters
+  // that judge them are.
+  size_t ReceivingThread(std::span<const uint8_t> packet, size_t offset, size_t threads) const;
+  // Whether flows are spread over the threads (set by the datapath once the
+  // session has a replica on every thread; only without required sequence
+  // numbers).
+  void set_rx_spread(bool on) { rx_spread_ = on; }
   // Reorder timer: release what is in order, expire what waited too long.
   void DrainQueue();
   std::optional<Sequencer::TimePoint> NextDeadline() const { return sequencer_.NextDeadline(); }
@@ -125,6 +135,7 @@ class SessionPath : public EventHandler, public CompletionHandler {
   BufferHolds rx_holds_;
   bool udp_gso_;
   size_t max_rx_frame_;  // MaxReceivedFrame of the TAP's MTU
+  bool rx_spread_ = false;
   Counters counters_;
 };
 

@@ -4,6 +4,8 @@
 //   0. TunnelPath (tunnel_path.cc) receives from the socket (into a ring
 //      buffer in io_uring mode, a batch slot in epoll mode), splits UDP GRO
 //      batches, checks the version and finds the session by its id.
+//   0a. A spread session's flows may be handed to another thread first
+//      (ReceivingThread, tunnel_handoff.cc); its replica there goes on with 1.
 //   1. Receive: DecodeDataHeader checks the cookie and reads the sublayer
 //      (the sequence number). Dropped and counted: truncated headers and
 //      frames shorter than an Ethernet header (tunnel rx_invalid), cookie
@@ -31,6 +33,7 @@
 #include <cerrno>
 
 #include "common/log.h"
+#include "datapath/userspace/flow_hash.h"
 #include "datapath/userspace/l2tp_header.h"
 #include "datapath/userspace/loop_context.h"
 #include "datapath/userspace/session_path.h"
@@ -67,6 +70,13 @@ void SessionPath::Receive(std::span<const uint8_t> packet, size_t offset) {
     case Sequencer::Verdict::kQueued: DrainQueue(); break;
     case Sequencer::Verdict::kDrop: break;
   }
+}
+
+size_t SessionPath::ReceivingThread(std::span<const uint8_t> packet, size_t offset, size_t threads) const {
+  if (!rx_spread_) return 0;
+  DataHeaderDecode d = DecodeDataHeader(RxSessionSpec{config_.peer_cookie, config_.l2spec}, packet, offset);
+  if (d.result != DataHeaderResult::kOk || d.has_sequence) return 0;
+  return InnerFlowHash(packet.subspan(d.payload_offset)) % threads;
 }
 
 void SessionPath::DrainQueue() {

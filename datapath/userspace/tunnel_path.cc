@@ -15,6 +15,9 @@
 //      batch (the loop's after-batch hook), or earlier here once half the
 //      ring is held; in epoll mode FlushTouchedSessions runs after each
 //      round, before the slots are received into again.
+//   3a. Receive spreading (tunnel_handoff.cc): the packets of a spread
+//      session's flows that belong to another thread are set aside in step
+//      2 and handed to that thread's replica path at the end of the batch.
 //   4. rx_checksum_verified tells the sessions whether the kernel verified
 //      an outer checksum covering every byte (IPv6 UDP without zero-checksum
 //      receive), so they need not check inner TCP/UDP checksums.
@@ -25,6 +28,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +40,7 @@
 
 namespace l2tp::userspace {
 namespace {
+std::atomic<uint64_t> next_serial{1};
 constexpr int kRxBatchesPerWakeup = 8;  // fairness between tunnels of a thread
 constexpr int kUdpGro = 104;            // UDP_GRO (linux/udp.h)
 
@@ -56,7 +61,8 @@ TunnelPath::TunnelPath(const TunnelConfig& config, TunnelSocket socket, LoopCont
       socket_(std::move(socket)),
       ctx_(ctx),
       control_(control),
-      rx_checksum_verified_(OuterChecksumVerified(config)) {}
+      rx_checksum_verified_(OuterChecksumVerified(config)),
+      serial_(next_serial++) {}
 
 TunnelPath::~TunnelPath() = default;
 
@@ -83,6 +89,9 @@ void TunnelPath::Stop(bool remove_taps) {
     ctx_->loop.Unwatch(socket_.fd());
   }
   watched_ = false;
+  SetHandoffTargets({});  // what was set aside still goes
+  if (accepts_handoffs_) ctx_->receivers.erase(serial_);
+  accepts_handoffs_ = false;
   for (auto& [id, s] : sessions_) {
     s->FlushReceived();  // writes what its coalescers hold and lets go of the buffers
     s->Stop(remove_taps);
@@ -256,6 +265,10 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
   if (!session) {
     ++counters_.rx_errors;  // unknown session: not ours to deliver
     return;
+  }
+  if (!handoff_targets_.empty()) {
+    const size_t thread = session->ReceivingThread(packet, id.offset, handoff_targets_.size() + 1);
+    if (thread > 0 && HandOff(thread, packet, id.offset, id.session_id)) return;
   }
   session->Receive(packet, id.offset);
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "datapath/datapath.h"
 #include "datapath/userspace/io_loop.h"
@@ -74,7 +75,46 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
 
+  // Receive spreading (tunnel_handoff.cc): the tunnel's own path receives
+  // everything and hands the packets of some flows of spread sessions
+  // (SessionPath::ReceivingThread) to replica paths on other threads, which
+  // write them to their queues of the sessions' TAPs.
+  struct HandoffTarget {
+    LoopContext* ctx;
+    uint64_t serial;  // of the replica path there
+  };
+  // The tunnel's own path: the replica paths, in thread order (thread k of
+  // ReceivingThread is targets[k - 1]). Empty: nothing is handed over; what
+  // was set aside goes out first.
+  void SetHandoffTargets(std::vector<HandoffTarget> targets);
+  // A replica path: takes packets handed over (until Stop).
+  void AcceptHandoffs();
+  uint64_t serial() const { return serial_; }
+  // End of the batch: posts what was set aside to the threads it is for.
+  void PostHandoffs();
+
  private:
+  // A packet on its way to a replica path: where it lies in this thread's
+  // ring (held until the receiving thread gives it back), or copied.
+  struct HandedPacket {
+    const uint8_t* data;  // null: at copy_at in the outbox's copies
+    uint32_t length;
+    uint32_t offset;  // just past the session id
+    uint32_t session_id;
+    uint32_t copy_at;
+  };
+  struct Outbox {
+    std::vector<HandedPacket> packets;
+    std::vector<int> buffers;  // held, once each
+    std::vector<uint8_t> copies;
+  };
+  // Sets `packet` aside for thread `thread` (>= 1); false when it must be
+  // processed here after all (epoll mode: not in a ring buffer).
+  bool HandOff(size_t thread, std::span<const uint8_t> packet, size_t offset, uint32_t session_id);
+  // On the receiving thread: the packets to the replica path `serial`, then
+  // the buffers back to `from`.
+  static void TakeHandedOff(LoopContext* ctx, uint64_t serial, Outbox out, LoopContext* from);
+
   static size_t GroSegmentSize(const cmsghdr* cm);
   // A datagram as read: several L2TP packets of `segment` bytes (the last
   // may be shorter) when UDP GRO merged them, else one.
@@ -102,6 +142,11 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   SessionPath* last_found_ = nullptr;
   uint32_t last_found_id_ = 0;
   Counters counters_;
+  const uint64_t serial_;  // unique for the process: tunnel ids may come back
+  std::vector<HandoffTarget> handoff_targets_;
+  std::vector<Outbox> outboxes_;  // one per target
+  bool handoff_listed_ = false;   // in ctx_->handoff_pending
+  bool accepts_handoffs_ = false;
 };
 
 }  // namespace l2tp::userspace

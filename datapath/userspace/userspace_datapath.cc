@@ -38,7 +38,7 @@ Uring::Buffers TapReadBuffers() {
 
 absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int io_threads, IoMode io_mode,
                                                                              std::string owner,
-                                                                             bool spread_tx) {
+                                                                             bool spread_tx, bool spread_rx) {
   if (owner.empty() || owner.find_first_of(" \t\n") != std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("the TAP owner tag must be one word, got \"", owner, "\""));
@@ -51,6 +51,12 @@ absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int
     if (auto st = ctx->timer.Attach(&ctx->loop); !st.ok()) return st;
     LoopContext* raw = ctx.get();
     ctx->loop.SetAfterBatchHook([raw] {
+      // Packets set aside for other threads (receive spreading): hand over.
+      if (!raw->handoff_pending.empty()) {
+        std::vector<TunnelPath*> pending;
+        pending.swap(raw->handoff_pending);
+        for (TunnelPath* t : pending) t->PostHandoffs();
+      }
       // Frames read from TAPs (io_uring mode) wait to be sent: send them.
       for (SessionPath* s : raw->tx_pending) s->FlushTx();
       raw->tx_pending.clear();
@@ -68,6 +74,7 @@ absl::StatusOr<std::unique_ptr<UserspaceDatapath>> UserspaceDatapath::Create(int
     auto program = LoadFlowSteeringProgram();
     if (program.ok()) {
       dp->steering_program_ = *program;
+      dp->spread_rx_ = spread_rx && dp->io() == "io_uring";
     } else {
       L2TP_LOG(kInfo) << "userspace datapath: each session transmits from one thread ("
                       << program.status().message() << ")";
@@ -121,6 +128,7 @@ std::vector<std::string> UserspaceDatapath::Capabilities() const {
                                    "udp/shared-local-port",
                                    "io/" + std::string(io())};
   if (spreads_tx()) caps.push_back("tx/spread");
+  if (spreads_rx()) caps.push_back("rx/spread");
   return caps;
 }
 
@@ -273,7 +281,7 @@ absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
                                            managed ? control_sink_ : nullptr);
   if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
   ++ctx->tunnel_count;
-  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path), socket_fd, {}};
+  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path), socket_fd, {}, {}};
   L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up"
                   << (managed ? " (managed)" : "");
   return absl::OkStatus();
@@ -393,13 +401,25 @@ absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
     return st;
   }
   // Replicas send without sequence numbers: they go before the session's
-  // first sequenced frame, and come (back) once it sends none.
+  // first sequenced frame, and come (back) once it sends none. Required
+  // sequence numbers are checked in one place: the session's flows are no
+  // longer spread on receive before the first frame that must be checked.
   const bool sequencing_on = config.send_sequence && !before.send_sequence;
-  if (sequencing_on) RemoveSessionReplicas(t, config.session_id);
+  if (sequencing_on) {
+    RemoveSessionReplicas(t, config.session_id);
+  } else if (!RxSpreadable(config)) {
+    SetRxSpread(t, config.session_id, false);
+  }
+  const uint32_t mtu = SessionMtu(t, config);
   absl::Status st = t.ctx->loop.RunSync(
-      [&] { return t.path->FindSession(config.session_id)->Modify(config, SessionMtu(t, config)); });
-  if (st.ok() && before.send_sequence && !config.send_sequence) AddSessionReplicas(t, config, *tap);
-  if (!st.ok() && sequencing_on) AddSessionReplicas(t, before, *tap);  // as it was
+      [&] { return t.path->FindSession(config.session_id)->Modify(config, mtu); });
+  const SessionConfig& now = st.ok() ? config : before;
+  if (st.ok()) ModifySessionReplicas(t, config, mtu);
+  if (now.send_sequence != before.send_sequence || (sequencing_on && !st.ok())) {
+    if (!now.send_sequence) AddSessionReplicas(t, now, *tap);  // off now, or back as it was
+  } else {
+    SetRxSpread(t, config.session_id, RxSpreadable(now));
+  }
   return st;
 }
 

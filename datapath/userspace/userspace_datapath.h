@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,10 +47,14 @@ class UserspaceDatapath : public Datapath {
   // `spread_tx`: with more than one thread, a session's TAP has a queue per
   // thread and what the kernel transmits is spread over them by flow
   // (transmit spreading, below).
+  // `spread_rx` (with spread_tx, in io_uring mode): what a tunnel receives
+  // for a spread session is written to the TAP from every thread, by flow
+  // (receive spreading, below).
   static absl::StatusOr<std::unique_ptr<UserspaceDatapath>> Create(int io_threads = 0,
                                                                    IoMode io_mode = IoMode::kAuto,
                                                                    std::string owner = "default",
-                                                                   bool spread_tx = true);
+                                                                   bool spread_tx = true,
+                                                                   bool spread_rx = true);
   ~UserspaceDatapath() override;  // stops I/O; TAPs stay (persistent)
 
   std::string_view Name() const override { return "userspace"; }
@@ -57,6 +62,8 @@ class UserspaceDatapath : public Datapath {
   std::string_view io() const;
   // Whether sessions' transmit is spread over the I/O threads.
   bool spreads_tx() const { return steering_program_ >= 0; }
+  // Whether spread sessions' flows are received on every thread too.
+  bool spreads_rx() const { return spread_rx_; }
   // For diagnostics and tests: what each I/O thread counted for a session,
   // the tunnel's own thread first, then each replica's (none for a session
   // that is not spread).
@@ -84,10 +91,16 @@ class UserspaceDatapath : public Datapath {
   // need no single order) gets, on each other I/O thread, a send-only
   // replica: a SessionPath reading its own queue of the session's
   // multi-queue TAP, sending through a TunnelPath on that thread that shares
-  // the tunnel's socket and never receives. The TAP's steering program
-  // (tap_steering.h) spreads flows over the queues; everything received
-  // stays on the tunnel's own thread. Counters of replicas are added to the
-  // session's and tunnel's.
+  // the tunnel's socket and never reads it. The TAP's steering program
+  // (tap_steering.h) spreads flows over the queues. Counters of replicas are
+  // added to the session's and tunnel's.
+  //
+  // Receive spreading. Everything a tunnel receives arrives on its own
+  // thread (one socket, one peer address and port); for a spread session
+  // without required sequence numbers, that thread hands the packets of
+  // some flows to the replica on another thread, which writes them to its
+  // queue of the TAP (tunnel_handoff.cc). One flow always goes to the same
+  // thread, so it stays in order.
   struct Replica {
     LoopContext* ctx;
     std::unique_ptr<TunnelPath> path;  // made with the tunnel's first replicated session
@@ -97,6 +110,7 @@ class UserspaceDatapath : public Datapath {
     std::unique_ptr<TunnelPath> path;
     int socket_fd = -1;  // the tunnel socket's, owned by `path`: read for the underlay's MTU
     std::vector<Replica> replicas;
+    std::set<uint32_t> replicated;  // sessions with a replica on every thread
   };
 
   UserspaceDatapath() = default;
@@ -122,7 +136,13 @@ class UserspaceDatapath : public Datapath {
   // goes unspread: logged, not an error).
   void AddSessionReplicas(TunnelEntry& t, const SessionConfig& config, const TapDevice& tap);
   void RemoveSessionReplicas(TunnelEntry& t, uint32_t session_id);
+  // A change the session took (sequencing, MTU): its replicas take it too.
+  static void ModifySessionReplicas(TunnelEntry& t, const SessionConfig& config, uint32_t mtu);
   void StopReplicas(TunnelEntry& t);
+  // Receive spreading: whether `config` may be, and turning it on or off for
+  // a session (on only where it has its replicas).
+  bool RxSpreadable(const SessionConfig& config) const { return spread_rx_ && !config.require_sequence; }
+  static void SetRxSpread(TunnelEntry& t, uint32_t session_id, bool on);
   // What the replicas counted: the tunnel's sum, and each session's.
   struct ReplicaCounters {
     Counters tunnel;
@@ -133,6 +153,7 @@ class UserspaceDatapath : public Datapath {
   std::string owner_;
   ControlFrameSink* control_sink_ = nullptr;
   int steering_program_ = -1;  // >= 0: transmit spreading on
+  bool spread_rx_ = false;     // receive spreading on
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LoopContext>> loops_;

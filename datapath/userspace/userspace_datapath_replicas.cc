@@ -1,6 +1,7 @@
-// Transmit spreading (userspace_datapath.h): send-only replicas of a session
-// on the other I/O threads, each reading its own queue of the session's
-// multi-queue TAP. Everything here runs on the control thread under mu_; the
+// Transmit and receive spreading (userspace_datapath.h): replicas of a
+// session on the other I/O threads, each reading its own queue of the
+// session's multi-queue TAP and writing the flows the tunnel's thread hands
+// over. Everything here runs on the control thread under mu_; the
 // replicas themselves live on their threads and are touched through RunSync.
 #include <unistd.h>
 
@@ -57,6 +58,24 @@ void UserspaceDatapath::AddSessionReplicas(TunnelEntry& t, const SessionConfig& 
           Replica{ctx.get(), std::make_unique<TunnelPath>(t.path->config(), std::move(*socket), ctx.get(),
                                                           /*control=*/nullptr)});
     }
+    if (spread_rx_) {
+      std::vector<TunnelPath::HandoffTarget> targets;
+      for (Replica& r : t.replicas) {
+        r.ctx->loop
+            .RunSync([&r] {
+              r.path->AcceptHandoffs();
+              return absl::OkStatus();
+            })
+            .IgnoreError();
+        targets.push_back({r.ctx, r.path->serial()});
+      }
+      t.ctx->loop
+          .RunSync([&] {
+            t.path->SetHandoffTargets(std::move(targets));
+            return absl::OkStatus();
+          })
+          .IgnoreError();
+    }
   }
   for (Replica& r : t.replicas) {
     auto queue = tap.OpenQueue();
@@ -69,9 +88,13 @@ void UserspaceDatapath::AddSessionReplicas(TunnelEntry& t, const SessionConfig& 
     });
     if (!added.ok()) return unspread(added);
   }
+  t.replicated.insert(config.session_id);
+  SetRxSpread(t, config.session_id, RxSpreadable(config));
 }
 
 void UserspaceDatapath::RemoveSessionReplicas(TunnelEntry& t, uint32_t session_id) {
+  SetRxSpread(t, session_id, false);  // what was handed over arrives first
+  t.replicated.erase(session_id);
   for (Replica& r : t.replicas) {
     r.ctx->loop
         .RunSync([&] {
@@ -82,7 +105,39 @@ void UserspaceDatapath::RemoveSessionReplicas(TunnelEntry& t, uint32_t session_i
   }
 }
 
+void UserspaceDatapath::ModifySessionReplicas(TunnelEntry& t, const SessionConfig& config, uint32_t mtu) {
+  for (Replica& r : t.replicas) {
+    r.ctx->loop
+        .RunSync([&] {
+          // The TAP is the session's: its MTU is already what `mtu` says.
+          if (SessionPath* s = r.path->FindSession(config.session_id)) return s->Modify(config, mtu);
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  }
+}
+
+void UserspaceDatapath::SetRxSpread(TunnelEntry& t, uint32_t session_id, bool on) {
+  on = on && t.replicated.count(session_id) > 0;
+  t.ctx->loop
+      .RunSync([&] {
+        if (SessionPath* s = t.path->FindSession(session_id)) s->set_rx_spread(on);
+        // Posted now, what was set aside reaches the replicas before any
+        // change the caller makes to them next.
+        if (!on) t.path->PostHandoffs();
+        return absl::OkStatus();
+      })
+      .IgnoreError();
+}
+
 void UserspaceDatapath::StopReplicas(TunnelEntry& t) {
+  t.ctx->loop
+      .RunSync([&t] {
+        t.path->SetHandoffTargets({});
+        return absl::OkStatus();
+      })
+      .IgnoreError();
+  t.replicated.clear();
   for (Replica& r : t.replicas) {
     r.ctx->loop
         .RunSync([&r] {

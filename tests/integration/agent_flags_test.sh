@@ -78,18 +78,27 @@ else
 fi
 ok "--userspace-io picks epoll or io_uring (or says why io_uring cannot run); a bad value is refused"
 
-# Transmit spreading: on by default where there is more than one I/O thread
-# (one per CPU) and the TAP steering program loads; off when asked.
+# Transmit and receive spreading: on by default where there is more than one
+# I/O thread (one per CPU) and the TAP steering program loads (receiving:
+# with io_uring); off when asked, receiving alone or both.
 if [[ $(nproc) -gt 1 ]]; then
+  has() { ctl info -o json | jq -e ".capabilities | index(\"$1\")" >/dev/null; }
   DATAPATH=userspace start_agent
-  ctl info -o json | jq -e '.capabilities | index("tx/spread")' >/dev/null ||
-    fail "transmit spreading not on by default: $(ctl info -o json)"
+  has tx/spread || fail "transmit spreading not on by default: $(ctl info -o json)"
+  uring=$(ctl info -o json | jq -r '.capabilities | index("io/io_uring") != null')
+  if [[ $uring == true ]]; then
+    has rx/spread || fail "receive spreading not on by default with io_uring: $(ctl info -o json)"
+  fi
+  stop_agent
+  DATAPATH=userspace start_agent --userspace-spread-rx=false
+  has tx/spread || fail "--userspace-spread-rx=false turned transmit spreading off"
+  ! has rx/spread || fail "--userspace-spread-rx=false left receive spreading on"
   stop_agent
   DATAPATH=userspace start_agent --userspace-spread-tx=false
-  ctl info -o json | jq -e '.capabilities | index("tx/spread") | not' >/dev/null ||
-    fail "--userspace-spread-tx=false left it on: $(ctl info -o json)"
+  ! has tx/spread || fail "--userspace-spread-tx=false left it on: $(ctl info -o json)"
+  ! has rx/spread || fail "--userspace-spread-tx=false left receive spreading on"
   stop_agent
-  ok "--userspace-spread-tx: transmit spreading on by default, off when asked"
+  ok "--userspace-spread-tx/-rx: spreading on by default, off when asked"
 fi
 
 printf 'garbage' >"$STATE/state.pb.prev"

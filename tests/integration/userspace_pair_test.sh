@@ -5,8 +5,9 @@
 # IPv4 and IPv6 underlays with cookies of 0, 4 and 8 bytes, TCP transfers
 # checked byte for byte (sha256) with the TAPs' TSO/checksum offloads on
 # (TSO super-frames segmented by the datapath) and off (ethtool), and four
-# at once (flows spread over the drivers' I/O threads by their multi-queue
-# TAPs where there is more than one CPU).
+# at once (flows spread over the drivers' I/O threads where there is more
+# than one CPU: sent from their multi-queue TAPs' queues, and, with io_uring,
+# handed over by the receiving thread and written from each thread).
 #
 # Usage (root): userspace_pair_test.sh [path/to/l2tp-userspace-driver]
 # Addresses are used only on the veth and TAPs this script creates inside its
@@ -184,7 +185,8 @@ set_tap_offloads() {
 }
 
 # parallel_transfers FROM TO DST: four connections at once (four flows: the
-# drivers spread them over their threads' TAP queues), each checked.
+# drivers spread them over their threads, sending and receiving), each
+# checked.
 parallel_transfers() {
   local pids=() port failed=0
   for port in 7010 7011 7012 7013; do

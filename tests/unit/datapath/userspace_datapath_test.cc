@@ -25,6 +25,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <iterator>
+#include <map>
+#include <optional>
+#include <set>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -197,11 +200,13 @@ void SendOnInterface(const std::string& ifname, const std::vector<uint8_t>& fram
 // Captures frames arriving on `ifname` (i.e. written to the TAP by the datapath).
 class Capture {
  public:
-  explicit Capture(const std::string& ifname) {
-    fd_ = socket(AF_PACKET, SOCK_RAW, htons(kTestEthertype));
+  explicit Capture(const std::string& ifname, uint16_t ethertype = kTestEthertype) {
+    fd_ = socket(AF_PACKET, SOCK_RAW, htons(ethertype));
+    int buffer = 4 << 20;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
     sockaddr_ll sll{};
     sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(kTestEthertype);
+    sll.sll_protocol = htons(ethertype);
     sll.sll_ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
     bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll);
   }
@@ -880,6 +885,103 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
     ASSERT_TRUE(dp_->DeleteSession(t.tunnel_id, 0x10).ok());
     EXPECT_EQ(if_nametoindex(s.interface_name.c_str()), 0u) << "the TAP goes with its last queue";
   }
+}
+
+// Receive spreading: what the tunnel receives for a spread session is
+// written to the TAP from both threads, each flow from one of them and in
+// order; every frame arrives once, and the session's counters add up both
+// threads. Sequenced packets, and every packet of a session that requires
+// sequence numbers, are received on the tunnel's own thread. Epoll mode
+// does not spread receiving.
+TEST_P(UserspaceDatapathTest, ReceiveIsSpreadOverThreadsByFlow) {
+  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+  EXPECT_EQ(dp_->spreads_rx(), GetParam() == IoMode::kUring);
+  constexpr uint32_t kFrames = 256;
+  constexpr uint16_t kFlows = 64;
+  TunnelConfig t = UdpTunnel(3);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig s = Session(t.tunnel_id, 0x10, "usdprx0");
+  s.lns_mode = true;
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  ASSERT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
+  Capture capture(s.interface_name, ETH_P_IP);
+  auto packet = [](uint32_t i, std::optional<uint32_t> seq) {
+    std::vector<uint8_t> sublayer = {0, 0, 0, 0};
+    if (seq) sublayer = {0x40, uint8_t(*seq >> 16), uint8_t(*seq >> 8), uint8_t(*seq)};
+    return Concat(Concat(Hex("0003000000000010"), sublayer), FlowFrame(i % kFlows + 1, i));
+  };
+  // Reads frames until `count` marked ones arrived (a USO frame written to
+  // the TAP carries several: each datagram's 8 bytes after the first's
+  // headers); returns their indices in arrival order per flow.
+  auto receive = [&](uint32_t count) {
+    std::map<uint8_t, std::vector<uint32_t>> by_flow;
+    uint32_t got = 0;
+    while (got < count) {
+      std::vector<uint8_t> f = capture.Next();
+      if (f.empty()) {
+        ADD_FAILURE() << "only " << got << " of " << count << " frames arrived";
+        break;
+      }
+      if (f.size() < 42 || f[14 + 9] != 17) continue;
+      const size_t end = std::min(f.size(), size_t{14} + (f[16] << 8 | f[17]));
+      for (size_t at = 42; at + 8 <= end; at += 8) {
+        if (std::memcmp(&f[at], "SPRD", 4) != 0) continue;
+        by_flow[f[14 + 15]].push_back(uint32_t{f[at + 4]} << 24 | f[at + 5] << 16 | f[at + 6] << 8 |
+                                      f[at + 7]);
+        ++got;
+      }
+    }
+    return by_flow;
+  };
+
+  for (uint32_t i = 0; i < kFrames; ++i) peer.Send(packet(i, std::nullopt));
+  std::set<uint32_t> seen;
+  for (const auto& [flow, indices] : receive(kFrames)) {
+    for (size_t k = 0; k < indices.size(); ++k) {
+      EXPECT_TRUE(seen.insert(indices[k]).second) << "frame " << indices[k] << " twice";
+      if (k > 0) {
+        EXPECT_LT(indices[k - 1], indices[k]) << "flow " << int{flow} << " out of order";
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), kFrames);
+  EXPECT_EQ(
+      WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= kFrames; }).rx_packets,
+      kFrames);
+  auto by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+  ASSERT_TRUE(by_thread.ok() && by_thread->size() == 2u);
+  EXPECT_EQ((*by_thread)[0].rx_packets + (*by_thread)[1].rx_packets, kFrames);
+  EXPECT_GT((*by_thread)[0].rx_packets, 0u) << "the tunnel's thread wrote some flows";
+  if (dp_->spreads_rx()) {
+    EXPECT_GT((*by_thread)[1].rx_packets, 0u) << "the replica wrote others";
+  } else {
+    EXPECT_EQ((*by_thread)[1].rx_packets, 0u);
+  }
+  const uint64_t replica_before = (*by_thread)[1].rx_packets;
+
+  // Sequenced packets of every flow: all on the tunnel's thread, in order.
+  for (uint32_t i = 0; i < kFlows; ++i) peer.Send(packet(kFrames + i, i));
+  uint32_t sequenced = 0;
+  for (const auto& [flow, indices] : receive(kFlows)) sequenced += indices.size();
+  EXPECT_EQ(sequenced, kFlows);
+  by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+  EXPECT_EQ((*by_thread)[1].rx_packets, replica_before) << "sequenced packets stay on one thread";
+  EXPECT_EQ((*by_thread)[0].rx_seq_discards, 0u);
+
+  // Sequence numbers required: nothing is spread; the unsequenced packets
+  // are all judged (and dropped) on the tunnel's thread.
+  s.require_sequence = true;
+  ASSERT_TRUE(dp_->ModifySession(s).ok());
+  for (uint32_t i = 0; i < kFlows; ++i) peer.Send(packet(i, std::nullopt));
+  Counters c = WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_seq_discards >= kFlows; });
+  EXPECT_EQ(c.rx_seq_discards, kFlows);
+  by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+  EXPECT_EQ((*by_thread)[1].rx_seq_discards, 0u);
+  EXPECT_EQ((*by_thread)[0].rx_seq_discards, kFlows);
+  ASSERT_TRUE(dp_->DeleteSession(t.tunnel_id, 0x10).ok());
+  ASSERT_TRUE(dp_->DeleteTunnel(t.tunnel_id).ok());
 }
 
 // A TAP left single-queue by an agent that did not spread (or an older one)
