@@ -38,6 +38,8 @@ struct LoopContext {
   std::vector<TunnelPath*> handoff_pending;
   // This ring's buffers held for packets other threads have not given back.
   size_t handoff_holds = 0;
+  // Outboxes posted to other threads and not yet done with.
+  size_t handoffs_in_flight = 0;
 };
 
 }  // namespace l2tp::userspace

@@ -69,6 +69,7 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // session has a replica on every thread; only without required sequence
   // numbers).
   void set_rx_spread(bool on) { rx_spread_ = on; }
+  bool rx_spread() const { return rx_spread_; }
   // Reorder timer: release what is in order, expire what waited too long.
   void DrainQueue();
   std::optional<Sequencer::TimePoint> NextDeadline() const { return sequencer_.NextDeadline(); }

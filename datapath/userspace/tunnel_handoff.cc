@@ -15,15 +15,20 @@
 //      packet has a buffer of its own, and the ring must not run dry.
 //   3. PostHandoffs, at the end of the batch (the loop's after-batch hook),
 //      posts each outbox to its thread (IoLoop::Post: one wake-up per batch,
-//      not per packet).
+//      not per packet). Unless only one thread's share was set aside, no
+//      spread packet stayed here (KeptHere) and nothing handed over before
+//      is still on its way: then there is nothing to do in parallel, and
+//      this thread receives them itself (ReceiveHere), so that a single
+//      busy flow pays no wake-ups.
 //   4. TakeHandedOff, on that thread, gives each packet to the replica
 //      session there, which checks and coalesces it as the tunnel's own
 //      would, writes what it coalesced to its queue of the TAP, and posts
 //      the buffers back to the first thread, which recycles them.
 //
-// A flow's packets all take the same way, copied or not, so they stay in
-// order. Only in io_uring mode: epoll mode receives into slots it reuses
-// after every round.
+// A flow's packets stay in order: within a batch they all take the same
+// way, copied or not, and they are received here again only once every
+// earlier handover is done (LoopContext::handoffs_in_flight). Only in io_uring mode: epoll mode receives into
+// slots it reuses after every round.
 #include <cstring>
 #include <utility>
 
@@ -45,6 +50,14 @@ void TunnelPath::SetHandoffTargets(std::vector<HandoffTarget> targets) {
 void TunnelPath::AcceptHandoffs() {
   ctx_->receivers[serial_] = this;
   accepts_handoffs_ = true;
+}
+
+void TunnelPath::KeptHere() {
+  spread_kept_here_ = true;
+  if (!handoff_listed_) {
+    handoff_listed_ = true;
+    ctx_->handoff_pending.push_back(this);
+  }
 }
 
 bool TunnelPath::HandOff(size_t thread, std::span<const uint8_t> packet, size_t offset, uint32_t session_id) {
@@ -73,15 +86,41 @@ bool TunnelPath::HandOff(size_t thread, std::span<const uint8_t> packet, size_t 
 void TunnelPath::PostHandoffs() {
   if (handoff_listed_) std::erase(ctx_->handoff_pending, this);
   handoff_listed_ = false;
+  size_t busy = 0;
+  for (const Outbox& out : outboxes_) busy += out.packets.empty() ? 0 : 1;
+  // One thread's share and nothing else: handing it over would only add a
+  // wake-up to its way (a single busy flow lost a third of its throughput
+  // to that). Safe for its order only once nothing handed over earlier is
+  // still on its way.
+  const bool here = busy == 1 && !spread_kept_here_ && ctx_->handoffs_in_flight == 0;
+  spread_kept_here_ = false;
   for (size_t k = 0; k < outboxes_.size(); ++k) {
     Outbox& out = outboxes_[k];
     if (out.packets.empty()) continue;
-    const HandoffTarget target = handoff_targets_[k];
-    target.ctx->loop.Post([target, from = ctx_, out = std::move(out)]() mutable {
-      TakeHandedOff(target.ctx, target.serial, std::move(out), from);
-    });
+    if (here) {
+      ReceiveHere(out);
+    } else {
+      const HandoffTarget target = handoff_targets_[k];
+      ++ctx_->handoffs_in_flight;
+      target.ctx->loop.Post([target, from = ctx_, out = std::move(out)]() mutable {
+        TakeHandedOff(target.ctx, target.serial, std::move(out), from);
+      });
+    }
     out = Outbox{};
   }
+}
+
+void TunnelPath::ReceiveHere(Outbox& out) {
+  for (const HandedPacket& p : out.packets) {
+    if (SessionPath* session = FindSession(p.session_id)) {
+      session->Receive({p.data ? p.data : out.copies.data() + p.copy_at, p.length}, p.offset);
+    } else {
+      ++counters_.rx_errors;  // removed since it was set aside
+    }
+  }
+  FlushTouchedSessions();  // before the buffers they point into go back
+  for (int id : out.buffers) uring_->Recycle(id);
+  ctx_->handoff_holds -= out.buffers.size();
 }
 
 void TunnelPath::TakeHandedOff(LoopContext* ctx, uint64_t serial, Outbox out, LoopContext* from) {
@@ -98,10 +137,10 @@ void TunnelPath::TakeHandedOff(LoopContext* ctx, uint64_t serial, Outbox out, Lo
     // The coalescers point into the other thread's buffers: write first.
     path->FlushTouchedSessions();
   }
-  if (out.buffers.empty()) return;
   from->loop.Post([from, buffers = std::move(out.buffers)] {
     for (int id : buffers) from->loop.uring()->Recycle(id);
     from->handoff_holds -= buffers.size();
+    --from->handoffs_in_flight;
   });
 }
 

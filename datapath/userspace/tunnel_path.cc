@@ -169,7 +169,10 @@ void TunnelPath::OnCompletion(const Completion& c) {
     uring_->Recycle(c.buffer);
     // Bounded anyway: held buffers return at the next Submit, after the
     // batch's flush, but a batch must never keep most of the ring.
-    if (uring_->held_buffers() >= uring_->buffers().count / 2) FlushTouchedSessions();
+    if (uring_->held_buffers() >= uring_->buffers().count / 2) {
+      PostHandoffs();
+      FlushTouchedSessions();
+    }
   }
   if (c.more || !watched_) return;
   // A datagram was delivered and the request ended with it (as after a
@@ -269,6 +272,7 @@ void TunnelPath::ProcessPacket(std::span<const uint8_t> packet) {
   if (!handoff_targets_.empty()) {
     const size_t thread = session->ReceivingThread(packet, id.offset, handoff_targets_.size() + 1);
     if (thread > 0 && HandOff(thread, packet, id.offset, id.session_id)) return;
+    if (thread == 0 && session->rx_spread()) KeptHere();
   }
   session->Receive(packet, id.offset);
 }

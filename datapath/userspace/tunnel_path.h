@@ -111,6 +111,10 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   // Sets `packet` aside for thread `thread` (>= 1); false when it must be
   // processed here after all (epoll mode: not in a ring buffer).
   bool HandOff(size_t thread, std::span<const uint8_t> packet, size_t offset, uint32_t session_id);
+  // A packet of a spread session received here (its flow's thread).
+  void KeptHere();
+  // What was set aside, received on this thread after all.
+  void ReceiveHere(Outbox& out);
   // On the receiving thread: the packets to the replica path `serial`, then
   // the buffers back to `from`.
   static void TakeHandedOff(LoopContext* ctx, uint64_t serial, Outbox out, LoopContext* from);
@@ -144,8 +148,9 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   Counters counters_;
   const uint64_t serial_;  // unique for the process: tunnel ids may come back
   std::vector<HandoffTarget> handoff_targets_;
-  std::vector<Outbox> outboxes_;  // one per target
-  bool handoff_listed_ = false;   // in ctx_->handoff_pending
+  std::vector<Outbox> outboxes_;   // one per target
+  bool handoff_listed_ = false;    // in ctx_->handoff_pending
+  bool spread_kept_here_ = false;  // since the last PostHandoffs
   bool accepts_handoffs_ = false;
 };
 

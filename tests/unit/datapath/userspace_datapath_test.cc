@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "datapath/userspace/flow_hash.h"
 #include "datapath/userspace/tunnel_socket.h"
 #include "tests/unit/datapath/private_netns.h"
 
@@ -133,6 +134,26 @@ class Peer {
   bool ok() const { return ok_; }
   void Send(const std::vector<uint8_t>& packet) {
     ASSERT_EQ(send(fd_, packet.data(), packet.size(), 0), static_cast<ssize_t>(packet.size()));
+  }
+  // UDP only: equal-length packets in one UDP GSO send, which the tunnel's
+  // socket (UDP GRO) receives as one datagram, so in one receive batch.
+  void SendGso(const std::vector<std::vector<uint8_t>>& packets) {
+    std::vector<uint8_t> all;
+    for (const auto& p : packets) all.insert(all.end(), p.begin(), p.end());
+    iovec iov{all.data(), all.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = IPPROTO_UDP;
+    cm->cmsg_type = 103;  // UDP_SEGMENT
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    const uint16_t segment = static_cast<uint16_t>(packets.at(0).size());
+    std::memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+    ASSERT_EQ(sendmsg(fd_, &msg, 0), static_cast<ssize_t>(all.size())) << strerror(errno);
   }
   // Next L2TP packet (IP header stripped) whose payload carries the test
   // ethertype at `ethertype_offset`; other traffic from the TAP is skipped.
@@ -936,7 +957,12 @@ TEST_P(UserspaceDatapathTest, ReceiveIsSpreadOverThreadsByFlow) {
     return by_flow;
   };
 
-  for (uint32_t i = 0; i < kFrames; ++i) peer.Send(packet(i, std::nullopt));
+  // Every flow in each batch: one GSO send of 64 packets, one per flow.
+  for (uint32_t i = 0; i < kFrames; i += kFlows) {
+    std::vector<std::vector<uint8_t>> batch;
+    for (uint32_t k = i; k < i + kFlows; ++k) batch.push_back(packet(k, std::nullopt));
+    peer.SendGso(batch);
+  }
   std::set<uint32_t> seen;
   for (const auto& [flow, indices] : receive(kFrames)) {
     for (size_t k = 0; k < indices.size(); ++k) {
@@ -959,10 +985,31 @@ TEST_P(UserspaceDatapathTest, ReceiveIsSpreadOverThreadsByFlow) {
   } else {
     EXPECT_EQ((*by_thread)[1].rx_packets, 0u);
   }
-  const uint64_t replica_before = (*by_thread)[1].rx_packets;
+  uint64_t replica_before = (*by_thread)[1].rx_packets;
+
+  // A batch of one flow only, one that belongs to the replica's thread:
+  // nothing to do in parallel, so the tunnel's thread writes it itself
+  // (once what it handed over before is done, as it is by now).
+  uint16_t remote_flow = 1;
+  while (InnerFlowHash(FlowFrame(remote_flow, 0)) % 2 != 1) ++remote_flow;
+  {
+    std::vector<std::vector<uint8_t>> batch;
+    for (uint32_t k = 0; k < kFlows; ++k) batch.push_back(packet(kFrames + k * kFlows + remote_flow - 1, {}));
+    peer.SendGso(batch);
+    uint32_t got = 0;
+    for (const auto& [flow, indices] : receive(kFlows)) {
+      EXPECT_EQ(flow, remote_flow);
+      got += indices.size();
+    }
+    EXPECT_EQ(got, kFlows);
+    WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= kFrames + kFlows; });
+    by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+    EXPECT_EQ((*by_thread)[1].rx_packets, replica_before) << "a single flow is received where it arrives";
+    EXPECT_EQ((*by_thread)[0].rx_packets + (*by_thread)[1].rx_packets, kFrames + kFlows);
+  }
 
   // Sequenced packets of every flow: all on the tunnel's thread, in order.
-  for (uint32_t i = 0; i < kFlows; ++i) peer.Send(packet(kFrames + i, i));
+  for (uint32_t i = 0; i < kFlows; ++i) peer.Send(packet(2 * kFrames + i, i));
   uint32_t sequenced = 0;
   for (const auto& [flow, indices] : receive(kFlows)) sequenced += indices.size();
   EXPECT_EQ(sequenced, kFlows);
