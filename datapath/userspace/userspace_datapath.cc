@@ -133,45 +133,59 @@ std::vector<std::string> UserspaceDatapath::Capabilities() const {
 }
 
 void UserspaceDatapath::ReapDeadSessions() {
-  for (auto& [tid, t] : tunnels_) {
-    std::vector<uint32_t> dead;
-    t.ctx->loop
+  std::vector<std::pair<uint32_t, uint32_t>> dead;  // tunnel, session
+  for (const auto& ctx : loops_) {                  // one RunSync per thread
+    ctx->loop
         .RunSync([&] {
-          for (const auto& [sid, s] : t.path->sessions()) {
-            if (!s->TapAlive()) dead.push_back(sid);
+          for (const auto& [tid, t] : tunnels_) {
+            if (t.ctx != ctx.get()) continue;
+            for (const auto& [sid, s] : t.path->sessions()) {
+              if (!s->TapAlive()) dead.emplace_back(tid, sid);
+            }
           }
           return absl::OkStatus();
         })
         .IgnoreError();
-    for (uint32_t sid : dead) {
-      L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << tid << "/" << sid
-                         << " vanished; dropping the session";
-      RemoveSessionReplicas(t, sid);
-      t.ctx->loop
-          .RunSync([&] {
-            t.path->RemoveSession(sid, /*remove_tap=*/true);
-            return absl::OkStatus();
-          })
-          .IgnoreError();
-    }
+  }
+  for (const auto& [tid, sid] : dead) {
+    L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << tid << "/" << sid
+                       << " vanished; dropping the session";
+    TunnelEntry& t = tunnels_.at(tid);
+    RemoveSessionReplicas(t, sid);
+    t.ctx->loop
+        .RunSync([&] {
+          t.path->RemoveSession(sid, /*remove_tap=*/true);
+          return absl::OkStatus();
+        })
+        .IgnoreError();
   }
 }
 
 absl::StatusOr<Observation> UserspaceDatapath::Observe() {
   std::lock_guard lock(mu_);
   ReapDeadSessions();
+  // One RunSync per thread, whatever the number of tunnels: first what the
+  // replicas counted, then each thread's own tunnels.
+  const std::map<uint32_t, ReplicaCounters> replicas = CountReplicas();
+  const ReplicaCounters none;
   Observation obs;
-  for (auto& [tid, t] : tunnels_) {
-    const ReplicaCounters replicas = CountReplicas(t);
-    t.ctx->loop
+  for (const auto& ctx : loops_) {
+    ctx->loop
         .RunSync([&] {
-          obs.tunnels.push_back(ObservedTunnel{t.path->config(), t.path->counters()});
-          obs.tunnels.back().counters += replicas.tunnel;
-          ObserveSessions(t, replicas, &obs);
+          for (const auto& [tid, t] : tunnels_) {
+            if (t.ctx != ctx.get()) continue;
+            auto r = replicas.find(tid);
+            const ReplicaCounters& counted = r == replicas.end() ? none : r->second;
+            obs.tunnels.push_back(ObservedTunnel{t.path->config(), t.path->counters()});
+            obs.tunnels.back().counters += counted.tunnel;
+            ObserveSessions(t, counted, &obs);
+          }
           return absl::OkStatus();
         })
         .IgnoreError();
   }
+  std::sort(obs.tunnels.begin(), obs.tunnels.end(),
+            [](const auto& a, const auto& b) { return a.config.tunnel_id < b.config.tunnel_id; });
   std::sort(obs.sessions.begin(), obs.sessions.end(), [](const auto& a, const auto& b) {
     return std::pair(a.config.tunnel_id, a.config.session_id) <
            std::pair(b.config.tunnel_id, b.config.session_id);

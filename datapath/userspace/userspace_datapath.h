@@ -148,7 +148,8 @@ class UserspaceDatapath : public Datapath {
     Counters tunnel;
     std::map<uint32_t, Counters> sessions;
   };
-  static ReplicaCounters CountReplicas(const TunnelEntry& t);
+  // By tunnel id (mu_ held); one RunSync per thread.
+  std::map<uint32_t, ReplicaCounters> CountReplicas() const;
 
   std::string owner_;
   ControlFrameSink* control_sink_ = nullptr;

@@ -150,18 +150,24 @@ void UserspaceDatapath::StopReplicas(TunnelEntry& t) {
   t.replicas.clear();
 }
 
-UserspaceDatapath::ReplicaCounters UserspaceDatapath::CountReplicas(const TunnelEntry& t) {
-  ReplicaCounters sum;
-  for (const Replica& r : t.replicas) {
-    r.ctx->loop
+std::map<uint32_t, UserspaceDatapath::ReplicaCounters> UserspaceDatapath::CountReplicas() const {
+  std::map<uint32_t, ReplicaCounters> sums;
+  for (const auto& ctx : loops_) {  // one RunSync per thread for every tunnel
+    ctx->loop
         .RunSync([&] {
-          sum.tunnel += r.path->counters();
-          for (const auto& [sid, s] : r.path->sessions()) sum.sessions[sid] += s->counters();
+          for (const auto& [tid, t] : tunnels_) {
+            for (const Replica& r : t.replicas) {
+              if (r.ctx != ctx.get()) continue;
+              ReplicaCounters& sum = sums[tid];
+              sum.tunnel += r.path->counters();
+              for (const auto& [sid, s] : r.path->sessions()) sum.sessions[sid] += s->counters();
+            }
+          }
           return absl::OkStatus();
         })
         .IgnoreError();
   }
-  return sum;
+  return sums;
 }
 
 absl::StatusOr<std::vector<Counters>> UserspaceDatapath::SessionCountersByThread(uint32_t tunnel_id,
