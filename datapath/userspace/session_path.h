@@ -70,6 +70,9 @@ class SessionPath : public EventHandler, public CompletionHandler {
   // numbers).
   void set_rx_spread(bool on) { rx_spread_ = on; }
   bool rx_spread() const { return rx_spread_; }
+  // Whether frames leave with sequence numbers now (configured, or a LAC
+  // following its peer).
+  bool sends_sequence() const { return sequencer_.sending_sequence(); }
   // Reorder timer: release what is in order, expire what waited too long.
   void DrainQueue();
   std::optional<Sequencer::TimePoint> NextDeadline() const { return sequencer_.NextDeadline(); }

@@ -152,6 +152,8 @@ void UserspaceDatapath::ReapDeadSessions() {
                        << " vanished; dropping the session";
     TunnelEntry& t = tunnels_.at(tid);
     RemoveSessionReplicas(t, sid);
+    t.retired.erase(sid);
+    t.following.erase(sid);
     t.ctx->loop
         .RunSync([&] {
           t.path->RemoveSession(sid, /*remove_tap=*/true);
@@ -164,6 +166,7 @@ void UserspaceDatapath::ReapDeadSessions() {
 absl::StatusOr<Observation> UserspaceDatapath::Observe() {
   std::lock_guard lock(mu_);
   ReapDeadSessions();
+  FollowPeerSequencing();
   // One RunSync per thread, whatever the number of tunnels: first what the
   // replicas counted, then each thread's own tunnels.
   const std::map<uint32_t, ReplicaCounters> replicas = CountReplicas();
@@ -203,6 +206,7 @@ void UserspaceDatapath::ObserveSessions(const TunnelEntry& t, const ReplicaCount
     const uint32_t overhead = EncapOverhead(tunnel, s->config());
     ObservedSession o{s->config(), s->counters()};
     if (auto r = replicas.sessions.find(sid); r != replicas.sessions.end()) o.counters += r->second;
+    if (auto r = t.retired.find(sid); r != t.retired.end()) o.counters += r->second;
     // A TAP right-sized for an underlay that has changed since is not what
     // mtu 0 asks for any more: say what it has, and the agent resizes it.
     if (o.config.mtu == 0 && s->interface_mtu() != RightSizedMtu(underlay, overhead)) {
@@ -295,7 +299,10 @@ absl::Status UserspaceDatapath::CreateTunnel(const TunnelConfig& config) {
                                            managed ? control_sink_ : nullptr);
   if (auto st = ctx->loop.RunSync([&] { return path->Start(); }); !st.ok()) return st;
   ++ctx->tunnel_count;
-  tunnels_[config.tunnel_id] = TunnelEntry{ctx, std::move(path), socket_fd, {}, {}};
+  TunnelEntry& entry = tunnels_[config.tunnel_id];
+  entry.ctx = ctx;
+  entry.path = std::move(path);
+  entry.socket_fd = socket_fd;
   L2TP_LOG(kInfo) << "userspace datapath: tunnel " << config.tunnel_id << " up"
                   << (managed ? " (managed)" : "");
   return absl::OkStatus();
@@ -445,6 +452,8 @@ absl::Status UserspaceDatapath::DeleteSession(uint32_t tunnel_id, uint32_t sessi
   }
   TunnelEntry& t = it->second;
   RemoveSessionReplicas(t, session_id);  // their TAP queues first
+  t.retired.erase(session_id);
+  t.following.erase(session_id);
   return t.ctx->loop.RunSync([&]() -> absl::Status {
     if (!t.path->RemoveSession(session_id, /*remove_tap=*/true)) {
       return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));

@@ -106,11 +106,17 @@ class UserspaceDatapath : public Datapath {
     std::unique_ptr<TunnelPath> path;  // made with the tunnel's first replicated session
   };
   struct TunnelEntry {
-    LoopContext* ctx;
+    LoopContext* ctx = nullptr;
     std::unique_ptr<TunnelPath> path;
     int socket_fd = -1;  // the tunnel socket's, owned by `path`: read for the underlay's MTU
     std::vector<Replica> replicas;
     std::set<uint32_t> replicated;  // sessions with a replica on every thread
+    // What replicas of a session counted before they were removed (counters
+    // never go back), by session.
+    std::map<uint32_t, Counters> retired;
+    // Sessions unspread because they send sequence numbers on their own: a
+    // LAC follows its peer (Sequencer), which replicas cannot.
+    std::set<uint32_t> following;
   };
 
   UserspaceDatapath() = default;
@@ -129,12 +135,17 @@ class UserspaceDatapath : public Datapath {
   // its TAP has the right size for the underlay, else with the TAP's MTU.
   struct ReplicaCounters;
   static void ObserveSessions(const TunnelEntry& t, const ReplicaCounters& replicas, Observation* obs);
+  // A LAC session that started sending sequence numbers because its peer
+  // does loses its replicas (their frames would leave without numbers), and
+  // gets them back once it stops; checked at every Observe (mu_ held).
+  void FollowPeerSequencing();
 
   // Transmit spreading (userspace_datapath_replicas.cc); mu_ held.
   bool Replicable(const SessionConfig& config, const TapDevice& tap) const;
   // Replicas of a new session whose TAP is `tap` (on failure the session
   // goes unspread: logged, not an error).
   void AddSessionReplicas(TunnelEntry& t, const SessionConfig& config, const TapDevice& tap);
+  // Their counters are kept in t.retired.
   void RemoveSessionReplicas(TunnelEntry& t, uint32_t session_id);
   // A change the session took (sequencing, MTU): its replicas take it too.
   static void ModifySessionReplicas(TunnelEntry& t, const SessionConfig& config, uint32_t mtu);

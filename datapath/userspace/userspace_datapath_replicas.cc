@@ -98,10 +98,38 @@ void UserspaceDatapath::RemoveSessionReplicas(TunnelEntry& t, uint32_t session_i
   for (Replica& r : t.replicas) {
     r.ctx->loop
         .RunSync([&] {
+          if (const SessionPath* s = r.path->FindSession(session_id)) t.retired[session_id] += s->counters();
           r.path->RemoveSession(session_id, /*remove_tap=*/false);  // closes the queue
           return absl::OkStatus();
         })
         .IgnoreError();
+  }
+}
+
+void UserspaceDatapath::FollowPeerSequencing() {
+  for (auto& [tid, t] : tunnels_) {
+    if (t.replicated.empty() && t.following.empty()) continue;
+    std::vector<uint32_t> stop;
+    std::vector<std::pair<SessionConfig, const TapDevice*>> resume;
+    t.ctx->loop
+        .RunSync([&] {
+          for (const auto& [sid, s] : t.path->sessions()) {
+            if (t.replicated.count(sid) && s->sends_sequence()) stop.push_back(sid);
+            if (t.following.count(sid) && !s->sends_sequence()) resume.emplace_back(s->config(), &s->tap());
+          }
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+    for (uint32_t sid : stop) {
+      L2TP_LOG(kInfo) << "userspace datapath: session " << tid << "/" << sid
+                      << " sends sequence numbers as its peer does: sending from one thread";
+      RemoveSessionReplicas(t, sid);
+      t.following.insert(sid);
+    }
+    for (const auto& [config, tap] : resume) {
+      t.following.erase(config.session_id);
+      AddSessionReplicas(t, config, *tap);
+    }
   }
 }
 

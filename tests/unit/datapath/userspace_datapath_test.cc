@@ -899,6 +899,8 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
       s.send_sequence = true;
       ASSERT_TRUE(dp_->ModifySession(s).ok());
       EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 1u);
+      EXPECT_EQ(WaitSession(t.tunnel_id, 0x10, [](const Counters&) { return true; }).tx_packets, kFrames)
+          << "what the replica sent still counts";
       s.send_sequence = false;
       ASSERT_TRUE(dp_->ModifySession(s).ok());
       EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
@@ -906,6 +908,55 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
     ASSERT_TRUE(dp_->DeleteSession(t.tunnel_id, 0x10).ok());
     EXPECT_EQ(if_nametoindex(s.interface_name.c_str()), 0u) << "the TAP goes with its last queue";
   }
+}
+
+// A LAC (lns_mode off) that does not send sequence numbers starts sending
+// them when its peer does, as Linux's does; frames sent by replicas would
+// leave without, so the session goes back to one thread (at the next
+// Observe) while it sends them, its counters kept, and is spread again
+// once the peer stops.
+TEST_P(UserspaceDatapathTest, LacFollowingItsPeersSequencingSendsFromOneThread) {
+  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+  constexpr uint16_t kFlows = 64;
+  TunnelConfig t = UdpTunnel(4);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig s = Session(t.tunnel_id, 0x10, "usdplac0");
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  ASSERT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
+  constexpr size_t kMarker = 12 + 14 + 20 + 8;
+  auto marked = [](const std::vector<uint8_t>& b) {
+    return b.size() >= kMarker + 8 && std::memcmp(b.data() + kMarker, "SPRD", 4) == 0;
+  };
+  for (uint32_t i = 0; i < kFlows; ++i) SendOnInterface(s.interface_name, FlowFrame(i + 1, i));
+  for (uint32_t i = 0; i < kFlows; ++i) ASSERT_FALSE(peer.ReceiveMatching(marked).empty()) << i;
+  const uint64_t sent = WaitSession(t.tunnel_id, 0x10, [&](const Counters& k) {
+                          return k.tx_packets >= kFlows;
+                        }).tx_packets;
+
+  peer.Send(Concat(Hex("000300000000001040000000"), TestFrame(1)));  // sequence number 0
+  WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= 1; });
+  EXPECT_EQ(Observe().sessions.size(), 1u);
+  EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 1u) << "back to one thread";
+  EXPECT_GE(WaitSession(t.tunnel_id, 0x10, [](const Counters&) { return true; }).tx_packets, sent)
+      << "the replicas' counts are kept";
+  for (uint32_t i = 0; i < kFlows; ++i) SendOnInterface(s.interface_name, FlowFrame(i + 1, kFlows + i));
+  std::vector<uint32_t> numbers;
+  for (uint32_t i = 0; i < kFlows; ++i) {
+    auto p = peer.ReceiveMatching(marked);
+    ASSERT_FALSE(p.empty()) << i;
+    ASSERT_EQ(p[8] & 0x40, 0x40) << "frame " << i << " left without a sequence number";
+    numbers.push_back(uint32_t{p[9]} << 16 | p[10] << 8 | p[11]);
+  }
+  for (uint32_t i = 1; i < kFlows; ++i) EXPECT_EQ(numbers[i], numbers[i - 1] + 1) << "one series, in order";
+
+  peer.Send(Concat(Hex("000300000000001000000000"), TestFrame(2)));  // none: the LAC stops
+  WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= 2; });
+  Observe();
+  EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u) << "spread again";
+  ASSERT_TRUE(dp_->DeleteSession(t.tunnel_id, 0x10).ok());
+  ASSERT_TRUE(dp_->DeleteTunnel(t.tunnel_id).ok());
 }
 
 // Receive spreading: what the tunnel receives for a spread session is
