@@ -42,11 +42,6 @@ class TunnelSocket {
   // failure: EINVAL or EMSGSIZE when the kernel cannot segment these (e.g.
   // segments above the route MTU).
   bool SendGso(std::span<const iovec> iov, uint16_t segment_size);
-  // The same for bytes laid out back to back.
-  bool SendGso(const uint8_t* data, size_t length, uint16_t segment_size) {
-    const iovec iov{const_cast<uint8_t*>(data), length};  // only read
-    return SendGso({&iov, 1}, segment_size);
-  }
   // Call before sending plain datagrams: puts back the configured zero
   // checksums if a GSO send turned checksums on. The switch is made only when
   // the kind of send changes (a flood of GSO sends costs no setsockopt).

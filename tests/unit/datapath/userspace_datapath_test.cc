@@ -714,7 +714,8 @@ TEST_P(UserspaceDatapathTest, ZeroUdpChecksumsComeBackAfterGsoSends) {
   };
   plain();
   EXPECT_EQ(next_checksum(), 0) << "plain datagram before any GSO send";
-  ASSERT_TRUE(sock->SendGso(data.data(), data.size(), 100)) << strerror(errno);
+  const iovec all{data.data(), data.size()};
+  ASSERT_TRUE(sock->SendGso({&all, 1}, 100)) << strerror(errno);
   EXPECT_GT(next_checksum(), 0) << "GSO send";
   plain();
   EXPECT_EQ(next_checksum(), 0) << "plain datagram after a GSO send";
