@@ -119,7 +119,8 @@ void TunnelPath::ReceiveHere(Outbox& out) {
     }
   }
   FlushTouchedSessions();  // before the buffers they point into go back
-  for (int id : out.buffers) uring_->Recycle(id);
+  // The loop's ring: uring_ is gone if this tunnel fell back to epoll since.
+  for (int id : out.buffers) ctx_->loop.uring()->Recycle(id);
   ctx_->handoff_holds -= out.buffers.size();
 }
 
