@@ -224,7 +224,7 @@ EOF
     sleep 0.1
   done
   [[ $s == 4 ]] || { fail "l2tp sessions not READY"; ctl_a get sessions -o wide >&2 || true; }
-  AGENT_IO_USED=$(ctl_a info -o json | jq -r '[.capabilities[] | select(startswith("io/") or startswith("tx/"))] | join(", ")')
+  AGENT_IO_USED=$(ctl_a info -o json | jq -r '[.capabilities[] | select(startswith("io/") or startswith("tx/") or startswith("rx/"))] | join(", ")')
   ip -n "$NS_A" addr add 10.204.0.1/24 dev l2tpu0; ip -n "$NS_B" addr add 10.204.0.2/24 dev l2tpu0
   ip -n "$NS_A" addr add 10.205.0.1/24 dev l2tpi0; ip -n "$NS_B" addr add 10.205.0.2/24 dev l2tpi0
   local fwd="fwd_a=${SITE_PIDS[0]} fwd_b=${SITE_PIDS[1]}"
