@@ -27,8 +27,8 @@
 //
 // A flow's packets stay in order: within a batch they all take the same
 // way, copied or not, and they are received here again only once every
-// earlier handover is done (LoopContext::handoffs_in_flight). Only in io_uring mode: epoll mode receives into
-// slots it reuses after every round.
+// earlier handover is done (LoopContext::handoffs_in_flight). Only in
+// io_uring mode: epoll mode receives into slots it reuses after every round.
 #include <cstring>
 #include <utility>
 
