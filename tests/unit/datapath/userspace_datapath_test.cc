@@ -1083,6 +1083,59 @@ TEST_P(UserspaceDatapathTest, ReceiveIsSpreadOverThreadsByFlow) {
   ASSERT_TRUE(dp_->DeleteTunnel(t.tunnel_id).ok());
 }
 
+// Receive spreading under churn: while batches of many flows arrive (so
+// that packets are handed to the replica and in flight there), the session
+// loses and regains its replicas (sequence numbers on and off), sessions
+// come and go beside it, and Observe runs. Every packet is still counted
+// once and nothing is lost; afterwards a long run still arrives whole (no
+// ring buffer stayed held).
+TEST_P(UserspaceDatapathTest, ReceiveSpreadingLosesNothingThroughChurn) {
+  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+  constexpr uint32_t kFlows = 64, kBatches = 32;
+  TunnelConfig t = UdpTunnel(5);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig steady = Session(t.tunnel_id, 0x10, "usdpchurn0");
+  ASSERT_TRUE(dp_->CreateSession(steady).ok());
+  auto send_batches = [&](uint32_t batches, std::chrono::milliseconds pause) {
+    for (uint32_t b = 0; b < batches; ++b) {
+      std::vector<std::vector<uint8_t>> batch;
+      for (uint32_t k = 0; k < kFlows; ++k) {
+        batch.push_back(Concat(Hex("000300000000001000000000"), FlowFrame(k + 1, b * kFlows + k)));
+      }
+      peer.SendGso(batch);
+      std::this_thread::sleep_for(pause);
+    }
+  };
+  std::thread traffic([&] { send_batches(kBatches, std::chrono::milliseconds(3)); });
+  for (int round = 0; round < 10; ++round) {
+    steady.send_sequence = round % 2 == 0;  // replicas go, and come back
+    EXPECT_TRUE(dp_->ModifySession(steady).ok());
+    EXPECT_TRUE(dp_->CreateSession(Session(t.tunnel_id, 0x20, "usdpchurn1")).ok());
+    EXPECT_TRUE(dp_->Observe().ok());
+    EXPECT_TRUE(dp_->DeleteSession(t.tunnel_id, 0x20).ok());
+  }
+  traffic.join();
+  constexpr uint64_t kPackets = kFlows * kBatches;
+  Counters c = WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= kPackets; });
+  EXPECT_EQ(c.rx_packets, kPackets);
+  EXPECT_EQ(c.rx_errors, 0u);
+
+  steady.send_sequence = false;
+  ASSERT_TRUE(dp_->ModifySession(steady).ok());
+  send_batches(4 * kBatches, std::chrono::milliseconds(1));
+  c = WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= 5 * kPackets; });
+  EXPECT_EQ(c.rx_packets, 5 * kPackets);
+  EXPECT_EQ(c.rx_errors, 0u);
+  if (dp_->spreads_rx()) {
+    auto by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+    ASSERT_TRUE(by_thread.ok() && by_thread->size() == 2u);
+    EXPECT_GT((*by_thread)[1].rx_packets, 0u) << "spread again after the churn";
+  }
+  ASSERT_TRUE(dp_->DeleteTunnel(t.tunnel_id).ok());
+}
+
 // A TAP left single-queue by an agent that did not spread (or an older one)
 // is re-attached as it is by one that does: the session works, unspread.
 TEST_P(UserspaceDatapathTest, SingleQueueTapFromBeforeIsReattachedUnspread) {
