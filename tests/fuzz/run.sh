@@ -30,6 +30,7 @@ THIRD=$(( (SECONDS_TO_RUN + 2) / 3 ))
   "$ROOT/datapath/userspace/coalesced_frame.cc" \
   "$ROOT/datapath/userspace/tcp_coalescer.cc" \
   "$ROOT/datapath/userspace/udp_coalescer.cc" \
+  "$ROOT/datapath/userspace/flow_hash.cc" \
   -o "$OUT/decode_fuzz"
 
 # Seeds: a valid UDP packet with cookie and sequenced sublayer, and an IPv4+IP one.
