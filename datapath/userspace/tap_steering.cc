@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #ifndef TUNSETSTEERINGEBPF
@@ -39,44 +40,66 @@ void MixWord(std::vector<bpf_insn>& p) {
 
 // The program (the tun driver takes its return value modulo the number of
 // queues):
-//   skb->hash, where the sending socket set one
-//   IPv4: saddr, daddr and the 4 bytes after a 20-byte header (the ports),
-//   IPv6: the eight address words and the 4 bytes after the 40-byte header,
+//   IPv4 or IPv6 carrying TCP, UDP, SCTP or UDP-Lite:
+//     skb->hash, where the sending socket set one, else
+//     IPv4: saddr, daddr and the 4 bytes after a 20-byte header (the ports),
+//     IPv6: the eight address words and the 4 bytes after the 40-byte header,
 //     mixed (MixWord), the high 32 bits returned
-//   anything else: 0 (the first queue)
+//   anything else (ICMP, ARP, neighbour discovery, ...): 0, the first queue,
+//     which the tunnel's own thread reads: the thread that received the
+//     request an ICMP echo reply answers is awake already, and no other
+//     thread needs waking for it (one wake-up less per ping).
 std::vector<bpf_insn> Program() {
   std::vector<bpf_insn> p;
+  std::vector<std::pair<size_t, size_t*>> jumps;  // (instruction, its target) to patch
+  size_t v4 = 0, v4_ports = 0, v6_ports = 0, fold = 0, exit = 0;
+  // Jumps to `target` when r0 is a protocol with ports; falls through if not.
+  auto if_ports = [&](size_t* target) {
+    for (int32_t protocol : {6, 17, 132, 136}) {
+      jumps.emplace_back(p.size(), target);
+      p.push_back(Insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0, protocol));
+    }
+  };
+  auto jump_to = [&](uint8_t code, int32_t imm, size_t* target) {
+    jumps.emplace_back(p.size(), target);
+    p.push_back(Insn(BPF_JMP | code, 0, 0, 0, imm));
+  };
+  // skb->hash where set: straight out with it.
+  auto socket_hash = [&] {
+    p.push_back(Insn(BPF_LDX | BPF_MEM | BPF_W, 0, 6, offsetof(__sk_buff, hash), 0));
+    jump_to(BPF_JNE | BPF_K, 0, &exit);
+  };
   p.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0));  // r6 = ctx (for LD_ABS)
-  p.push_back(Insn(BPF_LDX | BPF_MEM | BPF_W, 0, 6, offsetof(__sk_buff, hash), 0));
-  const size_t has_hash = p.size();
-  p.push_back(Insn(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0));    // -> exit (offset patched)
   p.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_K, 7, 0, 0, 0));  // r7 = 0
   p.push_back(LoadAbs(BPF_H, 12));                             // EtherType (no VLAN tag)
-  const size_t is_v4 = p.size();
-  p.push_back(Insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0, 0x0800));  // -> v4 (patched)
-  const size_t not_v6 = p.size();
-  p.push_back(Insn(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0x86dd));  // -> fold with r7 = 0
-  for (int32_t off = 22; off <= 54; off += 4) {                   // addresses, then ports
+  jump_to(BPF_JEQ | BPF_K, 0x0800, &v4);
+  jump_to(BPF_JNE | BPF_K, 0x86dd, &fold);  // not IP: r7 = 0
+  p.push_back(LoadAbs(BPF_B, 14 + 6));      // IPv6 next header
+  if_ports(&v6_ports);
+  jump_to(BPF_JA, 0, &fold);
+  v6_ports = p.size();
+  socket_hash();
+  for (int32_t off = 22; off <= 54; off += 4) {  // addresses, then ports
     p.push_back(LoadAbs(BPF_W, off));
     MixWord(p);
   }
-  const size_t v6_done = p.size();
-  p.push_back(Insn(BPF_JMP | BPF_JA, 0, 0, 0, 0));  // -> fold (patched)
-  const size_t v4 = p.size();
+  jump_to(BPF_JA, 0, &fold);
+  v4 = p.size();
+  p.push_back(LoadAbs(BPF_B, 14 + 9));  // IPv4 protocol
+  if_ports(&v4_ports);
+  jump_to(BPF_JA, 0, &fold);
+  v4_ports = p.size();
+  socket_hash();
   for (int32_t off : {26, 30, 34}) {
     p.push_back(LoadAbs(BPF_W, off));
     MixWord(p);
   }
-  const size_t fold = p.size();
+  fold = p.size();
   p.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_X, 0, 7, 0, 0));
   p.push_back(Insn(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32));
-  const size_t exit = p.size();
+  exit = p.size();
   p.push_back(Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
-  auto jump = [&](size_t from, size_t to) { p[from].off = static_cast<int16_t>(to - from - 1); };
-  jump(has_hash, exit);
-  jump(is_v4, v4);
-  jump(not_v6, fold);
-  jump(v6_done, fold);
+  for (const auto& [from, to] : jumps) p[from].off = static_cast<int16_t>(*to - from - 1);
   return p;
 }
 

@@ -911,6 +911,42 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
   }
 }
 
+// Frames without ports (ICMP here, whose checksum and identifier vary from
+// frame to frame) all leave from the tunnel's own thread, the one that
+// received what they may answer: no other thread is woken for them.
+TEST_P(UserspaceDatapathTest, FramesWithoutPortsLeaveFromTheTunnelsThread) {
+  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+  constexpr uint32_t kFrames = 64;
+  TunnelConfig t = UdpTunnel(6);
+  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
+  Peer peer(Encap::kUdp, t);
+  ASSERT_TRUE(peer.ok());
+  SessionConfig s = Session(t.tunnel_id, 0x10, "usdpicmp0");
+  s.lns_mode = true;
+  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  constexpr size_t kMarker = 12 + 14 + 20 + 8;
+  for (uint32_t i = 0; i < kFrames; ++i) {
+    std::vector<uint8_t> f = FlowFrame(static_cast<uint16_t>(i + 1), i);
+    f[14 + 9] = 1;  // ICMP: the "ports" are now type, code and checksum
+    f[14 + 20] = 8;
+    f[14 + 22] = static_cast<uint8_t>(i * 37);
+    f[14 + 23] = static_cast<uint8_t>(i * 91);
+    SendOnInterface(s.interface_name, f);
+  }
+  for (uint32_t i = 0; i < kFrames; ++i) {
+    ASSERT_FALSE(peer.ReceiveMatching([](const std::vector<uint8_t>& b) {
+                       return b.size() >= kMarker + 8 && std::memcmp(b.data() + kMarker, "SPRD", 4) == 0;
+                     })
+                     .empty())
+        << "frame " << i;
+  }
+  auto by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
+  ASSERT_TRUE(by_thread.ok() && by_thread->size() == 2u);
+  EXPECT_EQ((*by_thread)[0].tx_packets, kFrames);
+  EXPECT_EQ((*by_thread)[1].tx_packets, 0u);
+  ASSERT_TRUE(dp_->DeleteTunnel(t.tunnel_id).ok());
+}
+
 // A LAC (lns_mode off) that does not send sequence numbers starts sending
 // them when its peer does, as Linux's does; frames sent by replicas would
 // leave without, so the session goes back to one thread (at the next
