@@ -132,28 +132,31 @@ std::vector<std::string> UserspaceDatapath::Capabilities() const {
   return caps;
 }
 
-void UserspaceDatapath::ReapDeadSessions() {
-  std::vector<std::pair<uint32_t, uint32_t>> dead;  // tunnel, session
-  for (const auto& ctx : loops_) {                  // one RunSync per thread
+void UserspaceDatapath::ForEachOwnSession(
+    absl::FunctionRef<void(uint32_t, TunnelEntry&, const SessionPath&)> fn) {
+  for (const auto& ctx : loops_) {
     ctx->loop
         .RunSync([&] {
-          for (const auto& [tid, t] : tunnels_) {
+          for (auto& [tid, t] : tunnels_) {
             if (t.ctx != ctx.get()) continue;
-            for (const auto& [sid, s] : t.path->sessions()) {
-              if (!s->TapAlive()) dead.emplace_back(tid, sid);
-            }
+            for (const auto& [sid, s] : t.path->sessions()) fn(tid, t, *s);
           }
           return absl::OkStatus();
         })
         .IgnoreError();
   }
+}
+
+void UserspaceDatapath::ReapDeadSessions() {
+  std::vector<std::pair<uint32_t, uint32_t>> dead;  // tunnel, session
+  ForEachOwnSession([&](uint32_t tid, TunnelEntry&, const SessionPath& s) {
+    if (!s.TapAlive()) dead.emplace_back(tid, s.config().session_id);
+  });
   for (const auto& [tid, sid] : dead) {
     L2TP_LOG(kWarning) << "userspace datapath: TAP of session " << tid << "/" << sid
                        << " vanished; dropping the session";
     TunnelEntry& t = tunnels_.at(tid);
-    RemoveSessionReplicas(t, sid);
-    t.retired.erase(sid);
-    t.following.erase(sid);
+    ForgetSessionReplicas(t, sid);
     t.ctx->loop
         .RunSync([&] {
           t.path->RemoveSession(sid, /*remove_tap=*/true);
@@ -436,8 +439,10 @@ absl::Status UserspaceDatapath::ModifySession(const SessionConfig& config) {
       [&] { return t.path->FindSession(config.session_id)->Modify(config, mtu); });
   const SessionConfig& now = st.ok() ? config : before;
   if (st.ok()) ModifySessionReplicas(t, config, mtu);
-  if (now.send_sequence != before.send_sequence || (sequencing_on && !st.ok())) {
-    if (!now.send_sequence) AddSessionReplicas(t, now, *tap);  // off now, or back as it was
+  // Replicas were removed above, or the session had none: off now, or back
+  // as it was.
+  if (!now.send_sequence && (sequencing_on || before.send_sequence)) {
+    AddSessionReplicas(t, now, *tap);
   } else {
     SetRxSpread(t, config.session_id, RxSpreadable(now));
   }
@@ -451,9 +456,7 @@ absl::Status UserspaceDatapath::DeleteSession(uint32_t tunnel_id, uint32_t sessi
     return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));
   }
   TunnelEntry& t = it->second;
-  RemoveSessionReplicas(t, session_id);  // their TAP queues first
-  t.retired.erase(session_id);
-  t.following.erase(session_id);
+  ForgetSessionReplicas(t, session_id);  // their TAP queues first
   return t.ctx->loop.RunSync([&]() -> absl::Status {
     if (!t.path->RemoveSession(session_id, /*remove_tap=*/true)) {
       return absl::NotFoundError(absl::StrCat("session ", session_id, " not found"));

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "datapath/datapath.h"
 #include "datapath/userspace/io_loop.h"
 
@@ -36,6 +37,7 @@ namespace l2tp::userspace {
 
 struct LoopContext;
 class TapDevice;
+class SessionPath;
 class TunnelPath;
 
 class UserspaceDatapath : public Datapath {
@@ -121,7 +123,10 @@ class UserspaceDatapath : public Datapath {
 
   UserspaceDatapath() = default;
   absl::Status CheckSessionIds(const SessionConfig& config) const;
-  void ReapDeadSessions();                             // mu_ held
+  void ReapDeadSessions();  // mu_ held
+  // Calls `fn` for every tunnel's own sessions, on their threads: one
+  // RunSync per thread, whatever the number of tunnels (mu_ held).
+  void ForEachOwnSession(absl::FunctionRef<void(uint32_t, TunnelEntry&, const SessionPath&)> fn);
   bool HoldsInterface(const std::string& name) const;  // mu_ held
   // Whether `name` exists; an error when it does and is not ours (mu_ held).
   absl::StatusOr<bool> ExistsAndIsOurs(const std::string& name) const;
@@ -147,6 +152,8 @@ class UserspaceDatapath : public Datapath {
   void AddSessionReplicas(TunnelEntry& t, const SessionConfig& config, const TapDevice& tap);
   // Their counters are kept in t.retired.
   void RemoveSessionReplicas(TunnelEntry& t, uint32_t session_id);
+  // The session is going: its replicas, and what was kept of them.
+  void ForgetSessionReplicas(TunnelEntry& t, uint32_t session_id);
   // A change the session took (sequencing, MTU): its replicas take it too.
   static void ModifySessionReplicas(TunnelEntry& t, const SessionConfig& config, uint32_t mtu);
   void StopReplicas(TunnelEntry& t);

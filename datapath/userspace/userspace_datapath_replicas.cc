@@ -5,6 +5,8 @@
 // replicas themselves live on their threads and are touched through RunSync.
 #include <unistd.h>
 
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "datapath/userspace/loop_context.h"
@@ -106,30 +108,29 @@ void UserspaceDatapath::RemoveSessionReplicas(TunnelEntry& t, uint32_t session_i
   }
 }
 
+void UserspaceDatapath::ForgetSessionReplicas(TunnelEntry& t, uint32_t session_id) {
+  RemoveSessionReplicas(t, session_id);
+  t.retired.erase(session_id);
+  t.following.erase(session_id);
+}
+
 void UserspaceDatapath::FollowPeerSequencing() {
-  for (auto& [tid, t] : tunnels_) {
-    if (t.replicated.empty() && t.following.empty()) continue;
-    std::vector<uint32_t> stop;
-    std::vector<std::pair<SessionConfig, const TapDevice*>> resume;
-    t.ctx->loop
-        .RunSync([&] {
-          for (const auto& [sid, s] : t.path->sessions()) {
-            if (t.replicated.count(sid) && s->sends_sequence()) stop.push_back(sid);
-            if (t.following.count(sid) && !s->sends_sequence()) resume.emplace_back(s->config(), &s->tap());
-          }
-          return absl::OkStatus();
-        })
-        .IgnoreError();
-    for (uint32_t sid : stop) {
-      L2TP_LOG(kInfo) << "userspace datapath: session " << tid << "/" << sid
-                      << " sends sequence numbers as its peer does: sending from one thread";
-      RemoveSessionReplicas(t, sid);
-      t.following.insert(sid);
-    }
-    for (const auto& [config, tap] : resume) {
-      t.following.erase(config.session_id);
-      AddSessionReplicas(t, config, *tap);
-    }
+  std::vector<std::pair<TunnelEntry*, uint32_t>> stop;
+  std::vector<std::tuple<TunnelEntry*, SessionConfig, const TapDevice*>> resume;
+  ForEachOwnSession([&](uint32_t, TunnelEntry& t, const SessionPath& s) {
+    const uint32_t sid = s.config().session_id;
+    if (t.replicated.count(sid) && s.sends_sequence()) stop.emplace_back(&t, sid);
+    if (t.following.count(sid) && !s.sends_sequence()) resume.emplace_back(&t, s.config(), &s.tap());
+  });
+  for (const auto& [t, sid] : stop) {
+    L2TP_LOG(kInfo) << "userspace datapath: session " << t->path->config().tunnel_id << "/" << sid
+                    << " sends sequence numbers as its peer does: sending from one thread";
+    RemoveSessionReplicas(*t, sid);
+    t->following.insert(sid);
+  }
+  for (const auto& [t, config, tap] : resume) {
+    t->following.erase(config.session_id);
+    AddSessionReplicas(*t, config, *tap);
   }
 }
 
