@@ -110,7 +110,7 @@ void TunnelPath::PostHandoffs() {
   }
 }
 
-void TunnelPath::ReceiveHere(Outbox& out) {
+void TunnelPath::ReceiveOutbox(const Outbox& out) {
   for (const HandedPacket& p : out.packets) {
     if (SessionPath* session = FindSession(p.session_id)) {
       session->Receive({p.data ? p.data : out.copies.data() + p.copy_at, p.length}, p.offset);
@@ -118,7 +118,12 @@ void TunnelPath::ReceiveHere(Outbox& out) {
       ++counters_.rx_errors;  // removed since it was set aside
     }
   }
-  FlushTouchedSessions();  // before the buffers they point into go back
+  // The coalescers point into the packets: written before they go back.
+  FlushTouchedSessions();
+}
+
+void TunnelPath::ReceiveHere(Outbox& out) {
+  ReceiveOutbox(out);
   // The loop's ring: uring_ is gone if this tunnel fell back to epoll since.
   for (int id : out.buffers) ctx_->loop.uring()->Recycle(id);
   ctx_->handoff_holds -= out.buffers.size();
@@ -126,18 +131,7 @@ void TunnelPath::ReceiveHere(Outbox& out) {
 
 void TunnelPath::TakeHandedOff(LoopContext* ctx, uint64_t serial, Outbox out, LoopContext* from) {
   // The replica is gone when its tunnel is being deleted: the packets go too.
-  if (auto it = ctx->receivers.find(serial); it != ctx->receivers.end()) {
-    TunnelPath* path = it->second;
-    for (const HandedPacket& p : out.packets) {
-      if (SessionPath* session = path->FindSession(p.session_id)) {
-        session->Receive({p.data ? p.data : out.copies.data() + p.copy_at, p.length}, p.offset);
-      } else {
-        ++path->counters_.rx_errors;  // removed since it was handed over
-      }
-    }
-    // The coalescers point into the other thread's buffers: write first.
-    path->FlushTouchedSessions();
-  }
+  if (auto it = ctx->receivers.find(serial); it != ctx->receivers.end()) it->second->ReceiveOutbox(out);
   from->loop.Post([from, buffers = std::move(out.buffers)] {
     for (int id : buffers) from->loop.uring()->Recycle(id);
     from->handoff_holds -= buffers.size();

@@ -113,6 +113,9 @@ class TunnelPath : public EventHandler, public CompletionHandler {
   bool HandOff(size_t thread, std::span<const uint8_t> packet, size_t offset, uint32_t session_id);
   // A packet of a spread session received here (its flow's thread).
   void KeptHere();
+  // Gives the packets of `out` to this path's sessions and writes what
+  // they coalesced (a session gone since counts an error).
+  void ReceiveOutbox(const Outbox& out);
   // What was set aside, received on this thread after all.
   void ReceiveHere(Outbox& out);
   // On the receiving thread: the packets to the replica path `serial`, then
