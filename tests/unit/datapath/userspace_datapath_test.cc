@@ -293,9 +293,32 @@ class DatapathFixture : public ::testing::Test {
   std::unique_ptr<UserspaceDatapath> dp_;
 };
 
+// What the spreading cases start from: a UDP tunnel with its far end, and
+// session 0x10 on a new TAP.
+struct SpreadCase {
+  TunnelConfig tunnel;
+  std::optional<Peer> peer;
+  SessionConfig session;
+};
+
 class UserspaceDatapathTest : public DatapathFixture, public ::testing::WithParamInterface<IoMode> {
  protected:
   void SetUp() override { Start(GetParam()); }
+
+  // Creates c's tunnel `tid`, its peer and the session on `ifname`, which
+  // `adjust` may change first; skips where the TAP cannot be spread.
+  void OpenSpreadCase(SpreadCase& c, uint32_t tid, const std::string& ifname, bool lns_mode,
+                      std::function<void(SessionConfig&)> adjust = nullptr) {
+    if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
+    c.tunnel = UdpTunnel(tid);
+    ASSERT_TRUE(dp_->CreateTunnel(c.tunnel).ok());
+    c.peer.emplace(Encap::kUdp, c.tunnel);
+    ASSERT_TRUE(c.peer->ok());
+    c.session = Session(tid, 0x10, ifname);
+    c.session.lns_mode = lns_mode;
+    if (adjust) adjust(c.session);
+    ASSERT_TRUE(dp_->CreateSession(c.session).ok());
+  }
 };
 INSTANTIATE_TEST_SUITE_P(Io, UserspaceDatapathTest, ::testing::Values(IoMode::kUring, IoMode::kEpoll),
                          [](const auto& info) { return ModeName(info.param); });
@@ -835,35 +858,40 @@ std::vector<uint8_t> FlowFrame(uint16_t flow, uint32_t index) {
   return f;
 }
 
+// The index of the FlowFrame an L2TP packet (12 bytes of header: UDP word,
+// session id, sublayer) carries, if it carries one.
+std::optional<uint32_t> FlowFrameIndex(const std::vector<uint8_t>& packet) {
+  constexpr size_t kMarker = 12 + 14 + 20 + 8;
+  if (packet.size() < kMarker + 8 || std::memcmp(packet.data() + kMarker, "SPRD", 4) != 0)
+    return std::nullopt;
+  const uint8_t* i = packet.data() + kMarker + 4;
+  return uint32_t{i[0]} << 24 | i[1] << 16 | i[2] << 8 | i[3];
+}
+bool CarriesFlowFrame(const std::vector<uint8_t>& packet) { return FlowFrameIndex(packet).has_value(); }
+
 // Transmit spreading: a session without sequence numbers is read from one
 // TAP queue per I/O thread, and different flows leave from both threads;
 // one that sends sequence numbers stays on one thread, its numbers in order
 // across flows. Every frame leaves exactly once either way, and the
 // session's counters add up what every thread sent.
 TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequencing) {
-  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
   constexpr uint32_t kFrames = 256;
   constexpr uint16_t kFlows = 64;
   for (bool sequenced : {false, true}) {
     SCOPED_TRACE(sequenced ? "sequence numbers" : "no sequence numbers");
-    TunnelConfig t = UdpTunnel(sequenced ? 2 : 1);
-    ASSERT_TRUE(dp_->CreateTunnel(t).ok());
-    Peer peer(Encap::kUdp, t);
-    ASSERT_TRUE(peer.ok());
-    SessionConfig s = Session(t.tunnel_id, 0x10, sequenced ? "usdspread1" : "usdspread0");  // new TAPs
-    s.send_sequence = sequenced;
-    s.lns_mode = true;
-    ASSERT_TRUE(dp_->CreateSession(s).ok());
+    SpreadCase setup;
+    ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, sequenced ? 2 : 1, sequenced ? "usdspread1" : "usdspread0",
+                                           true, [&](SessionConfig& s) { s.send_sequence = sequenced; }));
+    if (IsSkipped()) return;
+    const TunnelConfig& t = setup.tunnel;
+    Peer& peer = *setup.peer;
+    SessionConfig& s = setup.session;
     for (uint32_t i = 0; i < kFrames; ++i) SendOnInterface(s.interface_name, FlowFrame(i % kFlows + 1, i));
 
-    // 12 bytes of L2TP header (UDP word, session id, sublayer), then the frame.
-    constexpr size_t kMarker = 12 + 14 + 20 + 8;
     std::vector<int> seen(kFrames, 0);
     std::vector<uint32_t> sequence;
     for (uint32_t got = 0; got < kFrames; ++got) {
-      auto p = peer.ReceiveMatching([](const std::vector<uint8_t>& b) {
-        return b.size() >= kMarker + 8 && std::memcmp(b.data() + kMarker, "SPRD", 4) == 0;
-      });
+      auto p = peer.ReceiveMatching(CarriesFlowFrame);
       if (p.empty()) {
         auto threads = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
         std::string counts;
@@ -873,8 +901,7 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
         FAIL() << "frame " << got << " of " << kFrames
                << " did not arrive; sent/errors per thread:" << counts;
       }
-      const uint32_t index = p[kMarker + 4] << 24 | p[kMarker + 5] << 16 | p[kMarker + 6] << 8 |
-                             p[kMarker + 7];
+      const uint32_t index = *FlowFrameIndex(p);
       ASSERT_LT(index, kFrames);
       ++seen[index];
       sequence.push_back(uint32_t{p[9]} << 16 | p[10] << 8 | p[11]);
@@ -915,16 +942,13 @@ TEST_P(UserspaceDatapathTest, TransmitIsSpreadOverThreadsBySessionsWithoutSequen
 // frame to frame) all leave from the tunnel's own thread, the one that
 // received what they may answer: no other thread is woken for them.
 TEST_P(UserspaceDatapathTest, FramesWithoutPortsLeaveFromTheTunnelsThread) {
-  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
   constexpr uint32_t kFrames = 64;
-  TunnelConfig t = UdpTunnel(6);
-  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
-  Peer peer(Encap::kUdp, t);
-  ASSERT_TRUE(peer.ok());
-  SessionConfig s = Session(t.tunnel_id, 0x10, "usdpicmp0");
-  s.lns_mode = true;
-  ASSERT_TRUE(dp_->CreateSession(s).ok());
-  constexpr size_t kMarker = 12 + 14 + 20 + 8;
+  SpreadCase setup;
+  ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 6, "usdpicmp0", true));
+  if (IsSkipped()) return;
+  const TunnelConfig& t = setup.tunnel;
+  Peer& peer = *setup.peer;
+  const SessionConfig& s = setup.session;
   for (uint32_t i = 0; i < kFrames; ++i) {
     std::vector<uint8_t> f = FlowFrame(static_cast<uint16_t>(i + 1), i);
     f[14 + 9] = 1;  // ICMP: the "ports" are now type, code and checksum
@@ -934,11 +958,7 @@ TEST_P(UserspaceDatapathTest, FramesWithoutPortsLeaveFromTheTunnelsThread) {
     SendOnInterface(s.interface_name, f);
   }
   for (uint32_t i = 0; i < kFrames; ++i) {
-    ASSERT_FALSE(peer.ReceiveMatching([](const std::vector<uint8_t>& b) {
-                       return b.size() >= kMarker + 8 && std::memcmp(b.data() + kMarker, "SPRD", 4) == 0;
-                     })
-                     .empty())
-        << "frame " << i;
+    ASSERT_FALSE(peer.ReceiveMatching(CarriesFlowFrame).empty()) << "frame " << i;
   }
   auto by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
   ASSERT_TRUE(by_thread.ok() && by_thread->size() == 2u);
@@ -953,21 +973,16 @@ TEST_P(UserspaceDatapathTest, FramesWithoutPortsLeaveFromTheTunnelsThread) {
 // Observe) while it sends them, its counters kept, and is spread again
 // once the peer stops.
 TEST_P(UserspaceDatapathTest, LacFollowingItsPeersSequencingSendsFromOneThread) {
-  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
   constexpr uint16_t kFlows = 64;
-  TunnelConfig t = UdpTunnel(4);
-  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
-  Peer peer(Encap::kUdp, t);
-  ASSERT_TRUE(peer.ok());
-  SessionConfig s = Session(t.tunnel_id, 0x10, "usdplac0");
-  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  SpreadCase setup;
+  ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 4, "usdplac0", false));
+  if (IsSkipped()) return;
+  const TunnelConfig& t = setup.tunnel;
+  Peer& peer = *setup.peer;
+  const SessionConfig& s = setup.session;
   ASSERT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
-  constexpr size_t kMarker = 12 + 14 + 20 + 8;
-  auto marked = [](const std::vector<uint8_t>& b) {
-    return b.size() >= kMarker + 8 && std::memcmp(b.data() + kMarker, "SPRD", 4) == 0;
-  };
   for (uint32_t i = 0; i < kFlows; ++i) SendOnInterface(s.interface_name, FlowFrame(i + 1, i));
-  for (uint32_t i = 0; i < kFlows; ++i) ASSERT_FALSE(peer.ReceiveMatching(marked).empty()) << i;
+  for (uint32_t i = 0; i < kFlows; ++i) ASSERT_FALSE(peer.ReceiveMatching(CarriesFlowFrame).empty()) << i;
   const uint64_t sent = WaitSession(t.tunnel_id, 0x10, [&](const Counters& k) {
                           return k.tx_packets >= kFlows;
                         }).tx_packets;
@@ -981,7 +996,7 @@ TEST_P(UserspaceDatapathTest, LacFollowingItsPeersSequencingSendsFromOneThread) 
   for (uint32_t i = 0; i < kFlows; ++i) SendOnInterface(s.interface_name, FlowFrame(i + 1, kFlows + i));
   std::vector<uint32_t> numbers;
   for (uint32_t i = 0; i < kFlows; ++i) {
-    auto p = peer.ReceiveMatching(marked);
+    auto p = peer.ReceiveMatching(CarriesFlowFrame);
     ASSERT_FALSE(p.empty()) << i;
     ASSERT_EQ(p[8] & 0x40, 0x40) << "frame " << i << " left without a sequence number";
     numbers.push_back(uint32_t{p[9]} << 16 | p[10] << 8 | p[11]);
@@ -1003,17 +1018,15 @@ TEST_P(UserspaceDatapathTest, LacFollowingItsPeersSequencingSendsFromOneThread) 
 // sequence numbers, are received on the tunnel's own thread. Epoll mode
 // does not spread receiving.
 TEST_P(UserspaceDatapathTest, ReceiveIsSpreadOverThreadsByFlow) {
-  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
-  EXPECT_EQ(dp_->spreads_rx(), GetParam() == IoMode::kUring);
   constexpr uint32_t kFrames = 256;
   constexpr uint16_t kFlows = 64;
-  TunnelConfig t = UdpTunnel(3);
-  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
-  Peer peer(Encap::kUdp, t);
-  ASSERT_TRUE(peer.ok());
-  SessionConfig s = Session(t.tunnel_id, 0x10, "usdprx0");
-  s.lns_mode = true;
-  ASSERT_TRUE(dp_->CreateSession(s).ok());
+  SpreadCase setup;
+  ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 3, "usdprx0", true));
+  if (IsSkipped()) return;
+  EXPECT_EQ(dp_->spreads_rx(), GetParam() == IoMode::kUring);
+  const TunnelConfig& t = setup.tunnel;
+  Peer& peer = *setup.peer;
+  SessionConfig& s = setup.session;
   ASSERT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
   Capture capture(s.interface_name, ETH_P_IP);
   auto packet = [](uint32_t i, std::optional<uint32_t> seq) {
@@ -1126,14 +1139,13 @@ TEST_P(UserspaceDatapathTest, ReceiveIsSpreadOverThreadsByFlow) {
 // once and nothing is lost; afterwards a long run still arrives whole (no
 // ring buffer stayed held).
 TEST_P(UserspaceDatapathTest, ReceiveSpreadingLosesNothingThroughChurn) {
-  if (!dp_->spreads_tx()) GTEST_SKIP() << "no TAP steering program here (needs CAP_BPF)";
   constexpr uint32_t kFlows = 64, kBatches = 32;
-  TunnelConfig t = UdpTunnel(5);
-  ASSERT_TRUE(dp_->CreateTunnel(t).ok());
-  Peer peer(Encap::kUdp, t);
-  ASSERT_TRUE(peer.ok());
-  SessionConfig steady = Session(t.tunnel_id, 0x10, "usdpchurn0");
-  ASSERT_TRUE(dp_->CreateSession(steady).ok());
+  SpreadCase setup;
+  ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 5, "usdpchurn0", false));
+  if (IsSkipped()) return;
+  const TunnelConfig& t = setup.tunnel;
+  Peer& peer = *setup.peer;
+  SessionConfig& steady = setup.session;
   auto send_batches = [&](uint32_t batches, std::chrono::milliseconds pause) {
     for (uint32_t b = 0; b < batches; ++b) {
       std::vector<std::vector<uint8_t>> batch;
