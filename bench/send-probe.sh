@@ -11,6 +11,8 @@
 #   uring-zc  io_uring SENDMSG_ZC, buffers reused after the notification
 #   raw-ip    raw IPv4 socket, protocol 115, sendmmsg of 32 (what L2TPv3/IP
 #             does today)
+#   raw-hdrincl  the same with IP_HDRINCL (the probe writes the IPv4 header)
+#   raw-uring the raw-ip packets as 32 io_uring SENDMSG per io_uring_enter
 #   packet    AF_PACKET + PACKET_QDISC_BYPASS, whole Ethernet/IPv4/L2TP
 #             frames, sendmmsg of 32
 # $ROUNDS rounds, the modes in a rotated order each round (this machine's

@@ -19,6 +19,9 @@
 //              control for uring-zc: io_uring without zero-copy)
 //   uring-zc   IORING_OP_SENDMSG_ZC, buffers reused after the notification CQE
 //   raw-ip     raw IPv4 socket, protocol 115 (L2TPv3/IP), sendmmsg of 32
+//   raw-hdrincl  the same with IP_HDRINCL: the probe writes the IPv4 header
+//              (the kernel's other raw send path: no ip_append_data)
+//   raw-uring  raw-ip's packets as 32 IORING_OP_SENDMSG per io_uring_enter
 //   packet     AF_PACKET SOCK_RAW on IFNAME with PACKET_QDISC_BYPASS: whole
 //              Ethernet + IPv4 (protocol 115) frames to DST_MAC, sendmmsg of 32
 // It prints one JSON object: packets and bytes the kernel accepted, system
@@ -571,6 +574,95 @@ void RunRawIp(in_addr src, in_addr dst, double secs, Result* r) {
   SendBatchesFor(fd, msgs, secs, r);
 }
 
+// RunRawIp with IP_HDRINCL: each packet carries its own IPv4 header.
+void RunRawHdrincl(in_addr src, in_addr dst, double secs, Result* r) {
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kL2tpProto);
+  int one = 1;
+  sockaddr_in b{};
+  b.sin_family = AF_INET;
+  b.sin_addr = dst;
+  if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
+    r->error = std::string("raw socket with IP_HDRINCL: ") + strerror(errno);
+    return;
+  }
+  constexpr size_t kPacket = 20 + kSegment;
+  uint8_t* buf = AlignedBuffers(1, kBatch * kPacket)[0];
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  for (int i = 0; i < kBatch; ++i) {
+    FillIpv4(buf + i * kPacket, kSegment, kL2tpProto, src, dst);
+    FillL2tp(buf + i * kPacket + 20, false, i);
+    iov[i] = {buf + i * kPacket, kPacket};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  SendBatchesFor(fd, msgs, secs, r);
+}
+
+// RunRawIp's batches as kBatch IORING_OP_SENDMSG per io_uring_enter, which
+// waits for all of them (raw sends complete inline).
+void RunRawUring(in_addr src, in_addr dst, double secs, Result* r) {
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kL2tpProto);
+  sockaddr_in a{}, b{};
+  a.sin_family = b.sin_family = AF_INET;
+  a.sin_addr = src;
+  b.sin_addr = dst;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
+    r->error = std::string("raw socket: ") + strerror(errno);
+    return;
+  }
+  io_uring ring;
+  io_uring_params p{};
+  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  int e = io_uring_queue_init_params(kBatch, &ring, &p);
+  if (e < 0) {
+    r->error = std::string("io_uring_queue_init: ") + strerror(-e);
+    return;
+  }
+  uint8_t* buf = AlignedBuffers(1, kBatch * kSegment)[0];
+  msghdr msgs[kBatch];
+  iovec iov[kBatch];
+  for (int i = 0; i < kBatch; ++i) {
+    FillL2tp(buf + i * kSegment, false, i);
+    iov[i] = {buf + i * kSegment, kSegment};
+    msgs[i] = {};
+    msgs[i].msg_iov = &iov[i];
+    msgs[i].msg_iovlen = 1;
+  }
+  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
+  Meter meter;
+  while (Clock::now() < end) {
+    for (int i = 0; i < kBatch; ++i) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+      io_uring_prep_sendmsg(sqe, fd, &msgs[i], MSG_DONTWAIT);
+    }
+    ++r->calls;
+    int w = io_uring_submit_and_wait(&ring, kBatch);
+    if (w < 0) {
+      Fail(r, -w);
+      continue;
+    }
+    unsigned head, seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      if (cqe->res < 0) {
+        Fail(r, -cqe->res);
+      } else {
+        ++r->packets;
+        r->bytes += cqe->res;
+      }
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+  meter.Stop(r);
+  io_uring_queue_exit(&ring);
+  close(fd);
+}
+
 // A packet socket bound to ifname for sending only (protocol 0: it receives
 // nothing), optionally bypassing the qdisc and taking a virtio_net_hdr.
 int PacketSocket(const char* ifname, bool bypass, bool vnet, Result* r) {
@@ -662,6 +754,10 @@ int Send(int argc, char** argv) {
     RunUring(src, dst, secs, true, &r);
   } else if (r.mode == "raw-ip") {
     RunRawIp(src, dst, secs, &r);
+  } else if (r.mode == "raw-hdrincl") {
+    RunRawHdrincl(src, dst, secs, &r);
+  } else if (r.mode == "raw-uring") {
+    RunRawUring(src, dst, secs, &r);
   } else if (r.mode == "packet") {
     uint8_t mac[6];
     if (argc < 8 || !ParseMac(argv[7], mac)) return 2;
@@ -788,11 +884,12 @@ int main(int argc, char** argv) {
   if (cmd == "vnet") rc = Vnet(argc, argv);
   if (cmd == "check") rc = Check();
   if (rc == 2) {
-    fprintf(stderr,
-            "usage: send-probe send gso|gso-zc|uring|uring-zc|raw-ip|packet SECONDS SRC_IP DST_IP "
-            "[IFNAME DST_MAC]\n"
-            "       send-probe vnet VARIANT IFNAME DST_MAC SRC_IP DST_IP [COUNT] [nobypass]\n"
-            "       send-probe check\n");
+    fprintf(
+        stderr,
+        "usage: send-probe send gso|gso-zc|uring|uring-zc|raw-ip|raw-hdrincl|raw-uring|packet SECONDS SRC_IP DST_IP "
+        "[IFNAME DST_MAC]\n"
+        "       send-probe vnet VARIANT IFNAME DST_MAC SRC_IP DST_IP [COUNT] [nobypass]\n"
+        "       send-probe check\n");
   }
   return rc;
 }
