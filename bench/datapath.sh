@@ -58,7 +58,8 @@
 #     A; 1/(the larger) is how many frames per second one core forwards.
 #     $ROUNDS rounds as for TCP: the median round, and the range.
 #   Ping round trip: $PINGS (300) echo requests 10 ms apart through the
-#     tunnel, min and average in µs (each request finds the forwarders idle).
+#     tunnel, min, median, average and 99th percentile in µs (each request
+#     finds the forwarders idle).
 #   Idle: the l2tp-agents' CPU time and context switches over $IDLE_SECS s
 #     with both sessions up and no traffic (no busy polling: should be ~0).
 #
@@ -428,15 +429,23 @@ ping_test() {
 
 # ping_rtt CONTENDER: $PINGS echo requests 10 ms apart (each finds the
 # forwarders asleep, as a ping on a quiet link does; bounded by -w), 56-byte
-# payload; min and average round trip in µs.
+# payload; minimum, median, average and 99th percentile round trip in µs
+# (the average alone hides whether a few slow replies or all of them pull
+# it up).
 ping_rtt() {
   local out
-  out=$(ip netns exec "$NS_A" ping -c "$PINGS" -i 0.01 -w $((PINGS / 50 + 10)) -q "${ADDR_B[$1]}" 2>/dev/null |
-    sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/\([0-9.]*\)/.*|\1 \2|p')
+  out=$(ip netns exec "$NS_A" ping -c "$PINGS" -i 0.01 -w $((PINGS / 50 + 10)) "${ADDR_B[$1]}" 2>/dev/null |
+    sed -n 's|.* time=\([0-9.]*\) ms$|\1|p' | sort -g |
+    awk '{v[NR] = $1 * 1000; sum += v[NR]}
+         END {if (NR) printf "%.0f %.0f %.0f %.0f", v[1], v[int((NR + 1) / 2)], sum / NR, v[int(NR * 0.99 + 0.5)]}')
   if [[ -n $out ]]; then
-    record "$1" ping_min_us "$(awk '{printf "%.0f", $1 * 1000}' <<<"$out")"
-    record "$1" ping_avg_us "$(awk '{printf "%.0f", $2 * 1000}' <<<"$out")"
-    log "$1: ping round trip min/avg $(awk '{printf "%.0f/%.0f", $1 * 1000, $2 * 1000}' <<<"$out") us"
+    local min med avg p99
+    read -r min med avg p99 <<<"$out"
+    record "$1" ping_min_us "$min"
+    record "$1" ping_median_us "$med"
+    record "$1" ping_avg_us "$avg"
+    record "$1" ping_p99_us "$p99"
+    log "$1: ping round trip min/median/avg/p99 $min/$med/$avg/$p99 us"
   else
     fail "$1: no ping round trip"
   fi
@@ -613,7 +622,7 @@ if quick:
         rows.append([names.get(c, c), str(d.get("ping", "–")), cell(c, "tcp1", "%.2f"),
                      cell(c, "udp_iperf_pps", "%.0f", 1e-3)])
 else:
-    hdr = ["contender", "TCP 1 stream Gbit/s, median (×VXLAN; range)", "TCP 4 streams Gbit/s", "ping RTT µs, min / avg", f"UDP {frame} B frames: kpps received (loss)",
+    hdr = ["contender", "TCP 1 stream Gbit/s, median (×VXLAN; range)", "TCP 4 streams Gbit/s", "ping RTT µs, min / median / avg / p99", f"UDP {frame} B frames: kpps received (loss)",
            f"µs CPU/packet at {int(rate)//1000} kpps, all tasks", "… forwarder only",
            "forwarder µs/frame at iperf3's max rate, A / B", "forwarder µs/frame flooded, A / B (Mpps per core; range)"]
     for c in contenders.split():
@@ -649,7 +658,8 @@ else:
                 tcp1 += " (1×; %.1f–%.1f)" % d["tcp1_range"]
         rtt = "–"
         if "ping_avg_us" in d:
-            rtt = "%.0f / %.0f" % (d.get("ping_min_us", 0), d["ping_avg_us"])
+            rtt = "%.0f / %.0f / %.0f / %.0f" % (d.get("ping_min_us", 0), d.get("ping_median_us", 0),
+                                                d["ping_avg_us"], d.get("ping_p99_us", 0))
         rows.append([names.get(c, c), tcp1, cell(c, "tcp4", "%.2f"), rtt, udp,
                      cell(c, "cpu_tasks_us", "%.2f"), fwd_cpu, fwd_max, flood])
 print()
