@@ -272,19 +272,28 @@ std::vector<uint8_t*> AlignedBuffers(int n, size_t bytes) {
   return v;
 }
 
-int UdpSocket(in_addr src, in_addr dst, Result* r) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+// A socket of `type` and `proto` bound to src and connected to dst (UDP:
+// port 1701); raw IPv4 with IP_HDRINCL where `hdrincl`. -1 on failure, with
+// r->error saying why.
+int ConnectedSocket(int type, int proto, in_addr src, in_addr dst, bool hdrincl, Result* r) {
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC, proto);
+  int one = 1;
   sockaddr_in a{}, b{};
   a.sin_family = b.sin_family = AF_INET;
   a.sin_addr = src;
   b.sin_addr = dst;
-  b.sin_port = htons(kL2tpPort);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
+  if (type == SOCK_DGRAM) b.sin_port = htons(kL2tpPort);
+  if (fd < 0 || (hdrincl && setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0) ||
+      bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
       connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
-    r->error = std::string("udp socket: ") + strerror(errno);
+    r->error = std::string(type == SOCK_DGRAM ? "udp" : "raw") + " socket: " + strerror(errno);
     return -1;
   }
   return fd;
+}
+
+int UdpSocket(in_addr src, in_addr dst, Result* r) {
+  return ConnectedSocket(SOCK_DGRAM, 0, src, dst, false, r);
 }
 
 // One GSO send's message: the buffer and a UDP_SEGMENT control message.
@@ -549,71 +558,40 @@ void RunUring(in_addr src, in_addr dst, double secs, bool zc, Result* r) {
   close(fd);
 }
 
-void RunRawIp(in_addr src, in_addr dst, double secs, Result* r) {
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kL2tpProto);
-  sockaddr_in a{}, b{};
-  a.sin_family = b.sin_family = AF_INET;
-  a.sin_addr = src;
-  b.sin_addr = dst;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
-      connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
-    r->error = std::string("raw socket: ") + strerror(errno);
-    return;
+// kBatch distinct L2TP/IP packets, as the datapath's batches hold them, one
+// iovec and message each; with `ip_header`, an IPv4 header in front of each
+// (for IP_HDRINCL).
+struct RawBatch {
+  RawBatch(bool ip_header, in_addr src, in_addr dst) {
+    const size_t length = (ip_header ? 20 : 0) + kSegment;
+    uint8_t* buf = AlignedBuffers(1, kBatch * length)[0];
+    for (int i = 0; i < kBatch; ++i) {
+      uint8_t* p = buf + i * length;
+      if (ip_header) FillIpv4(p, kSegment, kL2tpProto, src, dst);
+      FillL2tp(p + length - kSegment, false, i);
+      iov[i] = {p, length};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
   }
-  // Distinct packets, as the datapath's batches hold.
-  uint8_t* buf = AlignedBuffers(1, kBatch * kSegment)[0];
-  mmsghdr msgs[kBatch];
   iovec iov[kBatch];
-  for (int i = 0; i < kBatch; ++i) {
-    FillL2tp(buf + i * kSegment, false, i);
-    iov[i] = {buf + i * kSegment, kSegment};
-    msgs[i] = {};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-  SendBatchesFor(fd, msgs, secs, r);
-}
+  mmsghdr msgs[kBatch];
+};
 
-// RunRawIp with IP_HDRINCL: each packet carries its own IPv4 header.
-void RunRawHdrincl(in_addr src, in_addr dst, double secs, Result* r) {
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kL2tpProto);
-  int one = 1;
-  sockaddr_in b{};
-  b.sin_family = AF_INET;
-  b.sin_addr = dst;
-  if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0 ||
-      connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
-    r->error = std::string("raw socket with IP_HDRINCL: ") + strerror(errno);
-    return;
-  }
-  constexpr size_t kPacket = 20 + kSegment;
-  uint8_t* buf = AlignedBuffers(1, kBatch * kPacket)[0];
-  mmsghdr msgs[kBatch];
-  iovec iov[kBatch];
-  for (int i = 0; i < kBatch; ++i) {
-    FillIpv4(buf + i * kPacket, kSegment, kL2tpProto, src, dst);
-    FillL2tp(buf + i * kPacket + 20, false, i);
-    iov[i] = {buf + i * kPacket, kPacket};
-    msgs[i] = {};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-  SendBatchesFor(fd, msgs, secs, r);
+// Raw IPv4 sends, sendmmsg of kBatch; `hdrincl`: with IP_HDRINCL.
+void RunRawIp(in_addr src, in_addr dst, double secs, bool hdrincl, Result* r) {
+  int fd = ConnectedSocket(SOCK_RAW, kL2tpProto, src, dst, hdrincl, r);
+  if (fd < 0) return;
+  RawBatch batch(hdrincl, src, dst);
+  SendBatchesFor(fd, batch.msgs, secs, r);
 }
 
 // RunRawIp's batches as kBatch IORING_OP_SENDMSG per io_uring_enter, which
 // waits for all of them (raw sends complete inline).
 void RunRawUring(in_addr src, in_addr dst, double secs, Result* r) {
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kL2tpProto);
-  sockaddr_in a{}, b{};
-  a.sin_family = b.sin_family = AF_INET;
-  a.sin_addr = src;
-  b.sin_addr = dst;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
-      connect(fd, reinterpret_cast<sockaddr*>(&b), sizeof b) < 0) {
-    r->error = std::string("raw socket: ") + strerror(errno);
-    return;
-  }
+  int fd = ConnectedSocket(SOCK_RAW, kL2tpProto, src, dst, false, r);
+  if (fd < 0) return;
   io_uring ring;
   io_uring_params p{};
   p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
@@ -622,22 +600,12 @@ void RunRawUring(in_addr src, in_addr dst, double secs, Result* r) {
     r->error = std::string("io_uring_queue_init: ") + strerror(-e);
     return;
   }
-  uint8_t* buf = AlignedBuffers(1, kBatch * kSegment)[0];
-  msghdr msgs[kBatch];
-  iovec iov[kBatch];
-  for (int i = 0; i < kBatch; ++i) {
-    FillL2tp(buf + i * kSegment, false, i);
-    iov[i] = {buf + i * kSegment, kSegment};
-    msgs[i] = {};
-    msgs[i].msg_iov = &iov[i];
-    msgs[i].msg_iovlen = 1;
-  }
+  RawBatch batch(false, src, dst);
   auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
   Meter meter;
   while (Clock::now() < end) {
     for (int i = 0; i < kBatch; ++i) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-      io_uring_prep_sendmsg(sqe, fd, &msgs[i], MSG_DONTWAIT);
+      io_uring_prep_sendmsg(io_uring_get_sqe(&ring), fd, &batch.msgs[i].msg_hdr, MSG_DONTWAIT);
     }
     ++r->calls;
     int w = io_uring_submit_and_wait(&ring, kBatch);
@@ -753,9 +721,9 @@ int Send(int argc, char** argv) {
   } else if (r.mode == "uring-zc") {
     RunUring(src, dst, secs, true, &r);
   } else if (r.mode == "raw-ip") {
-    RunRawIp(src, dst, secs, &r);
+    RunRawIp(src, dst, secs, false, &r);
   } else if (r.mode == "raw-hdrincl") {
-    RunRawHdrincl(src, dst, secs, &r);
+    RunRawIp(src, dst, secs, true, &r);
   } else if (r.mode == "raw-uring") {
     RunRawUring(src, dst, secs, &r);
   } else if (r.mode == "packet") {

@@ -102,15 +102,13 @@ TEST_P(UserspaceSpreadingTest, TransmitIsSpreadOverThreadsBySessionsWithoutSeque
     ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, sequenced ? 2 : 1, sequenced ? "usdspread1" : "usdspread0",
                                            true, [&](SessionConfig& s) { s.send_sequence = sequenced; }));
     if (IsSkipped()) return;
-    const TunnelConfig& t = setup.tunnel;
-    Peer& peer = *setup.peer;
-    SessionConfig& s = setup.session;
+    auto& [t, peer, s] = setup;
     for (uint32_t i = 0; i < kFrames; ++i) SendOnInterface(s.interface_name, FlowFrame(i % kFlows + 1, i));
 
     std::vector<int> seen(kFrames, 0);
     std::vector<uint32_t> sequence;
     for (uint32_t got = 0; got < kFrames; ++got) {
-      auto p = peer.ReceiveMatching(CarriesFlowFrame);
+      auto p = peer->ReceiveMatching(CarriesFlowFrame);
       if (p.empty()) {
         auto threads = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
         std::string counts;
@@ -165,9 +163,7 @@ TEST_P(UserspaceSpreadingTest, FramesWithoutPortsLeaveFromTheTunnelsThread) {
   SpreadCase setup;
   ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 6, "usdpicmp0", true));
   if (IsSkipped()) return;
-  const TunnelConfig& t = setup.tunnel;
-  Peer& peer = *setup.peer;
-  const SessionConfig& s = setup.session;
+  auto& [t, peer, s] = setup;
   for (uint32_t i = 0; i < kFrames; ++i) {
     std::vector<uint8_t> f = FlowFrame(static_cast<uint16_t>(i + 1), i);
     f[14 + 9] = 1;  // ICMP: the "ports" are now type, code and checksum
@@ -177,7 +173,7 @@ TEST_P(UserspaceSpreadingTest, FramesWithoutPortsLeaveFromTheTunnelsThread) {
     SendOnInterface(s.interface_name, f);
   }
   for (uint32_t i = 0; i < kFrames; ++i) {
-    ASSERT_FALSE(peer.ReceiveMatching(CarriesFlowFrame).empty()) << "frame " << i;
+    ASSERT_FALSE(peer->ReceiveMatching(CarriesFlowFrame).empty()) << "frame " << i;
   }
   auto by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
   ASSERT_TRUE(by_thread.ok() && by_thread->size() == 2u);
@@ -196,17 +192,15 @@ TEST_P(UserspaceSpreadingTest, LacFollowingItsPeersSequencingSendsFromOneThread)
   SpreadCase setup;
   ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 4, "usdplac0", false));
   if (IsSkipped()) return;
-  const TunnelConfig& t = setup.tunnel;
-  Peer& peer = *setup.peer;
-  const SessionConfig& s = setup.session;
+  auto& [t, peer, s] = setup;
   ASSERT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
   for (uint32_t i = 0; i < kFlows; ++i) SendOnInterface(s.interface_name, FlowFrame(i + 1, i));
-  for (uint32_t i = 0; i < kFlows; ++i) ASSERT_FALSE(peer.ReceiveMatching(CarriesFlowFrame).empty()) << i;
+  for (uint32_t i = 0; i < kFlows; ++i) ASSERT_FALSE(peer->ReceiveMatching(CarriesFlowFrame).empty()) << i;
   const uint64_t sent = WaitSession(t.tunnel_id, 0x10, [&](const Counters& k) {
                           return k.tx_packets >= kFlows;
                         }).tx_packets;
 
-  peer.Send(Concat(Hex("000300000000001040000000"), TestFrame(1)));  // sequence number 0
+  peer->Send(Concat(Hex("000300000000001040000000"), TestFrame(1)));  // sequence number 0
   WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= 1; });
   EXPECT_EQ(Observe().sessions.size(), 1u);
   EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 1u) << "back to one thread";
@@ -215,14 +209,14 @@ TEST_P(UserspaceSpreadingTest, LacFollowingItsPeersSequencingSendsFromOneThread)
   for (uint32_t i = 0; i < kFlows; ++i) SendOnInterface(s.interface_name, FlowFrame(i + 1, kFlows + i));
   std::vector<uint32_t> numbers;
   for (uint32_t i = 0; i < kFlows; ++i) {
-    auto p = peer.ReceiveMatching(CarriesFlowFrame);
+    auto p = peer->ReceiveMatching(CarriesFlowFrame);
     ASSERT_FALSE(p.empty()) << i;
     ASSERT_EQ(p[8] & 0x40, 0x40) << "frame " << i << " left without a sequence number";
     numbers.push_back(uint32_t{p[9]} << 16 | p[10] << 8 | p[11]);
   }
   for (uint32_t i = 1; i < kFlows; ++i) EXPECT_EQ(numbers[i], numbers[i - 1] + 1) << "one series, in order";
 
-  peer.Send(Concat(Hex("000300000000001000000000"), TestFrame(2)));  // none: the LAC stops
+  peer->Send(Concat(Hex("000300000000001000000000"), TestFrame(2)));  // none: the LAC stops
   WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_packets >= 2; });
   Observe();
   EXPECT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u) << "spread again";
@@ -243,9 +237,7 @@ TEST_P(UserspaceSpreadingTest, ReceiveIsSpreadOverThreadsByFlow) {
   ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 3, "usdprx0", true));
   if (IsSkipped()) return;
   EXPECT_EQ(dp_->spreads_rx(), GetParam() == IoMode::kUring);
-  const TunnelConfig& t = setup.tunnel;
-  Peer& peer = *setup.peer;
-  SessionConfig& s = setup.session;
+  auto& [t, peer, s] = setup;
   ASSERT_EQ(dp_->SessionCountersByThread(t.tunnel_id, 0x10)->size(), 2u);
   Capture capture(s.interface_name, ETH_P_IP);
   auto packet = [](uint32_t i, std::optional<uint32_t> seq) {
@@ -281,7 +273,7 @@ TEST_P(UserspaceSpreadingTest, ReceiveIsSpreadOverThreadsByFlow) {
   for (uint32_t i = 0; i < kFrames; i += kFlows) {
     std::vector<std::vector<uint8_t>> batch;
     for (uint32_t k = i; k < i + kFlows; ++k) batch.push_back(packet(k, std::nullopt));
-    peer.SendGso(batch);
+    peer->SendGso(batch);
   }
   std::set<uint32_t> seen;
   for (const auto& [flow, indices] : receive(kFrames)) {
@@ -315,7 +307,7 @@ TEST_P(UserspaceSpreadingTest, ReceiveIsSpreadOverThreadsByFlow) {
   {
     std::vector<std::vector<uint8_t>> batch;
     for (uint32_t k = 0; k < kFlows; ++k) batch.push_back(packet(kFrames + k * kFlows + remote_flow - 1, {}));
-    peer.SendGso(batch);
+    peer->SendGso(batch);
     uint32_t got = 0;
     for (const auto& [flow, indices] : receive(kFlows)) {
       EXPECT_EQ(flow, remote_flow);
@@ -329,7 +321,7 @@ TEST_P(UserspaceSpreadingTest, ReceiveIsSpreadOverThreadsByFlow) {
   }
 
   // Sequenced packets of every flow: all on the tunnel's thread, in order.
-  for (uint32_t i = 0; i < kFlows; ++i) peer.Send(packet(2 * kFrames + i, i));
+  for (uint32_t i = 0; i < kFlows; ++i) peer->Send(packet(2 * kFrames + i, i));
   uint32_t sequenced = 0;
   for (const auto& [flow, indices] : receive(kFlows)) sequenced += indices.size();
   EXPECT_EQ(sequenced, kFlows);
@@ -341,7 +333,7 @@ TEST_P(UserspaceSpreadingTest, ReceiveIsSpreadOverThreadsByFlow) {
   // are all judged (and dropped) on the tunnel's thread.
   s.require_sequence = true;
   ASSERT_TRUE(dp_->ModifySession(s).ok());
-  for (uint32_t i = 0; i < kFlows; ++i) peer.Send(packet(i, std::nullopt));
+  for (uint32_t i = 0; i < kFlows; ++i) peer->Send(packet(i, std::nullopt));
   Counters c = WaitSession(t.tunnel_id, 0x10, [](const Counters& k) { return k.rx_seq_discards >= kFlows; });
   EXPECT_EQ(c.rx_seq_discards, kFlows);
   by_thread = dp_->SessionCountersByThread(t.tunnel_id, 0x10);
@@ -362,16 +354,14 @@ TEST_P(UserspaceSpreadingTest, ReceiveSpreadingLosesNothingThroughChurn) {
   SpreadCase setup;
   ASSERT_NO_FATAL_FAILURE(OpenSpreadCase(setup, 5, "usdpchurn0", false));
   if (IsSkipped()) return;
-  const TunnelConfig& t = setup.tunnel;
-  Peer& peer = *setup.peer;
-  SessionConfig& steady = setup.session;
+  auto& [t, peer, steady] = setup;
   auto send_batches = [&](uint32_t batches, std::chrono::milliseconds pause) {
     for (uint32_t b = 0; b < batches; ++b) {
       std::vector<std::vector<uint8_t>> batch;
       for (uint32_t k = 0; k < kFlows; ++k) {
         batch.push_back(Concat(Hex("000300000000001000000000"), FlowFrame(k + 1, b * kFlows + k)));
       }
-      peer.SendGso(batch);
+      peer->SendGso(batch);
       std::this_thread::sleep_for(pause);
     }
   };
