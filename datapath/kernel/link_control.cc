@@ -33,8 +33,8 @@ absl::StatusOr<std::unique_ptr<LinkControl>> LinkControl::Open() {
 
 LinkControl::~LinkControl() { nl_socket_free(sk_); }
 
-absl::Status LinkControl::Exchange(NlMsgPtr msg, const std::string& object,
-                                   const std::function<absl::Status(nlmsghdr*)>* on_reply) {
+ExchangeOutcome LinkControl::Exchange(NlMsgPtr msg, const std::string& object,
+                                      const std::function<absl::Status(nlmsghdr*)>* on_reply) {
   ExchangeOutcome out = NetlinkExchange(sk_, msg.get(), KernelOp::kLink, object, on_reply);
   if (out.socket_dirty) {  // replies may still be queued: start over
     if (nl_sock* fresh = Connect()) {
@@ -42,14 +42,14 @@ absl::Status LinkControl::Exchange(NlMsgPtr msg, const std::string& object,
       sk_ = fresh;
     }
   }
-  return out.status;
+  return out;
 }
 
 absl::Status LinkControl::SetUp(const std::string& ifname, uint32_t mtu) {
   const std::string what = absl::StrCat("set up interface ", ifname);
   auto msg = BuildLinkSetUp(ifname, mtu);
   if (!msg.ok()) return msg.status();
-  absl::Status st = Exchange(*std::move(msg), what, nullptr);
+  absl::Status st = Exchange(*std::move(msg), what, nullptr).status;
   if (!st.ok() && mtu != 0 && absl::IsInvalidArgument(st)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": MTU ", mtu, " rejected by the kernel (EINVAL)"));
   }
@@ -57,8 +57,6 @@ absl::Status LinkControl::SetUp(const std::string& ifname, uint32_t mtu) {
 }
 
 absl::StatusOr<std::unordered_map<std::string, uint32_t>> LinkControl::Mtus() {
-  auto msg = BuildLinkDump();
-  if (!msg.ok()) return msg.status();
   std::unordered_map<std::string, uint32_t> mtus;
   const std::function<absl::Status(nlmsghdr*)> on_reply = [&](nlmsghdr* h) {
     auto link = ParseLinkReply(h);
@@ -66,8 +64,18 @@ absl::StatusOr<std::unordered_map<std::string, uint32_t>> LinkControl::Mtus() {
     mtus[std::move(link->name)] = link->mtu;
     return absl::OkStatus();
   };
-  if (auto st = Exchange(*std::move(msg), "list interfaces", &on_reply); !st.ok()) return st;
-  return mtus;
+  for (int attempt = 1;; ++attempt) {
+    auto msg = BuildLinkDump();
+    if (!msg.ok()) return msg.status();
+    mtus.clear();
+    ExchangeOutcome out = Exchange(*std::move(msg), "list interfaces", &on_reply);
+    if (!out.interrupted) {
+      if (!out.status.ok()) return out.status;
+      return mtus;
+    }
+    ++interrupted_dumps_;
+    if (attempt == kDumpAttempts) return mtus;  // as it is (see the header)
+  }
 }
 
 }  // namespace l2tp::kernel

@@ -68,6 +68,11 @@ ExchangeOutcome NetlinkExchange(nl_sock* sk, nl_msg* msg, KernelOp op, const std
     // A kernel error also makes nl_recvmsgs fail (with libnl's code, which
     // loses the errno): the one OnError kept is the answer.
     if (ex.kernel_errno != 0) return {KernelErrorStatus(op, object, ex.kernel_errno), false};
+    // libnl reads an interrupted dump to its end before saying so.
+    if (err == -NLE_DUMP_INTR && ex.done) {
+      return {absl::AbortedError(absl::StrCat(object, ": the list changed while the kernel sent it")), false,
+              true};
+    }
     if (err < 0) {
       // The rest of a reply (or dump) may still be queued and would be read
       // as the answer to the next request.

@@ -19,6 +19,10 @@ struct ExchangeOutcome {
   // A receive failed part way: replies may still be queued on the socket, so
   // the caller must replace it before the next request.
   bool socket_dirty = false;
+  // The dump was read to its end, but what it lists changed while it was
+  // being read (NLM_F_DUMP_INTR: entries may be missing or twice); status is
+  // then Aborted, and asking again gets a consistent list.
+  bool interrupted = false;
 };
 
 // `on_reply` (may be null) sees every reply; the first error it returns is
