@@ -35,7 +35,10 @@ std::string DescribeExitCode(int code) {
   }
 }
 
-std::string DescribeExit(int wait_status) {
+std::string DescribeExit(int wait_status, std::string_view gave_up) {
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 16 && !gave_up.empty()) {
+    return "pppd gave up negotiating: " + std::string(gave_up);
+  }
   if (WIFEXITED(wait_status)) return DescribeExitCode(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) {
     const int sig = WTERMSIG(wait_status);

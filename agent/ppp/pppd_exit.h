@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace l2tp::ppp {
 
@@ -10,7 +11,9 @@ namespace l2tp::ppp {
 std::string DescribeExitCode(int code);
 
 // A wait status (waitpid's) as words: the exit code's, or "pppd was killed
-// by signal 9 (SIGKILL)".
-std::string DescribeExit(int wait_status);
+// by signal 9 (SIGKILL)". `gave_up` (PppLinkInfo::gave_up) tells what exit
+// 16 meant when pppd itself gave up negotiating: pppd reports that as a
+// hangup too.
+std::string DescribeExit(int wait_status, std::string_view gave_up = {});
 
 }  // namespace l2tp::ppp

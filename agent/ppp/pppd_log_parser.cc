@@ -152,6 +152,14 @@ bool PppdLogParser::Feed(std::string_view line) {
     return false;
   }
 
+  // A negotiation the peer never answered (fsm.c: "PROTO: timeout sending
+  // Config-Requests"), the first one told.
+  rest = line;
+  if (ConsumeSuffix(&rest, ": timeout sending Config-Requests")) {
+    if (link_.gave_up.empty()) link_.gave_up = std::string(rest) + " got no answer to its Configure-Requests";
+    return false;
+  }
+
   rest = line;
   if (ConsumePrefix(&rest, "Using interface ")) {
     link_.interface = FirstWord(rest);

@@ -21,6 +21,9 @@
 //                         failed", "CHAP authentication failed[: MESSAGE]",
 //                         "No response to PAP authenticate-requests"
 //   DNS (LAC)             "primary   DNS address A", "secondary DNS address B"
+//   gave up negotiating   "LCP: timeout sending Config-Requests" (or IPCP:
+//                         the peer never answered; pppd then exits 16,
+//                         "hangup", like a link the L2TP side ended)
 // Names are as pppd printed them, with \" and \\ unescaped: other bytes
 // stay escaped (\n, \x01, \377), so a name is always printable.
 #pragma once
@@ -49,6 +52,7 @@ struct PppLinkInfo {
   std::string remote_address;
   std::vector<std::string> dns;  // the peer's DNS servers (LAC, usepeerdns)
   std::string auth_failure;      // words, e.g. `the peer "bob" failed PAP authentication`; "" if none
+  std::string gave_up;           // words, e.g. "LCP got no answer to its Configure-Requests"; "" if none
 };
 
 class PppdLogParser {

@@ -202,7 +202,7 @@ void PppdProcess::Finish(int wait_status) {
   ReportPhases();
   for (int* fd : {&pipe_fd_, &pidfd_, &epoll_fd_}) CloseFd(*fd);
   parser_.MarkDead();
-  exit_ = PppdExit{wait_status, DescribeExit(wait_status)};
+  exit_ = PppdExit{wait_status, DescribeExit(wait_status, parser_.link().gave_up)};
   if (callbacks_.on_exit) callbacks_.on_exit(*exit_, parser_.link());
 }
 

@@ -40,7 +40,7 @@ struct PppdProcessOptions {
 
 struct PppdExit {
   int wait_status = 0;  // as waitpid reports it
-  std::string words;    // DescribeExit(wait_status)
+  std::string words;    // DescribeExit(wait_status, what the log said pppd gave up on)
 };
 
 struct PppdCallbacks {

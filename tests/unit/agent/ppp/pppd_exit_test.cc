@@ -43,5 +43,16 @@ TEST(PppdExit, WaitStatuses) {
   EXPECT_EQ(DescribeExit(WaitStatusOf(0, SIGTERM)), "pppd was killed by signal 15 (SIGTERM)");
 }
 
+// pppd exits 16 ("hangup") both when the L2TP side ended the link and when
+// it gave up negotiating itself; the log tells which.
+TEST(PppdExit, AHangupAfterGivingUpSaysSo) {
+  const std::string gave_up = "LCP got no answer to its Configure-Requests";
+  EXPECT_EQ(DescribeExit(WaitStatusOf(16), gave_up),
+            "pppd gave up negotiating: LCP got no answer to its Configure-Requests");
+  EXPECT_EQ(DescribeExit(WaitStatusOf(16)), "the link was hung up (the L2TP session ended)");
+  EXPECT_EQ(DescribeExit(WaitStatusOf(5), gave_up), "pppd was stopped (SIGINT, SIGTERM or SIGHUP)");
+  EXPECT_EQ(DescribeExit(WaitStatusOf(0, SIGKILL), gave_up), "pppd was killed by signal 9 (SIGKILL)");
+}
+
 }  // namespace
 }  // namespace l2tp::ppp

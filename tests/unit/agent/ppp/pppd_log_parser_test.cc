@@ -208,6 +208,9 @@ TEST(PppdLogParser, LcpTimeoutStaysEstablishing) {
   EXPECT_TRUE(Feed(parser, transcript).empty());
   EXPECT_EQ(parser.link().phase, PppPhase::kEstablishing);
   EXPECT_EQ(parser.link().interface, "ppp-lac0");
+  EXPECT_EQ(parser.link().gave_up, "LCP got no answer to its Configure-Requests");
+  parser.Feed("IPCP: timeout sending Config-Requests");
+  EXPECT_EQ(parser.link().gave_up, "LCP got no answer to its Configure-Requests") << "the first one told";
 }
 
 TEST(PppdLogParser, OneConfAckIsNotEnough) {
@@ -247,6 +250,7 @@ Connection terminated.)")
                   .empty());
   EXPECT_EQ(parser.link().phase, PppPhase::kNetwork);
   EXPECT_EQ(parser.link().auth_failure, "");
+  EXPECT_EQ(parser.link().gave_up, "");
 }
 
 }  // namespace

@@ -391,6 +391,23 @@ TEST_F(PppdProcessTest, TheSocketGoesToTheNumberArgvNames) {
   EXPECT_EQ(seen.exits.at(0).words, "the link was hung up (the L2TP session ended)");
 }
 
+// A pppd whose LCP got no answer exits 16, as for a hangup: its words say
+// what happened instead.
+TEST_F(PppdProcessTest, GivingUpOnLcpIsToldAsSuch) {
+  options_.pppd_path = FakePppd(
+      "Using interface ppp-lac0\nsent [LCP ConfReq id=0x1 <magic 0x1>]\n"
+      "LCP: timeout sending Config-Requests\nConnection terminated.\nModem hangup\n",
+      "exit 16");
+  Seen seen;
+  absl::StatusOr<std::unique_ptr<PppdProcess>> started = PppdProcess::Start(options_, Lns(), socket_[0],
+                                                                            Callbacks(seen));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(RunUntil(**started, [&] { return !(*started)->running(); }));
+  ASSERT_EQ(seen.exits.size(), 1u);
+  EXPECT_EQ(seen.exits[0].words, "pppd gave up negotiating: LCP got no answer to its Configure-Requests");
+  EXPECT_EQ(seen.last_link.gave_up, "LCP got no answer to its Configure-Requests");
+}
+
 TEST_F(PppdProcessTest, AMissingEtcPppIsMadeInTheNamespaceOnly) {
   // An <etc> without ppp/: a file, a directory, a symlink.
   const std::string etc = root_ + "/etc";
