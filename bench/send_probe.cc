@@ -450,6 +450,21 @@ void RunGsoZc(in_addr src, in_addr dst, double secs, Result* r) {
   close(fd);
 }
 
+// A ring of `entries` set up as the datapath sets its rings up (single
+// issuer, deferred task work), with plain flags on kernels without them;
+// false, with r->error saying why, if neither works.
+bool SetUpRing(io_uring* ring, unsigned entries, Result* r) {
+  io_uring_params p{};
+  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  int e = io_uring_queue_init_params(entries, ring, &p);
+  if (e < 0) {
+    p = {};
+    e = io_uring_queue_init_params(entries, ring, &p);
+  }
+  if (e < 0) r->error = std::string("io_uring_queue_init: ") + strerror(-e);
+  return e >= 0;
+}
+
 bool UringOpSupported(io_uring* ring, int op, std::string* why) {
   io_uring_probe* probe = io_uring_get_probe_ring(ring);
   if (!probe) {
@@ -466,18 +481,7 @@ void RunUring(in_addr src, in_addr dst, double secs, bool zc, Result* r) {
   int fd = UdpSocket(src, dst, r);
   if (fd < 0) return;
   io_uring ring;
-  io_uring_params p{};
-  // As the datapath sets its rings up; plain flags on kernels without them.
-  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  int e = io_uring_queue_init_params(64, &ring, &p);
-  if (e < 0) {
-    p = {};
-    e = io_uring_queue_init_params(64, &ring, &p);
-  }
-  if (e < 0) {
-    r->error = std::string("io_uring_queue_init: ") + strerror(-e);
-    return;
-  }
+  if (!SetUpRing(&ring, 64, r)) return;
   std::string why;
   if (!UringOpSupported(&ring, zc ? IORING_OP_SENDMSG_ZC : IORING_OP_SENDMSG, &why)) {
     r->error = why;
@@ -593,13 +597,7 @@ void RunRawUring(in_addr src, in_addr dst, double secs, Result* r) {
   int fd = ConnectedSocket(SOCK_RAW, kL2tpProto, src, dst, false, r);
   if (fd < 0) return;
   io_uring ring;
-  io_uring_params p{};
-  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  int e = io_uring_queue_init_params(kBatch, &ring, &p);
-  if (e < 0) {
-    r->error = std::string("io_uring_queue_init: ") + strerror(-e);
-    return;
-  }
+  if (!SetUpRing(&ring, kBatch, r)) return;
   RawBatch batch(false, src, dst);
   auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(secs));
   Meter meter;

@@ -31,6 +31,7 @@
 // io_uring mode: epoll mode receives into slots it reuses after every round.
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "datapath/userspace/loop_context.h"
 #include "datapath/userspace/session_path.h"
@@ -39,6 +40,14 @@
 namespace l2tp::userspace {
 namespace {
 constexpr size_t kCopyBelow = 512;
+
+// Ring buffers held for an outbox go back through the loop's ring (a
+// tunnel's uring_ is gone if it fell back to epoll since).
+void GiveBackHeld(LoopContext* ctx, const std::vector<int>& buffers) {
+  for (int id : buffers) ctx->loop.uring()->Recycle(id);
+  ctx->handoff_holds -= buffers.size();
+}
+
 }  // namespace
 
 void TunnelPath::SetHandoffTargets(std::vector<HandoffTarget> targets) {
@@ -124,17 +133,14 @@ void TunnelPath::ReceiveOutbox(const Outbox& out) {
 
 void TunnelPath::ReceiveHere(Outbox& out) {
   ReceiveOutbox(out);
-  // The loop's ring: uring_ is gone if this tunnel fell back to epoll since.
-  for (int id : out.buffers) ctx_->loop.uring()->Recycle(id);
-  ctx_->handoff_holds -= out.buffers.size();
+  GiveBackHeld(ctx_, out.buffers);
 }
 
 void TunnelPath::TakeHandedOff(LoopContext* ctx, uint64_t serial, Outbox out, LoopContext* from) {
   // The replica is gone when its tunnel is being deleted: the packets go too.
   if (auto it = ctx->receivers.find(serial); it != ctx->receivers.end()) it->second->ReceiveOutbox(out);
   from->loop.Post([from, buffers = std::move(out.buffers)] {
-    for (int id : buffers) from->loop.uring()->Recycle(id);
-    from->handoff_holds -= buffers.size();
+    GiveBackHeld(from, buffers);
     --from->handoffs_in_flight;
   });
 }
